@@ -1,0 +1,33 @@
+"""Spectra and functional connectivity on signals whose answers are known."""
+
+import numpy as np
+import pytest
+
+from tvb_ngnmm.analysis import functional_connectivity, peak_frequency, power_spectrum
+
+
+def test_peak_frequency_of_a_sinusoid():
+    dt = 0.1  # ms
+    t = np.arange(0, 2000, dt)
+    signal = np.sin(2 * np.pi * 0.0423 * t)  # 42.3 Hz
+    freqs, psd = power_spectrum(signal, dt, segment_ms=500)
+    assert freqs[1] - freqs[0] == pytest.approx(2.0)
+    assert peak_frequency(freqs, psd) == pytest.approx(42.3, abs=0.3)
+
+
+def test_functional_connectivity_of_known_signals():
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal(5000)
+    data = np.column_stack([common, common + 0.5 * rng.standard_normal(5000), -common])
+    fc = functional_connectivity(data)
+    assert fc[0, 2] == pytest.approx(-1.0)
+    assert fc[0, 1] == pytest.approx(1 / np.sqrt(1.25), abs=0.02)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="'dt' parameter.*> 0"):
+        power_spectrum(np.zeros(10), dt=0.0)
+    with pytest.raises(ValueError, match="'data' parameter.*NaN"):
+        power_spectrum(np.array([0.0, np.nan, 1.0]), dt=1.0)
+    with pytest.raises(ValueError, match="'data' parameter.*\\(n_time, n_region\\)"):
+        functional_connectivity(np.zeros(10))
