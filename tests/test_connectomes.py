@@ -1,13 +1,9 @@
 """The AAL90 connectome shipped with the package loads as a configured TVB Connectivity."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tvb_ngnmm.connectomes import load_aal90
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "aal90"
 
 
 def test_raw_weights_match_the_edge_list():
@@ -20,16 +16,6 @@ def test_raw_weights_match_the_edge_list():
     assert not np.allclose(weights, weights.T), "the data set is not symmetric"
     # first edge of sc2017.dat: "0 1 0.15271" (W[0, 1], from region 1 to region 0)
     assert weights[0, 1] == pytest.approx(0.15271)
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="needs the shared data folder beside the checkout")
-def test_shipped_copy_equals_the_source_data():
-    lines = (SHARED / "sc2017.dat").read_text().split("\n")[1:]
-    edges = np.array([[float(x) for x in line.split()] for line in lines if line.strip()])
-    weights = load_aal90(normalize="none").weights
-    np.testing.assert_array_equal(
-        weights[edges[:, 0].astype(int), edges[:, 1].astype(int)], edges[:, 2]
-    )
 
 
 def test_row_normalised_weights_sum_to_one():
