@@ -156,7 +156,11 @@ class NextGenEI(AbstractNextGenModel):
         default={"r_e": np.array([0.0, np.inf]), "r_i": np.array([0.0, np.inf])},
         doc="Firing rates cannot be negative.",
     )
-    coupling_terms = Final(label="Coupling terms", default=["C_e", "C_i"])
+    coupling_terms = Final(
+        label="Coupling terms",
+        default=["C_e", "C_i"],
+        doc="Names of the rows of the coupling array in state_variable_dfuns.",
+    )
     state_variable_dfuns = Final(
         label="Drift functions",
         default={
@@ -181,6 +185,7 @@ class NextGenEI(AbstractNextGenModel):
     parameter_names = List(
         of=str,
         label="List of parameters for this model",
+        doc="Names of the model parameters, in the order of the equation functions.",
         default=tuple(
             "tau_e tau_i tau_se tau_si eta_e eta_i Delta_e Delta_i "
             "J_ee J_ei J_ie J_ii I_e I_i c_e c_i".split()

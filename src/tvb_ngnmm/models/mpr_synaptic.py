@@ -108,7 +108,11 @@ class MPRSynaptic(AbstractNextGenModel):
         default={"r": np.array([0.0, np.inf])},
         doc="The firing rate cannot be negative.",
     )
-    coupling_terms = Final(label="Coupling terms", default=["C"])
+    coupling_terms = Final(
+        label="Coupling terms",
+        default=["C"],
+        doc="Names of the rows of the coupling array in state_variable_dfuns.",
+    )
     state_variable_dfuns = Final(
         label="Drift functions",
         default={
@@ -128,6 +132,7 @@ class MPRSynaptic(AbstractNextGenModel):
     parameter_names = List(
         of=str,
         label="List of parameters for this model",
+        doc="Names of the model parameters, in the order of the equation functions.",
         default=("tau", "tau_s", "eta", "Delta", "J", "I", "c"),
     )
 

@@ -1,0 +1,177 @@
+"""The common conformance suite (:mod:`tvb_ngnmm.testing`) applied to every model.
+
+The reference equations below are transcribed from SPEC §2.1 and §2.2 (each line in the
+SPEC's form ``tau dx/dt = ...``, divided by the time constant at the end), independently of
+the package's own equation functions.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+from tvb.basic.neotraits.api import Final
+from tvb.simulator import integrators
+
+from tvb_ngnmm.models import MPRSynaptic, NextGenEI
+from tvb_ngnmm.testing import EXCLUDED_INTEGRATORS, INTEGRATORS, check_model, model_checks
+
+
+def next_gen_ei_spec(state, coupling, **p):
+    """SPEC §2.1, with ``C`` the (single) long-range input for the coupling variable s_e."""
+    r_e, v_e, s_e, r_i, v_i, s_i = state
+    C = coupling[0]
+    pi = np.pi
+    tau_e_dr_e = p["Delta_e"] / (pi * p["tau_e"]) + 2 * r_e * v_e
+    tau_e_dv_e = (
+        v_e**2 + p["eta_e"] - (pi * p["tau_e"] * r_e) ** 2 + p["I_e"]
+        + p["tau_e"] * (p["J_ee"] * s_e - p["J_ei"] * s_i) + p["tau_e"] * p["c_e"] * C
+    )  # fmt: skip
+    tau_se_ds_e = -s_e + r_e
+    tau_i_dr_i = p["Delta_i"] / (pi * p["tau_i"]) + 2 * r_i * v_i
+    tau_i_dv_i = (
+        v_i**2 + p["eta_i"] - (pi * p["tau_i"] * r_i) ** 2 + p["I_i"]
+        + p["tau_i"] * (p["J_ie"] * s_e - p["J_ii"] * s_i) + p["tau_i"] * p["c_i"] * C
+    )  # fmt: skip
+    tau_si_ds_i = -s_i + r_i
+    return (
+        tau_e_dr_e / p["tau_e"],
+        tau_e_dv_e / p["tau_e"],
+        tau_se_ds_e / p["tau_se"],
+        tau_i_dr_i / p["tau_i"],
+        tau_i_dv_i / p["tau_i"],
+        tau_si_ds_i / p["tau_si"],
+    )
+
+
+def mpr_synaptic_spec(state, coupling, **p):
+    """SPEC §2.2, with ``C`` the long-range input for the coupling variable s."""
+    r, v, s = state
+    C = coupling[0]
+    tau, pi = p["tau"], np.pi
+    tau_dr = p["Delta"] / (pi * tau) + 2 * r * v
+    tau_dv = v**2 + p["eta"] - (pi * tau * r) ** 2 + p["I"] + tau * p["J"] * s + tau * p["c"] * C
+    tau_s_ds = -s + r
+    return tau_dr / tau, tau_dv / tau, tau_s_ds / p["tau_s"]
+
+
+MODELS = {NextGenEI: next_gen_ei_spec, MPRSynaptic: mpr_synaptic_spec}
+
+CASES = [
+    pytest.param(check, id=f"{model_cls.__name__}-{name}")
+    for model_cls, equations in MODELS.items()
+    for name, check in model_checks(model_cls, equations)
+]
+
+
+@pytest.mark.parametrize("check", CASES)
+def test_model_conformance(check):
+    check()
+
+
+def test_every_tvb_integrator_is_tested_or_excluded():
+    """A TVB upgrade that adds an integrator makes this fail until it is tested or excluded."""
+    concrete = {
+        name
+        for name, obj in vars(integrators).items()
+        if inspect.isclass(obj)
+        and issubclass(obj, integrators.Integrator)
+        and not inspect.isabstract(obj)
+        and obj.__module__ == integrators.__name__
+        and hasattr(obj, "scheme")
+        and name not in ("Integrator", "IntegratorStochastic")
+    }
+    tested = {cls.__name__ for cls in INTEGRATORS}
+    assert concrete == tested | set(EXCLUDED_INTEGRATORS)
+    assert not tested & set(EXCLUDED_INTEGRATORS)
+
+
+# The checks must be able to fail: deliberately broken variants of a model are caught.
+
+
+class WrongSign(MPRSynaptic):
+    """MPR with a synapse. ``.. math::`` (docstring kept so only the equations are wrong)."""
+
+    def dfun(self, state_variables, coupling, local_coupling=0.0):
+        derivatives = super().dfun(state_variables, coupling, local_coupling)
+        derivatives[1] -= 2 * self.J * state_variables[2]  # J s enters with the wrong sign
+        return derivatives
+
+
+class WrongDfunString(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    state_variable_dfuns = Final(
+        label="Drift functions",
+        default={**MPRSynaptic.state_variable_dfuns.default, "s": "(r - s) / tau"},
+        doc="The s equation uses the membrane instead of the synaptic time constant.",
+    )
+
+
+class NoValidation(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    def validate_parameters(self):
+        pass
+
+
+class NoBoundaries(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    state_variable_boundaries = Final(
+        label="State Variable boundaries [lo, hi]",
+        default={"s": np.array([0.0, np.inf])},
+        doc="The rate is left unbounded.",
+    )
+
+
+class NoEquationsInDocstring(MPRSynaptic):
+    """MPR with a synapse, documented in words only."""
+
+
+class BadCouplingVariable(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    cvar = np.array([3], dtype=np.int32)
+
+
+class FirstRegionParametersOnly(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    def dfun(self, state_variables, coupling, local_coupling=0.0):
+        saved = {name: getattr(self, name) for name in self.parameter_names}
+        for name, value in saved.items():
+            setattr(self, name, np.ravel(value)[:1])
+        try:
+            return super().dfun(state_variables, coupling, local_coupling)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+
+
+@pytest.mark.parametrize(
+    ("broken", "check_name", "message"),
+    [
+        (WrongSign, "dfun_matches_equations", "dfun of 'v' differs"),
+        (WrongSign, "dfun_strings", "dfun string of 'v' differs"),
+        (WrongDfunString, "dfun_strings", "dfun string of 's' differs"),
+        (NoValidation, "parameter_domains", "configure\\(\\) accepted tau = nan"),
+        (NoBoundaries, "boundaries", "no lower boundary 0"),
+        (NoEquationsInDocstring, "docs", "no '.. math::' block"),
+        (BadCouplingVariable, "consistency", "cvar"),
+        (FirstRegionParametersOnly, "per_region_parameters", "per-region parameter"),
+    ],
+)
+def test_checks_catch_broken_models(broken, check_name, message):
+    checks = dict(model_checks(broken, mpr_synaptic_spec))
+    with pytest.raises(AssertionError, match=message):
+        checks[check_name]()
+
+
+def test_check_model_names_the_failing_check():
+    with pytest.raises(AssertionError, match="check 'docs' failed: NoEquationsInDocstring"):
+        check_model(NoEquationsInDocstring, mpr_synaptic_spec)
+
+
+def test_check_model_rejects_what_is_not_a_model_class():
+    with pytest.raises(TypeError, match="expects a TVB Model class, but got 3"):
+        check_model(3)
