@@ -180,6 +180,7 @@ def build_simulator(
     coupling_strength: float = 0.5,
     stimulus: patterns.StimuliRegion | None = None,
     seed: int = 0,
+    initial_state: np.ndarray | None = None,
 ) -> Simulator:
     """A configured stock TVB ``Simulator`` on a tiny network with a ``Raw`` monitor.
 
@@ -198,6 +199,8 @@ def build_simulator(
         A region stimulus.
     seed : int
         Seed of the initial history.
+    initial_state : array, optional
+        A state ``(n_var, n_node)`` used as the whole initial history instead of random values.
 
     Returns
     -------
@@ -205,13 +208,19 @@ def build_simulator(
         The configured simulator.
     """
     connectivity = connectivity if connectivity is not None else tiny_connectivity()
+    if initial_state is None:
+        history = _initial_history(model, connectivity, integrator.dt, seed)
+    else:
+        connectivity.set_idelays(integrator.dt)
+        state = np.asarray(initial_state, dtype=float)[np.newaxis, :, :, np.newaxis]
+        history = np.repeat(state, connectivity.horizon, axis=0)
     simulator = Simulator(
         model=model,
         connectivity=connectivity,
         coupling=coupling.Linear(a=np.array([coupling_strength])),
         integrator=integrator,
         monitors=[monitors.Raw()],
-        initial_conditions=_initial_history(model, connectivity, integrator.dt, seed),
+        initial_conditions=history,
         stimulus=stimulus,
     )
     return simulator.configure()
