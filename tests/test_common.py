@@ -148,6 +148,13 @@ class FirstRegionParametersOnly(MPRSynaptic):
                 setattr(self, name, value)
 
 
+class IgnoresCoupling(MPRSynaptic):
+    """MPR with a synapse. ``.. math::``"""
+
+    def dfun(self, state_variables, coupling, local_coupling=0.0):
+        return super().dfun(state_variables, np.zeros_like(coupling), local_coupling)
+
+
 @pytest.mark.parametrize(
     ("broken", "check_name", "message"),
     [
@@ -159,6 +166,8 @@ class FirstRegionParametersOnly(MPRSynaptic):
         (NoEquationsInDocstring, "docs", "no '.. math::' block"),
         (BadCouplingVariable, "consistency", "cvar"),
         (FirstRegionParametersOnly, "per_region_parameters", "per-region parameter"),
+        (IgnoresCoupling, "stimulus", "coupling never carried the stimulus"),
+        (IgnoresCoupling, "dfun_matches_equations", "dfun of 'v' differs"),
     ],
 )
 def test_checks_catch_broken_models(broken, check_name, message):

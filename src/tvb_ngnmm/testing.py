@@ -93,10 +93,11 @@ BIG_NOISE_NSIG = 1e-2
 
 #: TVB integrators every model must run with, and the relative tolerance to which each
 #: deterministic one must agree with ``RungeKutta4thOrderDeterministic`` at step :data:`DT`
-#: over :data:`SIMULATION_LENGTH` (``None``: stochastic, only checked to run). Measured on the
-#: plugin's models: Euler ~4e-3, Heun ~6e-6, Dopri5/Dop853 ~1e-10, VODE ~3e-3. VODE is
-#: multistep: SciPy continues from its own step history and ignores the state TVB writes
-#: back between steps, hence its loose tolerance.
+#: over :data:`SIMULATION_LENGTH` (``None``: stochastic, only checked to run; 0 for the
+#: reference itself: a second run must reproduce the first). Measured on the plugin's models:
+#: Euler ~4e-3, Heun ~6e-6, Dopri5/Dop853 ~1e-10, VODE ~3e-3. VODE is multistep: SciPy
+#: continues from its own step history and ignores the state TVB writes back between steps
+#: (bounds, and the noise of VODEStochastic, do not feed back), hence its loose tolerance.
 INTEGRATORS: dict[type[integrators.Integrator], float | None] = {
     integrators.EulerDeterministic: 2e-2,
     integrators.EulerStochastic: None,
@@ -553,7 +554,7 @@ def check_stimulus(model_cls: type, onset: float = 2.0) -> None:
     """A region stimulus (TVB ``PulseTrain`` on region 0) runs and acts causally.
 
     Compared with an unstimulated run, nothing changes before the onset; region 0 changes
-    after it; another region ``j`` changes only once the delay ``d_j0`` has elapsed.
+    after it; another region ``j`` changes once the delay ``d_j0`` has elapsed, not before.
     """
     connectivity = tiny_connectivity()
     plain = _run(build_simulator(model_cls(), integrators.HeunDeterministic(dt=DT)))
@@ -568,15 +569,18 @@ def check_stimulus(model_cls: type, onset: float = 2.0) -> None:
     if not np.isfinite(stimulated).all():
         raise _fail(model_cls, "the output with a stimulus is not finite.")
     changed = np.any(stimulated != plain, axis=(1, 3))  # (n_time, n_node)
-    first_row = int(onset / DT)  # rows hold the state after steps 1, 2, ...; stimulus 0 before
+    # Row i holds the state after step i + 1, which used the stimulus at time i dt.
+    first_row = math.floor(onset / DT) + 1
     if changed[:first_row].any():
         raise _fail(model_cls, "the output changed before the stimulus onset.")
     if not changed[:, 0].any():
         raise _fail(model_cls, "the stimulus has no effect on the stimulated region.")
     delays = simulator.connectivity.idelays[:, 0]
     for j in range(1, connectivity.number_of_regions):
-        if changed[: first_row + delays[j] - 1, j].any():
+        if changed[: first_row + delays[j], j].any():
             raise _fail(model_cls, f"region {j} felt the stimulus before the delay elapsed.")
+        if not changed[:, j].any():
+            raise _fail(model_cls, f"the coupling never carried the stimulus to region {j}.")
 
 
 def _run_with_parameters(model_cls: type, parameters: dict, coupling_strength: float):
