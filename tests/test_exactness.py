@@ -90,28 +90,35 @@ def test_lorentzian_quantiles_have_centre_and_half_width():
     assert np.mean(np.abs(values + 5.0) < 2.0) == pytest.approx(0.5, abs=1e-4)
 
 
-def test_identical_neurons_follow_closed_form_and_synapse_filters_their_spikes():
-    """Delta = 0, J = 0: every neuron is the same QIF neuron; the step switches I from −1 to 4."""
-    tau, tau_s, onset = 10.0, 5.0, 20.0
+@pytest.mark.parametrize(
+    ("dt", "amplitude"),
+    [(DT, 5.0), (2.0, 401.0)],  # the second takes the non-Taylor path, with 1–2 spikes a step
+)
+def test_identical_neurons_follow_closed_form_and_synapse_filters_their_spikes(dt, amplitude):
+    """Delta = 0, J = 0: every neuron is the same QIF neuron; a step switches I from −1 to k²."""
+    tau, tau_s, onset, duration = 10.0, 5.0, 20.0, 80.0
     model = MPRSynaptic(
         tau=np.array([tau]), tau_s=np.array([tau_s]), eta=np.array([-1.0]),
         Delta=np.array([0.0]), J=np.array([0.0]), I=np.array([0.0]),
     )  # fmt: skip
     result = simulate_qif_network(
-        model, n_neurons=5, duration=80.0, dt=DT, input_current=StepCurrent(onset, [5.0]),
-        record_spikes=5, sample_interval=0.1, rate_window=0.1,
+        model, n_neurons=5, duration=duration, dt=dt, record_spikes=5,
+        input_current=StepCurrent(onset, [amplitude]), sample_interval=max(dt, 0.1),
+        rate_window=max(dt, 0.1),
     )  # fmt: skip
-    # before the step V = −tanh(t / tau) (from V = 0); then V = 2 tan(2 (t − onset)/tau + θ0)
-    theta0 = math.atan(-math.tanh(onset / tau) / 2)
-    period = math.pi * tau / 2
-    expected = onset + tau * (math.pi / 2 - theta0) / 2 + period * np.arange(4)
+    # before the step V = −tanh(t / tau) (from V = 0); then V = k tan(k (t − onset)/tau + θ0)
+    k = math.sqrt(amplitude - 1.0)
+    theta0 = math.atan(-math.tanh(onset / tau) / k)
+    first = onset + tau * (math.pi / 2 - theta0) / k
+    expected = np.arange(first, duration, math.pi * tau / k)
     first_neuron = result.spike_neurons == 0
     np.testing.assert_allclose(result.spike_times[first_neuron], expected, rtol=0, atol=1e-9)
     assert result.spike_times.size == 5 * expected.size
+    assert 1000 * result.rates[:, 0].mean() == pytest.approx(
+        1000 * expected.size / duration, rel=0.05
+    )
     t = result.time
-    v_theory = np.where(
-        t < onset, -np.tanh(t / tau), 2 * np.tan(2 * (t - onset) / tau + theta0)
-    )  # fmt: skip
+    v_theory = np.where(t < onset, -np.tanh(t / tau), k * np.tan(k * (t - onset) / tau + theta0))
     in_window = np.abs(v_theory) < 50
     np.testing.assert_allclose(result.voltages[in_window, 0], v_theory[in_window], atol=1e-8)
     # every neuron spikes at once: s jumps by N / (N tau_s) = 1 / tau_s, then decays

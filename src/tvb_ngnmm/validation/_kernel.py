@@ -136,9 +136,14 @@ def _advance_population(voltage, eta, drive, h, scratch, events):
             events[n_events, 0], events[n_events, 1] = j, 1.0
             events[n_events, 2], events[n_events, 3] = h_first, 0.0
             n_events += 1
-    for j in range(voltage.size):
-        if lo <= j < hi:
-            continue
+    n_events = _advance_exactly(voltage, eta, drive, h, 0, lo, events, n_events)
+    return _advance_exactly(voltage, eta, drive, h, hi, voltage.size, events, n_events)
+
+
+@njit(cache=True, error_model="numpy")
+def _advance_exactly(voltage, eta, drive, h, start, stop, events, n_events):
+    """General-path step of neurons ``start..stop-1``; appends their spikes to ``events``."""
+    for j in range(start, stop):
         v1, n_spikes, h_first, h_between = qif_step(voltage[j], eta[j] + drive, h)
         voltage[j] = v1
         if n_spikes > 0:

@@ -12,8 +12,8 @@ Neuron ``j`` of population ``a`` obeys
     \tau_a \dot V_j = V_j^2 + \eta_j + I_a + I_a^{ext}(t) + \tau_a \sum_b J_{ab} s_b,
     \qquad \tau_{s,b} \dot s_b = -s_b + r_b,
 
-with ``J_{aE} = J_ee, J_ie`` and ``J_{aI} = -J_ei, -J_ii`` (``NextGenEI``) or ``J``
-(``MPRSynaptic``), deterministic Lorentzian quantiles
+signed weights :math:`J_{EE} = J_{ee}, J_{EI} = -J_{ei}, J_{IE} = J_{ie}, J_{II} = -J_{ii}`
+(``NextGenEI``) or the single ``J`` (``MPRSynaptic``), deterministic Lorentzian quantiles
 :math:`\eta_j = \eta_a + \Delta_a \tan(\frac{\pi}{2} \frac{2j - N - 1}{N + 1})`,
 :math:`j = 1..N`, and ``r_b`` the population rate (spikes per neuron per ms). All-to-all
 coupling makes ``s_b`` one variable per population, kicked by
@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,10 +75,10 @@ class PopulationActivity:
 
 @dataclass(frozen=True)
 class QIFNetworkResult(PopulationActivity):
-    """Output of :func:`simulate_qif_network`.
+    """Output of :func:`simulate_qif_network`: the traces of :class:`PopulationActivity`, plus
 
-    Attributes (besides those of :class:`PopulationActivity`)
-    ----------------------------------------------------------
+    Attributes
+    ----------
     spike_times : numpy.ndarray
         Times (ms) of the spikes of the recorded neurons.
     spike_neurons : numpy.ndarray
@@ -93,16 +93,17 @@ class QIFNetworkResult(PopulationActivity):
     v_peak : float
         Voltage bound of the neurons averaged into the mean voltage.
     wall_time : float
-        Time (s) the integration took, compilation excluded after the first call.
+        Time (s) the integration took (includes Numba compilation on the first call in a
+        session when the compiled kernel is not cached yet).
     """
 
-    spike_times: np.ndarray = field(default_factory=lambda: np.empty(0))
-    spike_neurons: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    n_neurons: int = 0
-    dt: float = 0.0
-    rate_window: float = 0.0
-    v_peak: float = math.inf
-    wall_time: float = 0.0
+    spike_times: np.ndarray
+    spike_neurons: np.ndarray
+    n_neurons: int
+    dt: float
+    rate_window: float
+    v_peak: float
+    wall_time: float
 
 
 def lorentzian_quantiles(centre: float, half_width: float, n: int) -> np.ndarray:
@@ -184,8 +185,9 @@ def _smoothed_rates(counts: np.ndarray, n: int, dt: float, window: int, every: i
     n_steps = counts.shape[0]
     cumulative = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts, axis=0)])
     sample_steps = np.arange(0, n_steps + 1, every)
-    lo = np.clip(sample_steps - window // 2, 0, n_steps)
-    hi = np.clip(sample_steps - window // 2 + window, 0, n_steps)
+    start = sample_steps - window // 2
+    lo = np.clip(start, 0, n_steps - 1)
+    hi = np.clip(start + window, lo + 1, n_steps)  # at least one step, also at the ends
     spikes = cumulative[hi] - cumulative[lo]
     return spikes / (n * dt * (hi - lo))[:, None]
 
@@ -242,8 +244,10 @@ def simulate_qif_network(
     sample_interval : float
         Interval (ms) between output samples; a multiple of ``dt``.
     rate_window : float
-        Width (ms) of the centred boxcar over which the output rates are averaged (rounded to
-        a multiple of ``dt``; truncated at the ends of the run).
+        Width (ms) of the boxcar over which the output rates are averaged: the spikes of the
+        ``round(rate_window / dt)`` steps around each sample time (centred; with an odd number
+        of steps, half a step later), divided by ``n_neurons`` and the window width; truncated
+        at the ends of the run.
     seed : int or None
         Seed of the shuffle of initial voltages against excitabilities.
 
