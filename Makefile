@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests notebooks
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff format --check src tests notebooks
 
 test: $(STAMP) lint
 	$(PY) -m pytest tests --nbmake notebooks
