@@ -11,6 +11,7 @@ Run with ``python -m tvb_ngnmm.demo --output demo_output`` (or ``make demo``). I
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import tempfile
 import time
@@ -72,6 +73,9 @@ def simulate(
     """Run the demo network in TVB's simulator and return E/I rates in Hz."""
     from tvb.simulator import coupling, integrators, monitors, simulator
 
+    # TVB logs a warning on every deterministic run that it ignores a random state it was given.
+    logging.getLogger("tvb.simulator.integrators").setLevel(logging.ERROR)
+
     connectivity = load_aal90(normalize="row", tract_lengths=False)
     model = NextGenEI(I_e=np.array([I_e]))
     sync = homogeneous_state(NextGenEI(I_e=np.array([I_e])), epsilon)
@@ -97,7 +101,7 @@ def simulate(
         for ((t, data),) in sim(simulation_length=duration):
             times.append(t)
             samples.append(data[:, :, 0])
-            bar.update(min(total, int(t)) - bar.n)
+            bar.update(min(total, int(round(t))) - bar.n)
     samples = np.array(samples) * KHZ_TO_HZ
     parameters = {
         "I_e": I_e,
@@ -117,41 +121,52 @@ def simulate(
     )
 
 
-def summarise(result: DemoResult, transient_ms: float = 200.0) -> dict:
-    """Peak frequency of the network mean rate and how far regions spread apart."""
+@dataclass
+class DemoAnalysis:
+    """Spectra and FC of the demo's E rates after the transient."""
+
+    steady: np.ndarray  # boolean mask of the samples after the transient
+    freqs: np.ndarray  # Hz
+    psd: np.ndarray  # Welch PSD per region, (n_freq, n_region), Hz²/Hz
+    fc: np.ndarray  # Pearson correlation between regions
+    summary: dict
+
+
+def analyse(result: DemoResult, transient_ms: float = 200.0) -> DemoAnalysis:
+    """Network spectrum (mean of the regional spectra), its peak, FC, and the regions' spread.
+
+    The mean of the regional spectra is used rather than the spectrum of the mean rate: when
+    regions oscillate out of phase, their mean cancels the common rhythm.
+    """
     dt = float(result.time[1] - result.time[0])
     transient_ms = min(transient_ms, 0.25 * (result.time[-1] - result.time[0]))
-    keep = result.time >= result.time[0] + transient_ms
-    freqs, psd = power_spectrum(result.rates_e[keep].mean(axis=1), dt)
+    steady = result.time >= result.time[0] + transient_ms
+    freqs, psd = power_spectrum(result.rates_e[steady], dt)
+    fc = functional_connectivity(result.rates_e[steady])
     spread = result.rates_e.std(axis=1)
     first = slice(0, max(1, int(round(10.0 / dt))))
-    return {
-        "peak_frequency_hz": peak_frequency(freqs, psd),
-        "mean_rate_e_hz": float(result.rates_e[keep].mean()),
+    summary = {
+        "peak_frequency_hz": peak_frequency(freqs, psd.mean(axis=1)),
+        "mean_rate_e_hz": float(result.rates_e[steady].mean()),
         "initial_spread_hz": float(spread[first].mean()),
-        "final_spread_hz": float(spread[keep].mean()),
-        "mean_fc": float(
-            np.nanmean(
-                functional_connectivity(result.rates_e[keep])[
-                    np.triu_indices(result.rates_e.shape[1], 1)
-                ]
-            )
-        ),
+        "final_spread_hz": float(spread[steady].mean()),
+        "mean_fc": float(np.nanmean(fc[np.triu_indices(len(fc), 1)])),
+        "transient_ms": float(transient_ms),
     }
+    return DemoAnalysis(steady, freqs, psd, fc, summary)
 
 
-def to_dataset(result: DemoResult, summary: dict):
+def to_dataset(result: DemoResult, analysis: DemoAnalysis):
     """The demo's data as a labelled ``xarray.Dataset``."""
     import xarray as xr
 
-    dt = float(result.time[1] - result.time[0])
-    freqs, psd = power_spectrum(result.rates_e, dt)
     coords = {
         "time": ("time", result.time, {"units": "ms"}),
         "region": result.labels,
         "source": result.labels,
-        "frequency": ("frequency", freqs, {"units": "Hz"}),
+        "frequency": ("frequency", analysis.freqs, {"units": "Hz"}),
     }
+    steady = f"after the first {analysis.summary['transient_ms']:g} ms"
     data = {
         "rate_e": (
             ("time", "region"),
@@ -170,13 +185,13 @@ def to_dataset(result: DemoResult, summary: dict):
         ),
         "fc": (
             ("region", "source"),
-            functional_connectivity(result.rates_e),
-            {"long_name": "Pearson correlation of excitatory rates"},
+            analysis.fc,
+            {"long_name": f"Pearson correlation of excitatory rates {steady}"},
         ),
         "psd_e": (
             ("frequency", "region"),
-            psd,
-            {"units": "Hz^2/Hz", "long_name": "Welch PSD of excitatory rates"},
+            analysis.psd,
+            {"units": "Hz^2/Hz", "long_name": f"Welch PSD of excitatory rates {steady}"},
         ),
     }
     attrs = {
@@ -184,13 +199,13 @@ def to_dataset(result: DemoResult, summary: dict):
         "model": "NextGenEI",
         "coupling": "Linear(a=epsilon) on s_e",
         "integrator": "HeunDeterministic",
-        **{k: v for k, v in result.parameters.items()},
-        **summary,
+        **result.parameters,
+        **analysis.summary,
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def plot(result: DemoResult, summary: dict, show: bool = False, n_shown: int = 6):
+def plot(result: DemoResult, analysis: DemoAnalysis, show: bool = True, n_shown: int = 6):
     """Figure: E rates of a few regions, the network power spectrum, the FC matrix."""
     import matplotlib.pyplot as plt
 
@@ -201,26 +216,19 @@ def plot(result: DemoResult, summary: dict, show: bool = False, n_shown: int = 6
         axes["A"].plot(result.time[window], result.rates_e[window, k], lw=1, label=result.labels[k])
     axes["A"].set(xlabel="time (ms)", ylabel="E rate (Hz)", title="Excitatory rates, last 200 ms")
     axes["A"].legend(loc="upper right", ncol=n_shown, fontsize="small")
-    dt = float(result.time[1] - result.time[0])
-    freqs, psd = power_spectrum(result.rates_e.mean(axis=1), dt)
-    axes["B"].semilogy(freqs, psd, color="k")
-    axes["B"].axvline(
-        summary["peak_frequency_hz"],
-        color="C3",
-        ls="--",
-        label=f"peak {summary['peak_frequency_hz']:.1f} Hz",
-    )
+    psd = analysis.psd.mean(axis=1)
+    peak = analysis.summary["peak_frequency_hz"]
+    axes["B"].semilogy(analysis.freqs, psd, color="k")
+    axes["B"].axvline(peak, color="C3", ls="--", label=f"peak {peak:.1f} Hz")
     axes["B"].set(
-        xlim=(0, 200),
+        xlim=(0, 300),
         ylim=(psd.max() * 1e-8, psd.max() * 10),
         xlabel="frequency (Hz)",
         ylabel="PSD (Hz²/Hz)",
-        title="Power spectrum of the network mean E rate",
+        title="Network power spectrum (mean over regions)",
     )
     axes["B"].legend()
-    image = axes["C"].imshow(
-        functional_connectivity(result.rates_e), vmin=-1, vmax=1, cmap="RdBu_r"
-    )
+    image = axes["C"].imshow(analysis.fc, vmin=-1, vmax=1, cmap="RdBu_r")
     axes["C"].set(title="Functional connectivity (E rates)", xlabel="region", ylabel="region")
     fig.colorbar(image, ax=axes["C"], label="Pearson r")
     if show:
@@ -257,12 +265,13 @@ def main(argv: list[str] | None = None) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     result = simulate(args.I_e, args.epsilon, args.duration, args.dt, progress=not args.no_progress)
-    summary = summarise(result)
-    dataset = to_dataset(result, summary)
+    analysis = analyse(result)
+    summary = analysis.summary
+    dataset = to_dataset(result, analysis)
     _atomic_write(
         output / "next_gen_ei_aal90.nc", lambda p: dataset.to_netcdf(p, engine="h5netcdf")
     )
-    figure = plot(result, summary)
+    figure = plot(result, analysis, show=False)
     _atomic_write(output / "next_gen_ei_aal90.png", lambda p: figure.savefig(p, dpi=120))
     print(
         f"NextGenEI on AAL90 (90 regions), I_e = {args.I_e:g}, ε = {args.epsilon:g}, "
