@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .._numba import jit
 
 #: Largest ``|I| h²`` for which ``C`` and ``S`` are taken from their Taylor series.
 TAYLOR_LIMIT = 0.1
@@ -26,7 +27,7 @@ TAYLOR_LIMIT = 0.1
 MINUS_INFINITY = -1e150
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _first_crossing(v0, current):
     """Scaled time ``h`` (units of tau) for ``V`` to go from ``v0`` to ``+∞``."""
     if current > 0.0:
@@ -38,7 +39,7 @@ def _first_crossing(v0, current):
     return 1.0 / v0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _taylor_coefficients(current, h):
     """``(C, S)`` of the step map from their Taylor series in ``x = I h²`` (``|x| <= 0.1``)."""
     x = current * h * h
@@ -47,7 +48,7 @@ def _taylor_coefficients(current, h):
     return c, s
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _large_input_step(v0, current, h):
     """Exact step for ``|I| h² > TAYLOR_LIMIT``: ``(V1, n_spikes, h_first, h_between)``."""
     if current > 0.0:
@@ -67,7 +68,7 @@ def _large_input_step(v0, current, h):
     return v1, 1, _first_crossing(v0, current), 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def qif_step(v0, current, h):
     """Advance one QIF neuron by the exact flow of ``dV/dh = V² + I`` over ``h``.
 
@@ -97,7 +98,7 @@ def qif_step(v0, current, h):
     return v1, 1, min(_first_crossing(v0, current), h), 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _advance_bulk(voltage, previous, denominator, eta, drive, h):
     """Taylor-path step of every neuron of the (sliced) arrays.
 
@@ -114,7 +115,7 @@ def _advance_bulk(voltage, previous, denominator, eta, drive, h):
         voltage[j] = (c * v0 + s * current) / y1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _advance_population(voltage, eta, drive, h, scratch, events):
     """One step of every neuron of a population; returns the number of spike events.
 
@@ -140,7 +141,7 @@ def _advance_population(voltage, eta, drive, h, scratch, events):
     return _advance_exactly(voltage, eta, drive, h, hi, voltage.size, events, n_events)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _advance_exactly(voltage, eta, drive, h, start, stop, events, n_events):
     """General-path step of neurons ``start..stop-1``; appends their spikes to ``events``."""
     for j in range(start, stop):
@@ -153,14 +154,14 @@ def _advance_exactly(voltage, eta, drive, h, start, stop, events, n_events):
     return n_events
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _grow(buffer):
     bigger = np.empty(2 * buffer.size, dtype=buffer.dtype)
     bigger[: buffer.size] = buffer
     return bigger
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def _mean_voltage(voltages, v_peak):
     total = 0.0
     count = 0
@@ -171,7 +172,7 @@ def _mean_voltage(voltages, v_peak):
     return total / count if count > 0 else np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def run_network(
     voltage, eta, tau, tau_s, weights, current, external, s0,
     dt, steps_per_sample, v_peak, record_slot,
