@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
+from ._signal_checks import check_positive, check_series
+
 
 def _check_series(data: np.ndarray, name: str) -> np.ndarray:
-    data = np.asarray(data, dtype=float)
-    if data.ndim not in (1, 2):
-        raise ValueError(
-            f"Invalid shape for the {name!r} parameter. Allowed are (n_time,) or "
-            f"(n_time, n_region), but got {data.shape}."
-        )
-    if not np.isfinite(data).all():
-        raise ValueError(f"Invalid value for the {name!r} parameter: it holds NaN or inf values.")
-    return data
+    return check_series(data, name)
 
 
 def power_spectrum(
@@ -40,24 +34,51 @@ def power_spectrum(
         Power spectral density (signal units squared per Hz).
     """
     data = _check_series(data, "data")
-    if not (np.isfinite(dt) and dt > 0):
-        raise ValueError(
-            "Invalid value for the 'dt' parameter. Allowed values are > 0 ms, "
-            f"but got {dt!r} instead."
-        )
+    dt = check_positive(dt, "dt")
+    check_positive(segment_ms, "segment_ms")
     fs = 1000.0 / dt
     nperseg = min(data.shape[0], max(8, int(round(segment_ms / dt))))
     freqs, psd = signal.welch(data, fs=fs, nperseg=nperseg, axis=0, detrend="constant")
     return freqs, psd
 
 
-def peak_frequency(freqs: np.ndarray, psd: np.ndarray, fmin: float = 1.0) -> float:
-    """Frequency (Hz) of the largest spectral peak above ``fmin``, refined by a parabola fit."""
-    freqs = np.asarray(freqs)
-    psd = np.asarray(psd)
+def peak_frequency(
+    freqs: np.ndarray, psd: np.ndarray, fmin: float = 1.0, fmax: float | None = None
+) -> float:
+    """Frequency of the largest spectral peak in ``[fmin, fmax]``, refined by a parabola fit.
+
+    Parameters
+    ----------
+    freqs : ndarray, shape (n_freq,)
+        Frequencies in Hz, evenly spaced and increasing (as returned by `power_spectrum`).
+    psd : ndarray, shape (n_freq,) or (n_freq, n_region)
+        Power spectral density; with several regions their mean spectrum is used.
+    fmin, fmax : float
+        Search band in Hz; ``fmax=None`` searches up to the highest frequency.
+
+    Returns
+    -------
+    float
+        Peak frequency in Hz, refined by a parabola through the log-power of the three bins
+        around the maximum (sub-bin resolution).
+    """
+    freqs = np.asarray(freqs, dtype=float)
+    psd = np.asarray(psd, dtype=float)
+    if freqs.ndim != 1 or psd.ndim not in (1, 2) or psd.shape[0] != freqs.shape[0]:
+        raise ValueError(
+            "Invalid shape for the 'psd' parameter. Allowed is (n_freq,) or (n_freq, n_region) "
+            f"with n_freq = len(freqs) = {freqs.shape}, but got {psd.shape}."
+        )
     if psd.ndim == 2:
         psd = psd.mean(axis=1)
-    band = np.flatnonzero(freqs >= fmin)
+    fmax = freqs[-1] if fmax is None else fmax
+    band = np.flatnonzero((freqs >= fmin) & (freqs <= fmax))
+    if band.size == 0:
+        raise ValueError(
+            f"Invalid value for the 'fmin' and 'fmax' parameters. Allowed is a band holding at "
+            f"least one of the frequencies {freqs[0]:g}..{freqs[-1]:g} Hz, but got "
+            f"[{fmin!r}, {fmax!r}] instead."
+        )
     k = band[np.argmax(psd[band])]
     if 0 < k < len(psd) - 1 and psd[k] > 0:
         left, mid, right = np.log(psd[k - 1 : k + 2] + 1e-300)
@@ -68,11 +89,29 @@ def peak_frequency(freqs: np.ndarray, psd: np.ndarray, fmin: float = 1.0) -> flo
 
 
 def functional_connectivity(data: np.ndarray) -> np.ndarray:
-    """Pearson correlation between regions of ``data`` shaped (n_time, n_region)."""
-    data = _check_series(data, "data")
-    if data.ndim != 2:
-        raise ValueError(
-            "Invalid shape for the 'data' parameter. Allowed is (n_time, n_region), "
-            f"but got {data.shape}."
-        )
-    return np.corrcoef(data, rowvar=False)
+    """Functional connectivity: Pearson correlation between the regions' signals.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_time, n_region)
+        Signals (any unit, e.g. rates in kHz or BOLD).
+
+    Returns
+    -------
+    ndarray, shape (n_region, n_region)
+        Correlation matrix, ones on the diagonal. Entries of a region whose signal is constant
+        are NaN (its correlation is undefined).
+    """
+    data = check_series(data, "data", ndim=(2,))
+    return correlation_matrix(data)
+
+
+def correlation_matrix(data: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the columns of ``data``; NaN (no warning) for constant columns."""
+    centred = data - data.mean(axis=0)
+    norm = np.sqrt((centred**2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = centred / norm
+        fc = scaled.T @ scaled
+    np.fill_diagonal(fc, np.where(norm > 0, 1.0, np.nan))
+    return np.clip(fc, -1.0, 1.0)
