@@ -115,3 +115,43 @@ def correlation_matrix(data: np.ndarray) -> np.ndarray:
         fc = scaled.T @ scaled
     np.fill_diagonal(fc, np.where(norm > 0, 1.0, np.nan))
     return np.clip(fc, -1.0, 1.0)
+
+
+def mean_functional_connectivity(data: np.ndarray) -> float:
+    """Mean functional connectivity over region pairs: a global synchrony measure.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_time, n_region)
+        Signals of at least 2 regions.
+
+    Returns
+    -------
+    float
+        Mean off-diagonal Pearson correlation (see `mean_off_diagonal`).
+    """
+    return mean_off_diagonal(functional_connectivity(data))
+
+
+def mean_off_diagonal(matrix: np.ndarray) -> float:
+    """Mean of the off-diagonal entries of a square matrix such as an FC matrix.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n_region, n_region)
+        At least 2 regions. NaN entries (e.g. correlations of constant signals) are ignored.
+
+    Returns
+    -------
+    float
+        The mean, NaN when no off-diagonal entry is finite.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
+        raise ValueError(
+            "Invalid shape for the 'matrix' parameter. Allowed is (n_region, n_region) with at "
+            f"least 2 regions, but got {matrix.shape}."
+        )
+    pairs = matrix[~np.eye(matrix.shape[0], dtype=bool)]
+    pairs = pairs[np.isfinite(pairs)]
+    return float(pairs.mean()) if pairs.size else float("nan")
