@@ -1,0 +1,192 @@
+"""Whole connectomes from and to files: one file per connectome, or one file per piece.
+
+One file: a TVB zip, or a ``.npz`` / ``.mat`` / HDF5 file holding the arrays ``weights`` and
+optionally ``tract_lengths`` (mm), ``centres`` (mm), ``region_labels``, ``hemispheres``,
+``cortical``, ``areas`` (mm²), ``orientations`` and ``speed`` (mm/ms).
+Pieces: weights, tract lengths, centres and labels each from its own file (or array).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from tvb.datatypes.connectivity import Connectivity
+
+from ._checks import ConnectomeFileError, file_error, make_connectivity
+from .io import list_variables, read_array, read_edge_list, read_labels, save_arrays
+from .tvb_zip import read_tvb_zip, write_tvb_zip
+
+FIELDS = (
+    "weights",
+    "tract_lengths",
+    "centres",
+    "region_labels",
+    "hemispheres",
+    "cortical",
+    "areas",
+    "orientations",
+    "speed",
+)
+CONNECTOME_EXTENSIONS = (".zip", ".npz", ".mat", ".h5", ".hdf5")
+
+
+def _connectome_extension(path: str | os.PathLike) -> str:
+    extension = Path(path).suffix.lower()
+    if extension not in CONNECTOME_EXTENSIONS:
+        raise ValueError(
+            "Invalid value for the 'path' parameter. Allowed extensions are "
+            f"{', '.join(repr(e) for e in CONNECTOME_EXTENSIONS)}, but got {str(path)!r} instead."
+        )
+    return extension
+
+
+def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) -> Connectivity:
+    """Read a whole connectome from one file into a configured TVB ``Connectivity``.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.zip`` (TVB format), ``.npz``, ``.mat`` (v5 or v7.3) or ``.h5``/``.hdf5`` with the
+        named arrays of this module's docstring; ``weights`` is required.
+    conduction_speed : float
+        In mm/ms, unless the file holds ``speed``.
+
+    Returns
+    -------
+    tvb.datatypes.connectivity.Connectivity
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ConnectomeFileError
+        If the file is corrupt, lacks ``weights``, or its arrays do not fit together.
+    """
+    if _connectome_extension(path) == ".zip":
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"Connectome file '{path}' does not exist.")
+        return read_tvb_zip(path, conduction_speed=conduction_speed)
+    names = set(list_variables(path))
+    if "weights" not in names:
+        raise file_error(path, f"no 'weights' array; it holds {sorted(names)}.")
+    pieces = {name: read_array(path, key=name) for name in FIELDS if name in names}
+    speed = pieces.pop("speed", conduction_speed)
+    for name in ("region_labels", "hemispheres", "cortical", "areas"):
+        if name in pieces:
+            pieces[name] = np.ravel(pieces[name])
+    if "region_labels" in pieces:
+        pieces["region_labels"] = np.char.strip(pieces["region_labels"].astype(str))
+    try:
+        return make_connectivity(conduction_speed=float(np.ravel(speed)[0]), **pieces)
+    except (ValueError, IndexError) as err:
+        raise file_error(path, str(err)) from err
+
+
+def load_connectivity(
+    weights: str | os.PathLike | np.ndarray,
+    tract_lengths: str | os.PathLike | np.ndarray | None = None,
+    centres: str | os.PathLike | np.ndarray | None = None,
+    region_labels: str | os.PathLike | np.ndarray | list | None = None,
+    conduction_speed: float = 3.0,
+    edge_list: bool = False,
+    key: str | None = None,
+) -> Connectivity:
+    """Assemble a ``Connectivity`` from pieces, each a file or an array.
+
+    Parameters
+    ----------
+    weights : path-like or array_like
+        ``W[to, from]``: a dense matrix file (see :func:`~tvb_ngnmm.connectomes.io.read_array`)
+        or, with ``edge_list=True``, an edge list ``to from weight`` (0-based).
+    tract_lengths : path-like or array_like, optional
+        In mm; Euclidean distances between the centres if None (a stand-in).
+    centres : path-like or array_like, optional
+        ``(n, 3)`` in mm, or a text file of ``label x y z`` lines (which also gives labels).
+    region_labels : path-like or sequence of str, optional
+        One per region; a text file has one per line.
+    conduction_speed : float
+        In mm/ms.
+    edge_list : bool
+        Whether ``weights`` is an edge list.
+    key : str, optional
+        Variable name inside multi-array weight files.
+
+    Returns
+    -------
+    tvb.datatypes.connectivity.Connectivity
+
+    Raises
+    ------
+    ConnectomeFileError
+        If a file cannot be read, or the pieces do not fit together (the message names the file).
+    """
+    sources = {"weights": weights, "tract_lengths": tract_lengths, "centres": centres}
+    pieces: dict[str, object] = {}
+    if _is_path(weights):
+        pieces["weights"] = read_edge_list(weights) if edge_list else read_array(weights, key)
+    else:
+        pieces["weights"] = weights
+    if tract_lengths is not None:
+        pieces["tract_lengths"] = (
+            read_array(tract_lengths) if _is_path(tract_lengths) else tract_lengths
+        )
+    if centres is not None:
+        pieces.update(_centres(centres))
+    if region_labels is not None:
+        pieces["region_labels"] = (
+            read_labels(region_labels) if _is_path(region_labels) else region_labels
+        )
+    try:
+        return make_connectivity(conduction_speed=conduction_speed, **pieces)
+    except ValueError as err:
+        files = [str(value) for value in sources.values() if _is_path(value)]
+        if _is_path(region_labels):
+            files.append(str(region_labels))
+        raise ConnectomeFileError(f"{err} (files: {', '.join(files) or 'none'})") from err
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, str | os.PathLike)
+
+
+def _centres(centres: str | os.PathLike | np.ndarray) -> dict[str, np.ndarray]:
+    if not _is_path(centres):
+        return {"centres": np.asarray(centres, dtype=float)}
+    path = Path(centres)
+    if path.suffix.lower() in (".txt", ".dat", ".csv", ".tsv"):
+        rows = [
+            line.split("#")[0].replace(",", " ").split() for line in path.read_text().splitlines()
+        ]
+        rows = [row for row in rows if row]
+        if rows and len(rows[0]) == 4:
+            try:
+                xyz = np.array([[float(v) for v in row[1:]] for row in rows])
+            except ValueError as err:
+                raise file_error(path, f"centres should be 'label x y z' lines ({err}).") from err
+            return {"centres": xyz, "region_labels": np.array([row[0] for row in rows])}
+    return {"centres": read_array(path)}
+
+
+def save_connectivity(connectivity: Connectivity, path: str | os.PathLike) -> Path:
+    """Write a ``Connectivity`` to one file: ``.zip`` (TVB), ``.npz``, ``.mat`` (v5), ``.h5``.
+
+    The arrays are named as in this module's docstring; the write is atomic.
+    """
+    if _connectome_extension(path) == ".zip":
+        return write_tvb_zip(connectivity, path)
+    arrays = {
+        "weights": connectivity.weights,
+        "tract_lengths": connectivity.tract_lengths,
+        "centres": connectivity.centres,
+        "region_labels": np.asarray(connectivity.region_labels, dtype=str),
+        "speed": np.atleast_1d(np.asarray(connectivity.speed, dtype=float)),
+    }
+    for name in ("hemispheres", "cortical", "areas", "orientations"):
+        value = getattr(connectivity, name)
+        if value is not None and np.size(value):
+            arrays[name] = np.asarray(
+                value, dtype=float if name in ("areas", "orientations") else np.int8
+            )
+    return save_arrays(arrays, path)
