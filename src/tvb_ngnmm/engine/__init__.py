@@ -1,0 +1,32 @@
+r"""The fast engine: TVB simulations of next-generation neural mass networks in compiled code.
+
+Entry points: :class:`tvb_ngnmm.backend.NumbaBackend` (``run_sim(sim, simulation_length)``,
+a drop-in for ``sim.run()``) and :func:`tvb_ngnmm.engine.batch.run_batch` (many parameter sets
+of one network at once, as an ``xarray.DataArray``).
+
+Supported: models ``NextGenEI``, ``MPRSynaptic`` and TVB's ``MontbrioPazoRoxin``; couplings
+TVB ``Linear`` and ``Difference`` and the package's ``Laplacian``, ``Additive``,
+``MultiCoupling``; integrators Euler and Heun, deterministic and stochastic (TVB's additive
+white noise); region stimuli; monitors ``Raw``, ``SubSample``, ``TemporalAverage``, ``Bold``.
+Anything else raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
+
+Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupling of step
+``n`` is computed once from the history (delayed :math:`x_j` at step ``n - 1 - d_ij``, own
+:math:`x_i` at ``n - 1``) and held over both Heun stages; the history keeps the coupling
+variables in float32 as TVB's ``SparseHistory`` does, so that both read the same rounded
+values; boundaries are applied after each stage; the stimulus is added to dX/dt. The float64
+arithmetic differs from TVB's only in the order of the sums over incoming connections (and
+TVB's ``Linear``/``Difference`` sum in float32), so deterministic runs agree with ``sim.run()``
+to a few float32 ulps of the coupling per step, amplified by the dynamics: the tests use
+short runs and a relative tolerance of 1e-5.
+
+Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced to one linear
+form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
+:mod:`.equations` (model dispatch), :mod:`.integrate` (one step of one node),
+:mod:`.kernel` (the compiled chunk loop), :mod:`.noise`, :mod:`.monitors`, :mod:`.runner`
+(chunks, progress, interruption), :mod:`.batch`, :mod:`.errors`.
+"""
+
+from .errors import SimulationBlowUpError, UnsupportedSimulationError
+
+__all__ = ["SimulationBlowUpError", "UnsupportedSimulationError"]

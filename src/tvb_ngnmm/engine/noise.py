@@ -1,0 +1,44 @@
+r"""Standard normal draws for the stochastic integrators, generated in bulk per chunk.
+
+TVB's additive white noise adds :math:`(\sqrt{dt}\, z)\, \sqrt{2\, nsig}` to each integrated
+state variable of each node at each step, with ``z`` standard normal drawn with shape
+``(n_var, n_node, n_mode)`` per step from the noise's ``random_stream``. Two sources:
+
+- ``seed=None``: a copy of the simulator's own ``random_stream`` (the simulator is not
+  touched); drawing ``(n_steps, n_var, n_node, 1)`` at once consumes the stream exactly as
+  ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step.
+- ``seed=int`` (or a ``numpy.random.Generator``): ``default_rng(seed).standard_normal``, faster;
+  same distribution, different draws. Batches always use this source, one stream per member
+  group.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+
+class NoiseSource:
+    """Chunks of standard normals ``(n_steps, n_var, n_node, B)`` (empty when deterministic)."""
+
+    def __init__(self, sim, stochastic: bool, seed=None, batch: int = 1):
+        self.stochastic = stochastic
+        self.batch = batch
+        self.stream = None
+        self.rng = None
+        if not stochastic:
+            return
+        if seed is None and batch == 1:
+            self.stream = copy.deepcopy(sim.integrator.noise.random_stream)
+        else:
+            self.rng = np.random.default_rng(seed)
+
+    def draw(self, n_steps: int, n_var: int, n_node: int) -> np.ndarray:
+        """The normals of the next ``n_steps`` steps."""
+        if not self.stochastic:
+            return np.zeros((0, 1, 1, 1))
+        shape = (n_steps, n_var, n_node, self.batch)
+        if self.stream is not None:
+            return self.stream.normal(size=shape)
+        return self.rng.standard_normal(shape)

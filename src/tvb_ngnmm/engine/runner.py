@@ -1,0 +1,160 @@
+r"""The chunked run: Python over chunks, compiled kernel over steps.
+
+A run of ``n_steps`` is cut into chunks of at most ``chunk_steps`` steps (sized so that the
+chunk's noise and observed states stay within a few MiB and a whole number of coupling blocks).
+Per chunk: draw the noise, evaluate the stimulus, run :func:`.kernel.run_chunk`, feed the
+monitors, check for blow-up. Memory thus depends on the delay horizon (history ring), the
+network, the chunk and the monitors' buffers, not on the simulated length (monitor samples are
+streamed out per chunk). A ``KeyboardInterrupt`` between or during chunks ends the run with
+what was computed so far (and a warning).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernel import run_chunk
+from .spec import SimulationSpec
+
+#: Largest coupling block (steps); the shortest delay + 1 bounds it too.
+K_MAX = 512
+#: Bytes of per-step chunk buffers (noise, observed states) aimed at.
+CHUNK_BYTES = 8 * 2**20
+
+
+@dataclass
+class RunState:
+    """The mutable arrays of a run, with a batch axis B last."""
+
+    x: np.ndarray  # (n_var, n_node, B) float64
+    hist: np.ndarray  # (n_cvar, n_node, H, B) float32
+    params: np.ndarray  # (n_parameter, n_node, B) float64
+    gain: np.ndarray  # (n_cvar, n_node, B) float64
+    status: np.ndarray  # (3, B) int64: step, region, state variable of a blow-up, or -1
+
+
+def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) -> RunState:
+    """Run arrays from the spec, for a batch of ``params.shape[-1]`` members."""
+    batch = params.shape[-1]
+    x = np.repeat(spec.state[..., np.newaxis], batch, axis=-1)
+    hist = np.repeat(spec.history[..., np.newaxis], batch, axis=-1)
+    status = np.full((3, batch), -1, dtype=np.int64)
+    return RunState(x, np.ascontiguousarray(hist), np.ascontiguousarray(params),
+                    np.ascontiguousarray(gain), status)  # fmt: skip
+
+
+def block_size(spec: SimulationSpec) -> int:
+    """Steps per coupling block: ``min(d_min + 1, K_MAX)``."""
+    d_min = spec.coupling.min_delay
+    return K_MAX if d_min is None else max(1, min(d_min + 1, K_MAX))
+
+
+def chunk_size(spec: SimulationSpec, batch: int, k_block: int, requested: int | None) -> int:
+    """Steps per chunk: a whole number of blocks within :data:`CHUNK_BYTES`."""
+    if requested is not None:
+        return max(1, int(requested))
+    n_var, n_node = spec.state.shape
+    per_step = 8 * batch * n_node * (n_var + len(spec.observed) + 1)
+    steps = max(1, CHUNK_BYTES // per_step)
+    return max(k_block, steps - steps % k_block) if steps >= k_block else steps
+
+
+def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
+    """Stimulus added to dX/dt at ``steps``, (n_steps, n_var, n_node), or empty."""
+    stimulus = spec.stimulus
+    if stimulus is None:
+        return np.zeros((0, 1, 1))
+    n_var, n_node = spec.state.shape
+    # TVB evaluates the temporal pattern on the grid k * dt, k = step - (current_step + 1).
+    times = (steps - (spec.current_step + 1)) * spec.dt
+    temporal = np.reshape(stimulus.temporal.evaluate(times.reshape(1, -1)), (-1,))
+    spatial = np.asarray(stimulus.spatial_pattern, dtype=float)[:, 0]
+    out = np.zeros((len(steps), n_var, n_node))
+    out[:, spec.stvar] = (spatial[np.newaxis, :] * temporal[:, np.newaxis])[:, np.newaxis]
+    return out
+
+
+def _run_one_chunk(spec, state, noise, first, n, k_block, obs_index):
+    steps = np.arange(first, first + n)
+    n_var, n_node = spec.state.shape
+    batch = state.x.shape[-1]
+    obs = np.empty((n, len(obs_index), n_node, batch))
+    c = spec.coupling
+    sums = np.empty((len(spec.cvar), n_node, k_block * batch))
+    run_chunk(
+        spec.model_code, spec.scheme, state.x, state.hist, first, n, k_block,
+        c.row_start, c.sources, c.idelays, c.weights, c.kappa, state.gain, c.offset, spec.cvar,
+        state.params, spec.lo, spec.hi, spec.dt, noise.draw(n, n_var, n_node),
+        spec.noise_scale, math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums,
+        state.status,
+    )  # fmt: skip
+    return steps, obs
+
+
+def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=None,
+             on_chunk=None):  # fmt: skip
+    """Run ``n_steps`` steps from ``spec.current_step``; return per-monitor lists of chunks.
+
+    Returns
+    -------
+    outputs : list of (list of times, list of data)
+        One pair of lists of chunk arrays per monitor.
+    completed : int
+        Number of steps computed (less than ``n_steps`` after an interruption or when every
+        member of the batch blew up).
+    """
+    batch = state.x.shape[-1]
+    k_block = block_size(spec)
+    chunk = chunk_size(spec, batch, k_block, chunk_steps)
+    obs_index = spec.observed
+    outputs = [([], []) for _ in monitors]
+    n_chunks = math.ceil(n_steps / chunk) if n_steps else 0
+    bar = _progress(n_chunks, progress)
+    done = 0
+    try:
+        while done < n_steps:
+            n = min(chunk, n_steps - done)
+            steps, obs = _run_one_chunk(
+                spec, state, noise, spec.current_step + 1 + done, n, k_block, obs_index
+            )
+            for (times, data), monitor in zip(outputs, monitors, strict=True):
+                t, d = monitor.consume(steps, obs)
+                times.append(t)
+                data.append(d)
+            done += n
+            if bar is not None:
+                bar.update(1)
+            if on_chunk is not None and on_chunk(state, done):
+                break
+    except KeyboardInterrupt:
+        warnings.warn(
+            f"Simulation interrupted after {done} of {n_steps} steps "
+            f"({done * spec.dt:g} ms); returning what was computed.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return outputs, done
+
+
+def _progress(n_chunks: int, progress: bool | None):
+    if progress is None:
+        progress = n_chunks > 20
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_chunks, unit="chunk", desc="simulating")
+
+
+def concatenate(times: list, data: list, tail_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Join the chunk outputs of one monitor."""
+    if not times:
+        return np.zeros(0), np.zeros((0,) + tail_shape)
+    return np.concatenate(times), np.concatenate(data)

@@ -1,0 +1,209 @@
+r"""What the engine needs from a configured TVB ``Simulator``, checked and in kernel layout.
+
+:func:`extract` reads the model (code, parameters as per-region arrays ``(n_parameter,
+n_node)``), the integrator (scheme, ``dt``, noise amplitude per state variable and region), the
+state boundaries, the stimulus, the initial state (``sim.current_state``) and the initial
+history (``sim.history.buffer``, float32 as TVB keeps it; integer delays ``sim.connectivity
+.idelays = round(delay / dt)`` as set by ``set_idelays``), the coupling reduced to effective
+weights (:mod:`.coupling`) and the monitors. Anything the engine cannot run raises
+:class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from tvb.simulator import integrators
+from tvb.simulator.models.infinite_theta import MontbrioPazoRoxin
+from tvb.simulator.noise import Additive
+
+from ..models.ei import NextGenEI
+from ..models.mpr_synaptic import MPRSynaptic
+from . import equations
+from .coupling import CouplingTerms, reduce_coupling
+from .errors import UnsupportedSimulationError, unsupported
+from .integrate import EULER, HEUN
+
+MODELS = {
+    NextGenEI: equations.NEXT_GEN_EI,
+    MPRSynaptic: equations.MPR_SYNAPTIC,
+    MontbrioPazoRoxin: equations.MONTBRIO_PAZO_ROXIN,
+}
+INTEGRATORS = {
+    integrators.EulerDeterministic: (EULER, False),
+    integrators.EulerStochastic: (EULER, True),
+    integrators.HeunDeterministic: (HEUN, False),
+    integrators.HeunStochastic: (HEUN, True),
+}
+
+
+@dataclass
+class SimulationSpec:
+    """A configured simulator in the engine's terms (arrays in kernel layout, float64)."""
+
+    model_code: int
+    state_variables: tuple[str, ...]
+    parameter_names: tuple[str, ...]
+    params: np.ndarray  # (n_parameter, n_node)
+    scheme: int
+    stochastic: bool
+    dt: float
+    noise_scale: np.ndarray  # (n_var, n_node): sqrt(2 nsig)
+    lo: np.ndarray  # (n_var,)
+    hi: np.ndarray  # (n_var,)
+    cvar: np.ndarray  # (n_cvar,) int64
+    coupling: CouplingTerms
+    state: np.ndarray  # (n_var, n_node) float64
+    history: np.ndarray  # (n_cvar, n_node, H) float32, slot s mod H holds step s
+    current_step: int
+    labels: tuple[str, ...]
+    observed: np.ndarray  # (n_obs,) state-variable index of each model variable of interest
+    stvar: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    monitors: list = field(default_factory=list)
+    stimulus: object = None
+
+    @property
+    def n_node(self) -> int:
+        """Number of regions."""
+        return self.state.shape[1]
+
+
+def model_code(model) -> tuple[int, tuple[str, ...]]:
+    """The engine's code for ``model`` and its parameter names, in the kernel's order."""
+    code = MODELS.get(type(model))
+    if code is None:
+        allowed = tuple(cls.__name__ for cls in MODELS)
+        raise unsupported("model", type(model).__name__, allowed)
+    if code == equations.MONTBRIO_PAZO_ROXIN:
+        if len(model.cvar) != 2:
+            raise UnsupportedSimulationError(
+                "Invalid value for the 'cvar' of MontbrioPazoRoxin: the fast engine supports "
+                f"two coupling variables (its dfun reads two coupling terms), but got "
+                f"{list(model.cvar)} instead."
+            )
+        return code, equations.MPR_PARAMETERS
+    if len(model.cvar) not in (1, 2):
+        raise UnsupportedSimulationError(
+            f"Invalid value for the 'cvar' of {type(model).__name__}: the fast engine supports "
+            f"one or two coupling variables, but got {list(model.cvar)} instead."
+        )
+    return code, tuple(model.parameter_names)
+
+
+def region_values(name: str, value, n_node: int, owner: str) -> np.ndarray:
+    """``value`` as a float64 array (n_node,): one value broadcast, or one per region."""
+    arr = np.asarray(value, dtype=float).ravel()
+    if arr.size == 1:
+        return np.full(n_node, arr[0])
+    if arr.size != n_node:
+        raise ValueError(
+            f"Invalid shape for the {name!r} parameter of {owner}. Allowed are one value or one "
+            f"per region ({n_node}), but got {arr.size} values."
+        )
+    return arr.copy()
+
+
+def model_parameters(model, names: tuple[str, ...], n_node: int) -> np.ndarray:
+    """The model's parameters as (n_parameter, n_node) float64."""
+    owner = type(model).__name__
+    return np.array([region_values(n, getattr(model, n), n_node, owner) for n in names])
+
+
+def _check_configured(sim) -> None:
+    if getattr(sim, "history", None) is None or getattr(sim, "current_state", None) is None:
+        raise UnsupportedSimulationError(
+            "Invalid value for the 'sim' parameter: the fast engine needs a configured "
+            "Simulator (call sim.configure() first), but got one that is not configured."
+        )
+    if sim.surface is not None:
+        raise unsupported("surface", "a cortical surface", ("None (region simulations)",))
+    if sim.model.number_of_modes != 1:
+        raise unsupported("number_of_modes", str(sim.model.number_of_modes), ("1",))
+    if sim.model.has_nonint_vars:
+        raise UnsupportedSimulationError(
+            f"Invalid value for the 'model' of the simulator: the fast engine supports models "
+            f"whose state variables are all integrated, but {type(sim.model).__name__} has "
+            "non-integrated ones."
+        )
+
+
+def _integrator(sim) -> tuple[int, bool, np.ndarray]:
+    integ = sim.integrator
+    entry = INTEGRATORS.get(type(integ))
+    if entry is None:
+        allowed = tuple(cls.__name__ for cls in INTEGRATORS)
+        raise unsupported("integrator", type(integ).__name__, allowed)
+    scheme, stochastic = entry
+    n_var, n_node = len(sim.model.state_variables), sim.number_of_nodes
+    if integ.clamped_state_variable_values is not None:
+        raise unsupported("integrator.clamped_state_variable_values", "clamped values", ("None",))
+    scale = np.zeros((n_var, n_node))
+    if stochastic:
+        noise = integ.noise
+        if type(noise) is not Additive or noise.ntau > 0.0:
+            raise unsupported("integrator.noise", str(noise), ("Additive (white)",))
+        nsig = np.asarray(noise.nsig, dtype=float)
+        if nsig.ndim == 3:
+            nsig = nsig[..., 0]
+        elif nsig.size != 1:
+            raise unsupported(
+                "integrator.noise.nsig shape",
+                str(nsig.shape),
+                ("(1,)", "(n_var,)", "(n_node,)", "(n_var, n_node)"),
+            )
+        scale = np.array(np.broadcast_to(np.sqrt(2.0 * nsig), (n_var, n_node)), dtype=float)
+    return scheme, stochastic, scale
+
+
+def _boundaries(sim) -> tuple[np.ndarray, np.ndarray]:
+    n_var = len(sim.model.state_variables)
+    lo, hi = np.full(n_var, -np.inf), np.full(n_var, np.inf)
+    integ = sim.integrator
+    indices = integ._bounded_integration_state_variable_indices
+    bounds = integ._integration_state_variable_boundaries
+    if bounds is not None:
+        for index, (low, high) in zip(indices, bounds, strict=True):
+            lo[int(index)] = -np.inf if low is None else float(low)
+            hi[int(index)] = np.inf if high is None else float(high)
+    return lo, hi
+
+
+def extract(sim) -> SimulationSpec:
+    """Read a configured ``Simulator`` into a :class:`SimulationSpec` (checks what it can run)."""
+    from .monitors import make_monitors
+
+    _check_configured(sim)
+    model = sim.model
+    code, names = model_code(model)
+    n_node = sim.number_of_nodes
+    scheme, stochastic, scale = _integrator(sim)
+    lo, hi = _boundaries(sim)
+    history = np.asarray(sim.history.buffer, dtype=np.float32)[..., 0]  # (H, n_cvar, n_node)
+    observed = np.array(
+        [model.state_variables.index(v) for v in model.variables_of_interest], dtype=np.int64
+    )
+    labels = tuple(str(lab) for lab in sim.connectivity.region_labels)
+    spec = SimulationSpec(
+        model_code=code,
+        state_variables=tuple(model.state_variables),
+        parameter_names=names,
+        params=model_parameters(model, names, n_node),
+        scheme=scheme,
+        stochastic=stochastic,
+        dt=float(sim.integrator.dt),
+        noise_scale=scale,
+        lo=lo,
+        hi=hi,
+        cvar=np.asarray(model.cvar, dtype=np.int64),
+        coupling=reduce_coupling(sim),
+        state=np.array(sim.current_state[..., 0], dtype=float),
+        history=np.ascontiguousarray(history.transpose(1, 2, 0)),
+        current_step=int(sim.current_step),
+        labels=labels if len(labels) == n_node else tuple(str(i) for i in range(n_node)),
+        observed=observed,
+        stvar=np.asarray(model.stvar, dtype=np.int64),
+        stimulus=sim.stimulus,
+    )
+    spec.monitors = make_monitors(sim, spec)
+    return spec
