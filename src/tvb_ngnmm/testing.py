@@ -66,6 +66,7 @@ __all__ = [
     "check_dfun_matches_equations",
     "check_dfun_strings",
     "check_docs",
+    "check_jacobian",
     "check_model",
     "check_parameter_domains",
     "check_parameter_shapes",
@@ -620,13 +621,58 @@ def check_per_region_parameters(model_cls: type, seed: int = 2) -> None:
 # --------------------------------------------------------------------------- the suite
 
 
+def check_jacobian(model_cls: type, seed: int = 3, n_point: int = 5) -> None:
+    """The analysis Jacobians (:mod:`tvb_ngnmm.analysis.jacobian`) equal finite differences.
+
+    At random states, couplings and parameters, :math:`\\partial f/\\partial x` and
+    :math:`\\partial f/\\partial C` are compared with central finite differences of ``dfun``.
+    """
+    from tvb_ngnmm.analysis.jacobian import VectorField
+
+    rng = np.random.default_rng(seed)
+    for _ in range(n_point):
+        model = model_cls()
+        for name, value in random_parameters(model_cls, rng, 1).items():
+            setattr(model, name, value.ravel())
+        field = VectorField(model)
+        x = random_state(model, rng, 1)[:, 0, 0]
+        c = rng.uniform(-1.0, 1.0, len(model.cvar))
+        fd_state, fd_coupling = _finite_difference_jacobians(model, x, c)
+        for label, got, fd in (
+            ("state", field.jacobian(x, c), fd_state),
+            ("coupling", field.coupling_jacobian(x, c), fd_coupling),
+        ):
+            if not np.allclose(got, fd, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(fd).max())):
+                worst = np.max(np.abs(got - fd))
+                raise _fail(
+                    model_cls,
+                    f"the Jacobian with respect to the {label} differs from finite "
+                    f"differences of dfun by up to {worst:.3g}.",
+                )
+
+
+def _finite_difference_jacobians(model: Model, x: np.ndarray, c: np.ndarray, h: float = 1e-6):
+    """Central differences of ``dfun`` with respect to the state and to the coupling."""
+
+    def f(x_, c_):
+        return model.dfun(x_[:, None, None], c_[:, None, None])[:, 0, 0]
+
+    fd_state = np.array([(f(x + d, c) - f(x - d, c)) / (2 * h) for d in h * np.eye(len(x))]).T
+    fd_coupling = np.array([(f(x, c + d) - f(x, c - d)) / (2 * h) for d in h * np.eye(len(c))]).T
+    return fd_state, fd_coupling
+
+
 def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None]]]:
     """Checks for optional capabilities, yielded only when the model declares them.
 
     The place for: an analytic Jacobian compared with finite differences of ``dfun``, and the
-    fast engine compared with the stock ``Simulator``. No model declares them yet.
+    fast engine compared with the stock ``Simulator``. Models of the plugin (subclasses of
+    ``AbstractNextGenModel``) have analysis Jacobians from their ``dfun``.
     """
-    yield from ()
+    from tvb_ngnmm.models._base import AbstractNextGenModel
+
+    if issubclass(model_cls, AbstractNextGenModel):
+        yield "jacobian", functools.partial(check_jacobian, model_cls)
 
 
 def model_checks(
