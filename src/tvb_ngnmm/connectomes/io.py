@@ -66,7 +66,7 @@ def _pick(path: object, names: list[str], key: str | None) -> str:
 
 
 def _read_npz(path: Path, key: str | None) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as archive:
+    with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
         return np.asarray(archive[_pick(path, list(archive.files), key)])
 
 
@@ -92,7 +92,7 @@ def list_variables(path: str | os.PathLike) -> list[str]:
         import h5py
 
         if extension == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
+            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
                 return list(archive.files)
         if extension in (".h5", ".hdf5") or (extension == ".mat" and h5py.is_hdf5(path)):
             with h5py.File(path, "r") as handle:
@@ -164,7 +164,8 @@ def read_array(path: str | os.PathLike, key: str | None = None) -> np.ndarray:
 
     def read() -> np.ndarray:
         if extension == ".npy":
-            return np.load(path, allow_pickle=False)
+            with path.open("rb") as handle:
+                return np.load(handle, allow_pickle=False)
         if extension == ".npz":
             return _read_npz(path, key)
         if extension == ".mat":
@@ -318,7 +319,7 @@ def save_edge_list(
     to, source = np.nonzero(w)
     lines = [str(w.shape[0])] if header else []
     lines += [
-        f"{i + one_based}{delimiter}{j + one_based}{delimiter}{w[i, j]!r}"
+        f"{i + one_based}{delimiter}{j + one_based}{delimiter}{float(w[i, j])!r}"
         for i, j in zip(to, source, strict=True)
     ]
     text = "\n".join(lines) + "\n"

@@ -184,6 +184,8 @@ def read_parcellation(
     names = table if isinstance(table, dict) else read_label_table(table)
     labels = _label_array(img, where)
     present = np.unique(labels[labels > 0])
+    if present.size == 0:
+        raise file_error(where, "the image has no labelled region (all voxels are 0).")
     missing = sorted(set(present.tolist()) - set(names))
     if missing:
         raise file_error(where, f"labels {missing[:10]} are not in the label table {table!r}.")
