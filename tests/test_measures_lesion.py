@@ -93,9 +93,16 @@ def test_tvb_simulator_star_graph_ranks_the_hub_first():
     simulate = simulator_function(sim, simulation_length=60.0, transient_ms=40.0)
     np.testing.assert_array_equal(simulate(weights), simulate(weights))  # same start each run
     result = virtual_lesion_ranking(
-        sim, measure=np.mean, rank_by="decrease", simulation_length=60.0, progress=False
+        simulate, weights, measure=np.mean, rank_by="decrease", progress=False
     )
     assert result.ranking[0] == 2
+    leaves = result.change[[0, 1, 3]]
+    np.testing.assert_allclose(leaves, leaves.mean(), rtol=0.05)  # the leaves are equivalent
+    assert result.change[2] < 2 * leaves.max() < 0
+    direct = virtual_lesion_ranking(
+        sim, measure=np.mean, rank_by="decrease", simulation_length=60.0, progress=False
+    )
+    assert direct.ranking[0] == 2
     np.testing.assert_array_equal(sim.connectivity.weights, weights)  # the user's copy untouched
 
 

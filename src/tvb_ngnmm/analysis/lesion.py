@@ -40,13 +40,15 @@ def simulator_function(
     variable: int = 0,
     monitor: int = 0,
     backend=None,
+    seed: int = 0,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Turn a TVB ``Simulator`` into a function ``weights -> (n_time, n_region) signals``.
 
     Every call runs a fresh copy of ``simulator`` with its connectivity's weights replaced. All
-    runs start from the same initial history (the simulator's ``initial_conditions``, or else
-    the state it configures to, held constant over the history) and, for stochastic integrators,
-    draw the same noise, so that differences between runs come from the weights alone.
+    runs start from the same initial history (the simulator's ``initial_conditions``, or else a
+    state drawn once, uniformly in the model's ``state_variable_range`` with ``seed``, held
+    constant over the history) and, for stochastic integrators, draw the same noise, so that
+    differences between runs come from the weights alone.
 
     Parameters
     ----------
@@ -63,6 +65,8 @@ def simulator_function(
     backend : object, optional
         Anything with ``run_sim(sim, simulation_length=T)`` returning what ``sim.run`` returns
         (e.g. a fast engine); None uses ``simulator.run``.
+    seed : int
+        Seed of the initial state when the simulator has no ``initial_conditions``.
 
     Returns
     -------
@@ -79,9 +83,7 @@ def simulator_function(
     template = copy.deepcopy(simulator)
     template.current_step = 0
     if template.initial_conditions is None:
-        probe = copy.deepcopy(template).configure()
-        state = probe.current_state
-        template.initial_conditions = np.broadcast_to(state, probe.good_history_shape).copy()
+        template.initial_conditions = _initial_history(template, seed)
 
     def simulate(weights: np.ndarray) -> np.ndarray:
         sim = copy.deepcopy(template)
@@ -95,6 +97,18 @@ def simulator_function(
         return np.asarray(data[np.asarray(time) >= transient_ms, variable, :, 0])
 
     return simulate
+
+
+def _initial_history(simulator, seed: int) -> np.ndarray:
+    """History constant in time, each region's state uniform in the model's ranges."""
+    probe = copy.deepcopy(simulator).configure()
+    n_time, n_var, n_region, n_mode = probe.good_history_shape
+    model = probe.model
+    bounds = np.array([model.state_variable_range[name] for name in model.state_variables])
+    state = np.random.default_rng(seed).uniform(
+        bounds[:, :1, None], bounds[:, 1:, None], size=(n_var, n_region, n_mode)
+    )
+    return np.broadcast_to(state, (n_time, n_var, n_region, n_mode)).copy()
 
 
 @dataclass(frozen=True)
