@@ -15,7 +15,7 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from ._checks import ConnectomeFileError, file_error, make_connectivity
-from .io import list_variables, read_array, read_edge_list, read_labels, save_arrays
+from .io import list_variables, read_array, read_edge_list, read_labels, read_lines, save_arrays
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 
 FIELDS = (
@@ -156,9 +156,7 @@ def _centres(centres: str | os.PathLike | np.ndarray) -> dict[str, np.ndarray]:
         return {"centres": np.asarray(centres, dtype=float)}
     path = Path(centres)
     if path.suffix.lower() in (".txt", ".dat", ".csv", ".tsv"):
-        rows = [
-            line.split("#")[0].replace(",", " ").split() for line in path.read_text().splitlines()
-        ]
+        rows = [line.split("#")[0].replace(",", " ").split() for line in read_lines(path)]
         rows = [row for row in rows if row]
         if rows and len(rows[0]) == 4:
             try:

@@ -221,6 +221,12 @@ def _write(arrays: dict[str, np.ndarray], temporary: Path, extension: str) -> No
         np.savetxt(temporary, np.atleast_1d(value), delimiter=delimiter, fmt=fmt)
 
 
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """The lines of a UTF-8 text file; a ``ConnectomeFileError`` if it is not text."""
+    path = Path(path)
+    return list(_guarded(path, lambda: path.read_text(encoding="utf-8").splitlines()))
+
+
 def read_edge_list(
     path: str | os.PathLike,
     n_regions: int | None = None,
@@ -253,7 +259,7 @@ def read_edge_list(
     """
     path = Path(path)
     delimiter = TEXT_DELIMITERS[_extension(path)]
-    lines = _guarded(path, lambda: path.read_text(encoding="utf-8").splitlines())
+    lines = read_lines(path)
     rows = [
         line.split("#")[0].replace(",", " ") if delimiter == "," else line.split("#")[0]
         for line in lines
@@ -331,7 +337,6 @@ def read_labels(path: str | os.PathLike) -> np.ndarray:
 
     A line ``label x y z`` gives ``label``; blank lines and ``#`` comments are skipped.
     """
-    path = Path(path)
-    lines = _guarded(path, lambda: path.read_text(encoding="utf-8").splitlines())
+    lines = read_lines(path)
     labels = [line.split("#")[0].replace(",", " ").split() for line in lines]
     return np.array([fields[0] for fields in labels if fields], dtype=str)

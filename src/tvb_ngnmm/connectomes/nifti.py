@@ -25,6 +25,7 @@ from ._checks import (
     make_connectivity,
     write_atomically,
 )
+from .io import read_lines
 
 MAX_LABEL = 10_000_000
 _INDEX_COLUMNS = ("index", "label", "id", "value", "no.", "#no.", "label_value")
@@ -92,10 +93,7 @@ def read_label_table(path: str | os.PathLike) -> dict[int, str]:
         If a row has no integer index or name, an index repeats, or the table is empty.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise file_error(path, f"not a text label table ({err}).") from err
+    text = "\n".join(read_lines(path))
     delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
     if delimiter is None:
         rows = [line.split("#")[0].split() for line in text.splitlines()]

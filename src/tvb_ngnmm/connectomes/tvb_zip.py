@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import io
 import os
+import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -68,7 +69,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: object) 
             if not decompressor.eof:
                 raise ValueError("bz2 stream truncated or too large")
         return data.decode("utf-8")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as err:
+    except Exception as err:  # zipfile, zlib and bz2 raise many types on damaged bytes
         raise file_error(
             path, f"member {info.filename!r} is corrupt or truncated ({err})."
         ) from err
@@ -78,8 +79,10 @@ def _parse_numbers(text: str, member: str, path: object) -> np.ndarray:
     if not text.strip():
         raise file_error(path, f"member {member!r} is empty.")
     try:
-        return np.loadtxt(io.StringIO(text), dtype=float, ndmin=2)
-    except ValueError as err:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a member holding only comments
+            return np.loadtxt(io.StringIO(text), dtype=float, ndmin=2)
+    except (ValueError, UserWarning) as err:
         raise file_error(path, f"member {member!r} is not a numeric table ({err}).") from err
 
 
@@ -106,7 +109,9 @@ def read_tvb_members(source: str | os.PathLike | bytes) -> dict[str, object]:
     path = "<bytes>" if isinstance(source, bytes) else source
     try:
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # zipfile raises many types on damaged bytes
         raise file_error(path, f"not a readable zip archive ({err}).") from err
     with archive:
         check_member_names(archive, path)
