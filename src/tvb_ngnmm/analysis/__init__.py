@@ -16,10 +16,12 @@ from .measures import (
     power_spectrum,
 )
 from .pac import mean_vector_length, modulation_index, phase_amplitude_distribution
+from .propagation import PropagationResult, plot_propagation, propagation_onsets
 from .synchrony import instantaneous_phase, kuramoto_order_parameter
 
 __all__ = [
     "LesionRanking",
+    "PropagationResult",
     "functional_connectivity",
     "functional_connectivity_dynamics",
     "instantaneous_phase",
@@ -33,7 +35,9 @@ __all__ = [
     "peak_frequency",
     "phase_amplitude_distribution",
     "plot_fcd",
+    "plot_propagation",
     "power_spectrum",
+    "propagation_onsets",
     "simulator_function",
     "sliding_window_fc",
     "virtual_lesion_ranking",
