@@ -250,3 +250,12 @@ def test_bad_matrices_are_named(tmp_path):
     (tmp_path / "labels.txt").write_text("a\nb\n")
     with pytest.raises(ConnectomeFileError, match=r"one label per region \(5\).*2 labels.*labels"):
         load_connectivity(tmp_path / "w.npy", region_labels=tmp_path / "labels.txt")
+
+
+def test_matlab_cell_array_of_labels(tmp_path):
+    labels = np.empty((3, 1), dtype=object)
+    labels[:, 0] = ["rA", "lA", "rB"]
+    scipy_io.savemat(tmp_path / "labels.mat", {"labels": labels, "cells": {"a": 1}})
+    np.testing.assert_array_equal(read_array(tmp_path / "labels.mat", key="labels"), labels[:, 0])
+    with pytest.raises(ConnectomeFileError, match=r"labels\.mat.*'cells' is a cell or struct"):
+        read_array(tmp_path / "labels.mat", key="cells")

@@ -6,6 +6,13 @@ from .aal90 import load_aal90
 from .bundled import BUNDLES, CoordinateFrame, bundle_names, load_connectome
 from .files import load_connectivity, read_connectivity, save_connectivity
 from .io import read_array, read_edge_list, read_labels, save_array, save_edge_list
+from .nifti import (
+    Parcellation,
+    connectivity_from_parcellation,
+    read_label_table,
+    read_parcellation,
+    region_values_to_nifti,
+)
 from .preprocessing import (
     lengths_to_delays,
     normalize,
@@ -13,28 +20,45 @@ from .preprocessing import (
     symmetrize,
     threshold,
 )
+from .synthetic import (
+    hub_network,
+    modular_network,
+    random_network,
+    ring_network,
+    small_world_network,
+)
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 
 __all__ = [
     "BUNDLES",
     "ConnectomeFileError",
     "CoordinateFrame",
+    "Parcellation",
     "bundle_names",
+    "connectivity_from_parcellation",
+    "hub_network",
     "lengths_to_delays",
     "load_aal90",
     "load_connectivity",
     "load_connectome",
     "make_connectivity",
+    "modular_network",
     "normalize",
+    "random_network",
     "read_array",
     "read_connectivity",
     "read_edge_list",
+    "read_label_table",
     "read_labels",
+    "read_parcellation",
     "read_tvb_zip",
+    "region_values_to_nifti",
     "remove_self_connections",
+    "ring_network",
     "save_array",
     "save_connectivity",
     "save_edge_list",
+    "small_world_network",
     "symmetrize",
     "threshold",
     "write_tvb_zip",

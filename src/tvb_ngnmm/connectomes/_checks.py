@@ -135,9 +135,10 @@ def make_connectivity(
     centres : array_like, shape (n, 3), optional
         Region centres in mm; zeros if None.
     region_labels : sequence of str, optional
-        One per region; ``region_000``, ... if None.
+        One per region; ``node_000``, ... if None.
     hemispheres : array_like of bool, optional
-        True for the right hemisphere; if None, derived from the labels where they say.
+        True for the right hemisphere; if None, derived from the labels where they say (else
+        TVB's ``configure`` guesses from the labels' first letters).
     conduction_speed : float
         In mm/ms.
     **optional
@@ -159,7 +160,7 @@ def make_connectivity(
         lengths = check_matrix(tract_lengths, "tract_lengths")
         check_same_shape(w, lengths, "tract_lengths")
     labels = (
-        np.array([f"region_{i:03d}" for i in range(n)])
+        np.array([f"node_{i:03d}" for i in range(n)])
         if region_labels is None
         else check_labels(region_labels, n)
     )

@@ -126,9 +126,12 @@ def _read_mat(path: Path, key: str | None) -> np.ndarray:
     content = scipy_io.loadmat(path, squeeze_me=False, chars_as_strings=True)
     names = [name for name in content if not name.startswith("__")]
     value = np.asarray(content[_pick(path, names, key)])
-    if value.dtype.kind == "O":
-        raise file_error(path, f"variable {key or names[0]!r} is a cell or struct, not an array.")
-    return value
+    if value.dtype.kind not in "OV":  # not a cell array nor a struct
+        return value
+    cells = [np.ravel(cell) for cell in value.ravel()]
+    if all(isinstance(c, np.ndarray) and c.dtype.kind == "U" and c.size == 1 for c in cells):
+        return np.array([str(c[0]) for c in cells])  # a cell array of strings (labels)
+    raise file_error(path, f"variable {key or names[0]!r} is a cell or struct, not an array.")
 
 
 def _read_text(path: Path, extension: str) -> np.ndarray:
