@@ -126,3 +126,30 @@ def test_bad_input_to_virtual_lesions():
         mean_off_diagonal(np.ones(3))
     with pytest.raises(ValueError, match="'simulation_length' parameter.*> transient_ms"):
         simulator_function(object(), simulation_length=10.0, transient_ms=20.0)
+
+
+def test_simulator_function_reuses_the_noise_of_a_stochastic_integrator():
+    from tvb.datatypes.connectivity import Connectivity
+    from tvb.simulator import coupling, integrators, monitors, noise, simulator
+
+    from tvb_ngnmm.models import NextGenEI
+
+    weights = np.ones((3, 3)) - np.eye(3)
+    sim = simulator.Simulator(
+        model=NextGenEI(),
+        connectivity=Connectivity(
+            weights=weights,
+            tract_lengths=np.full((3, 3), 10.0),
+            region_labels=np.array(["a", "b", "c"]),
+            centres=np.zeros((3, 3)),
+            speed=np.array([5.0]),
+        ),
+        coupling=coupling.Linear(a=np.array([1.0])),
+        integrator=integrators.HeunStochastic(dt=0.1, noise=noise.Additive(nsig=np.array([1e-3]))),
+        monitors=[monitors.Raw()],
+    ).configure()
+    simulate = simulator_function(sim, simulation_length=20.0)
+    first, second = simulate(weights), simulate(weights)
+    assert first.shape == (200, 3)
+    np.testing.assert_array_equal(first, second)  # same noise, same start
+    assert np.abs(simulate(lesion_weights(weights, 0)) - first).max() > 1e-4  # the lesion acts
