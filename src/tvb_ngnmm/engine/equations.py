@@ -55,7 +55,7 @@ _mpr_synaptic = jit(mpr_synaptic_equations)
 _mpr = jit(montbrio_pazo_roxin_equations)
 
 
-@jit(nogil=True)
+@jit(nogil=True, inline="always")
 def model_dfun(code, x, C, n_cvar, p, i, b, out):
     """Write the derivatives of node ``i``, batch member ``b`` into ``out`` (one per state var).
 

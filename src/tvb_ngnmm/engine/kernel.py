@@ -5,12 +5,14 @@ delayed sums are accumulated in one pass; then, step by step and node by node, t
 
 .. math:: C_{c,i} = a_{c,i}\,\big(S_{c,i} - \kappa_{c,i}\, x_{c,i}(n-1)\big) + b_c
 
-is formed from the sums ``S`` and the node's own coupling variable at the previous step (read
-from the float32 history ring, as TVB's ``SparseHistory`` does), the node is advanced
-(:func:`.integrate.step_node`), its new coupling variables are stored in the ring (float32) and
-its observed variables in the chunk's output. A non-finite state marks its batch member as
-blown up (``status[b]`` = step, plus region and state variable); the member is not advanced
-further, the others go on.
+is formed from the sums ``S`` and the node's own coupling variable at the previous step,
+rounded to float32 (the value TVB's ``SparseHistory`` returns). The node is advanced by TVB's
+scheme (:mod:`.integrate`; boundaries applied after each stage), its new coupling variables are
+staged (float32, time-major) and its observed variables written to the chunk's output. At the
+end of the block the staged values are copied into the node-major ring, ``K`` consecutive slots
+per node (writing the ring step by step would touch one cache line per node and step). A
+non-finite state marks its batch member as blown up (``status[:, b]``: step, region, state
+variable); that member is not advanced further, the others go on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,27 @@ import numpy as np
 
 from .._numba import jit
 from .coupling_kernel import accumulate_delayed
-from .integrate import step_node
+from .equations import model_dfun
+from .integrate import EULER
+
+
+@jit(nogil=True)
+def store_block(hist, stage, step, n_block):
+    """Copy ``stage[c, i, k*B + b]`` (steps ``step .. step + K - 1``) into the history ring."""
+    n_cvar, n_node, H, B = hist.shape
+    flat = hist.reshape((n_cvar, n_node, H * B))
+    start = step % H
+    first = min(n_block, H - start) * B
+    width = n_block * B
+    offset = start * B
+    for c in range(n_cvar):
+        for i in range(n_node):
+            dst = flat[c, i]
+            src = stage[c, i]
+            for m in range(first):
+                dst[offset + m] = src[m]
+            for m in range(first, width):
+                dst[m - first] = src[m]
 
 
 @jit(nogil=True)
@@ -37,7 +59,6 @@ def run_chunk(
     """
     n_var, n_node, B = x.shape
     n_cvar = hist.shape[0]
-    H = hist.shape[2]
     n_obs = obs_index.shape[0]
     xv = np.empty(n_var)
     k1 = np.empty(n_var)
@@ -46,6 +67,7 @@ def run_chunk(
     C = np.empty(max(n_cvar, 2))
     st = np.zeros(n_var)
     nz = np.zeros(n_var)
+    stage = np.empty((n_cvar, n_node, sums.shape[2]), dtype=np.float32)
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
     done = 0
@@ -55,14 +77,12 @@ def run_chunk(
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            prev = (step - 1) % H
-            slot = step % H
             for b in range(B):
                 alive = status[0, b] < 0
                 for i in range(n_node):
                     if alive:
                         for c in range(n_cvar):
-                            own = np.float64(hist[c, i, prev, b])
+                            own = np.float64(np.float32(x[cvar[c], i, b]))
                             C[c] = gain[c, i, b] * (sums[c, i, k * B + b] - kappa[c, i] * own)
                             C[c] += offset[c]
                         for v in range(n_var):
@@ -71,8 +91,25 @@ def run_chunk(
                                 st[v] = stim[row, v, i]
                             if stochastic:
                                 nz[v] = (sqrt_dt * noise[row, v, i, b]) * noise_scale[v, i]
-                        step_node(scheme, code, xv, C, n_cvar, params, i, b, dt, st, nz, lo, hi,
-                                  k1, k2, tmp)  # fmt: skip
+                        model_dfun(code, xv, C, n_cvar, params, i, b, k1)
+                        if scheme == EULER:
+                            for v in range(n_var):
+                                xv[v] = xv[v] + k1[v] * dt + nz[v] + dt * st[v]
+                        else:
+                            for v in range(n_var):
+                                tmp[v] = xv[v] + dt * k1[v] + nz[v] + dt * st[v]
+                                if tmp[v] < lo[v]:
+                                    tmp[v] = lo[v]
+                                elif tmp[v] > hi[v]:
+                                    tmp[v] = hi[v]
+                            model_dfun(code, tmp, C, n_cvar, params, i, b, k2)
+                            for v in range(n_var):
+                                xv[v] = xv[v] + (k1[v] + k2[v]) * dt / 2.0 + nz[v] + dt * st[v]
+                        for v in range(n_var):
+                            if xv[v] < lo[v]:
+                                xv[v] = lo[v]
+                            elif xv[v] > hi[v]:
+                                xv[v] = hi[v]
                         for v in range(n_var):
                             x[v, i, b] = xv[v]
                             if not np.isfinite(xv[v]) and status[0, b] < 0:
@@ -80,7 +117,8 @@ def run_chunk(
                                 status[1, b] = i
                                 status[2, b] = v
                     for c in range(n_cvar):
-                        hist[c, i, slot, b] = np.float32(x[cvar[c], i, b])
+                        stage[c, i, k * B + b] = np.float32(x[cvar[c], i, b])
                     for o in range(n_obs):
                         obs[row, o, i, b] = x[obs_index[o], i, b]
+        store_block(hist, stage, first_step + done, K)
         done += K

@@ -1,0 +1,77 @@
+"""The workloads of PERFORMANCE.md as configured TVB simulators."""
+
+from __future__ import annotations
+
+import numpy as np
+from tvb.datatypes.connectivity import Connectivity
+from tvb.simulator import coupling, integrators, monitors, noise
+from tvb.simulator.models import MontbrioPazoRoxin
+from tvb.simulator.simulator import Simulator
+
+from tvb_ngnmm.connectomes import load_aal90
+from tvb_ngnmm.models import NextGenEI
+
+
+def mpr76(length: float = 1000.0) -> Simulator:
+    """MPR-76: TVB's MontbrioPazoRoxin on tvb-data's 76 regions, 2 mm/ms, HeunStochastic."""
+    conn = Connectivity.from_file()
+    weights = np.array(conn.weights, dtype=float)
+    np.fill_diagonal(weights, 0.0)
+    conn.weights = weights / weights.max()
+    conn.speed = np.array([2.0])
+    conn.configure()
+    sim = Simulator(
+        model=MontbrioPazoRoxin(
+            tau=np.array([1.0]), Delta=np.array([0.7]), eta=np.array([-4.6]), J=np.array([14.5])
+        ),
+        connectivity=conn,
+        coupling=coupling.Linear(a=np.array([0.095])),
+        integrator=integrators.HeunStochastic(
+            dt=0.01, noise=noise.Additive(nsig=np.array([0.01, 0.02]))
+        ),
+        monitors=[monitors.TemporalAverage(period=1.0)],
+        simulation_length=length,
+    )
+    return sim.configure()
+
+
+def ei90(length: float = 1000.0, I_e: float = 15.0, a: float = 9.0, mons=None) -> Simulator:
+    """EI-90: NextGenEI on AAL90 (row-normalised), Linear(a=9) on s_e, 5 mm/ms, HeunDeterministic."""
+    sim = Simulator(
+        model=NextGenEI(I_e=np.array([I_e])),
+        connectivity=load_aal90(normalize="row", conduction_speed=5.0),
+        coupling=coupling.Linear(a=np.array([a])),
+        integrator=integrators.HeunDeterministic(dt=0.01),
+        monitors=mons or [monitors.TemporalAverage(period=0.1)],
+        simulation_length=length,
+    )
+    return sim.configure()
+
+
+def scale1000(length: float = 100.0, n: int = 1000, seed: int = 0) -> Simulator:
+    """SCALE-1000: NextGenEI on a random 1000-region network, 5 % density, HeunStochastic."""
+    rng = np.random.default_rng(seed)
+    mask = rng.uniform(size=(n, n)) < 0.05
+    np.fill_diagonal(mask, False)
+    weights = rng.uniform(0.0, 1.0, (n, n)) * mask
+    weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+    lengths = rng.uniform(10.0, 100.0, (n, n))
+    conn = Connectivity(
+        weights=weights,
+        tract_lengths=lengths,
+        region_labels=np.array([f"r{i}" for i in range(n)]),
+        centres=rng.uniform(-60, 60, (n, 3)),
+        speed=np.array([5.0]),
+    )
+    conn.configure()
+    sim = Simulator(
+        model=NextGenEI(I_e=np.array([15.0])),
+        connectivity=conn,
+        coupling=coupling.Linear(a=np.array([9.0])),
+        integrator=integrators.HeunStochastic(
+            dt=0.01, noise=noise.Additive(nsig=np.array([1e-5, 1e-3, 0, 1e-5, 1e-3, 0]))
+        ),
+        monitors=[monitors.TemporalAverage(period=1.0)],
+        simulation_length=length,
+    )
+    return sim.configure()
