@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._signal_checks import check_positive, check_series
 from .measures import correlation_matrix
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def sliding_window_fc(
@@ -96,10 +102,10 @@ def functional_connectivity_dynamics(
 def plot_fcd(
     fcd: np.ndarray,
     window_centres: np.ndarray,
-    ax=None,
+    ax: Axes | None = None,
     show: bool = True,
     cmap: str = "viridis",
-):
+) -> Figure:
     """Show an FCD matrix with time (s) on both axes.
 
     Parameters

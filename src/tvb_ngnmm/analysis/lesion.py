@@ -5,10 +5,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .measures import mean_functional_connectivity
+
+if TYPE_CHECKING:
+    from tvb.simulator.simulator import Simulator
 
 _RANK_BY = ("absolute", "decrease", "increase")
 
@@ -34,12 +38,12 @@ def lesion_weights(weights: np.ndarray, region: int) -> np.ndarray:
 
 
 def simulator_function(
-    simulator,
+    simulator: Simulator,
     simulation_length: float,
     transient_ms: float = 0.0,
     variable: int = 0,
     monitor: int = 0,
-    backend=None,
+    backend: object | None = None,
     seed: int = 0,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Turn a TVB ``Simulator`` into a function ``weights -> (n_time, n_region) signals``.
@@ -187,7 +191,7 @@ def _check_lesion_inputs(weights, regions, rank_by, labels) -> tuple[np.ndarray,
 
 
 def virtual_lesion_ranking(
-    simulate,
+    simulate: Callable[[np.ndarray], np.ndarray] | Simulator,
     weights: np.ndarray | None = None,
     measure: Callable[[np.ndarray], float] = mean_functional_connectivity,
     regions: Sequence[int] | None = None,

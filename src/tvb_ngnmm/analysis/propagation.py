@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._signal_checks import check_positive, check_series
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _KINDS = ("absolute", "std", "ratio")
 
@@ -150,10 +155,10 @@ def propagation_onsets(
 
 def plot_propagation(
     result: PropagationResult,
-    labels=None,
-    ax=None,
+    labels: list[str] | None = None,
+    ax: Axes | None = None,
     show: bool = True,
-):
+) -> Figure:
     """Onset time of each recruited region, earliest at the top; never-recruited ones listed.
 
     Parameters
