@@ -165,6 +165,8 @@ def test_bad_input_to_fcd_synchrony_and_pac():
         mean_vector_length(data[:, 0], DT, (4, 50), (40, 80))
     with pytest.raises(ValueError, match="'data' parameter.*\\(n_time,\\)"):
         modulation_index(data, DT, (4, 8), (40, 80))
+    with pytest.raises(ValueError, match="'data' parameter.*more than 27 samples, but got 20"):
+        kuramoto_order_parameter(data[:20], DT, band=(10, 50))
     with pytest.raises(ValueError, match="'n_bins' parameter.*integers >= 2"):
         modulation_index(data[:, 0], DT, (4, 8), (40, 80), n_bins=1)
     with pytest.raises(ValueError, match="'n_bins' parameter.*phase bins are empty"):

@@ -57,7 +57,12 @@ def bandpass(data: np.ndarray, dt: float, band: tuple[float, float], order: int 
     """Zero-phase Butterworth band-pass along time (axis 0); ``band`` in Hz, ``dt`` in ms."""
     low, high = check_band(band, dt)
     sos = signal.butter(order, [low, high], btype="bandpass", fs=1000.0 / dt, output="sos")
-    padlen = min(data.shape[0] - 1, 3 * (2 * len(sos) + 1) * 4)
+    padlen = 3 * (2 * len(sos) + 1)
+    if data.shape[0] <= padlen:
+        raise ValueError(
+            f"Invalid shape for the 'data' parameter. Band-pass filtering needs more than {padlen} "
+            f"samples, but got {data.shape[0]}."
+        )
     return signal.sosfiltfilt(sos, data, axis=0, padlen=padlen)
 
 
