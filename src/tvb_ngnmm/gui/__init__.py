@@ -1,0 +1,29 @@
+"""The plugin in The Virtual Brain's web GUI (tvb-framework).
+
+:func:`register` makes the plugin's models (``NextGenEI``, ``MPRSynaptic``) and couplings
+(``Laplacian``, ``Additive``) selectable in the simulator page, with parameter forms generated
+from their traits. ``tvb-ngnmm gui`` starts the GUI on loopback with the plugin registered, an
+SQLite database and a seeded project. Needs the ``gui`` extra: ``pip install 'tvb-ngnmm[gui]'``.
+"""
+
+from ._registry import (
+    BUILT_AGAINST,
+    PLUGIN_COUPLINGS,
+    PLUGIN_MODELS,
+    coupling_form_class,
+    is_registered,
+    model_form_class,
+    register,
+    unregister,
+)
+
+__all__ = [
+    "BUILT_AGAINST",
+    "PLUGIN_COUPLINGS",
+    "PLUGIN_MODELS",
+    "coupling_form_class",
+    "is_registered",
+    "model_form_class",
+    "register",
+    "unregister",
+]

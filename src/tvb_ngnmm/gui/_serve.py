@@ -1,0 +1,30 @@
+"""Entry point of the TVB web server process with the plugin registered (loopback only).
+
+Run as ``python -m tvb_ngnmm.gui._serve`` with ``TVB_USER_HOME`` pointing at a folder prepared by
+:func:`tvb_ngnmm.gui.server.prepare_home`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+LOOPBACK = "127.0.0.1"
+
+
+def main() -> None:
+    """Register the plugin, bind CherryPy to loopback and serve until terminated."""
+    from tvb.basic.profile import TvbProfile
+
+    TvbProfile.set_profile(TvbProfile.WEB_PROFILE)
+    from tvb_ngnmm.gui import register
+
+    register()
+    # TVB binds all interfaces by default; serve on loopback only.
+    TvbProfile.current.web.CHERRYPY_CONFIGURATION["global"]["server.socket_host"] = LOOPBACK
+    from tvb.interfaces.web import run
+
+    run.start_tvb([], browser=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

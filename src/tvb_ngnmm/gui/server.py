@@ -1,0 +1,231 @@
+"""Start The Virtual Brain's web GUI with the plugin active: loopback only, SQLite, seeded project.
+
+``tvb-ngnmm gui`` runs :func:`main`. The server runs in a child process (``tvb_ngnmm.gui._serve``)
+with its own ``TVB_USER_HOME``; :class:`GuiServer` stops it by its PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._serve import LOOPBACK
+
+PROJECT_NAME = "tvb_ngnmm"
+DEFAULT_CONNECTIVITY = "connectivity_76.zip"
+ADMIN_USER, ADMIN_PASSWORD = "admin", "pass"  # TVB's default administrator account
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 now (chosen by the operating system)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int) -> None:
+    """Raise ``OSError`` naming the port if something already listens on 127.0.0.1:``port``."""
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(
+            f"Invalid value for the 'port' parameter. Allowed values are integers from 1 to "
+            f"65535, but got {port!r} instead."
+        )
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as error:
+            raise OSError(
+                f"Port {port} on {LOOPBACK} is already in use; choose another with --port "
+                f"(or stop what listens there)."
+            ) from error
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def prepare_home(home: str | os.PathLike, port: int) -> Path:
+    """Write a TVB configuration in ``home``: storage there, SQLite, loopback, ``port``.
+
+    The version check points at a dead local address so that TVB never calls out.
+
+    Returns
+    -------
+    pathlib.Path
+        The configuration file (``home/.tvb.configuration``).
+    """
+    home = Path(home).resolve()
+    storage = home / "TVB"
+    storage.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "TVB_STORAGE": storage,
+        "SELECTED_DB": "sqlite",
+        "URL_VALUE": f"sqlite:///{storage / 'tvb-database.db'}",
+        "WEB_SERVER_PORT": port,
+        "SERVER_IP": LOOPBACK,
+        "URL_TVB_VERSION": f"http://{LOOPBACK}:9/version",
+    }
+    path = home / ".tvb.configuration"
+    _write_atomically(path, "".join(f"{key}={value}\n" for key, value in settings.items()))
+    return path
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = dict(os.environ, TVB_USER_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.pop("http_proxy", None)
+    env.pop("HTTP_PROXY", None)
+    return env
+
+
+def seed_project(
+    home: str | os.PathLike, connectivity: str = DEFAULT_CONNECTIVITY, timeout: float = 300.0
+) -> None:
+    """Create the project ``tvb_ngnmm`` with a connectivity from tvb-data (skipped if present).
+
+    Parameters
+    ----------
+    home : path
+        A folder prepared by :func:`prepare_home`.
+    connectivity : str
+        File name of a connectivity zip of tvb-data (e.g. ``'connectivity_76.zip'``).
+    timeout : float
+        Seconds before giving up.
+    """
+    import tvb_data
+
+    zip_path = Path(tvb_data.__file__).parent / "connectivity" / connectivity
+    if not zip_path.is_file():
+        raise FileNotFoundError(f"No connectivity {connectivity!r} in tvb-data ({zip_path}).")
+    command = [sys.executable, "-m", "tvb_ngnmm.gui._seed", PROJECT_NAME, str(zip_path)]
+    log = Path(home) / "seed.log"
+    with open(log, "w", encoding="utf-8") as out:
+        done = subprocess.run(
+            command, env=_environment(Path(home)), stdout=out, stderr=subprocess.STDOUT,
+            timeout=timeout, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"Seeding the TVB project failed; see {log}.")
+
+
+@dataclass
+class GuiServer:
+    """A running TVB web server (child process) on 127.0.0.1."""
+
+    process: subprocess.Popen
+    port: int
+    home: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Base address of the GUI, e.g. ``http://127.0.0.1:8080/``."""
+        return f"http://{LOOPBACK}:{self.port}/"
+
+    @property
+    def pid(self) -> int:
+        """Process id of the server."""
+        return self.process.pid
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the server by its PID (SIGTERM to its process group, then SIGKILL)."""
+        if self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _wait_until_serving(server: GuiServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"The TVB server exited with code {server.process.returncode}; see {server.log}."
+            )
+        try:
+            with urllib.request.urlopen(server.url + "user/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    server.stop()
+    raise TimeoutError(f"The TVB server did not answer within {timeout:g} s; see {server.log}.")
+
+
+def start_server(home: str | os.PathLike, port: int, timeout: float = 180.0) -> GuiServer:
+    """Start the TVB web server on 127.0.0.1:``port`` with the plugin registered.
+
+    ``home`` must be prepared by :func:`prepare_home` with the same port. Returns once the
+    login page answers; raises ``OSError`` if the port is in use, ``TimeoutError`` after
+    ``timeout`` seconds (server stopped).
+    """
+    check_port_free(port)
+    home = Path(home).resolve()
+    log = home / "server.log"
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tvb_ngnmm.gui._serve"], env=_environment(home),
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    server = GuiServer(process, port, home, log)
+    try:
+        _wait_until_serving(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def launch(home: str | os.PathLike, port: int, seed: bool = True) -> GuiServer:
+    """Prepare ``home``, seed the project (``seed=True``) and start the server."""
+    check_port_free(port)
+    prepare_home(home, port)
+    if seed:
+        seed_project(home)
+    return start_server(home, port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``tvb-ngnmm gui``: run the TVB GUI with the plugin until interrupted."""
+    parser = argparse.ArgumentParser(
+        prog="tvb-ngnmm gui",
+        description="Start The Virtual Brain's web GUI with the tvb_ngnmm models on "
+        "127.0.0.1, with an SQLite database and a project holding a connectivity.",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="web port (default 8080)")
+    default_home = Path.home() / ".tvb_ngnmm_gui"
+    parser.add_argument("--home", default=default_home, help=f"TVB home (default {default_home})")
+    args = parser.parse_args(argv)
+    print(f"Preparing {args.home} (first start: about a minute)...", flush=True)
+    server = launch(args.home, args.port)
+    print(f"TVB is serving on {server.url} (user {ADMIN_USER!r}, password {ADMIN_PASSWORD!r}); "
+          "Ctrl-C stops it.", flush=True)  # fmt: skip
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,235 @@
+"""Registration of the plugin's models and couplings into tvb-framework's lists and forms."""
+
+import re
+import socket
+import sys
+import uuid
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "tvb.adapters.forms.model_forms", reason="tvb-framework is not installed (the 'gui' extra)"
+)
+
+from tvb.adapters.forms import coupling_forms, model_forms  # noqa: E402
+from tvb.simulator import models as sim_models  # noqa: E402
+
+from tvb_ngnmm import gui  # noqa: E402
+from tvb_ngnmm.coupling import Additive, Laplacian  # noqa: E402
+from tvb_ngnmm.gui import _registry, server  # noqa: E402
+from tvb_ngnmm.models import MPRSynaptic, NextGenEI  # noqa: E402
+
+# tvb-framework's dependency formencode imports the deprecated cgi module
+pytestmark = pytest.mark.filterwarnings("ignore:'cgi' is deprecated:DeprecationWarning")
+
+ORIGINALS = {
+    "models": model_forms.ModelsEnum,
+    "model_forms": model_forms.get_model_to_form_dict,
+    "couplings": coupling_forms.CouplingFunctionsEnum,
+    "coupling_forms": coupling_forms.get_coupling_to_form_dict,
+    "simulator_models": sim_models.ModelsEnum,
+}
+
+
+@pytest.fixture
+def registered():
+    gui.unregister()
+    assert gui.register() is True
+    yield
+    gui.unregister()
+
+
+def _current():
+    return {
+        "models": model_forms.ModelsEnum,
+        "model_forms": model_forms.get_model_to_form_dict,
+        "couplings": coupling_forms.CouplingFunctionsEnum,
+        "coupling_forms": coupling_forms.get_coupling_to_form_dict,
+        "simulator_models": sim_models.ModelsEnum,
+    }
+
+
+def _labels(tuple_enum):
+    return {str(member): member.value for member in tuple_enum}
+
+
+def test_models_and_couplings_listed(registered):
+    models = _labels(model_forms.ModelsEnum)
+    assert models["NextGenEI"] is NextGenEI and models["MPRSynaptic"] is MPRSynaptic
+    # TVB's own models stay, in their order, before the plugin's
+    assert list(models)[: len(ORIGINALS["models"])] == list(_labels(ORIGINALS["models"]))
+    couplings = _labels(coupling_forms.CouplingFunctionsEnum)
+    assert couplings["Laplacian"] is Laplacian and couplings["Additive"] is Additive
+    assert "Linear" in couplings
+
+
+def test_labels_have_no_parentheses_or_dots(registered):
+    plugin = {NextGenEI, MPRSynaptic, Laplacian, Additive}
+    members = [*model_forms.ModelsEnum, *coupling_forms.CouplingFunctionsEnum]
+    labels = [str(member) for member in members if member.value in plugin]
+    assert len(labels) == 4
+    for label in labels:
+        assert re.fullmatch(r"[A-Za-z0-9_ -]+", label), label
+
+
+def test_simulator_page_fragment_offers_the_models(registered):
+    from tvb.adapters.forms.simulator_fragments import SimulatorModelFragment
+
+    choices = {str(choice): choice.value for choice in SimulatorModelFragment().model.choices}
+    assert choices["NextGenEI"] is NextGenEI and choices["MPRSynaptic"] is MPRSynaptic
+
+
+def test_names_imported_elsewhere_are_rebound(registered):
+    from tvb.adapters.forms import simulator_fragments
+    from tvb.adapters.simulator import simulator_adapter
+
+    assert simulator_fragments.ModelsEnum is model_forms.ModelsEnum
+    assert NextGenEI in simulator_adapter.get_model_to_form_dict()
+    assert simulator_adapter.CouplingFunctionsEnum is coupling_forms.CouplingFunctionsEnum
+
+
+def test_widgets_enum_lists_the_models(registered):
+    members = {member.name: member for member in sim_models.ModelsEnum}
+    assert members["NEXT_GEN_EI"].get_class() is NextGenEI
+    assert members["MPR_SYNAPTIC"].get_class() is MPRSynaptic
+    assert members["JANSEN_RIT"].get_class().__name__ == "JansenRit"
+    subclasses = sim_models.ModelsEnum.get_base_model_subclasses()
+    assert NextGenEI in subclasses and MPRSynaptic in subclasses
+
+
+@pytest.mark.parametrize("model_cls", [NextGenEI, MPRSynaptic])
+def test_model_form_has_one_field_per_parameter(registered, model_cls):
+    form = model_forms.get_form_for_model(model_cls)()
+    names = [field.name for field in form.fields]
+    expected = [*model_cls.parameter_names.default, "variables_of_interest"]
+    assert names == expected
+    voi = form.variables_of_interest
+    assert list(voi.trait_attribute.element_choices) == list(model_cls.state_variables)
+    assert len(form.get_params_configurable_in_phase_plane()) == len(expected) - 1
+
+
+def test_model_form_round_trip_from_post(registered):
+    form = model_forms.get_form_for_model(NextGenEI)()
+    form.fill_from_trait(NextGenEI())
+    post = {field.name: field.value for field in form.fields}
+    post.update(eta_e="[-3.5]", J_ee="[7.25]", variables_of_interest=["r_e", "v_i"])
+    form = model_forms.get_form_for_model(NextGenEI)()
+    form.fill_from_post(post)
+    assert form.validate()
+    model = NextGenEI()
+    form.fill_trait(model)
+    assert model.eta_e.tolist() == [-3.5] and model.J_ee.tolist() == [7.25]
+    assert model.tau_e.tolist() == [8.0]
+    assert list(model.variables_of_interest) == ["r_e", "v_i"]
+
+
+def test_coupling_form_fields_and_choices(registered):
+    form = coupling_forms.get_form_for_coupling(Laplacian)()
+    assert sorted(field.name for field in form.fields) == ["a", "normalize"]
+    form.fill_from_post({"a": "[0.25]", "normalize": "sym"})
+    coupling = Laplacian()
+    form.fill_trait(coupling)
+    assert coupling.normalize == "sym" and coupling.a.tolist() == [0.25]
+    bad = coupling_forms.get_form_for_coupling(Additive)()
+    bad.fill_from_post({"a": "[0.25]", "normalize": "rw"})
+    assert not bad.validate()
+
+
+def test_simulation_saved_and_reloaded(registered, tmp_path):
+    from tvb.core.entities.file.simulator.view_model import SimulatorAdapterModel
+    from tvb.core.neocom import h5
+
+    config = SimulatorAdapterModel()
+    config.connectivity = uuid.uuid4()
+    config.model = NextGenEI(eta_e=np.array([-4.25]), variables_of_interest=["r_e", "s_i"])
+    config.coupling = Laplacian(a=np.array([0.3]), normalize="sym")
+    h5.store_view_model(config, str(tmp_path))
+    back = h5.load_view_model(config.gid, str(tmp_path))
+    assert type(back.model) is NextGenEI and type(back.coupling) is Laplacian
+    assert back.model.eta_e.tolist() == [-4.25]
+    assert list(back.model.variables_of_interest) == ["r_e", "s_i"]
+    assert back.coupling.normalize == "sym" and back.coupling.a.tolist() == [0.3]
+    form = model_forms.get_form_for_model(NextGenEI)()
+    form.fill_from_trait(back.model)
+    assert form.eta_e.value == "[-4.25]"
+
+
+def test_register_is_idempotent(registered):
+    enum_before = model_forms.ModelsEnum
+    assert gui.register() is False
+    assert model_forms.ModelsEnum is enum_before
+    labels = [str(member) for member in model_forms.ModelsEnum]
+    assert labels.count("NextGenEI") == 1 and labels.count("MPRSynaptic") == 1
+    assert gui.is_registered()
+
+
+def test_unregister_restores_tvb_lists():
+    gui.unregister()
+    gui.register()
+    assert gui.unregister() is True
+    assert _current() == ORIGINALS
+    assert "NextGenEI" not in vars(sim_models)
+    assert gui.unregister() is False
+    assert not gui.is_registered()
+
+
+def test_moved_internals_give_clear_message_and_register_nothing(monkeypatch):
+    gui.unregister()
+    monkeypatch.delattr(model_forms, "get_model_to_form_dict")
+    with pytest.raises(RuntimeError, match=r"built against tvb-framework 2\.10\.0.*get_model_to"):
+        gui.register()
+    monkeypatch.undo()
+    assert not gui.is_registered() and _current() == ORIGINALS
+
+
+def test_failure_midway_leaves_nothing_registered(monkeypatch):
+    gui.unregister()
+    rebind = _registry._rebind_everywhere
+
+    def rebind_then_fail(replacements, registration):
+        rebind(replacements, registration)
+        assert registration.rebinds, "the failure must come after some re-binding"
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(_registry, "_rebind_everywhere", rebind_then_fail)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        gui.register()
+    assert not gui.is_registered() and _current() == ORIGINALS
+
+
+def test_label_clash_is_reported():
+    from tvb.basic.neotraits.api import TupleEnum
+
+    clash = TupleEnum("ModelsEnum", [("OTHER", (MPRSynaptic, "NextGenEI"))])
+    with pytest.raises(ValueError, match=r"label 'NextGenEI' .* already names .*MPRSynaptic"):
+        _registry._extended_tuple_enum(clash, _registry.PLUGIN_MODELS, TupleEnum)
+
+
+def test_missing_framework_message(monkeypatch):
+    gui.unregister()
+    monkeypatch.setitem(sys.modules, "tvb.adapters.forms", None)
+    with pytest.raises(ImportError, match=r"needs tvb-framework.*pip install 'tvb-ngnmm\[gui\]'"):
+        gui.register()
+    assert not gui.is_registered()
+
+
+def test_port_in_use_is_reported():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        with pytest.raises(OSError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            server.check_port_free(port)
+    with pytest.raises(ValueError, match="Invalid value for the 'port' parameter.*got 70000"):
+        server.check_port_free(70000)
+
+
+def test_configuration_binds_loopback_and_sqlite(tmp_path):
+    path = server.prepare_home(tmp_path, 8123)
+    settings = dict(line.split("=", 1) for line in path.read_text().splitlines())
+    assert settings["SERVER_IP"] == "127.0.0.1" and settings["WEB_SERVER_PORT"] == "8123"
+    assert settings["SELECTED_DB"] == "sqlite"
+    assert settings["URL_VALUE"].startswith("sqlite:///" + str(tmp_path.resolve()))
+    assert settings["URL_TVB_VERSION"].startswith("http://127.0.0.1:")
+    assert len(settings) >= 3  # fewer sends TVB to its first-run page
