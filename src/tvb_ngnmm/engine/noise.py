@@ -8,8 +8,9 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
   touched); drawing ``(n_steps, n_var, n_node, 1)`` at once consumes the stream exactly as
   ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step.
 - ``seed=int`` (or a ``numpy.random.Generator``): ``default_rng(seed).standard_normal``, faster;
-  same distribution, different draws. Batches always use this source, one stream per member
-  group.
+  same distribution, different draws.
+- batches: one generator per member (``SeedSequence(seed).spawn(B)``), so a member's noise
+  does not depend on how the batch is split over threads.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import numpy as np
 class NoiseSource:
     """Chunks of standard normals ``(n_steps, n_var, n_node, B)`` (empty when deterministic)."""
 
-    def __init__(self, sim, stochastic: bool, seed=None, batch: int = 1):
+    def __init__(self, sim, stochastic: bool, seed=None, batch: int = 1, members=None):
         self.stochastic = stochastic
         self.batch = batch
         self.stream = None
         self.rng = None
-        if not stochastic:
+        self.members = members
+        if not stochastic or members is not None:
             return
-        if seed is None and batch == 1:
+        if seed is None:
             self.stream = copy.deepcopy(sim.integrator.noise.random_stream)
         else:
             self.rng = np.random.default_rng(seed)
@@ -39,6 +41,11 @@ class NoiseSource:
         if not self.stochastic:
             return np.zeros((0, 1, 1, 1))
         shape = (n_steps, n_var, n_node, self.batch)
+        if self.members is not None:
+            out = np.empty(shape)
+            for b, rng in enumerate(self.members):
+                out[..., b] = rng.standard_normal(shape[:-1])
+            return out
         if self.stream is not None:
             return self.stream.normal(size=shape)
         return self.rng.standard_normal(shape)

@@ -54,13 +54,13 @@ def block_size(spec: SimulationSpec) -> int:
 
 
 def chunk_size(spec: SimulationSpec, batch: int, k_block: int, requested: int | None) -> int:
-    """Steps per chunk: a whole number of blocks within :data:`CHUNK_BYTES`."""
+    """Steps per chunk: a whole number (at least one) of blocks, within :data:`CHUNK_BYTES`."""
     if requested is not None:
         return max(1, int(requested))
     n_var, n_node = spec.state.shape
     per_step = 8 * batch * n_node * (n_var + len(spec.observed) + 1)
-    steps = max(1, CHUNK_BYTES // per_step)
-    return max(k_block, steps - steps % k_block) if steps >= k_block else steps
+    blocks = max(1, CHUNK_BYTES // (per_step * k_block))
+    return int(blocks * k_block)
 
 
 def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:

@@ -1,0 +1,157 @@
+r"""Many parameter sets of one network at once: :func:`run_batch`.
+
+B members share the network, delays, integrator, initial history and monitors, and differ in
+model parameters and/or the coupling gain ``a``. The kernel carries the batch as the last axis
+of every array, so each delayed read of the history ring serves all members of a thread's
+group (B consecutive floats). The members are split into ``n_jobs`` groups run in threads (the
+compiled kernel releases the GIL). A member whose state becomes non-finite is flagged
+(``blown_up``, ``blow_up_time``, ``blow_up_region``) and stops; the others go on.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .noise import NoiseSource
+from .runner import concatenate, initial_state, simulate
+from .spec import extract
+
+
+def _batch_arrays(spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-member parameters (n_par, n_node, B) and gains (n_cvar, n_node, B)."""
+    n_node = spec.n_node
+    allowed = (*spec.parameter_names, "a")
+    sizes = set()
+    values = {}
+    for name, value in parameters.items():
+        if name not in allowed:
+            raise ValueError(
+                f"Invalid value for the 'parameters' parameter. Allowed names are "
+                f"{', '.join(repr(a) for a in allowed)}, but got {name!r} instead."
+            )
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim == 1:
+            arr = np.repeat(arr[:, np.newaxis], n_node, axis=1)
+        if arr.ndim != 2 or arr.shape[1] != n_node or not np.all(np.isfinite(arr)):
+            raise ValueError(
+                f"Invalid value for the parameter {name!r}. Allowed are finite arrays of shape "
+                f"(B,) or (B, {n_node}), but got shape {np.shape(value)}."
+            )
+        sizes.add(arr.shape[0])
+        values[name] = arr
+    if len(sizes) != 1:
+        raise ValueError(
+            "Invalid value for the 'parameters' parameter. Allowed are arrays with the same "
+            f"number of members B, but got {sorted(sizes) or 'no parameters'}."
+        )
+    batch = sizes.pop()
+    params = np.repeat(spec.params[..., np.newaxis], batch, axis=-1)
+    gain = np.repeat(spec.coupling.gain[..., np.newaxis], batch, axis=-1)
+    for name, arr in values.items():
+        if name == "a":
+            gain[:] = arr.T[np.newaxis]
+        else:
+            params[spec.parameter_names.index(name)] = arr.T
+    return params, gain, batch
+
+
+def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress):
+    state = initial_state(spec, params, gain)
+    from .monitors import make_monitors
+
+    monitors = make_monitors(sim, spec, batch=params.shape[-1])
+    noise = NoiseSource(sim, spec.stochastic, batch=len(rngs), members=rngs)
+
+    def all_blown_up(run_state, done):
+        return bool(np.all(run_state.status[0] >= 0))
+
+    outputs, _ = simulate(
+        spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up
+    )
+    results = []
+    for (times, data), monitor in zip(outputs, sim.monitors, strict=True):
+        results.append(concatenate(times, data, (len(monitor.voi), spec.n_node, len(rngs))))
+    return results, state.status
+
+
+def run_batch(
+    sim,
+    parameters: dict,
+    simulation_length: float | None = None,
+    n_jobs: int = 2,
+    seed=None,
+    chunk_steps: int | None = None,
+    progress: bool | None = None,
+) -> list:
+    """Run B parameter sets of a configured simulator at once.
+
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        A configured simulator (its parameters are the defaults of every member).
+    parameters : dict
+        ``{name: values}`` with ``values`` of shape (B,) or (B, n_node); names are the model's
+        parameters or ``'a'``, the coupling gain (it replaces the gain of every coupling
+        variable).
+    simulation_length : float, optional
+        Length (ms); default ``sim.simulation_length``.
+    n_jobs : int
+        Threads (member groups).
+    seed : int, optional
+        Seed of the members' noise (stochastic integrators).
+    chunk_steps, progress
+        As for :class:`~tvb_ngnmm.backend.NumbaBackend`.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One per monitor, dims ``(member, time, state_variable, region)``, with the parameters as
+        coordinates on ``member`` and per-member ``blown_up``, ``blow_up_time`` (ms, NaN when
+        finite) and ``blow_up_region``.
+    """
+    from ..backend import n_steps_for
+
+    spec = extract(sim)
+    params, gain, batch = _batch_arrays(spec, parameters)
+    n_steps = n_steps_for(sim, simulation_length)
+    n_jobs = max(1, min(int(n_jobs), batch))
+    groups = np.array_split(np.arange(batch), n_jobs)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch)]
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        futures = [
+            pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
+                        [rngs[b] for b in g], chunk_steps, progress if k == 0 else False)
+            for k, g in enumerate(groups)
+        ]  # fmt: skip
+        results = [f.result() for f in futures]
+    status = np.concatenate([r[1] for r in results], axis=1)
+    return [
+        _to_xarray(spec, sim.monitors[m], [r[0][m] for r in results], parameters, status)
+        for m in range(len(sim.monitors))
+    ]
+
+
+def _to_xarray(spec, monitor, pieces, parameters, status):
+    import xarray as xr
+
+    times = pieces[0][0]
+    data = np.concatenate([p[1] for p in pieces], axis=-1)  # (time, voi, node, B)
+    names = [spec.state_variables[spec.observed[v]] for v in monitor.voi]
+    coords = {"time": times, "state_variable": names, "region": list(spec.labels)}
+    for name, value in parameters.items():
+        arr = np.asarray(value, dtype=float)
+        coords[name] = ("member", arr) if arr.ndim == 1 else (("member", "region"), arr)
+    blown = status[0] >= 0
+    coords["blown_up"] = ("member", blown)
+    coords["blow_up_time"] = ("member", np.where(blown, status[0] * spec.dt, np.nan))
+    regions = np.array(spec.labels, dtype=object)[np.maximum(status[1], 0)]
+    coords["blow_up_region"] = ("member", np.where(blown, regions, ""))
+    return xr.DataArray(
+        data.transpose(3, 0, 1, 2),
+        dims=("member", "time", "state_variable", "region"),
+        coords=coords,
+        name=type(monitor).__name__,
+        attrs={"units_time": "ms"},
+    )
