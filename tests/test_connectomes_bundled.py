@@ -129,6 +129,7 @@ def test_aal90_by_name_matches_load_aal90_and_uses_euclidean_lengths():
     a, b = conn.centres[3], conn.centres[40]
     assert conn.tract_lengths[3, 40] == pytest.approx(np.sqrt(np.sum((a - b) ** 2)))
     np.testing.assert_allclose(conn.delays, conn.tract_lengths / 5.0)
+    assert reference.coordinate_frame == conn.coordinate_frame == BUNDLES["aal90"].frame
 
 
 def test_bad_names_are_reported():

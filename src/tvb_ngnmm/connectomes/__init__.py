@@ -13,6 +13,7 @@ from .nifti import (
     read_parcellation,
     region_values_to_nifti,
 )
+from .plotting import plot_centres, plot_weights
 from .preprocessing import (
     lengths_to_delays,
     normalize,
@@ -44,6 +45,8 @@ __all__ = [
     "make_connectivity",
     "modular_network",
     "normalize",
+    "plot_centres",
+    "plot_weights",
     "random_network",
     "read_array",
     "read_connectivity",

@@ -61,7 +61,8 @@ def load_aal90(
     -------
     tvb.datatypes.connectivity.Connectivity
         Configured, with region labels, MNI centres (mm; x left–right, y posterior–anterior,
-        z inferior–superior), ``hemispheres`` (True for right) and weights ``W[to, from]``.
+        z inferior–superior; recorded as ``coordinate_frame``), ``hemispheres`` (True for
+        right) and weights ``W[to, from]``.
     """
     if normalize not in _NORMALIZE:
         raise ValueError(
@@ -90,4 +91,7 @@ def load_aal90(
         speed=np.array([float(conduction_speed)]),
     )
     conn.configure()
+    from .bundled import BUNDLES  # here: bundled imports this module
+
+    conn.coordinate_frame = BUNDLES["aal90"].frame
     return conn
