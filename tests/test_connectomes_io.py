@@ -120,12 +120,16 @@ def test_matlab_v73_file_is_read_via_hdf5_and_transposed(tmp_path):
     with h5py.File(path, "w", userblock_size=512) as handle:
         handle.create_dataset("SC", data=weights.T)
         handle.create_dataset("lengths", data=2 * weights.T)
+        # char(['rA '; 'lBB']): a 2 x 3 MATLAB char matrix, stored 3 x 2 as UTF-16 code units
+        codes = np.array([[ord(c) for c in "rA "], [ord(c) for c in "lBB"]], dtype=np.uint16)
+        handle.create_dataset("labels", data=codes.T).attrs["MATLAB_class"] = np.bytes_("char")
     with open(path, "r+b") as handle:
         handle.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: test HDF5 schema 1.00 .")
     np.testing.assert_array_equal(read_array(path, key="SC"), weights)
     np.testing.assert_array_equal(read_array(path, key="lengths"), 2 * weights)
-    with pytest.raises(ConnectomeFileError, match=r"sc\.mat.*holds 2 variables.*key="):
+    with pytest.raises(ConnectomeFileError, match=r"sc\.mat.*holds 3 variables.*key="):
         read_array(path)
+    np.testing.assert_array_equal(read_array(path, key="labels"), ["rA", "lBB"])
 
 
 def test_matlab_v5_file_with_several_variables(tmp_path):
@@ -259,3 +263,20 @@ def test_matlab_cell_array_of_labels(tmp_path):
     np.testing.assert_array_equal(read_array(tmp_path / "labels.mat", key="labels"), labels[:, 0])
     with pytest.raises(ConnectomeFileError, match=r"labels\.mat.*'cells' is a cell or struct"):
         read_array(tmp_path / "labels.mat", key="cells")
+
+
+def test_whole_connectome_from_a_matlab_v73_file(tmp_path):
+    weights, centres, labels = _small()
+    path = tmp_path / "connectome.mat"
+    width = max(len(label) for label in labels)
+    codes = np.array([[ord(c) for c in label.ljust(width)] for label in labels], dtype=np.uint16)
+    with h5py.File(path, "w", userblock_size=512) as handle:
+        handle.create_dataset("weights", data=weights.T)
+        handle.create_dataset("tract_lengths", data=(10 * weights).T)
+        handle.create_dataset("centres", data=centres.T)
+        handle.create_dataset("region_labels", data=codes.T).attrs["MATLAB_class"] = b"char"
+    conn = read_connectivity(path)
+    np.testing.assert_array_equal(conn.weights, weights)
+    np.testing.assert_array_equal(conn.tract_lengths, 10 * weights)
+    np.testing.assert_array_equal(conn.centres, centres)
+    np.testing.assert_array_equal(conn.region_labels, labels)

@@ -110,7 +110,11 @@ def _read_hdf5(path: Path, key: str | None, transpose: bool = False) -> np.ndarr
     import h5py
 
     with h5py.File(path, "r") as handle:
-        data = handle[_pick(path, _hdf5_names(handle), key)][()]
+        dataset = handle[_pick(path, _hdf5_names(handle), key)]
+        data, matlab_class = dataset[()], dataset.attrs.get("MATLAB_class", b"")
+    if transpose and matlab_class in (b"char", "char"):  # MATLAB v7.3 char matrix: UTF-16 codes
+        rows = np.atleast_2d(np.asarray(data, dtype=np.uint16).T)
+        return np.array(["".join(map(chr, row)).rstrip(" \0") for row in rows])
     if isinstance(data, bytes) or (isinstance(data, np.ndarray) and data.dtype.kind in "SO"):
         data = np.char.decode(np.asarray(data, dtype=bytes), "utf-8")
     data = np.asarray(data)
