@@ -673,6 +673,12 @@ def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None
 
     if issubclass(model_cls, AbstractNextGenModel):
         yield "jacobian", functools.partial(check_jacobian, model_cls)
+    from tvb_ngnmm.engine.spec import MODELS as ENGINE_MODELS
+
+    if model_cls in ENGINE_MODELS:
+        from tvb_ngnmm.engine.checks import check_engine_matches_stock
+
+        yield "fast_engine_matches_stock", functools.partial(check_engine_matches_stock, model_cls)
 
 
 def model_checks(
