@@ -36,7 +36,7 @@ def mpr76(length: float = 1000.0) -> Simulator:
 
 
 def ei90(length: float = 1000.0, I_e: float = 15.0, a: float = 9.0, mons=None) -> Simulator:
-    """EI-90: NextGenEI on AAL90 (row-normalised), Linear(a=9) on s_e, 5 mm/ms, HeunDeterministic."""
+    """EI-90: NextGenEI on AAL90 (row sums 1), Linear(a=9) on s_e, 5 mm/ms, HeunDeterministic."""
     sim = Simulator(
         model=NextGenEI(I_e=np.array([I_e])),
         connectivity=load_aal90(normalize="row", conduction_speed=5.0),

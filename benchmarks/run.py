@@ -1,0 +1,194 @@
+"""Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
+
+Usage: ``python -m benchmarks [mpr76 ei90 sweep64 scale1000 long compile]`` (all by default).
+Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
+invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
+times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
+reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "scale1000", "long")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timed(function, repeat: int = 1) -> float:
+    """Median wall time (s) of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def engine_run(sim, length, seed=1):
+    from tvb_ngnmm.backend import NumbaBackend
+
+    return NumbaBackend(progress=False).run_sim(sim, simulation_length=length, seed=seed)
+
+
+def stock_per_second(make, length: float) -> float:
+    """Stock ``sim.run()`` wall time on ``length`` ms, scaled to one simulated second."""
+    sim = make(length)
+    return timed(lambda: sim.run(simulation_length=length)) * 1000.0 / length
+
+
+def bench_compile(args) -> dict:
+    """First-call time in a fresh process with an empty cache, then again with the cache."""
+    code = (
+        "import time; t=time.perf_counter();"
+        "from benchmarks.workloads import mpr76, ei90; from tvb_ngnmm.backend import NumbaBackend;"
+        "s1, s2 = mpr76(1.0), ei90(1.0); t0=time.perf_counter();"
+        "NumbaBackend().run_sim(s1, 1.0, seed=1); NumbaBackend().run_sim(s2, 1.0);"
+        "print(time.perf_counter()-t0)"
+    )
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("cold_cache_s", "warm_cache_s"):
+            run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True)  # fmt: skip
+            out[label] = float(run.stdout.split()[-1])
+    out["note"] = "first engine call on MPR-76 and EI-90 in a new process (import excluded)"
+    return out
+
+
+def bench_mpr76(args) -> dict:
+    from tvb.simulator.backend.nb_mpr import NbMPRBackend
+
+    from benchmarks.workloads import mpr76
+
+    sim = mpr76(1000.0)
+    engine_run(sim, 10.0)  # warm-up
+    wall = timed(lambda: engine_run(sim, 1000.0), args.repeat)
+    stock = stock_per_second(mpr76, args.stock_ms)
+    nb_sim = mpr76(1000.0)
+    NbMPRBackend().run_sim(
+        nb_sim, simulation_length=100.0, chunksize=10000, compatibility_mode=True
+    )  # fmt: skip  (compile)
+    nb = timed(lambda: NbMPRBackend().run_sim(nb_sim, simulation_length=1000.0, chunksize=10000,
+                                              compatibility_mode=True))  # fmt: skip
+    return {"wall_s_per_sim_s": wall, "steps_per_s": 1e5 / wall, "stock_s_per_sim_s": stock,
+            "ratio_stock": stock / wall, "nb_mpr_s_per_sim_s": nb, "ratio_nb_mpr": nb / wall,
+            "stock_note": f"stock timed on {args.stock_ms:g} ms, scaled"}  # fmt: skip
+
+
+def bench_ei90(args) -> dict:
+    from benchmarks.workloads import ei90
+
+    sim = ei90(1000.0)
+    engine_run(sim, 10.0)
+    wall = timed(lambda: engine_run(sim, 1000.0), args.repeat)
+    stock = stock_per_second(ei90, args.stock_ms)
+    return {"wall_s_per_sim_s": wall, "steps_per_s": 1e5 / wall, "stock_s_per_sim_s": stock,
+            "ratio_stock": stock / wall,
+            "stock_note": f"stock timed on {args.stock_ms:g} ms, scaled"}  # fmt: skip
+
+
+def bench_sweep64(args) -> dict:
+    from benchmarks.workloads import ei90
+    from tvb_ngnmm.engine.batch import run_batch
+
+    sim = ei90(1000.0)
+    I_e, eps = np.meshgrid(np.linspace(0, 16, 8), np.linspace(0, 30, 8), indexing="ij")
+    grid = {"I_e": I_e.ravel(), "a": eps.ravel()}
+    run_batch(sim, {k: v[:4] for k, v in grid.items()}, 1.0, progress=False)  # warm-up
+    length = args.sweep_ms
+    wall = timed(lambda: run_batch(sim, grid, length, n_jobs=2, progress=False))
+    stock = stock_per_second(ei90, args.stock_ms)
+    total = wall * 1000.0 / length
+    return {"wall_s_total_for_64x1s": total, "member_sim_s_per_wall_s": 64 / total,
+            "stock_estimate_s": 64 * stock, "ratio_stock": 64 * stock / total,
+            "note": f"sweep timed on {length:g} ms per member, scaled to 1 s"}  # fmt: skip
+
+
+def bench_scale1000(args) -> dict:
+    from benchmarks.workloads import scale1000
+
+    sim = scale1000(100.0)
+    engine_run(sim, 1.0)
+    length = args.scale_ms
+    wall = timed(lambda: engine_run(sim, length)) * 1000.0 / length
+    stock = stock_per_second(scale1000, 10.0)
+    return {"wall_s_per_sim_s": wall, "steps_per_s": 1e5 / wall, "stock_s_per_sim_s": stock,
+            "ratio_stock": stock / wall,
+            "note": f"engine on {length:g} ms, stock on 10 ms, both scaled"}  # fmt: skip
+
+
+def bench_long(args) -> dict:
+    """Peak RSS of EI-90 with Bold for 6 s and for 60 s, each in its own process."""
+    peaks = {}
+    for length in (6000.0, 60000.0):
+        code = (
+            "import resource, time; from tvb.simulator import monitors;"
+            "from benchmarks.workloads import ei90; from benchmarks.run import engine_run;"
+            f"sim = ei90({length}, mons=[monitors.Bold()]); t=time.perf_counter();"
+            f"engine_run(sim, {length}); w=time.perf_counter()-t;"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, w)"
+        )
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)  # fmt: skip
+        rss, wall = (float(v) for v in run.stdout.split()[-2:])
+        peaks[f"peak_rss_mib_{length / 1000:g}s"] = rss
+        peaks[f"wall_s_{length / 1000:g}s"] = wall
+    peaks["ratio_long_to_short_rss"] = peaks["peak_rss_mib_60s"] / peaks["peak_rss_mib_6s"]
+    return peaks
+
+
+def run_one(name: str, args) -> dict:
+    """One workload in this process."""
+    result = globals()[f"bench_{name}"](args)
+    result["peak_rss_mib"] = peak_rss_mib()
+    return result
+
+
+def main(argv=None) -> None:
+    """Entry point: each workload in its own process, results printed as they come."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("workloads", nargs="*", choices=[*WORKLOADS, []])
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions (median)")
+    parser.add_argument("--stock-ms", type=float, default=100.0, help="stock TVB run length")
+    parser.add_argument("--sweep-ms", type=float, default=1000.0, help="SWEEP-64 length/member")
+    parser.add_argument("--scale-ms", type=float, default=100.0, help="SCALE-1000 length")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one, args)))
+        return
+    passthrough = [f"--repeat={args.repeat}", f"--stock-ms={args.stock_ms}",
+                   f"--sweep-ms={args.sweep_ms}", f"--scale-ms={args.scale_ms}"]  # fmt: skip
+    for name in args.workloads or WORKLOADS:
+        run = subprocess.run(
+            [sys.executable, "-m", "benchmarks", f"--one={name}", *passthrough],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if run.returncode != 0:
+            print(f"{name}: FAILED\n{run.stderr[-3000:]}", flush=True)
+            continue
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        print(f"== {name}", flush=True)
+        for key, value in result.items():
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            print(f"   {key:28s} {shown}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
