@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from tqdm.auto import tqdm
 
 from .analysis import functional_connectivity, peak_frequency, power_spectrum
 from .connectomes import load_aal90
@@ -94,15 +93,10 @@ def simulate(
         initial_conditions=state[None, :, :, None],
         simulation_length=duration,
     ).configure()
-    times, samples = [], []
-    total = int(np.ceil(duration))
-    desc = "NextGenEI on AAL90 (model ms)"
-    with tqdm(total=total, unit="ms", desc=desc, disable=not progress) as bar:
-        for ((t, data),) in sim(simulation_length=duration):
-            times.append(t)
-            samples.append(data[:, :, 0])
-            bar.update(min(total, int(round(t))) - bar.n)
-    samples = np.array(samples) * KHZ_TO_HZ
+    from .backend import NumbaBackend
+
+    ((times, data),) = NumbaBackend(progress=progress).run_sim(sim, simulation_length=duration)
+    samples = data[..., 0] * KHZ_TO_HZ
     parameters = {
         "I_e": I_e,
         "epsilon": epsilon,
