@@ -85,7 +85,7 @@ def normalize(weights: Weights, how: str = "row") -> Weights:
 def symmetrize(weights: Weights, how: str = "mean") -> Weights:
     """Make ``W`` symmetric: ``(W + Wᵀ)/2`` (``'mean'``), ``max(W, Wᵀ)`` or ``min(W, Wᵀ)``."""
     check_choice("how", how, SYMMETRIZATIONS)
-    combine = {"mean": lambda a, b: (a + b) / 2, "max": np.maximum, "min": np.minimum}[how]
+    combine = {"mean": lambda a, b: a / 2 + b / 2, "max": np.maximum, "min": np.minimum}[how]
     return _apply(weights, lambda w: combine(check_weights(w), check_weights(w).T))
 
 
