@@ -1,6 +1,8 @@
 """Connectome files: every format round-trips or reads real data; bad files get clear errors."""
 
 import io
+import os
+import stat
 import zipfile
 from importlib import resources
 
@@ -280,3 +282,12 @@ def test_whole_connectome_from_a_matlab_v73_file(tmp_path):
     np.testing.assert_array_equal(conn.tract_lengths, 10 * weights)
     np.testing.assert_array_equal(conn.centres, centres)
     np.testing.assert_array_equal(conn.region_labels, labels)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = save_array(np.eye(2), tmp_path / "w.npy")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,19 +197,18 @@ def _check_vector(value: object, n: int, name: str, dtype: type, rows: bool = Fa
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)`` then rename the file to ``path``; nothing half-written.
 
-    The temporary file sits in the target's folder (same file system), and is removed if
-    ``write`` fails.
+    The temporary file sits in the target's folder (same file system), is created exclusively
+    with the usual permissions (the umask applies), and is removed if ``write`` fails.
     """
     target = Path(path)
     extension = ".nii.gz" if target.name.endswith(".nii.gz") else target.suffix
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part" + extension, dir=target.parent
-    )
-    os.close(handle)
+    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex}.part{extension}"
+    with open(temporary, "x"):
+        pass
     try:
-        write(Path(temporary))
+        write(temporary)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return target
