@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from tvb.simulator.models import MontbrioPazoRoxin
 
-from tvb_ngnmm.analysis import jacobian as jacobian_module
 from tvb_ngnmm.analysis.jacobian import VectorField, coupling_jacobian, jacobian
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
 from tvb_ngnmm.testing import check_jacobian
@@ -73,12 +72,12 @@ def test_parameter_derivative_matches_theory():
 
 def test_check_jacobian_can_fail(monkeypatch):
     check_jacobian(NextGenEI)
-    original = jacobian_module.VectorField.jacobian
+    original = VectorField.jacobian
 
     def wrong(self, state, coupling=0.0):
         return original(self, state, coupling) * 1.01
 
-    monkeypatch.setattr(jacobian_module.VectorField, "jacobian", wrong)
+    monkeypatch.setattr(VectorField, "jacobian", wrong)
     with pytest.raises(AssertionError, match="Jacobian with respect to the state"):
         check_jacobian(NextGenEI)
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..connectomes import load_aal90
 from ..models import NextGenEI
 from .continuation import continue_fixed_points
-from .limit_cycles import find_limit_cycle
+from .limit_cycles import OrbitNotClosedError, find_limit_cycle
 from .lyapunov import network_vector_field
 from .msf import coupling_modes, msf_map, transverse_modes
 
@@ -37,12 +37,16 @@ def single_node_diagram(full: bool = False, self_coupling: float = 0.0):
     cycles : list of (float, LimitCycle)
     """
     branch = continue_fixed_points(NextGenEI(), "I_e", 0.0, 16.0, self_coupling=self_coupling)
-    hopf = [b.parameter for b in branch.bifurcations if b.kind == "hopf"]
+    hopf = sorted(b.parameter for b in branch.bifurcations if b.kind == "hopf")
     cycles = []
     if hopf:
-        values = np.linspace(hopf[0] + 0.2, 16.0, 16 if full else 2)
-        for value in values:
-            cycles.append((value, find_limit_cycle(NextGenEI(), self_coupling, I_e=value)))
+        # Between the first Hopf point and the next one (where the fixed point regains stability).
+        stop = hopf[1] - 0.2 if len(hopf) > 1 else 16.0
+        for value in np.linspace(hopf[0] + 0.2, stop, 16 if full else 2):
+            try:
+                cycles.append((value, find_limit_cycle(NextGenEI(), self_coupling, I_e=value)))
+            except OrbitNotClosedError:
+                continue
     return branch, cycles
 
 
