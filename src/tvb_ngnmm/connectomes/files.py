@@ -122,7 +122,6 @@ def load_connectivity(
     ConnectomeFileError
         If a file cannot be read, or the pieces do not fit together (the message names the file).
     """
-    sources = {"weights": weights, "tract_lengths": tract_lengths, "centres": centres}
     pieces: dict[str, object] = {}
     if _is_path(weights):
         pieces["weights"] = read_edge_list(weights) if edge_list else read_array(weights, key)
@@ -141,9 +140,8 @@ def load_connectivity(
     try:
         return make_connectivity(conduction_speed=conduction_speed, **pieces)
     except ValueError as err:
-        files = [str(value) for value in sources.values() if _is_path(value)]
-        if _is_path(region_labels):
-            files.append(str(region_labels))
+        sources = (weights, tract_lengths, centres, region_labels)
+        files = [str(value) for value in sources if _is_path(value)]
         raise ConnectomeFileError(f"{err} (files: {', '.join(files) or 'none'})") from err
 
 
