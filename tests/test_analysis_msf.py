@@ -165,3 +165,14 @@ def test_bad_input():
     cycle = find_limit_cycle(NextGenEI(), 0.0, I_e=10.0)
     with pytest.raises(ValueError, match="'cycle' parameter.*self_coupling=0.0"):
         transverse_floquet(NextGenEI(), coupling_modes(_ring()), cycle, 2.0, I_e=10.0)
+
+
+def test_map_uses_the_homogeneous_cycle_where_the_fixed_point_is_unstable():
+    """At ε = 0 every mode is the lone node's cycle: the largest transverse Floquet exponent
+    is the neutral one (0) and no mode is unstable."""
+    modes = coupling_modes(_ring(4))
+    ds = msf_map(NextGenEI(), modes, "I_e", [10.0], [0.0], n_jobs=1, progress=False,
+                 limit_cycles=True)  # fmt: skip
+    assert bool(ds.on_limit_cycle.values[0, 0]) and not bool(ds.homogeneous_stable.values[0, 0])
+    assert abs(ds.max_growth_rate.values[0, 0]) < 1e-5
+    assert ds.n_unstable.values[0, 0] == 0

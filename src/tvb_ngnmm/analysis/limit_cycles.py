@@ -28,7 +28,7 @@ from .jacobian import VectorField
 
 __all__ = ["LimitCycle", "OrbitNotClosedError", "find_limit_cycle", "monodromy"]
 
-_RTOL, _ATOL = 1e-10, 1e-12
+_RTOL, _ATOL = 1e-9, 1e-11
 
 
 class OrbitNotClosedError(RuntimeError):

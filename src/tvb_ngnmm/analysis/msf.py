@@ -39,7 +39,7 @@ from .fixed_points import (
     homogeneous_jacobian,
 )
 from .jacobian import VectorField
-from .limit_cycles import LimitCycle
+from .limit_cycles import LimitCycle, OrbitNotClosedError, find_limit_cycle
 
 __all__ = [
     "CouplingModes",
@@ -205,8 +205,12 @@ class TransverseSpectrum:
 
     @property
     def n_unstable(self) -> int:
-        """Number of transverse modes with a positive growth rate."""
-        return int(np.sum(self.growth_rate[self.transverse] > 0.0))
+        """Number of transverse modes with a positive growth rate.
+
+        Around a limit cycle, rates below 1e-6/ms count as neutral (a multiplier numerically at 1).
+        """
+        threshold = 1e-6 if self.kind == "limit cycle" else 0.0
+        return int(np.sum(self.growth_rate[self.transverse] > threshold))
 
     @property
     def fastest(self) -> int:
@@ -375,10 +379,20 @@ def _transverse_monodromy(field, modes, strength, cycle, n_steps):
     return y
 
 
-def _map_row(field, modes, parameter, value, strengths):
+def _cycle_spectrum(field, modes, strength, fixed_point):
+    """The Floquet MSF around the homogeneous cycle born where the fixed point is unstable."""
+    g = strength * modes.row_sum
+    try:
+        cycle = find_limit_cycle(field, g, state=fixed_point * 1.01, transient=500.0, window=200.0)
+    except OrbitNotClosedError:
+        return None
+    return transverse_floquet(field, modes, cycle, strength, n_steps=500)
+
+
+def _map_row(field, modes, parameter, value, strengths, limit_cycles=False):
     """One row of :func:`msf_map`: all coupling strengths at one parameter value."""
     field = field.with_parameters(**{parameter: value})
-    out = np.full((7, len(strengths)), np.nan)
+    out = np.full((8, len(strengths)), np.nan)
     state = None
     for j, strength in enumerate(strengths):
         try:
@@ -387,10 +401,15 @@ def _map_row(field, modes, parameter, value, strengths):
             state = None
             continue
         state = spectrum.homogeneous_state
+        stable, on_cycle = spectrum.homogeneous_stable, False
+        if limit_cycles and not stable:
+            cycle_spectrum = _cycle_spectrum(field, modes, strength, state)
+            if cycle_spectrum is not None:
+                spectrum, on_cycle = cycle_spectrum, True
         fastest = spectrum.fastest
         out[:, j] = (
             spectrum.growth_rate[fastest], fastest, spectrum.frequency[fastest],
-            spectrum.n_unstable, state[0] * 1000.0, spectrum.homogeneous_stable, 1.0,
+            spectrum.n_unstable, state[0] * 1000.0, stable, 1.0, on_cycle,
         )  # fmt: skip
     return out
 
@@ -404,11 +423,15 @@ def msf_map(
     *,
     n_jobs: int = 2,
     progress: bool = True,
+    limit_cycles: bool = False,
 ):
-    """The MSF around the homogeneous fixed point over a grid of (parameter, coupling strength).
+    """The MSF around the homogeneous state over a grid of (parameter, coupling strength).
 
     Along each row the homogeneous fixed point is continued from one strength to the next
-    (starting from the lowest stable one), so the map follows one branch.
+    (starting from the lowest stable one), so the map follows one branch. With
+    ``limit_cycles=True``, where that fixed point is unstable the homogeneous limit cycle is
+    found (:func:`~tvb_ngnmm.analysis.find_limit_cycle`) and its Floquet MSF used instead
+    (about a second or two per such point).
 
     Parameters
     ----------
@@ -424,6 +447,8 @@ def msf_map(
         Worker processes (1: in this process).
     progress : bool
         Show a tqdm progress bar over the rows.
+    limit_cycles : bool
+        Use the Floquet MSF of the homogeneous limit cycle where the fixed point is unstable.
 
     Returns
     -------
@@ -431,7 +456,8 @@ def msf_map(
         On dimensions ``(parameter, 'coupling_strength')``: ``max_growth_rate`` (1/ms) and
         ``fastest_mode``, ``fastest_frequency`` (Hz), ``n_unstable``, ``homogeneous_rate`` (first
         state variable, Hz), ``homogeneous_stable`` and ``found`` (False where no homogeneous
-        fixed point was found: those points are NaN).
+        fixed point was found: those points are NaN) and ``on_limit_cycle`` (True where the values
+        are Floquet exponents of the homogeneous cycle).
     """
     import xarray as xr
     from tqdm.auto import tqdm
@@ -444,7 +470,7 @@ def msf_map(
         )
     values = np.asarray(values, dtype=float)
     strengths = np.asarray(coupling_strengths, dtype=float)
-    args = [(field, modes, parameter, v, strengths) for v in values]
+    args = [(field, modes, parameter, v, strengths, limit_cycles) for v in values]
     bar = tqdm(total=len(values), desc="MSF map", disable=not progress)
     if n_jobs == 1:
         rows = []
@@ -461,13 +487,14 @@ def msf_map(
                 bar.update()
             rows = [future.result() for future in futures]
     bar.close()
-    grid = np.stack(rows, axis=1)  # (7, n_value, n_strength)
+    grid = np.stack(rows, axis=1)  # (8, n_value, n_strength)
     dims = (parameter, "coupling_strength")
     names = ["max_growth_rate", "fastest_mode", "fastest_frequency", "n_unstable",
-             "homogeneous_rate", "homogeneous_stable", "found"]  # fmt: skip
+             "homogeneous_rate", "homogeneous_stable", "found", "on_limit_cycle"]  # fmt: skip
     data = {name: (dims, grid[k]) for k, name in enumerate(names)}
     data["homogeneous_stable"] = (dims, grid[5] == 1.0)
     data["found"] = (dims, grid[6] == 1.0)
+    data["on_limit_cycle"] = (dims, grid[7] == 1.0)
     coords = {parameter: values, "coupling_strength": strengths}
-    attrs = {"units": "growth rate 1/ms, frequency and rate Hz", "kind": "fixed point"}
+    attrs = {"units": "growth rate 1/ms, frequency and rate Hz"}
     return xr.Dataset(data, coords=coords, attrs=attrs)

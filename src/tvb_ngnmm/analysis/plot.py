@@ -120,8 +120,9 @@ def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool
     """A map from :func:`~tvb_ngnmm.analysis.msf_map`, with the zero contour.
 
     Points where the homogeneous fixed point itself is unstable are hatched grey (there the
-    homogeneous state oscillates and the fixed-point MSF does not apply; use
-    :func:`~tvb_ngnmm.analysis.transverse_floquet`); points without a fixed point are grey.
+    homogeneous state oscillates and the fixed-point MSF does not apply; ``limit_cycles=True`` in
+    :func:`~tvb_ngnmm.analysis.msf_map` fills them with the Floquet MSF); points without a fixed
+    point are grey.
 
     Parameters
     ----------
@@ -141,6 +142,8 @@ def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool
     z = dataset[variable].values.astype(float)
     growth = dataset["max_growth_rate"].values * 1000.0
     unstable = ~dataset["homogeneous_stable"].values & dataset["found"].values
+    if "on_limit_cycle" in dataset:
+        unstable &= ~dataset["on_limit_cycle"].values
     z = np.where(unstable, np.nan, z)
     ax.set_facecolor("0.85")
     if variable == "max_growth_rate":
