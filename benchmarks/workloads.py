@@ -69,7 +69,7 @@ def scale1000(length: float = 100.0, n: int = 1000, seed: int = 0) -> Simulator:
         connectivity=conn,
         coupling=coupling.Linear(a=np.array([9.0])),
         integrator=integrators.HeunStochastic(
-            dt=0.01, noise=noise.Additive(nsig=np.array([1e-5, 1e-3, 0, 1e-5, 1e-3, 0]))
+            dt=0.01, noise=noise.Additive(nsig=np.array([0.0, 1e-4, 0.0, 0.0, 1e-4, 0.0]))
         ),
         monitors=[monitors.TemporalAverage(period=1.0)],
         simulation_length=length,
