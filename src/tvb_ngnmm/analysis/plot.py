@@ -148,8 +148,13 @@ def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool
     ax.set_facecolor("0.85")
     if variable == "max_growth_rate":
         z = np.where(unstable, np.nan, growth)
-        limit = np.nanmax(np.abs(z)) if np.any(np.isfinite(z)) else 1.0
-        mesh = ax.pcolormesh(x, y, z, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+        from matplotlib.colors import TwoSlopeNorm
+
+        finite = z[np.isfinite(z)]
+        low = min(finite.min(), -1e-3) if finite.size else -1.0
+        high = max(finite.max(), 1e-3) if finite.size else 1.0
+        norm = TwoSlopeNorm(vcenter=0.0, vmin=low, vmax=high)  # each sign on its own scale
+        mesh = ax.pcolormesh(x, y, z, cmap="RdBu_r", norm=norm, shading="auto")
         label = "largest transverse growth rate (1/s)"
     else:
         mesh = ax.pcolormesh(x, y, z, cmap="viridis", shading="auto")
