@@ -3,14 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+EXTRAS ?= test,plot
 DEMO_OUT ?= demo_output
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean gui
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,plot]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +23,11 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest tests --nbmake notebooks
+
+# The TVB web GUI with the plugin's models, on 127.0.0.1 (PORT ?= 8080); needs the gui extra.
+gui: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[gui]'
+	$(VENV)/bin/tvb-ngnmm gui --port $(or $(PORT),8080)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"demo": "run the whole-brain demo (NextGenEI on AAL90) and write its figure and data"}
+COMMANDS = {
+    "demo": "run the whole-brain demo (NextGenEI on AAL90) and write its figure and data",
+    "gui": "start the TVB web GUI with the plugin's models on 127.0.0.1 (needs the gui extra)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
 
         demo_main(rest)
         return 0
+    if command == "gui":
+        from .gui.server import main as gui_main
+
+        return gui_main(rest)
     allowed = ", ".join(repr(c) for c in COMMANDS)
     print(f"Invalid command. Allowed commands are {allowed}, but got {command!r}.", file=sys.stderr)
     return 2

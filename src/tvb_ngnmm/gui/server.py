@@ -218,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     default_home = Path.home() / ".tvb_ngnmm_gui"
     parser.add_argument("--home", default=default_home, help=f"TVB home (default {default_home})")
     args = parser.parse_args(argv)
+    from ._registry import _internals
+
+    try:
+        _internals()  # tvb-framework present, with the expected internals
+        check_port_free(args.port)
+    except (ImportError, RuntimeError, OSError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     print(f"Preparing {args.home} (first start: about a minute)...", flush=True)
     server = launch(args.home, args.port)
     print(f"TVB is serving on {server.url} (user {ADMIN_USER!r}, password {ADMIN_PASSWORD!r}); "
