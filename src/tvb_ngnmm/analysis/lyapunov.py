@@ -35,7 +35,9 @@ class LyapunovSpectrum:
     Attributes
     ----------
     exponents : numpy.ndarray, shape (n_exponents,)
-        In 1/ms, in decreasing order.
+        In 1/ms, in the order of the QR columns (decreasing once converged; nearly equal
+        exponents, e.g. several neutral ones of a quasi-periodic orbit, need long runs to
+        separate — check ``running``).
     time : numpy.ndarray, shape (n_renormalisation,)
         Times of the QR steps after the transient (ms).
     running : numpy.ndarray, shape (n_renormalisation, n_exponents)
