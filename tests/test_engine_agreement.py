@@ -193,3 +193,19 @@ def test_mpr_equations_equal_tvb_dfun():
     params = [getattr(model, n) for n in ("tau", "Delta", "eta", "J", "I", "cr", "cv")]
     got = montbrio_pazo_roxin_equations(*state, *coupling, *params)
     np.testing.assert_allclose(np.array(got), expected, rtol=1e-14)
+
+
+def test_seeded_noise_enters_only_the_noisy_variables_with_tvbs_amplitude():
+    """Euler–Maruyama, one step: two seeds differ only where nsig > 0, by sqrt(2 nsig dt) N(0,2)."""
+    model = NextGenEI(I_e=np.array([15.0]))
+    model.variables_of_interest = ("r_e", "v_e", "s_e", "r_i", "v_i", "s_i")
+    nsig = np.array([0.0, 0.5, 0.0, 0.0, 0.0, 0.0])
+    dt = 0.01
+    integrator = integrators.EulerStochastic(dt=dt, noise=noise.Additive(nsig=nsig))
+    sim = make_sim(model, integrator=integrator, n=40, length=dt)
+    ((_, one),) = NumbaBackend().run_sim(sim, seed=1)
+    ((_, two),) = NumbaBackend().run_sim(sim, seed=2)
+    diff = (one - two)[0, :, :, 0]
+    assert np.all(diff[[0, 2, 3, 4, 5]] == 0.0)
+    expected_sd = np.sqrt(2 * 0.5 * dt) * np.sqrt(2.0)
+    assert 0.7 * expected_sd < diff[1].std() < 1.3 * expected_sd

@@ -48,11 +48,13 @@ def store_block(hist, stage, step, n_block):
 def run_chunk(
     code, scheme, x, hist, first_step, n_steps, k_block,
     row_start, sources, idelays, weights, kappa, gain, offset, cvar,
-    params, lo, hi, dt, noise, noise_scale, sqrt_dt, stim, obs_index, obs, sums, status,
+    params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
+    status,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
 
-    ``noise`` is (n_steps, n_var, n_node, B) standard normals or empty (deterministic);
+    ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
+    ``noise_index[v]`` for state variable ``v`` (-1: no noise on it);
     ``stim`` (n_steps, n_var, n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives
     the state variables ``obs_index`` after each step; ``status`` (3, B) int64 holds, per member,
     the step, region and state variable of the first non-finite state (-1 while finite).
@@ -89,8 +91,9 @@ def run_chunk(
                             xv[v] = x[v, i, b]
                             if stimulated:
                                 st[v] = stim[row, v, i]
-                            if stochastic:
-                                nz[v] = (sqrt_dt * noise[row, v, i, b]) * noise_scale[v, i]
+                            if stochastic and noise_index[v] >= 0:
+                                z = noise[row, noise_index[v], i, b]
+                                nz[v] = (sqrt_dt * z) * noise_scale[v, i]
                         model_dfun(code, xv, C, n_cvar, params, i, b, k1)
                         if scheme == EULER:
                             for v in range(n_var):

@@ -8,7 +8,8 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
   touched); drawing ``(n_steps, n_var, n_node, 1)`` at once consumes the stream exactly as
   ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step.
 - ``seed=int`` (or a ``numpy.random.Generator``): ``default_rng(seed).standard_normal``, faster;
-  same distribution, different draws.
+  same distribution, different draws; only the state variables with a non-zero amplitude
+  are drawn.
 - batches: one generator per member (``SeedSequence(seed).spawn(B)``), so a member's noise
   does not depend on how the batch is split over threads.
 """
@@ -25,6 +26,7 @@ class NoiseSource:
 
     def __init__(self, sim, stochastic: bool, seed=None, batch: int = 1, members=None):
         self.stochastic = stochastic
+        self.noisy = None  # indices of the state variables drawn (None: all)
         self.batch = batch
         self.stream = None
         self.rng = None
@@ -36,10 +38,23 @@ class NoiseSource:
         else:
             self.rng = np.random.default_rng(seed)
 
+    def index(self, noise_scale: np.ndarray) -> np.ndarray:
+        """Row of each state variable in the drawn noise (-1: none); TVB's stream draws all."""
+        n_var = noise_scale.shape[0]
+        if self.stream is not None or not self.stochastic:
+            self.noisy = np.arange(n_var)
+        else:
+            self.noisy = np.flatnonzero(np.any(noise_scale != 0.0, axis=1))
+        index = np.full(n_var, -1, dtype=np.int64)
+        index[self.noisy] = np.arange(self.noisy.size)
+        return index
+
     def draw(self, n_steps: int, n_var: int, n_node: int) -> np.ndarray:
-        """The normals of the next ``n_steps`` steps."""
+        """The normals of the next ``n_steps`` steps, (n_steps, n_noisy, n_node, B)."""
         if not self.stochastic:
             return np.zeros((0, 1, 1, 1))
+        if self.noisy is not None:
+            n_var = self.noisy.size
         shape = (n_steps, n_var, n_node, self.batch)
         if self.members is not None:
             out = np.empty(shape)

@@ -85,12 +85,13 @@ def _run_one_chunk(spec, state, noise, first, n, k_block, obs_index):
     obs = np.empty((n, len(obs_index), n_node, batch))
     c = spec.coupling
     sums = np.empty((len(spec.cvar), n_node, k_block * batch))
+    noise_index = noise.index(spec.noise_scale)
+    draws = noise.draw(n, n_var, n_node)
     run_chunk(
         spec.model_code, spec.scheme, state.x, state.hist, first, n, k_block,
         c.row_start, c.sources, c.idelays, c.weights, c.kappa, state.gain, c.offset, spec.cvar,
-        state.params, spec.lo, spec.hi, spec.dt, noise.draw(n, n_var, n_node),
-        spec.noise_scale, math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums,
-        state.status,
+        state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
+        math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
     )  # fmt: skip
     return steps, obs
 
