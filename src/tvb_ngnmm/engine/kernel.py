@@ -79,10 +79,9 @@ def run_chunk(
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            for b in range(B):
-                alive = status[0, b] < 0
-                for i in range(n_node):
-                    if alive:
+            for i in range(n_node):
+                for b in range(B):  # members innermost: contiguous in every array
+                    if status[0, b] < 0:
                         for c in range(n_cvar):
                             own = np.float64(np.float32(x[cvar[c], i, b]))
                             C[c] = gain[c, i, b] * (sums[c, i, k * B + b] - kappa[c, i] * own)
@@ -116,7 +115,7 @@ def run_chunk(
                         for v in range(n_var):
                             x[v, i, b] = xv[v]
                             if not np.isfinite(xv[v]) and status[0, b] < 0:
-                                status[0, b] = step
+                                status[0, b] = step  # this member stops here
                                 status[1, b] = i
                                 status[2, b] = v
                     for c in range(n_cvar):
