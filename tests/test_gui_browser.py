@@ -82,71 +82,105 @@ def _visible(driver, css):
     return [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
 
 
-def _wait_for(driver, css, timeout=STEP_TIMEOUT):
-    """The last visible element matching ``css``, waiting up to ``timeout`` seconds."""
+def _wait(driver, condition, message, timeout=STEP_TIMEOUT):
+    """Poll ``condition(driver)`` until truthy; elements replaced meanwhile are looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    elements = WebDriverWait(driver, timeout, poll_frequency=0.2).until(
-        lambda d: _visible(d, css), message=f"nothing visible matches {css!r}"
-    )
-    return elements[-1]
+    stale = (StaleElementReferenceException,)
+    waiting = WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=stale)
+    return waiting.until(condition, message=message)
+
+
+def _act(driver, css, action=lambda element: element.click()):
+    """Apply ``action`` to the last visible element matching ``css`` (waiting for it)."""
+
+    def attempt(d):
+        elements = _visible(d, css)
+        if elements:
+            action(elements[-1])
+        return bool(elements)
+
+    _wait(driver, attempt, f"nothing visible matches {css!r}")
+
+
+def _wait_for(driver, css):
+    """Wait until an element matching ``css`` is visible."""
+    _wait(driver, lambda d: _visible(d, css), f"nothing visible matches {css!r}")
 
 
 def _next(driver, then_css):
     """Click the wizard's Next button and wait until ``then_css`` is visible."""
-    _wait_for(driver, "button[name=next]").click()
-    return _wait_for(driver, then_css)
+    _act(driver, "button[name=next]")
+    _wait_for(driver, then_css)
 
 
-def _type(element, text):
-    element.clear()
-    element.send_keys(text)
+def _typer(text):
+    def type_text(element):
+        element.clear()
+        element.send_keys(text)
+
+    return type_text
+
+
+def _chooser(value):
+    from selenium.webdriver.support.ui import Select
+
+    return lambda element: Select(element).select_by_value(value)
 
 
 def _login_and_select_project(driver, url):
-    from selenium.webdriver.common.by import By
-
     driver.get(url + "user/")
-    _wait_for(driver, "input[name=username]").send_keys("admin")
-    driver.find_element(By.NAME, "password").send_keys("pass")
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]").click()
-    _wait_for(driver, "#nav-project")
+    _act(driver, "input[name=username]", _typer("admin"))
+    _act(driver, "input[name=password]", _typer("pass"))
+    _act(driver, "input[type=submit], button[type=submit]")
+    _wait(driver, lambda d: "/user/" not in d.current_url.replace("/user/profile", ""), "login")
     driver.get(url + "project/viewall")
-    for link in _visible(driver, "a.action-make-relevant"):
-        link.click()
-        break
-    _wait_for(driver, "#nav-burst")
+    _act(driver, "a.action-make-relevant")  # the seeded project
+
+    def simulator_page(d):
+        d.get(url + "burst/")  # redirects to the projects until one is selected
+        return _visible(d, "select[name=coupling]")
+
+    _wait(driver, simulator_page, "the simulator page did not open", timeout=3 * STEP_TIMEOUT)
 
 
-def _configure_and_launch(driver, url, name):
-    from selenium.webdriver.support.ui import Select
-
-    driver.get(url + "burst/")
-    Select(_wait_for(driver, "select[name=coupling]")).select_by_value("Laplacian")
-    _next(driver, "#normalize_0").click()  # 'none': connectivity_76 has regions without input
+def _configure_and_launch(driver, name):
+    _act(driver, "select[name=coupling]", _chooser("Laplacian"))
+    _next(driver, "#normalize_0")
+    _act(driver, "#normalize_0")  # 'none': connectivity_76 has regions without input
     _next(driver, "select[name=surface_gid]")
     _next(driver, "select[name=stimulus]")
-    Select(_next(driver, "select[name=model]")).select_by_value("NextGenEI")
-    _type(_next(driver, "input[name=eta_e]"), ETA_E)
-    _next(driver, "select[name=integrator]")
-    _next(driver, "input[name=dt]")
-    _next(driver, "input[name=monitors]")
+    _next(driver, "select[name=model]")
+    _act(driver, "select[name=model]", _chooser("NextGenEI"))
+    _next(driver, "input[name=eta_e]")
+    _act(driver, "input[name=eta_e]", _typer(ETA_E))
+    for css in ("select[name=integrator]", "input[name=dt]", "input[name=monitors]"):
+        _next(driver, css)
     _next(driver, "input[name=period]")
-    _type(_next(driver, "input[name=simulation_length]"), "20")
-    _type(_wait_for(driver, "input[name=input_simulation_name_id]"), name)
-    _wait_for(driver, "button[name=launch_simulation]").click()
+    _next(driver, "input[name=simulation_length]")
+    _act(driver, "input[name=simulation_length]", _typer("20"))
+    _act(driver, "input[name=input_simulation_name_id]", _typer(name))
+    _act(driver, "button[name=launch_simulation]")
 
 
 def _wait_until_finished(driver, url, name):
+    """Reload the simulator page until the history shows ``name`` finished (fail on error)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     deadline = time.monotonic() + SIMULATION_TIMEOUT
     while time.monotonic() < deadline:
         driver.get(url + "burst/")
-        entries = driver.find_elements(By.XPATH, f"//li[contains(@class,'burst')][a='{name}']")
-        status = entries[0].get_attribute("class") if entries else ""
+        entry = f"//li[contains(@class,'burst')][a='{name}']"
+        try:
+            status = " ".join(
+                e.get_attribute("class") for e in driver.find_elements(By.XPATH, entry)
+            )
+        except StaleElementReferenceException:
+            continue
         if "burst-finished" in status:
-            return entries[0]
+            return
         assert "burst-error" not in status and "burst-canceled" not in status, status
         time.sleep(2.0)
     raise TimeoutError(f"simulation {name!r} not finished after {SIMULATION_TIMEOUT:g} s")
@@ -159,12 +193,12 @@ def test_nextgenei_simulation_runs_and_reloads(tvb_server, browser):
     name = "ngnmm_e2e"
     try:
         _login_and_select_project(browser, tvb_server.url)
-        _configure_and_launch(browser, tvb_server.url, name)
+        _configure_and_launch(browser, name)
         _wait_until_finished(browser, tvb_server.url, name)
-        _wait_for(browser, "a.action-big-new").click()  # a new, empty configuration first
+        _act(browser, "a.action-big-new")  # a new, empty configuration first
         _wait_for_values(browser, {"input[name=eta_e]": None, "select[name=coupling]": "Linear"})
         link = f"//li[contains(@class,'burst')]/a[text()='{name}']"
-        browser.find_element(By.XPATH, link).click()  # reload from the history
+        _wait(browser, lambda d: d.find_element(By.XPATH, link).click() or True, "history entry")
         _wait_for_values(
             browser,
             {
@@ -174,46 +208,35 @@ def test_nextgenei_simulation_runs_and_reloads(tvb_server, browser):
                 "input[name=simulation_length]": "20.0",
             },
         )
-        _show_model_form(browser, _wait_for(browser, "select[name=model]"))
+        _wait_until_idle(browser)
     finally:
         browser.save_screenshot(str(ARTIFACTS / "gui_nextgenei.png"))
 
 
-def _wait_for_values(driver, expected, timeout=STEP_TIMEOUT):
+def _wait_for_values(driver, expected):
     """Wait until each visible field matching a CSS key has the value given (None: absent)."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import TimeoutException
 
-    def seen(d):
-        return {css: [e.get_attribute("value") for e in _visible(d, css)] for css in expected}
+    seen = {}
 
     def done(d):
-        values = seen(d)
+        seen.update({css: [e.get_attribute("value") for e in _visible(d, css)] for css in expected})
         return all(
-            not values[css] if want is None else values[css][-1:] == [want]
+            not seen[css] if want is None else seen[css][-1:] == [want]
             for css, want in expected.items()
         )
 
     try:
-        WebDriverWait(
-            driver,
-            timeout,
-            poll_frequency=0.3,
-            ignored_exceptions=(StaleElementReferenceException,),
-        ).until(done)
+        _wait(driver, done, "values")
     except TimeoutException:
-        raise AssertionError(f"expected {expected}, but the page shows {seen(driver)}") from None
+        raise AssertionError(f"expected {expected}, but the page shows {seen}") from None
 
 
-def _show_model_form(driver, model_select):
-    """Scroll the configuration column to the model and wait for the busy overlay to go."""
+def _wait_until_idle(driver):
+    """Wait until TVB's 'request being processed' overlay is gone (for the screenshot)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     busy = "//*[contains(text(), 'Your request is being processed')]"
-    WebDriverWait(driver, STEP_TIMEOUT, poll_frequency=0.2).until(
-        lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, busy))
-    )
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'start'}); window.scrollTo(0, 0);", model_select
+    _wait(
+        driver, lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, busy)), busy
     )
