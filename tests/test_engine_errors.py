@@ -174,3 +174,19 @@ def test_compiled_kernels_are_cached_on_disk_across_processes():
     assert runs[1].returncode == 0, runs[1].stderr[-2000:]
     hits, misses = (int(v) for v in runs[1].stdout.split()[-2:])
     assert hits >= 1 and misses == 0
+
+
+def test_cached_kernels_are_dropped_when_the_sources_they_inline_change(tmp_path):
+    from tvb_ngnmm.engine._cache import invalidate_stale_kernels, sources_digest
+
+    cached = [tmp_path / "kernel.run_chunk-47.py311.nbi", tmp_path / "equations.f-1.py311.1.nbc"]
+    other = tmp_path / "unrelated.g-3.py311.nbi"
+    for path in [*cached, other]:
+        path.write_text("x")
+    (tmp_path / "engine_sources.sha256").write_text("digest of older sources")
+    assert invalidate_stale_kernels(tmp_path)
+    assert not any(p.exists() for p in cached) and other.exists()
+    assert (tmp_path / "engine_sources.sha256").read_text() == sources_digest()
+    cached[0].write_text("x")  # compiled again from the current sources: kept
+    assert not invalidate_stale_kernels(tmp_path)
+    assert cached[0].exists()

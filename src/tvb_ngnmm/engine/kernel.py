@@ -20,9 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
+from ._cache import invalidate_stale_kernels
 from .coupling_kernel import accumulate_delayed
 from .equations import model_dfun
 from .integrate import EULER
+
+invalidate_stale_kernels()
 
 
 @jit(nogil=True)
