@@ -84,10 +84,7 @@ def prepare_home(home: str | os.PathLike, port: int) -> Path:
 
 
 def _environment(home: Path) -> dict[str, str]:
-    env = dict(os.environ, TVB_USER_HOME=str(home), PYTHONUNBUFFERED="1")
-    env.pop("http_proxy", None)
-    env.pop("HTTP_PROXY", None)
-    return env
+    return dict(os.environ, TVB_USER_HOME=str(home), PYTHONUNBUFFERED="1")
 
 
 def seed_project(
@@ -156,6 +153,7 @@ class GuiServer:
 
 
 def _wait_until_serving(server: GuiServer, timeout: float) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -163,7 +161,7 @@ def _wait_until_serving(server: GuiServer, timeout: float) -> None:
                 f"The TVB server exited with code {server.process.returncode}; see {server.log}."
             )
         try:
-            with urllib.request.urlopen(server.url + "user/", timeout=5) as response:
+            with opener.open(server.url + "user/", timeout=5) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
