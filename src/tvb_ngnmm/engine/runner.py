@@ -48,9 +48,15 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
 
 
 def block_size(spec: SimulationSpec) -> int:
-    """Steps per coupling block: ``min(d_min + 1, K_MAX)``."""
+    """Steps per coupling block: ``min(d_min + 1, K_MAX)``, never more than the history ring holds.
+
+    A network without edges has no shortest delay; its block is still bounded by the ring length
+    (a block longer than the ring would write past its end).
+    """
     d_min = spec.coupling.min_delay
-    return K_MAX if d_min is None else max(1, min(d_min + 1, K_MAX))
+    ring = spec.history.shape[-1]
+    k_block = K_MAX if d_min is None else min(d_min + 1, K_MAX)
+    return max(1, min(k_block, ring))
 
 
 def chunk_size(spec: SimulationSpec, batch: int, k_block: int, requested: int | None) -> int:
