@@ -16,6 +16,30 @@ JIT_ENABLED = os.environ.get("TVB_NGNMM_DISABLE_JIT", "").strip().lower() not in
     "yes",
 )
 
+#: LLVM's loop vectoriser gives up on a loop that would need more than 8 run-time checks that
+#: its arrays do not overlap (Numba cannot tell LLVM that they never do). The engine's loops over
+#: nodes read a dozen or more arrays (state, coupling, parameters), so the limit is raised: the
+#: checks are cheap next to the loops, and the compiled code computes the same values.
+LLVM_OPTIONS = (
+    "-runtime-memory-check-threshold=256",
+    "-vectorize-memory-check-threshold=256",
+)
+_llvm_configured = False
+
+
+def _configure_llvm() -> None:
+    global _llvm_configured
+    if _llvm_configured:
+        return
+    _llvm_configured = True
+    try:
+        import llvmlite.binding as llvm
+
+        for option in LLVM_OPTIONS:
+            llvm.set_option("tvb_ngnmm", option)
+    except Exception:  # an LLVM without these options: slower loops, same results
+        pass
+
 
 def jit(function=None, **options):
     """Compile ``function`` in nopython mode, cached on disk (``numba.njit``).
@@ -30,6 +54,7 @@ def jit(function=None, **options):
             return func
         import numba
 
+        _configure_llvm()
         options.setdefault("cache", True)
         options.setdefault("error_model", "numpy")
         return numba.njit(**options)(func)

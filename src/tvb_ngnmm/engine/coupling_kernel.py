@@ -41,16 +41,20 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
     width = n_block * B
     for c in range(n_cvar):
         for i in range(n_node):
-            acc = out[c, i]
+            acc = out[c, i, :width]
             for m in range(width):
                 acc[m] = 0.0
             for e in range(row_start[i], row_start[i + 1]):
                 w = weights[c, e]
-                src = flat[c, sources[e]]
                 start = (step - 1 - idelays[e]) % H
                 first = min(n_block, H - start) * B
-                offset = start * B
+                # Slices, not ``src[offset + m]``: an index Numba cannot prove non-negative gets
+                # a wrap-around select that turns the contiguous read into a gather.
+                src = flat[c, sources[e], start * B : start * B + first]
                 for m in range(first):
-                    acc[m] += w * src[offset + m]
-                for m in range(first, width):
-                    acc[m] += w * src[m - first]
+                    acc[m] += w * src[m]
+                if first < width:  # the window wraps around the end of the ring
+                    src = flat[c, sources[e], : width - first]
+                    rest = acc[first:]
+                    for m in range(width - first):
+                        rest[m] += w * src[m]

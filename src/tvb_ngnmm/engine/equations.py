@@ -55,31 +55,43 @@ _mpr_synaptic = jit(mpr_synaptic_equations)
 _mpr = jit(montbrio_pazo_roxin_equations)
 
 
-@jit(nogil=True, inline="always")
-def model_dfun(code, x, C, n_cvar, p, i, b, out):
-    """Write the derivatives of node ``i``, batch member ``b`` into ``out`` (one per state var).
+@jit(nogil=True)
+def model_dfun(code, x, C, n_cvar, p, out):
+    """Derivatives of every node of every batch member: ``out[v, m] = f_v(x[:, m], C[:, m])``.
 
-    ``x`` holds the node's state, ``C`` its coupling terms (``n_cvar`` of them), ``p`` the
-    parameters ``(n_parameter, n_node, n_batch)``.
+    ``x`` (n_var, M) holds the states of the ``M = n_node * B`` nodes (batch member last), ``C``
+    (n_cvar, M) their coupling terms, ``p`` (n_parameter, M) their parameters. One loop over
+    ``m`` per model, written so that LLVM vectorises it (no branches or calls in the body).
     """
+    M = x.shape[1]
     if code == NEXT_GEN_EI:
-        C_i = C[1] if n_cvar > 1 else C[0]
-        d = _ei(
-            x[0], x[1], x[2], x[3], x[4], x[5], C[0], C_i,
-            p[0, i, b], p[1, i, b], p[2, i, b], p[3, i, b], p[4, i, b], p[5, i, b],
-            p[6, i, b], p[7, i, b], p[8, i, b], p[9, i, b], p[10, i, b], p[11, i, b],
-            p[12, i, b], p[13, i, b], p[14, i, b], p[15, i, b],
-        )  # fmt: skip
-        out[0], out[1], out[2], out[3], out[4], out[5] = d
+        ci = 1 if n_cvar > 1 else 0
+        for m in range(M):
+            d = _ei(
+                x[0, m], x[1, m], x[2, m], x[3, m], x[4, m], x[5, m], C[0, m], C[ci, m],
+                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m], p[7, m],
+                p[8, m], p[9, m], p[10, m], p[11, m], p[12, m], p[13, m], p[14, m], p[15, m],
+            )  # fmt: skip
+            out[0, m] = d[0]
+            out[1, m] = d[1]
+            out[2, m] = d[2]
+            out[3, m] = d[3]
+            out[4, m] = d[4]
+            out[5, m] = d[5]
     elif code == MPR_SYNAPTIC:
-        d3 = _mpr_synaptic(
-            x[0], x[1], x[2], C[0],
-            p[0, i, b], p[1, i, b], p[2, i, b], p[3, i, b], p[4, i, b], p[5, i, b], p[6, i, b],
-        )  # fmt: skip
-        out[0], out[1], out[2] = d3
+        for m in range(M):
+            d3 = _mpr_synaptic(
+                x[0, m], x[1, m], x[2, m], C[0, m],
+                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m],
+            )  # fmt: skip
+            out[0, m] = d3[0]
+            out[1, m] = d3[1]
+            out[2, m] = d3[2]
     else:
-        d2 = _mpr(
-            x[0], x[1], C[0], C[1],
-            p[0, i, b], p[1, i, b], p[2, i, b], p[3, i, b], p[4, i, b], p[5, i, b], p[6, i, b],
-        )  # fmt: skip
-        out[0], out[1] = d2
+        for m in range(M):
+            d2 = _mpr(
+                x[0, m], x[1, m], C[0, m], C[1, m],
+                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m],
+            )  # fmt: skip
+            out[0, m] = d2[0]
+            out[1, m] = d2[1]

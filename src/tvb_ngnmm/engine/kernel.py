@@ -1,18 +1,20 @@
 r"""The compiled loop over the steps of one chunk.
 
 Per block of ``K`` steps (``K = min(d_min + 1, K_max)``, see :mod:`.coupling_kernel`), the
-delayed sums are accumulated in one pass; then, step by step and node by node, the coupling
+delayed sums are accumulated in one pass. Then, step by step, the coupling
 
 .. math:: C_{c,i} = a_{c,i}\,\big(S_{c,i} - \kappa_{c,i}\, x_{c,i}(n-1)\big) + b_c
 
-is formed from the sums ``S`` and the node's own coupling variable at the previous step,
-rounded to float32 (the value TVB's ``SparseHistory`` returns). The node is advanced by TVB's
-scheme (:mod:`.integrate`; boundaries applied after each stage), its new coupling variables are
-staged (float32, time-major) and its observed variables written to the chunk's output. At the
-end of the block the staged values are copied into the node-major ring, ``K`` consecutive slots
+is formed from the sums ``S`` and each node's own coupling variable at the previous step,
+rounded to float32 (the value TVB's ``SparseHistory`` returns), and all nodes of all batch
+members are advanced together by TVB's scheme (:mod:`.integrate`; boundaries applied after
+each stage). The state is held as ``(n_var, M)`` with ``M = n_node * B`` (batch member last),
+so each stage is a loop over ``m`` that LLVM vectorises. The new coupling variables are staged
+(float32) and copied into the node-major ring at the end of the block, ``K`` consecutive slots
 per node (writing the ring step by step would touch one cache line per node and step). A
 non-finite state marks its batch member as blown up (``status[:, b]``: step, region, state
-variable); that member is not advanced further, the others go on.
+variable of the first non-finite value, in node then variable order); that member is not
+advanced further, the others go on.
 """
 
 from __future__ import annotations
@@ -48,6 +50,49 @@ def store_block(hist, stage, step, n_block):
 
 
 @jit(nogil=True)
+def _per_node(a, B):
+    """``a`` (n, n_node) repeated over the batch: (n, n_node * B), member last."""
+    n, n_node = a.shape
+    out = np.empty((n, n_node * B))
+    for r in range(n):
+        for i in range(n_node):
+            for b in range(B):
+                out[r, i * B + b] = a[r, i]
+    return out
+
+
+@jit(nogil=True)
+def _clamp(v, lo, hi):
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return v
+
+
+@jit(nogil=True)
+def _find_blow_ups(X, alive, status, step, n_node, B):
+    """Record the first non-finite value (node, then variable) of each member still alive."""
+    n_var = X.shape[0]
+    for b in range(B):
+        if status[0, b] >= 0:
+            continue
+        for i in range(n_node):
+            found = False
+            for v in range(n_var):
+                if not np.isfinite(X[v, i * B + b]):
+                    status[0, b] = step
+                    status[1, b] = i
+                    status[2, b] = v
+                    found = True
+                    break
+            if found:
+                for j in range(n_node):
+                    alive[j * B + b] = False
+                break
+
+
+@jit(nogil=True)
 def run_chunk(
     code, scheme, x, hist, first_step, n_steps, k_block,
     row_start, sources, idelays, weights, kappa, gain, offset, cvar,
@@ -61,20 +106,31 @@ def run_chunk(
     ``stim`` (n_steps, n_var, n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives
     the state variables ``obs_index`` after each step; ``status`` (3, B) int64 holds, per member,
     the step, region and state variable of the first non-finite state (-1 while finite).
+    All arrays are C-contiguous.
     """
     n_var, n_node, B = x.shape
+    M = n_node * B
     n_cvar = hist.shape[0]
     n_obs = obs_index.shape[0]
-    xv = np.empty(n_var)
-    k1 = np.empty(n_var)
-    k2 = np.empty(n_var)
-    tmp = np.empty(n_var)
-    C = np.empty(max(n_cvar, 2))
-    st = np.zeros(n_var)
-    nz = np.zeros(n_var)
+    X = x.reshape((n_var, M))
+    P = params.reshape((params.shape[0], M))
+    G = gain.reshape((n_cvar, M))
+    kap = _per_node(kappa, B)
+    scale = _per_node(noise_scale, B)
+    C = np.empty((n_cvar, M))
+    k1 = np.empty((n_var, M))
+    k2 = np.empty((n_var, M))
+    tmp = np.empty((n_var, M))
+    nz = np.zeros((n_var, M))
+    st = np.zeros((n_var, M))
+    alive = np.empty(M, dtype=np.bool_)
+    for b in range(B):
+        for i in range(n_node):
+            alive[i * B + b] = status[0, b] < 0
     stage = np.empty((n_cvar, n_node, sums.shape[2]), dtype=np.float32)
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
+    half_dt = dt / 2.0
     done = 0
     while done < n_steps:
         K = min(k_block, n_steps - done)
@@ -82,48 +138,71 @@ def run_chunk(
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            for i in range(n_node):
-                for b in range(B):  # members innermost: contiguous in every array
-                    if status[0, b] < 0:
-                        for c in range(n_cvar):
-                            own = np.float64(np.float32(x[cvar[c], i, b]))
-                            C[c] = gain[c, i, b] * (sums[c, i, k * B + b] - kappa[c, i] * own)
-                            C[c] += offset[c]
-                        for v in range(n_var):
-                            xv[v] = x[v, i, b]
-                            if stimulated:
-                                st[v] = stim[row, v, i]
-                            if stochastic and noise_index[v] >= 0:
-                                z = noise[row, noise_index[v], i, b]
-                                nz[v] = (sqrt_dt * z) * noise_scale[v, i]
-                        model_dfun(code, xv, C, n_cvar, params, i, b, k1)
-                        if scheme == EULER:
-                            for v in range(n_var):
-                                xv[v] = xv[v] + k1[v] * dt + nz[v] + dt * st[v]
-                        else:
-                            for v in range(n_var):
-                                tmp[v] = xv[v] + dt * k1[v] + nz[v] + dt * st[v]
-                                if tmp[v] < lo[v]:
-                                    tmp[v] = lo[v]
-                                elif tmp[v] > hi[v]:
-                                    tmp[v] = hi[v]
-                            model_dfun(code, tmp, C, n_cvar, params, i, b, k2)
-                            for v in range(n_var):
-                                xv[v] = xv[v] + (k1[v] + k2[v]) * dt / 2.0 + nz[v] + dt * st[v]
-                        for v in range(n_var):
-                            if xv[v] < lo[v]:
-                                xv[v] = lo[v]
-                            elif xv[v] > hi[v]:
-                                xv[v] = hi[v]
-                        for v in range(n_var):
-                            x[v, i, b] = xv[v]
-                            if not np.isfinite(xv[v]) and status[0, b] < 0:
-                                status[0, b] = step  # this member stops here
-                                status[1, b] = i
-                                status[2, b] = v
-                    for c in range(n_cvar):
-                        stage[c, i, k * B + b] = np.float32(x[cvar[c], i, b])
-                    for o in range(n_obs):
-                        obs[row, o, i, b] = x[obs_index[o], i, b]
+            for c in range(n_cvar):
+                xc = X[cvar[c]]
+                Cc = C[c]
+                g = G[c]
+                kc = kap[c]
+                b_c = offset[c]
+                for i in range(n_node):
+                    S = sums[c, i, k * B : (k + 1) * B]
+                    for b in range(B):
+                        m = i * B + b
+                        own = np.float64(np.float32(xc[m]))
+                        Cc[m] = g[m] * (S[b] - kc[m] * own) + b_c
+            if stochastic:
+                z = noise[row].reshape((noise.shape[1], M))
+                for v in range(n_var):
+                    if noise_index[v] >= 0:
+                        zv = z[noise_index[v]]
+                        sv = scale[v]
+                        nv = nz[v]
+                        for m in range(M):
+                            nv[m] = (sqrt_dt * zv[m]) * sv[m]
+            if stimulated:
+                for v in range(n_var):
+                    for i in range(n_node):
+                        s_vi = stim[row, v, i]
+                        for b in range(B):
+                            st[v, i * B + b] = s_vi
+            model_dfun(code, X, C, n_cvar, P, k1)
+            if scheme != EULER:
+                for v in range(n_var):
+                    xv, kv, nv, sv, tv = X[v], k1[v], nz[v], st[v], tmp[v]
+                    lo_v, hi_v = lo[v], hi[v]
+                    for m in range(M):
+                        tv[m] = _clamp(xv[m] + dt * kv[m] + nv[m] + dt * sv[m], lo_v, hi_v)
+                model_dfun(code, tmp, C, n_cvar, P, k2)
+            bad = False
+            for v in range(n_var):
+                xv, kv, k2v, nv, sv = X[v], k1[v], k2[v], nz[v], st[v]
+                lo_v, hi_v = lo[v], hi[v]
+                if scheme == EULER:
+                    for m in range(M):
+                        new = _clamp(xv[m] + kv[m] * dt + nv[m] + dt * sv[m], lo_v, hi_v)
+                        new = new if alive[m] else xv[m]
+                        bad |= ((new - new) != 0.0) & alive[m]  # NaN exactly when not finite
+                        xv[m] = new
+                else:
+                    for m in range(M):
+                        new = xv[m] + (kv[m] + k2v[m]) * half_dt + nv[m] + dt * sv[m]
+                        new = _clamp(new, lo_v, hi_v)
+                        new = new if alive[m] else xv[m]
+                        bad |= ((new - new) != 0.0) & alive[m]
+                        xv[m] = new
+            if bad:
+                _find_blow_ups(X, alive, status, step, n_node, B)
+            for c in range(n_cvar):
+                xc = X[cvar[c]]
+                for i in range(n_node):
+                    dst = stage[c, i, k * B : (k + 1) * B]
+                    for b in range(B):
+                        dst[b] = np.float32(xc[i * B + b])
+            out = obs[row].reshape((n_obs, M))
+            for o in range(n_obs):
+                xo = X[obs_index[o]]
+                oo = out[o]
+                for m in range(M):
+                    oo[m] = xo[m]
         store_block(hist, stage, first_step + done, K)
         done += K
