@@ -14,15 +14,18 @@ Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupli
 ``n`` is computed once from the history (delayed :math:`x_j` at step ``n - 1 - d_ij``, own
 :math:`x_i` at ``n - 1``) and held over both Heun stages; the history keeps the coupling
 variables in float32 as TVB's ``SparseHistory`` does, so that both read the same rounded
-values; boundaries are applied after each stage; the stimulus is added to dX/dt. The float64
-arithmetic differs from TVB's only in the order of the sums over incoming connections (and
-TVB's ``Linear``/``Difference`` sum in float32), so deterministic runs agree with ``sim.run()``
-to a few float32 ulps of the coupling per step, amplified by the dynamics: the tests use
+values; boundaries are applied after each stage; the stimulus is added to dX/dt. The delayed
+sums over incoming connections are formed in float32 (float32 weights times float32 history,
+added in float32), as TVB's ``Linear``/``Difference`` form them, in the order of the
+connections; everything else is float64. Deterministic runs agree with ``sim.run()`` to a few
+float32 ulps of the coupling per step (TVB's ``add.reduceat`` groups the additions
+differently; the package's own couplings sum in float64 on the stock path), amplified by the
+dynamics: the tests use
 short runs and a relative tolerance of 1e-5.
 
 Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced to one linear
 form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
-:mod:`.equations` (model dispatch), :mod:`.integrate` (one step of one node),
+:mod:`.equations` (model dispatch), :mod:`.integrate` (TVB's schemes),
 :mod:`.kernel` (the compiled chunk loop), :mod:`.noise`, :mod:`.monitors`, :mod:`.runner`
 (chunks, progress, interruption), :mod:`.batch`, :mod:`.errors`.
 """

@@ -31,10 +31,11 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
         Edges of target ``i`` are ``row_start[i]:row_start[i + 1]``.
     sources, idelays : numpy.ndarray, int64, shape (n_edge,)
         Source node and delay (steps) of each edge.
-    weights : numpy.ndarray, float64, shape (n_cvar, n_edge)
+    weights : numpy.ndarray, float32, shape (n_cvar, n_edge)
         Effective weight of each edge for each coupling variable.
-    out : numpy.ndarray, float64, shape (n_cvar, n_node, K_max * B)
-        Receives the sums; entries past ``K * B`` are left untouched.
+    out : numpy.ndarray, float32, shape (n_cvar, n_node, K_max * B)
+        Receives the sums (float32 products added in float32, as TVB's ``Linear`` does);
+        entries past ``K * B`` are left untouched.
     """
     n_cvar, n_node, H, B = hist.shape
     flat = hist.reshape((n_cvar, n_node, H * B))

@@ -144,12 +144,13 @@ def run_chunk(
                 g = G[c]
                 kc = kap[c]
                 b_c = offset[c]
+                S = sums[c]
+                base = k * B
                 for i in range(n_node):
-                    S = sums[c, i, k * B : (k + 1) * B]
                     for b in range(B):
                         m = i * B + b
                         own = np.float64(np.float32(xc[m]))
-                        Cc[m] = g[m] * (S[b] - kc[m] * own) + b_c
+                        Cc[m] = g[m] * (np.float64(S[i, base + b]) - kc[m] * own) + b_c
             if stochastic:
                 z = noise[row].reshape((noise.shape[1], M))
                 for v in range(n_var):
@@ -194,10 +195,11 @@ def run_chunk(
                 _find_blow_ups(X, alive, status, step, n_node, B)
             for c in range(n_cvar):
                 xc = X[cvar[c]]
+                dst = stage[c]
+                base = k * B
                 for i in range(n_node):
-                    dst = stage[c, i, k * B : (k + 1) * B]
                     for b in range(B):
-                        dst[b] = np.float32(xc[i * B + b])
+                        dst[i, base + b] = np.float32(xc[i * B + b])
             out = obs[row].reshape((n_obs, M))
             for o in range(n_obs):
                 xo = X[obs_index[o]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,18 +85,17 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_one_chunk(spec, state, noise, first, n, k_block, obs_index):
+def _run_one_chunk(spec, state, noise_index, draws, first, n, k_block, obs_index):
     steps = np.arange(first, first + n)
-    n_var, n_node = spec.state.shape
+    n_node = spec.n_node
     batch = state.x.shape[-1]
     obs = np.empty((n, len(obs_index), n_node, batch))
     c = spec.coupling
-    sums = np.empty((len(spec.cvar), n_node, k_block * batch))
-    noise_index = noise.index(spec.noise_scale)
-    draws = noise.draw(n, n_var, n_node)
+    sums = np.empty((len(spec.cvar), n_node, k_block * batch), dtype=np.float32)
+    weights = c.weights.astype(np.float32)
     run_chunk(
         spec.model_code, spec.scheme, state.x, state.hist, first, n, k_block,
-        c.row_start, c.sources, c.idelays, c.weights, c.kappa, state.gain, c.offset, spec.cvar,
+        c.row_start, c.sources, c.idelays, weights, c.kappa, state.gain, c.offset, spec.cvar,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
     )  # fmt: skip
@@ -121,13 +121,31 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     outputs = [([], []) for _ in monitors]
     n_chunks = math.ceil(n_steps / chunk) if n_steps else 0
     bar = _progress(n_chunks, progress)
+    n_var, n_node = spec.state.shape
+    noise_index = noise.index(spec.noise_scale)
+    # The normals of the next chunk are drawn in a second thread while the kernel (which
+    # releases the GIL) runs the current one; one thread keeps the draws in order.
+    drawer = ThreadPoolExecutor(max_workers=1) if noise.stochastic else None
+
+    def draw(done_before: int):
+        n_next = min(chunk, n_steps - done_before)
+        if n_next <= 0:
+            return None
+        if drawer is None:
+            return _Ready(noise.draw(n_next, n_var, n_node))
+        return drawer.submit(noise.draw, n_next, n_var, n_node)
+
     done = 0
+    pending = draw(0)
     try:
         while done < n_steps:
             n = min(chunk, n_steps - done)
+            draws = pending.result()
+            pending = draw(done + n)
             steps, obs = _run_one_chunk(
-                spec, state, noise, spec.current_step + 1 + done, n, k_block, obs_index
-            )
+                spec, state, noise_index, draws, spec.current_step + 1 + done, n, k_block,
+                obs_index,
+            )  # fmt: skip
             for (times, data), monitor in zip(outputs, monitors, strict=True):
                 t, d = monitor.consume(steps, obs)
                 times.append(t)
@@ -147,7 +165,19 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     finally:
         if bar is not None:
             bar.close()
+        if drawer is not None:
+            drawer.shutdown(wait=True, cancel_futures=True)
     return outputs, done
+
+
+class _Ready:
+    """A value with the ``result()`` of a finished future (deterministic runs draw nothing)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 def _progress(n_chunks: int, progress: bool | None):

@@ -15,6 +15,7 @@ from tvb.basic.neotraits.api import Final, List, NArray, Range
 from ._base import NON_NEGATIVE, POSITIVE, REAL, AbstractNextGenModel
 
 PI = math.pi
+INV_PI = 1.0 / math.pi
 
 
 def next_gen_ei_equations(
@@ -41,22 +42,26 @@ def next_gen_ei_equations(
     tuple
         ``(dr_e, dv_e, ds_e, dr_i, dv_i, ds_i)`` in units per ms.
     """
-    dr_e = (Delta_e / (PI * tau_e) + 2.0 * r_e * v_e) / tau_e
+    # Reciprocals taken once: four divisions instead of eight (the compiled engine's node loop
+    # is bound by division throughput).
+    inv_tau_e = 1.0 / tau_e
+    inv_tau_i = 1.0 / tau_i
+    dr_e = (Delta_e * inv_tau_e * INV_PI + 2.0 * r_e * v_e) * inv_tau_e
     dv_e = (
-        (v_e * v_e + eta_e - (PI * tau_e * r_e) ** 2 + I_e) / tau_e
+        (v_e * v_e + eta_e - (PI * tau_e * r_e) ** 2 + I_e) * inv_tau_e
         + J_ee * s_e
         - J_ei * s_i
         + c_e * C_e
     )
-    ds_e = (r_e - s_e) / tau_se
-    dr_i = (Delta_i / (PI * tau_i) + 2.0 * r_i * v_i) / tau_i
+    ds_e = (r_e - s_e) * (1.0 / tau_se)
+    dr_i = (Delta_i * inv_tau_i * INV_PI + 2.0 * r_i * v_i) * inv_tau_i
     dv_i = (
-        (v_i * v_i + eta_i - (PI * tau_i * r_i) ** 2 + I_i) / tau_i
+        (v_i * v_i + eta_i - (PI * tau_i * r_i) ** 2 + I_i) * inv_tau_i
         + J_ie * s_e
         - J_ii * s_i
         + c_i * C_i
     )
-    ds_i = (r_i - s_i) / tau_si
+    ds_i = (r_i - s_i) * (1.0 / tau_si)
     return dr_e, dv_e, ds_e, dr_i, dv_i, ds_i
 
 
