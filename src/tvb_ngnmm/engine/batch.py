@@ -76,7 +76,7 @@ def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress):
     results = []
     for (times, data), monitor in zip(outputs, sim.monitors, strict=True):
         results.append(concatenate(times, data, (len(monitor.voi), spec.n_node, len(rngs))))
-    return results, state.status
+    return [results, state.status]  # a list, so the caller can drop the data once copied
 
 
 def run_batch(
@@ -138,20 +138,32 @@ def run_batch(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_groups, unit="group", desc="simulating")
+    times = [None] * len(sim.monitors)
+    data = [None] * len(sim.monitors)  # (member, time, voi, region), filled group by group
+    status = np.full((3, batch), -1, dtype=np.int64)
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        futures = [
+        futures = {
             pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
-                        [rngs[b] for b in g], chunk_steps, show if n_groups == 1 else False)
+                        [rngs[b] for b in g], chunk_steps, show if n_groups == 1 else False): g
             for g in groups
-        ]  # fmt: skip
-        if bar is not None:
-            for _ in as_completed(futures):
+        }  # fmt: skip
+        for future in as_completed(futures):
+            g = futures[future]
+            result = future.result()
+            pieces, status[:, g] = result
+            result.clear()  # the future keeps its result: let the group's arrays go
+            for m, (t, d) in enumerate(pieces):
+                if data[m] is None:
+                    times[m] = t
+                    data[m] = np.empty((batch,) + d.shape[:-1])
+                data[m][g] = np.moveaxis(d, -1, 0)
+            del pieces
+            if bar is not None:
                 bar.update(1)
-            bar.close()
-        results = [f.result() for f in futures]
-    status = np.concatenate([r[1] for r in results], axis=1)
+    if bar is not None:
+        bar.close()
     return [
-        _to_xarray(spec, sim.monitors[m], [r[0][m] for r in results], parameters, status)
+        _to_xarray(spec, sim.monitors[m], times[m], data[m], parameters, status)
         for m in range(len(sim.monitors))
     ]
 
@@ -163,11 +175,9 @@ def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
     return n_steps * n_groups > 200_000
 
 
-def _to_xarray(spec, monitor, pieces, parameters, status):
+def _to_xarray(spec, monitor, times, data, parameters, status):
     import xarray as xr
 
-    times = pieces[0][0]
-    data = np.concatenate([p[1] for p in pieces], axis=-1)  # (time, voi, node, B)
     names = [spec.state_variables[spec.observed[v]] for v in monitor.voi]
     coords = {"time": times, "state_variable": names, "region": list(spec.labels)}
     for name, value in parameters.items():
@@ -179,7 +189,7 @@ def _to_xarray(spec, monitor, pieces, parameters, status):
     regions = np.array(spec.labels, dtype=object)[np.maximum(status[1], 0)]
     coords["blow_up_region"] = ("member", np.where(blown, regions, ""))
     return xr.DataArray(
-        data.transpose(3, 0, 1, 2),
+        data,
         dims=("member", "time", "state_variable", "region"),
         coords=coords,
         name=type(monitor).__name__,
