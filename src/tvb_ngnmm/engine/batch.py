@@ -139,7 +139,7 @@ def run_batch(
 
         bar = tqdm(total=n_groups, unit="group", desc="simulating")
     times = [None] * len(sim.monitors)
-    data = [None] * len(sim.monitors)  # (member, time, voi, region), filled group by group
+    data = [None] * len(sim.monitors)  # (time, voi, region, member), filled group by group
     status = np.full((3, batch), -1, dtype=np.int64)
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
         futures = {
@@ -155,8 +155,8 @@ def run_batch(
             for m, (t, d) in enumerate(pieces):
                 if data[m] is None:
                     times[m] = t
-                    data[m] = np.empty((batch,) + d.shape[:-1])
-                data[m][g] = np.moveaxis(d, -1, 0)
+                    data[m] = np.empty(d.shape[:-1] + (batch,))  # member last: a cheap copy
+                data[m][..., g[0] : g[-1] + 1] = d  # groups are consecutive members
             del pieces
             if bar is not None:
                 bar.update(1)
@@ -189,7 +189,7 @@ def _to_xarray(spec, monitor, times, data, parameters, status):
     regions = np.array(spec.labels, dtype=object)[np.maximum(status[1], 0)]
     coords["blow_up_region"] = ("member", np.where(blown, regions, ""))
     return xr.DataArray(
-        data,
+        np.moveaxis(data, -1, 0),
         dims=("member", "time", "state_variable", "region"),
         coords=coords,
         name=type(monitor).__name__,

@@ -44,13 +44,25 @@ class BlockAverage:
 
     def consume(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Steps (the block ends) and means of the blocks completed by ``values``."""
-        rows = np.concatenate([self.pending, values]) if len(self.pending) else values
-        n_out = len(rows) // self.istep
+        # Only the rows of the block begun in an earlier chunk are copied; the rest are
+        # averaged in place.
+        head = np.zeros((0,) + values.shape[1:])
+        if len(self.pending):
+            need = self.istep - len(self.pending)
+            if len(values) < need:
+                self.pending = np.concatenate([self.pending, values])
+                return np.zeros(0, dtype=np.int64), head
+            block = np.concatenate([self.pending, values[:need]])
+            head = block.reshape((1,) + block.shape).mean(axis=1)
+            values = values[need:]
+        n_out = len(values) // self.istep
         used = n_out * self.istep
-        means = rows[:used].reshape((n_out, self.istep) + rows.shape[1:]).mean(axis=1)
-        self.pending = rows[used:].copy()
-        ends = self.boundary + self.istep * np.arange(1, n_out + 1)
-        self.boundary += used
+        means = values[:used].reshape((n_out, self.istep) + values.shape[1:]).mean(axis=1)
+        if len(head):
+            means = np.concatenate([head, means])
+        self.pending = values[used:].copy()
+        ends = self.boundary + self.istep * np.arange(1, len(means) + 1)
+        self.boundary += self.istep * len(means)
         return ends, means
 
 
