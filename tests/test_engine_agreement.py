@@ -156,7 +156,8 @@ def test_stochastic_with_the_simulators_noise_stream_matches_stock(scheme):
     assert_same_as_stock(sim)
 
 
-def test_monitors_several_at_once_match_stock():
+@pytest.mark.parametrize("chunk_steps", [77, 3])  # 3: many chunks inside one averaging window
+def test_monitors_several_at_once_match_stock(chunk_steps):
     mons = [
         monitors.Raw(),
         monitors.SubSample(period=0.5),
@@ -164,7 +165,7 @@ def test_monitors_several_at_once_match_stock():
         monitors.TemporalAverage(period=0.3, variables_of_interest=np.array([1])),
     ]
     sim = make_sim("NextGenEI", mons=mons, length=12.0)
-    assert_same_as_stock(sim, chunk_steps=77)  # chunks that split averaging windows
+    assert_same_as_stock(sim, chunk_steps=chunk_steps)  # chunks that split averaging windows
 
 
 def test_bold_matches_stock():

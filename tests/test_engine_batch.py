@@ -55,6 +55,27 @@ def test_stochastic_members_have_their_own_noise_independent_of_threads():
     assert not np.allclose(one.values[0], one.values[1])  # different noise per member
 
 
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_grouping_of_members_does_not_change_their_results(stochastic):
+    integrator = None
+    if stochastic:
+        integrator = integrators.HeunStochastic(
+            dt=0.01, noise=noise.Additive(nsig=np.array([1e-4]))
+        )
+    sim = make_sim("NextGenEI", integrator=integrator, length=3.0)
+    I_e = np.linspace(10.0, 15.0, 5)
+    (whole,) = run_batch(sim, {"I_e": I_e}, n_jobs=1, seed=4, group_size=8)
+    (split,) = run_batch(sim, {"I_e": I_e}, n_jobs=2, seed=4, group_size=2)
+    np.testing.assert_array_equal(whole.values, split.values)
+    np.testing.assert_array_equal(whole.I_e.values, split.I_e.values)
+
+
+def test_bad_group_size():
+    sim = make_sim("NextGenEI", length=1.0)
+    with pytest.raises(ValueError, match="'group_size'.*>= 1, but got 0"):
+        run_batch(sim, {"I_e": np.ones(2)}, group_size=0)
+
+
 @pytest.mark.parametrize(
     ("parameters", "match"),
     [
