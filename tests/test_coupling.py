@@ -243,6 +243,16 @@ def test_normalize_weights_leaves_empty_rows_and_columns_zero():
     np.testing.assert_array_equal(normalize_weights(np.zeros((3, 3)), "max"), 0.0)
 
 
+@pytest.mark.parametrize("normalize", ["row", "column", "max", "total"])
+def test_normalize_weights_with_subnormal_totals_stays_finite(normalize):
+    tiny = 5e-324  # the smallest subnormal: 1 / tiny overflows to inf
+    w = np.array([[0.0, tiny], [tiny, 0.0]])
+    out = normalize_weights(w, normalize)
+    assert np.all(np.isfinite(out))
+    expected = 1.0 if normalize != "total" else 0.5
+    np.testing.assert_array_equal(out, expected * (w > 0))
+
+
 def test_normalize_weights_none_accepts_signed_weights():
     np.testing.assert_array_equal(normalize_weights(-W3, "none"), -W3)
 

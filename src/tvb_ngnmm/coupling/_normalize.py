@@ -81,9 +81,14 @@ def check_weights(weights: object, non_negative: bool = True, name: str = "weigh
 
 
 def _safe_divide(weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """``weights / totals`` where ``totals > 0``; zero where the total is zero."""
-    scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-    return weights * scale
+    """``weights / totals`` where ``totals > 0``; zero where the total is zero.
+
+    Divides each weight rather than multiplying by ``1 / totals``: the reciprocal of a subnormal
+    total overflows to inf.
+    """
+    out = np.zeros(np.broadcast_shapes(weights.shape, totals.shape))
+    np.divide(weights, totals, out=out, where=np.broadcast_to(totals > 0, out.shape))
+    return out
 
 
 def normalize_weights(weights: object, normalize: str = "none") -> np.ndarray:
