@@ -45,6 +45,19 @@ def test_a_blown_up_member_is_flagged_and_the_others_go_on():
     assert np.isfinite(result.values[[0, 2]]).all()
 
 
+def test_a_group_that_blew_up_entirely_still_returns_every_sample():
+    sim = make_sim("NextGenEI", length=5.0)
+    (result,) = run_batch(
+        sim, {"I_e": np.array([15.0, 1e7, 14.0])}, n_jobs=2, group_size=1, chunk_steps=50
+    )
+    (alone,) = run_batch(sim, {"I_e": np.array([15.0])}, n_jobs=1)
+    np.testing.assert_array_equal(result.time.values, alone.time.values)
+    assert result.blown_up.values.tolist() == [False, True, False]
+    assert np.isnan(result.values[1, -1]).all()  # not computed after the whole group blew up
+    np.testing.assert_array_equal(result.values[0], alone.values[0])
+    assert np.isfinite(result.values[[0, 2]]).all()
+
+
 def test_stochastic_members_have_their_own_noise_independent_of_threads():
     integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=np.array([1e-4])))
     sim = make_sim("NextGenEI", integrator=integrator, length=5.0)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import numpy as np
 
 from .noise import NoiseSource
-from .runner import concatenate, initial_state, simulate
+from .runner import initial_state, simulate
 from .spec import extract
 
 
@@ -73,10 +73,7 @@ def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress):
     outputs, _ = simulate(
         spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up
     )
-    results = []
-    for (times, data), monitor in zip(outputs, sim.monitors, strict=True):
-        results.append(concatenate(times, data, (len(monitor.voi), spec.n_node, len(rngs))))
-    return [results, state.status]  # a list, so the caller can drop the data once copied
+    return [outputs, state.status]  # a list, so the caller can drop the data once copied
 
 
 def run_batch(
@@ -152,11 +149,15 @@ def run_batch(
             result = future.result()
             pieces, status[:, g] = result
             result.clear()  # the future keeps its result: let the group's arrays go
-            for m, (t, d) in enumerate(pieces):
+            for m, (chunk_times, chunks) in enumerate(pieces):
                 if data[m] is None:
-                    times[m] = t
-                    data[m] = np.empty(d.shape[:-1] + (batch,))  # member last: a cheap copy
-                data[m][..., g[0] : g[-1] + 1] = d  # groups are consecutive members
+                    times[m] = _join(chunk_times, np.zeros(0))
+                    shape = (len(times[m]), len(sim.monitors[m].voi), spec.n_node, batch)
+                    data[m] = np.empty(shape)  # member last: chunks copy in whole rows
+                start = 0
+                for chunk in chunks:  # groups are consecutive members
+                    data[m][start : start + len(chunk), ..., g[0] : g[-1] + 1] = chunk
+                    start += len(chunk)
             del pieces
             if bar is not None:
                 bar.update(1)
@@ -166,6 +167,10 @@ def run_batch(
         _to_xarray(spec, sim.monitors[m], times[m], data[m], parameters, status)
         for m in range(len(sim.monitors))
     ]
+
+
+def _join(arrays: list, empty: np.ndarray) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else empty
 
 
 def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:

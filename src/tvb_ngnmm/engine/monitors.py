@@ -34,6 +34,13 @@ def _stock_rows(stock: np.ndarray, first: int, last: int, istep: int, batch: int
     return np.array(np.broadcast_to(rows, rows.shape[:-1] + (batch,)), dtype=float)
 
 
+def _select(obs: np.ndarray, voi: np.ndarray) -> np.ndarray:
+    """``obs[:, voi]``, without a copy when ``voi`` takes every observed variable in order."""
+    if len(voi) == obs.shape[1] and np.array_equal(voi, np.arange(len(voi))):
+        return obs
+    return obs[:, voi]
+
+
 class BlockAverage:
     """Means over the blocks of ``istep`` steps ending at multiples of ``istep``."""
 
@@ -75,7 +82,7 @@ class RawMonitor:
     def consume(self, steps: np.ndarray, obs: np.ndarray):
         """Times and data of this chunk."""
         keep = slice(None) if self.istep == 1 else steps % self.istep == 0
-        return steps[keep] * self.dt, obs[keep][:, self.voi]
+        return steps[keep] * self.dt, _select(obs[keep], self.voi)
 
 
 class TemporalAverageMonitor:
@@ -87,7 +94,7 @@ class TemporalAverageMonitor:
 
     def consume(self, steps, obs):
         """Times and data of this chunk."""
-        ends, means = self.average.consume(obs[:, self.voi])
+        ends, means = self.average.consume(_select(obs, self.voi))
         return (ends - self.average.istep / 2.0) * self.dt, means
 
 
@@ -122,7 +129,7 @@ class BoldMonitor:
 
     def consume(self, steps, obs):
         """Times and data of this chunk."""
-        ends, means = self.interim.consume(obs[:, self.voi])
+        ends, means = self.interim.consume(_select(obs, self.voi))
         outputs = steps[steps % self.istep == 0]
         data = []
         done = 0

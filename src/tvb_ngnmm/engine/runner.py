@@ -111,8 +111,9 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     outputs : list of (list of times, list of data)
         One pair of lists of chunk arrays per monitor.
     completed : int
-        Number of steps computed (less than ``n_steps`` after an interruption or when every
-        member of the batch blew up).
+        Number of steps computed (less than ``n_steps`` after an interruption or when
+        ``on_chunk(state, done)`` returned True; the monitors' samples of the steps after that
+        are NaN, so that every run of a batch has the same times).
     """
     batch = state.x.shape[-1]
     k_block = block_size(spec)
@@ -136,16 +137,21 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
         return drawer.submit(noise.draw, n_next, n_var, n_node)
 
     done = 0
+    computed = None  # steps computed when ``on_chunk`` stopped the kernel
     pending = draw(0)
     try:
         while done < n_steps:
             n = min(chunk, n_steps - done)
-            draws = pending.result()
-            pending = draw(done + n)
-            steps, obs = _run_one_chunk(
-                spec, state, noise_index, draws, spec.current_step + 1 + done, n, k_block,
-                obs_index,
-            )  # fmt: skip
+            first = spec.current_step + 1 + done
+            if computed is None:
+                draws = pending.result()
+                pending = draw(done + n)
+                steps, obs = _run_one_chunk(
+                    spec, state, noise_index, draws, first, n, k_block, obs_index
+                )
+            else:  # nothing left to compute: the monitors still get their samples, as NaN
+                steps = np.arange(first, first + n)
+                obs = np.full((n, len(obs_index), n_node, batch), np.nan)
             for (times, data), monitor in zip(outputs, monitors, strict=True):
                 t, d = monitor.consume(steps, obs)
                 times.append(t)
@@ -153,8 +159,8 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             done += n
             if bar is not None:
                 bar.update(1)
-            if on_chunk is not None and on_chunk(state, done):
-                break
+            if computed is None and on_chunk is not None and on_chunk(state, done):
+                computed = done
     except KeyboardInterrupt:
         warnings.warn(
             f"Simulation interrupted after {done} of {n_steps} steps "
@@ -167,7 +173,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             bar.close()
         if drawer is not None:
             drawer.shutdown(wait=True, cancel_futures=True)
-    return outputs, done
+    return outputs, done if computed is None else computed
 
 
 class _Ready:
