@@ -168,6 +168,14 @@ def test_monitors_several_at_once_match_stock(chunk_steps):
     assert_same_as_stock(sim, chunk_steps=chunk_steps)  # chunks that split averaging windows
 
 
+def test_result_does_not_depend_on_how_the_run_is_cut_into_chunks():
+    sim = make_sim("NextGenEI", n=9, length=30.0)
+    ((t, whole),) = NumbaBackend(progress=False).run_sim(sim)
+    ((t_cut, cut),) = NumbaBackend(progress=False, chunk_steps=37).run_sim(sim)
+    np.testing.assert_array_equal(t, t_cut)
+    np.testing.assert_array_equal(whole, cut)  # the same operations in the same order
+
+
 def test_bold_matches_stock():
     """Bold with a short HRF (ring of 50 interim samples) so the ring wraps in 400 ms."""
     bold = monitors.Bold(period=20.0, hrf_length=200.0)

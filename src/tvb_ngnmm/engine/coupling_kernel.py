@@ -34,8 +34,8 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
     weights : numpy.ndarray, float32, shape (n_cvar, n_edge)
         Effective weight of each edge for each coupling variable.
     out : numpy.ndarray, float32, shape (n_cvar, n_node, K_max * B)
-        Receives the sums (float32 products added in float32, as TVB's ``Linear`` does);
-        entries past ``K * B`` are left untouched.
+        Receives the sums (float32 products added in float32, as TVB's ``Linear`` does,
+        grouped by four connections); entries past ``K * B`` are left untouched.
     """
     n_cvar, n_node, H, B = hist.shape
     flat = hist.reshape((n_cvar, n_node, H * B))
@@ -45,12 +45,47 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
             acc = out[c, i, :width]
             for m in range(width):
                 acc[m] = 0.0
-            for e in range(row_start[i], row_start[i + 1]):
+            e = row_start[i]
+            end = row_start[i + 1]
+            while e + 4 <= end:
+                # Four edges per pass: the sums are read and written once for four products
+                # (added pairwise, then to the sum). The grouping depends only on the edge
+                # order, so the result does not depend on how the run is cut into blocks.
+                s0 = (step - 1 - idelays[e]) % H * B
+                s1 = (step - 1 - idelays[e + 1]) % H * B
+                s2 = (step - 1 - idelays[e + 2]) % H * B
+                s3 = (step - 1 - idelays[e + 3]) % H * B
+                w0, w1 = weights[c, e], weights[c, e + 1]
+                w2, w3 = weights[c, e + 2], weights[c, e + 3]
+                r0, r1 = flat[c, sources[e]], flat[c, sources[e + 1]]
+                r2, r3 = flat[c, sources[e + 2]], flat[c, sources[e + 3]]
+                ring = H * B
+                # The block is cut where a window wraps around the end of the ring (at most
+                # four cuts); within a piece every window is contiguous. Slices, not
+                # ``r0[s0 + m]``: an index Numba cannot prove non-negative gets a wrap-around
+                # select that turns the contiguous read into a gather.
+                a = 0
+                while a < width:
+                    b = width
+                    for cut in (ring - s0, ring - s1, ring - s2, ring - s3):
+                        if a < cut < b:
+                            b = cut
+                    o0 = s0 + a if a < ring - s0 else s0 + a - ring
+                    o1 = s1 + a if a < ring - s1 else s1 + a - ring
+                    o2 = s2 + a if a < ring - s2 else s2 + a - ring
+                    o3 = s3 + a if a < ring - s3 else s3 + a - ring
+                    n = b - a
+                    x0, x1 = r0[o0 : o0 + n], r1[o1 : o1 + n]
+                    x2, x3 = r2[o2 : o2 + n], r3[o3 : o3 + n]
+                    part = acc[a:b]
+                    for m in range(n):
+                        part[m] += (w0 * x0[m] + w1 * x1[m]) + (w2 * x2[m] + w3 * x3[m])
+                    a = b
+                e += 4
+            while e < end:
                 w = weights[c, e]
                 start = (step - 1 - idelays[e]) % H
                 first = min(n_block, H - start) * B
-                # Slices, not ``src[offset + m]``: an index Numba cannot prove non-negative gets
-                # a wrap-around select that turns the contiguous read into a gather.
                 src = flat[c, sources[e], start * B : start * B + first]
                 for m in range(first):
                     acc[m] += w * src[m]
@@ -59,3 +94,4 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
                     rest = acc[first:]
                     for m in range(width - first):
                         rest[m] += w * src[m]
+                e += 1
