@@ -16,8 +16,9 @@ Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupli
 variables in float32 as TVB's ``SparseHistory`` does, so that both read the same rounded
 values; boundaries are applied after each stage; the stimulus is added to dX/dt. The delayed
 sums over incoming connections are formed in float32 (float32 weights times float32 history,
-added in float32), as TVB's ``Linear``/``Difference`` form them, in the order of the
-connections; everything else is float64. Deterministic runs agree with ``sim.run()`` to a few
+added in float32), as TVB's ``Linear``/``Difference`` form them, four connections at a time in
+their order (so the result does not depend on how a run is cut into chunks); everything else is
+float64. Deterministic runs agree with ``sim.run()`` to a few
 float32 ulps of the coupling per step (TVB's ``add.reduceat`` groups the additions
 differently; the package's own couplings sum in float64 on the stock path), amplified by the
 dynamics: the tests use
