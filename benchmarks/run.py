@@ -112,7 +112,7 @@ def bench_sweep64(args) -> dict:
     grid = {"I_e": I_e.ravel(), "a": eps.ravel()}
     run_batch(sim, {k: v[:4] for k, v in grid.items()}, 1.0, progress=False)  # warm-up
     length = args.sweep_ms
-    wall = timed(lambda: run_batch(sim, grid, length, n_jobs=2, progress=False))
+    wall = timed(lambda: run_batch(sim, grid, length, n_jobs=2, progress=False), args.repeat)
     stock = stock_per_second(ei90, args.stock_ms)
     total = wall * 1000.0 / length
     return {"wall_s_total_for_64x1s": total, "member_sim_s_per_wall_s": 64 / total,
@@ -126,7 +126,7 @@ def bench_scale1000(args) -> dict:
     sim = scale1000(100.0)
     engine_run(sim, 1.0)
     length = args.scale_ms
-    wall = timed(lambda: engine_run(sim, length)) * 1000.0 / length
+    wall = timed(lambda: engine_run(sim, length), args.repeat) * 1000.0 / length
     stock = stock_per_second(scale1000, 10.0)
     return {"wall_s_per_sim_s": wall, "steps_per_s": 1e5 / wall, "stock_s_per_sim_s": stock,
             "ratio_stock": stock / wall,
