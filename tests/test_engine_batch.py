@@ -26,6 +26,17 @@ def test_members_equal_separate_runs_and_are_labelled():
         np.testing.assert_allclose(result.values[b], y[..., 0], rtol=1e-12, atol=1e-15)
 
 
+def test_members_without_delays_equal_separate_runs():
+    # no delays: the coupling comes from the dense matrix-vector product, batched over members
+    sim = make_sim("NextGenEI", delays=False, n=9, length=5.0)
+    I_e = np.array([10.0, 12.0, 15.0])
+    (result,) = run_batch(sim, {"I_e": I_e}, n_jobs=1)
+    for b in range(3):
+        sim.model.I_e = np.array([I_e[b]])
+        ((_, y),) = NumbaBackend().run_sim(sim)
+        np.testing.assert_array_equal(result.values[b], y[..., 0])
+
+
 def test_per_region_parameter_arrays():
     sim = make_sim("NextGenEI", length=5.0)
     values = np.array([np.linspace(10, 15, 5), np.full(5, 12.0)])

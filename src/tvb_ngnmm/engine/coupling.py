@@ -41,6 +41,28 @@ class CouplingTerms:
     gain: np.ndarray  # (n_cvar, n_node) float64
     offset: np.ndarray  # (n_cvar,) float64
 
+    def dense(self, max_bytes: int = 2**26) -> np.ndarray:
+        """Weights as ``(n_cvar, source, target)`` float32, for a network without delays.
+
+        See :func:`.coupling_kernel.accumulate_dense`.
+
+        Only for networks whose delays are all zero, with at least an eighth of the possible
+        connections (sparser networks are faster edge by edge) and at most ``max_bytes``;
+        otherwise an empty ``(0, 0, 0)`` array.
+        """
+        n_node = self.row_start.size - 1
+        n_cvar = self.weights.shape[0]
+        empty = np.zeros((0, 0, 0), dtype=np.float32)
+        if (self.idelays.size == 0 or self.idelays.max() > 0
+                or 8 * self.idelays.size < n_node * n_node
+                or 4 * n_cvar * n_node * n_node > max_bytes):  # fmt: skip
+            return empty
+        targets = np.repeat(np.arange(n_node), np.diff(self.row_start))
+        out = np.zeros((n_cvar, n_node, n_node), dtype=np.float32)
+        for c in range(n_cvar):
+            out[c, self.sources, targets] = self.weights[c]
+        return out
+
     @property
     def min_delay(self) -> int | None:
         """Shortest delay (steps) over the edges; None without edges."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._numba import jit
 from ._cache import invalidate_stale_kernels
-from .coupling_kernel import accumulate_delayed
+from .coupling_kernel import accumulate_delayed, accumulate_dense
 from .equations import model_dfun
 from .integrate import EULER
 
@@ -95,14 +95,17 @@ def _find_blow_ups(X, alive, status, step, n_node, B):
 @jit(nogil=True)
 def run_chunk(
     code, scheme, x, hist, first_step, n_steps, k_block,
-    row_start, sources, idelays, weights, kappa, gain, offset, cvar,
+    row_start, sources, idelays, weights, dense, kappa, gain, offset, cvar,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
     status,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
 
-    ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
-    ``noise_index[v]`` for state variable ``v`` (-1: no noise on it);
+    ``weights`` (n_cvar, n_edge) float32 weights of the edges, ``dense`` their dense
+    ``(n_cvar, source, target)`` matrix when no edge has a delay (else empty, see
+    :meth:`.coupling.CouplingTerms.dense`); ``noise`` is (n_steps, n_noisy, n_node, B)
+    standard normals or empty (deterministic), row ``noise_index[v]`` for state variable ``v``
+    (-1: no noise on it);
     ``stim`` (n_steps, n_var, n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives
     the state variables ``obs_index`` after each step; ``status`` (3, B) int64 holds, per member,
     the step, region and state variable of the first non-finite state (-1 while finite).
@@ -134,7 +137,12 @@ def run_chunk(
     done = 0
     while done < n_steps:
         K = min(k_block, n_steps - done)
-        accumulate_delayed(hist, first_step + done, K, row_start, sources, idelays, weights, sums)
+        if dense.shape[0] > 0:  # no delays (K == 1): the dense matrix-vector product
+            accumulate_dense(hist, dense, sums)
+        else:
+            accumulate_delayed(
+                hist, first_step + done, K, row_start, sources, idelays, weights, sums
+            )
         for k in range(K):
             step = first_step + done + k
             row = done + k

@@ -85,17 +85,17 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_one_chunk(spec, state, noise_index, draws, first, n, k_block, obs_index):
+def _run_one_chunk(spec, state, coupling, noise_index, draws, first, n, k_block, obs_index):
     steps = np.arange(first, first + n)
     n_node = spec.n_node
     batch = state.x.shape[-1]
     obs = np.empty((n, len(obs_index), n_node, batch))
     c = spec.coupling
     sums = np.empty((len(spec.cvar), n_node, k_block * batch), dtype=np.float32)
-    weights = c.weights.astype(np.float32)
+    weights, dense = coupling
     run_chunk(
         spec.model_code, spec.scheme, state.x, state.hist, first, n, k_block,
-        c.row_start, c.sources, c.idelays, weights, c.kappa, state.gain, c.offset, spec.cvar,
+        c.row_start, c.sources, c.idelays, weights, dense, c.kappa, state.gain, c.offset, spec.cvar,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
     )  # fmt: skip
@@ -136,6 +136,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             return _Ready(noise.draw(n_next, n_var, n_node))
         return drawer.submit(noise.draw, n_next, n_var, n_node)
 
+    coupling = (spec.coupling.weights.astype(np.float32), spec.coupling.dense())
     done = 0
     computed = None  # steps computed when ``on_chunk`` stopped the kernel
     pending = draw(0)
@@ -147,7 +148,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                 draws = pending.result()
                 pending = draw(done + n)
                 steps, obs = _run_one_chunk(
-                    spec, state, noise_index, draws, first, n, k_block, obs_index
+                    spec, state, coupling, noise_index, draws, first, n, k_block, obs_index
                 )
             else:  # nothing left to compute: the monitors still get their samples, as NaN
                 steps = np.arange(first, first + n)
