@@ -217,6 +217,27 @@ def test_connectivity_round_trip(tmp_path, extension):
     assert float(back.speed[0]) == 4.0
 
 
+@pytest.mark.parametrize("extension", [".npz", ".mat", ".h5"])
+def test_coordinate_frame_round_trip(tmp_path, extension):
+    conn = load_connectome("tvb66")  # ALS about the centroid: axes and origin both matter
+    frame = conn.coordinate_frame
+    assert frame.axes != "RAS" and any(frame.origin)
+    back = read_connectivity(save_connectivity(conn, tmp_path / f"conn{extension}"))
+    assert back.coordinate_frame.axes == frame.axes
+    np.testing.assert_allclose(back.coordinate_frame.origin, frame.origin, rtol=0, atol=0)
+    np.testing.assert_allclose(
+        back.coordinate_frame.to_ras(back.centres), frame.to_ras(conn.centres)
+    )
+
+
+def test_bad_coordinate_frame_in_a_file(tmp_path):
+    weights, _, _ = _small()
+    path = tmp_path / "conn.npz"
+    np.savez(path, weights=weights, coordinate_frame=np.array(["RAR"]))
+    with pytest.raises(ConnectomeFileError, match=r"conn\.npz.*one of R/L, A/P and S/I.*'RAR'"):
+        read_connectivity(path)
+
+
 def test_pieces_from_separate_files(tmp_path):
     weights, centres, labels = _small()
     save_array(weights, tmp_path / "weights.csv")

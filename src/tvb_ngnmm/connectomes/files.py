@@ -2,7 +2,10 @@
 
 One file: a TVB zip, or a ``.npz`` / ``.mat`` / HDF5 file holding the arrays ``weights`` and
 optionally ``tract_lengths`` (mm), ``centres`` (mm), ``region_labels``, ``hemispheres``,
-``cortical``, ``areas`` (mm²), ``orientations`` and ``speed`` (mm/ms).
+``cortical``, ``areas`` (mm²), ``orientations`` and ``speed`` (mm/ms), and the frame of the
+centres (``coordinate_frame``: three axis codes such as ``'RAS'``, with
+``coordinate_frame_origin``, mm) when the connectivity has one (see
+:class:`~tvb_ngnmm.connectomes.CoordinateFrame`).
 Pieces: weights, tract lengths, centres and labels each from its own file (or array).
 """
 
@@ -15,6 +18,7 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from ._checks import ConnectomeFileError, file_error, make_connectivity
+from .bundled import CoordinateFrame
 from .io import list_variables, read_array, read_edge_list, read_labels, read_lines, save_arrays
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 
@@ -79,9 +83,28 @@ def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) ->
     if "region_labels" in pieces:
         pieces["region_labels"] = np.char.strip(pieces["region_labels"].astype(str))
     try:
-        return make_connectivity(conduction_speed=float(np.ravel(speed)[0]), **pieces)
+        conn = make_connectivity(conduction_speed=float(np.ravel(speed)[0]), **pieces)
     except (ValueError, IndexError) as err:
         raise file_error(path, str(err)) from err
+    if "coordinate_frame" in names:
+        conn.coordinate_frame = _read_frame(path, names)
+    return conn
+
+
+def _read_frame(path, names: set) -> CoordinateFrame:
+    """The ``coordinate_frame`` (and ``coordinate_frame_origin``) arrays of a file, checked."""
+    axes = str(np.ravel(read_array(path, key="coordinate_frame"))[0]).strip().upper()
+    origin = np.zeros(3)
+    if "coordinate_frame_origin" in names:
+        origin = np.ravel(read_array(path, key="coordinate_frame_origin")).astype(float)
+    groups = sorted("RLAPSI".index(code) // 2 for code in axes if code in "RLAPSI")
+    if len(axes) != 3 or groups != [0, 1, 2] or origin.shape != (3,):
+        raise file_error(
+            path,
+            "'coordinate_frame' must be three axis codes, one of R/L, A/P and S/I (e.g. 'RAS'), "
+            f"with a 3-value origin; got {axes!r} and an origin of {origin.size} values.",
+        )
+    return CoordinateFrame(axes, tuple(float(v) for v in origin), f"read from {Path(path).name}")
 
 
 def load_connectivity(
@@ -185,4 +208,8 @@ def save_connectivity(connectivity: Connectivity, path: str | os.PathLike) -> Pa
             arrays[name] = np.asarray(
                 value, dtype=float if name in ("areas", "orientations") else np.int8
             )
+    frame = getattr(connectivity, "coordinate_frame", None)
+    if isinstance(frame, CoordinateFrame):
+        arrays["coordinate_frame"] = np.array([frame.axes])
+        arrays["coordinate_frame_origin"] = np.asarray(frame.origin, dtype=float)
     return save_arrays(arrays, path)
