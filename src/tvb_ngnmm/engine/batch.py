@@ -13,6 +13,7 @@ the GIL). A member whose state becomes non-finite is flagged
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -80,7 +81,7 @@ def run_batch(
     sim,
     parameters: dict,
     simulation_length: float | None = None,
-    n_jobs: int = 2,
+    n_jobs: int | None = None,
     seed=None,
     chunk_steps: int | None = None,
     progress: bool | None = None,
@@ -98,8 +99,8 @@ def run_batch(
         variable).
     simulation_length : float, optional
         Length (ms); default ``sim.simulation_length``.
-    n_jobs : int
-        Threads running the member groups.
+    n_jobs : int, optional
+        Threads running the member groups; default one per CPU core.
     seed : int, optional
         Seed of the members' noise (stochastic integrators).
     chunk_steps, progress
@@ -125,6 +126,8 @@ def run_batch(
             "Invalid value for the 'group_size' parameter. Allowed are integers >= 1, but got "
             f"{group_size!r} instead."
         )
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
     n_jobs = max(1, min(int(n_jobs), batch))
     n_groups = max(n_jobs, -(-batch // int(group_size)))
     groups = np.array_split(np.arange(batch), n_groups)
