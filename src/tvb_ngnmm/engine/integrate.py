@@ -20,5 +20,5 @@ from __future__ import annotations
 EULER = 0
 HEUN = 1
 
-# The steps are written out inside the kernel's node loop rather than in a helper function:
-# a compiled helper receiving the work arrays made each node step several times slower.
+# The kernel writes each stage out as a loop over all nodes of all batch members (one per state
+# variable), so that LLVM vectorises it; the stages are not helper functions of their own.
