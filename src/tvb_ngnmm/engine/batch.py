@@ -154,13 +154,10 @@ def run_batch(
             result.clear()  # the future keeps its result: let the group's arrays go
             for m, (chunk_times, chunks) in enumerate(pieces):
                 if data[m] is None:
-                    times[m] = _join(chunk_times, np.zeros(0))
+                    times[m] = np.concatenate(chunk_times) if chunk_times else np.zeros(0)
                     shape = (len(times[m]), len(sim.monitors[m].voi), spec.n_node, batch)
                     data[m] = np.empty(shape)  # member last: chunks copy in whole rows
-                start = 0
-                for chunk in chunks:  # groups are consecutive members
-                    data[m][start : start + len(chunk), ..., g[0] : g[-1] + 1] = chunk
-                    start += len(chunk)
+                _store_group(data[m], chunks, g)
             del pieces
             if bar is not None:
                 bar.update(1)
@@ -172,8 +169,13 @@ def run_batch(
     ]
 
 
-def _join(arrays: list, empty: np.ndarray) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else empty
+def _store_group(data: np.ndarray, chunks: list, members: np.ndarray) -> None:
+    """Copy a group's chunks ``(time, voi, region, b)`` into ``data[..., members]``."""
+    start = 0
+    members = slice(members[0], members[-1] + 1)  # groups are consecutive members
+    for chunk in chunks:
+        data[start : start + len(chunk), ..., members] = chunk
+        start += len(chunk)
 
 
 def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
