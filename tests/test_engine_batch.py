@@ -1,4 +1,8 @@
-"""``run_batch``: B parameter sets at once, equal to B separate runs; per-member blow-up."""
+"""``run_batch``: B parameter sets at once, equal to B separate runs; per-member blow-up; noise
+seeds, checks of the swept values, Ctrl-C."""
+
+import signal
+import threading
 
 import numpy as np
 import pytest
@@ -7,6 +11,7 @@ from tvb.simulator import integrators, monitors, noise
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.models import NextGenEI
 
 
 def test_members_equal_separate_runs_and_are_labelled():
@@ -106,10 +111,133 @@ def test_bad_group_size():
         ({"I_q": np.ones(2)}, "Allowed names are .*'I_e'.* but got 'I_q'"),
         ({"I_e": np.ones((2, 3))}, r"shape \(B,\) or \(B, 5\), but got shape \(2, 3\)"),
         ({"I_e": np.ones(2), "a": np.ones(3)}, r"same number of members B, but got \[2, 3\]"),
-        ({"I_e": np.array([1.0, np.nan])}, "Allowed are finite arrays"),
+        (
+            {"I_e": np.array([1.0, np.nan])},
+            r"'I_e' parameter of NextGenEI \(batch member 1\)\. Allowed values are any finite "
+            "number, but got nan instead",
+        ),
     ],
 )
 def test_bad_batch_parameters(parameters, match):
     sim = make_sim("NextGenEI", length=1.0)
     with pytest.raises(ValueError, match=match):
         run_batch(sim, parameters)
+
+
+def _noisy_sim(length=5.0):
+    integrator = integrators.HeunStochastic(
+        dt=0.01, noise=noise.Additive(nsig=np.array([1e-3]), noise_seed=7)
+    )
+    return make_sim("NextGenEI", integrator=integrator, length=length)
+
+
+def test_without_a_seed_a_stochastic_batch_reproduces_and_its_members_equal_run_sim():
+    sim = _noisy_sim()
+    I_e = np.array([14.0, 15.0, 16.0])
+    (one,) = run_batch(sim, {"I_e": I_e}, n_jobs=2, group_size=1)
+    (two,) = run_batch(sim, {"I_e": I_e}, n_jobs=1)
+    np.testing.assert_array_equal(one.values, two.values)  # identical calls, identical output
+    for b in range(3):  # member b is run_sim of the simulator with member b's parameters
+        sim.model.I_e = np.array([I_e[b]])
+        ((t, y),) = NumbaBackend().run_sim(sim)
+        np.testing.assert_allclose(one.values[b], y[..., 0], rtol=1e-12, atol=1e-15)
+    # and run_sim itself draws the simulator's stream as sim.run() does
+    ((_, stock),) = sim.run()
+    np.testing.assert_allclose(y, stock, rtol=1e-5, atol=1e-5 * np.abs(stock).max())
+
+
+def test_without_a_seed_members_with_the_same_parameters_are_flagged():
+    sim = _noisy_sim(length=1.0)
+    with pytest.warns(RuntimeWarning, match=r"2 members \(the first: member 0\) have the same "):
+        (result,) = run_batch(sim, {"I_e": np.array([15.0, 14.0, 15.0])}, n_jobs=1)
+    np.testing.assert_array_equal(result.values[0], result.values[2])
+    (seeded,) = run_batch(sim, {"I_e": np.array([15.0, 14.0, 15.0])}, n_jobs=1, seed=5)
+    assert not np.array_equal(seeded.values[0], seeded.values[2])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, np.nan, "7", np.random.default_rng(0)])
+def test_bad_batch_seed(seed):
+    sim = _noisy_sim(length=1.0)
+    with pytest.raises(ValueError, match="'seed' parameter. Allowed values are None, a non-neg"):
+        run_batch(sim, {"I_e": np.ones(2)}, seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "match"),
+    [
+        (
+            {"tau_e": np.array([8.0, -1.0])},
+            r"'tau_e' parameter of NextGenEI \(batch member 1\)\. Allowed values are > 0 "
+            r"\(finite\), but got -1\.0 instead",
+        ),
+        (
+            {"I_e": np.ones(2), "Delta_i": np.array([[0.5] * 5, [0.5, 0.5, -2.0, 0.5, 0.5]])},
+            r"'Delta_i' parameter of NextGenEI \(batch member 1\)\. Allowed values are >= 0 "
+            r"\(finite\), but got -2\.0 instead",
+        ),
+        (
+            {"a": np.array([0.1, np.inf])},
+            r"'a' parameter of Linear \(batch member 1\)\. Allowed values are finite numbers, "
+            "but got inf instead",
+        ),
+        ({}, "Allowed is a dict of one or more swept parameters .*'I_e'.*, but got {} instead"),
+        ({"I_e": np.zeros(0)}, r"'I_e': the design is empty\. Allowed are one or more members"),
+        ({"I_e": np.zeros((0, 5))}, r"'I_e': the design is empty"),
+    ],
+)
+def test_swept_values_are_checked_as_configure_checks_them(parameters, match):
+    sim = make_sim("NextGenEI", length=1.0)
+    with pytest.raises(ValueError, match=match):
+        run_batch(sim, parameters)
+    with pytest.raises(ValueError, match="'tau_e' parameter of NextGenEI. Allowed values are > 0"):
+        NextGenEI(tau_e=np.array([-1.0])).configure()  # the same check, the same words
+
+
+def test_swept_values_of_tvbs_own_model_must_be_finite():
+    sim = make_sim("MontbrioPazoRoxin", length=1.0)
+    with pytest.raises(ValueError, match=r"'eta' parameter of MontbrioPazoRoxin \(batch member 2"):
+        run_batch(sim, {"eta": np.array([-4.6, -5.0, np.nan])})
+
+
+def _interrupt_main_after(seconds: float) -> threading.Timer:
+    """SIGINT to the main thread after ``seconds``, as Ctrl-C sends it."""
+    main = threading.main_thread().ident
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    return timer
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+def test_ctrl_c_stops_a_batch_and_keeps_what_was_computed():
+    sim = make_sim("NextGenEI", mons=[monitors.TemporalAverage(period=1.0)], length=1.0)
+    I_e = np.array([13.0, 14.0, 15.0, 16.0])
+    run_batch(sim, {"I_e": I_e}, n_jobs=1, group_size=2)  # compiled before the clock starts
+    length = 100_000.0  # 10^7 steps: far longer than the test waits
+    timer = _interrupt_main_after(0.5)
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"interrupted: of 4 members, 0 were computed to the "
+        r"end \(100000 ms\), 2 in part \(to [\d.]+-[\d.]+ ms\) and 2 not at all",
+    ):
+        (result,) = run_batch(sim, {"I_e": I_e}, length, n_jobs=1, group_size=2)
+    timer.join()
+    # one thread: the first group ran until the interrupt, the second was never started
+    until = result.computed_until.values
+    assert 0.0 < until[0] == until[1] < length and until[2] == until[3] == 0.0
+    n_done = int(np.sum(result.time.values <= until[0]))
+    assert len(result.time) == n_done
+    assert np.isfinite(result.values[:2]).all() and np.isnan(result.values[2:]).all()
+    # what was kept is what an uninterrupted run of that length gives
+    (short,) = run_batch(sim, {"I_e": I_e[:2]}, until[0] - 0.005, n_jobs=1)  # ceil: same steps
+    np.testing.assert_array_equal(result.values[:2], short.values)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+def test_ctrl_c_stops_run_sim_and_keeps_what_was_computed():
+    sim = make_sim("NextGenEI", mons=[monitors.TemporalAverage(period=1.0)], length=1.0)
+    NumbaBackend().run_sim(sim)  # compiled before the clock starts
+    timer = _interrupt_main_after(0.5)
+    with pytest.warns(RuntimeWarning, match=r"interrupted after \d+ of 10000000 steps"):
+        ((t, y),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=100_000.0)
+    timer.join()
+    assert 0 < len(t) < 100_000 and np.isfinite(y).all()

@@ -9,25 +9,60 @@ members of a 90-region network with 30 ms delays it no longer fits the core's ca
 delayed reads slow down), and ``n_jobs`` threads run the groups (the compiled kernel releases
 the GIL). A member whose state becomes non-finite is flagged
 (``blown_up``, ``blow_up_time``, ``blow_up_region``) and stops; the others go on.
+
+Noise (stochastic integrators): with ``seed=None`` every member draws the simulator's own noise
+stream (``integrator.noise.random_stream``, copied: the simulator is not touched), as
+``run_sim`` and ``sim.run()`` do, so a batch reproduces and member ``k`` equals ``run_sim`` of
+the simulator with member ``k``'s parameters: the members differ by their parameters only
+(common random numbers). With an integer ``seed`` each member has its own generator
+(``SeedSequence(seed).spawn(B)``): independent realisations, e.g. for an ensemble.
+
+Checks before the first step: the simulator's settings (:func:`.checks.check_settings`), and
+each swept value with the check the model's ``configure()`` makes (``check_parameter``),
+naming the member; unknown names and an empty design are errors.
+
+Interruption: Ctrl-C (``KeyboardInterrupt``, delivered to the main thread) sets a stop flag that
+the worker threads read between chunks (a chunk takes milliseconds to a fraction of a second
+with the default ``chunk_steps``), groups not yet started are cancelled, and ``run_batch``
+returns what was computed, with a ``RuntimeWarning`` saying where it stopped: the time axis
+runs to the furthest time any member reached, a member's samples after the time it reached
+(coordinate ``computed_until``, ms) are NaN. A second Ctrl-C while the workers stop is raised.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
+from ..models._base import AbstractNextGenModel
+from .checks import check_seed, check_values
 from .noise import NoiseSource
 from .runner import initial_state, simulate
 from .spec import extract
 
 
-def _batch_arrays(spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per-member parameters (n_par, n_node, B) and gains (n_cvar, n_node, B)."""
-    n_node = spec.n_node
+def _check_member_values(sim, name: str, values: np.ndarray, context: str) -> None:
+    """The check ``configure()`` makes of parameter ``name``, for the values of members."""
+    model = sim.model
+    if name != "a" and isinstance(model, AbstractNextGenModel):
+        model.check_parameter(name, values, context)
+    owner = type(sim.coupling if name == "a" else model).__name__
+    check_values(values, f"the {name!r} parameter of {owner}{context}")
+
+
+def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
+    """``{name: (B, n_node) array}`` of the swept parameters, checked, and B."""
     allowed = (*spec.parameter_names, "a")
-    sizes = set()
+    if not isinstance(parameters, dict) or not parameters:
+        raise ValueError(
+            "Invalid value for the 'parameters' parameter. Allowed is a dict of one or more "
+            f"swept parameters ({', '.join(repr(a) for a in allowed)}), but got "
+            f"{parameters!r} instead."
+        )
     values = {}
     for name, value in parameters.items():
         if name not in allowed:
@@ -35,22 +70,38 @@ def _batch_arrays(spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
                 f"Invalid value for the 'parameters' parameter. Allowed names are "
                 f"{', '.join(repr(a) for a in allowed)}, but got {name!r} instead."
             )
-        arr = np.asarray(value, dtype=float)
+        given = np.asarray(value, dtype=float)
+        arr = given
         if arr.ndim == 1:
-            arr = np.repeat(arr[:, np.newaxis], n_node, axis=1)
-        if arr.ndim != 2 or arr.shape[1] != n_node or not np.all(np.isfinite(arr)):
+            arr = np.repeat(arr[:, np.newaxis], spec.n_node, axis=1)
+        if arr.ndim != 2 or arr.shape[1] != spec.n_node:
             raise ValueError(
-                f"Invalid value for the parameter {name!r}. Allowed are finite arrays of shape "
-                f"(B,) or (B, {n_node}), but got shape {np.shape(value)}."
+                f"Invalid value for the parameter {name!r}. Allowed are arrays of shape "
+                f"(B,) or (B, {spec.n_node}), but got shape {np.shape(value)}."
             )
-        sizes.add(arr.shape[0])
+        if arr.shape[0] == 0:
+            raise ValueError(
+                f"Invalid value for the parameter {name!r}: the design is empty. Allowed are one "
+                "or more members (B >= 1), but got 0 values."
+            )
+        try:
+            _check_member_values(sim, name, given, "")
+        except ValueError:  # name the first member at fault
+            for b, row in enumerate(given):
+                _check_member_values(sim, name, row, f" (batch member {b})")
         values[name] = arr
+    sizes = sorted({arr.shape[0] for arr in values.values()})
     if len(sizes) != 1:
         raise ValueError(
             "Invalid value for the 'parameters' parameter. Allowed are arrays with the same "
-            f"number of members B, but got {sorted(sizes) or 'no parameters'}."
+            f"number of members B, but got {sizes}."
         )
-    batch = sizes.pop()
+    return values, sizes[0]
+
+
+def _batch_arrays(sim, spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-member parameters (n_par, n_node, B) and gains (n_cvar, n_node, B)."""
+    values, batch = _swept_values(sim, spec, parameters)
     params = np.repeat(spec.params[..., np.newaxis], batch, axis=-1)
     gain = np.repeat(spec.coupling.gain[..., np.newaxis], batch, axis=-1)
     for name, arr in values.items():
@@ -61,20 +112,36 @@ def _batch_arrays(spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
     return params, gain, batch
 
 
-def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress):
+def _warn_if_members_repeat(params: np.ndarray, gain: np.ndarray) -> None:
+    """With the shared noise of ``seed=None``, members with equal parameters are equal."""
+    rows = np.concatenate([params.reshape(-1, params.shape[-1]), gain.reshape(-1, gain.shape[-1])])
+    _, first, counts = np.unique(rows.T, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        k = int(np.argmax(counts > 1))
+        warnings.warn(
+            f"{counts[k]} members (the first: member {first[k]}) have the same parameters and, "
+            "with seed=None, the same noise (the simulator's own stream), so their outputs are "
+            "identical. Pass an integer seed for independent noise per member.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, stop):
     state = initial_state(spec, params, gain)
     from .monitors import make_monitors
 
     monitors = make_monitors(sim, spec, batch=params.shape[-1])
-    noise = NoiseSource(sim, spec.stochastic, batch=len(rngs), members=rngs)
+    noise = NoiseSource(sim, spec.stochastic, batch=params.shape[-1], members=rngs)
 
     def all_blown_up(run_state, done):
         return bool(np.all(run_state.status[0] >= 0))
 
-    outputs, _ = simulate(
-        spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up
-    )
-    return [outputs, state.status]  # a list, so the caller can drop the data once copied
+    outputs, steps = simulate(
+        spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up,
+        stop=stop,
+    )  # fmt: skip
+    return [outputs, state.status, steps]  # a list, so the caller can drop the data once copied
 
 
 def run_batch(
@@ -94,15 +161,17 @@ def run_batch(
     sim : tvb.simulator.simulator.Simulator
         A configured simulator (its parameters are the defaults of every member).
     parameters : dict
-        ``{name: values}`` with ``values`` of shape (B,) or (B, n_node); names are the model's
-        parameters or ``'a'``, the coupling gain (it replaces the gain of every coupling
-        variable).
+        ``{name: values}`` with ``values`` of shape (B,) or (B, n_node), B >= 1; names are the
+        model's parameters or ``'a'``, the coupling gain (it replaces the gain of every
+        coupling variable). Each value is checked as the model's ``configure()`` checks it.
     simulation_length : float, optional
         Length (ms); default ``sim.simulation_length``.
     n_jobs : int, optional
         Threads running the member groups; default one per CPU core.
     seed : int, optional
-        Seed of the members' noise (stochastic integrators).
+        Noise of the members (stochastic integrators): None, the simulator's own noise stream
+        for every member (member ``k`` equals ``run_sim`` with its parameters); an int, an
+        independent generator per member.
     chunk_steps, progress
         As for :class:`~tvb_ngnmm.backend.NumbaBackend` (with several groups, the progress bar
         counts finished groups).
@@ -114,59 +183,144 @@ def run_batch(
     list of xarray.DataArray
         One per monitor, dims ``(member, time, state_variable, region)``, with the parameters as
         coordinates on ``member`` and per-member ``blown_up``, ``blow_up_time`` (ms, NaN when
-        finite) and ``blow_up_region``.
+        finite), ``blow_up_region`` and ``computed_until`` (ms; the end of the run unless it was
+        interrupted, see the module's docstring).
+
+    Raises
+    ------
+    ValueError
+        Bad swept values (naming the parameter, member, domain and value), an empty design,
+        or settings checked before the first step (:mod:`.checks`).
     """
     from ..backend import n_steps_for
 
+    check_seed(seed, allow_generator=False)
     spec = extract(sim)
-    params, gain, batch = _batch_arrays(spec, parameters)
+    params, gain, batch = _batch_arrays(sim, spec, parameters)
     n_steps = n_steps_for(sim, simulation_length)
     if int(group_size) < 1:
         raise ValueError(
             "Invalid value for the 'group_size' parameter. Allowed are integers >= 1, but got "
             f"{group_size!r} instead."
         )
+    if spec.stochastic and seed is None:
+        _warn_if_members_repeat(params, gain)
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
     n_jobs = max(1, min(int(n_jobs), batch))
     n_groups = max(n_jobs, -(-batch // int(group_size)))
     groups = np.array_split(np.arange(batch), n_groups)
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch)]
+    rngs = None
+    if seed is not None:
+        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch)]
     show = _progress_flag(progress, n_steps, n_groups)
+    results = _BatchResults(sim, spec, batch)
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=n_jobs)
     bar = None
     if show and n_groups > 1:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_groups, unit="group", desc="simulating")
-    times = [None] * len(sim.monitors)
-    data = [None] * len(sim.monitors)  # (time, voi, region, member), filled group by group
-    status = np.full((3, batch), -1, dtype=np.int64)
-    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        futures = {
-            pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
-                        [rngs[b] for b in g], chunk_steps, show if n_groups == 1 else False): g
-            for g in groups
-        }  # fmt: skip
-        for future in as_completed(futures):
-            g = futures[future]
-            result = future.result()
-            pieces, status[:, g] = result
-            result.clear()  # the future keeps its result: let the group's arrays go
-            for m, (chunk_times, chunks) in enumerate(pieces):
-                if data[m] is None:
-                    times[m] = np.concatenate(chunk_times) if chunk_times else np.zeros(0)
-                    shape = (len(times[m]), len(sim.monitors[m].voi), spec.n_node, batch)
-                    data[m] = np.empty(shape)  # member last: chunks copy in whole rows
-                _store_group(data[m], chunks, g)
-            del pieces
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    return [
-        _to_xarray(spec, sim.monitors[m], times[m], data[m], parameters, status)
-        for m in range(len(sim.monitors))
-    ]
+    futures = {
+        pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
+                    None if rngs is None else [rngs[b] for b in g], chunk_steps,
+                    show if n_groups == 1 else False, stop): (k, g)
+        for k, g in enumerate(groups)
+    }  # fmt: skip
+    try:
+        pending = set(futures)
+        while pending:  # a timeout, so that Ctrl-C is seen at once on every platform
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results.add(*futures[future], future.result())
+                if bar is not None:
+                    bar.update(1)
+    except KeyboardInterrupt:
+        _collect_after_interrupt(futures, results, stop)
+    finally:
+        stop.set()  # after an error in one group, the others end at their next chunk
+        pool.shutdown(wait=True, cancel_futures=True)
+        if bar is not None:
+            bar.close()
+    return results.to_xarray(parameters, n_steps)
+
+
+def _collect_after_interrupt(futures: dict, results, stop: threading.Event) -> None:
+    """Stop the workers at their next chunk, cancel the groups not started, keep the rest."""
+    stop.set()
+    for future in futures:
+        future.cancel()
+    for future, (k, g) in futures.items():
+        if k not in results.stored and not future.cancelled():
+            results.add(k, g, future.result())
+    results.interrupted = True
+
+
+class _BatchResults:
+    """The members' monitor outputs, filled group by group (NaN where nothing was computed)."""
+
+    def __init__(self, sim, spec, batch: int):
+        self.sim, self.spec, self.batch = sim, spec, batch
+        n_monitor = len(sim.monitors)
+        self.times = [np.zeros(0)] * n_monitor
+        self.data = [None] * n_monitor  # (time, voi, region, member): chunks copy whole rows
+        self.status = np.full((3, batch), -1, dtype=np.int64)
+        self.steps = np.zeros(batch, dtype=np.int64)
+        self.stored = set()
+        self.interrupted = False
+
+    def _reserve(self, m: int, times: np.ndarray) -> None:
+        """Room for ``times`` in monitor ``m``'s array (longer after an interruption)."""
+        old = self.data[m]
+        if old is not None and len(times) <= len(self.times[m]):
+            return
+        shape = (len(times), len(self.sim.monitors[m].voi), self.spec.n_node, self.batch)
+        self.data[m] = np.full(shape, np.nan)
+        if old is not None:
+            self.data[m][: len(old)] = old
+        self.times[m] = times
+
+    def add(self, k: int, members: np.ndarray, result: list) -> None:
+        """Store group ``k`` (``members``) from ``_run_group``'s result, then drop the result."""
+        pieces, status, steps = result
+        for m, (chunk_times, chunks) in enumerate(pieces):
+            self._reserve(m, np.concatenate(chunk_times) if chunk_times else np.zeros(0))
+            _store_group(self.data[m], chunks, members)
+        self.status[:, members] = status
+        self.steps[members] = steps
+        self.stored.add(k)
+        result.clear()  # the future keeps its result: let the group's arrays go
+
+    def to_xarray(self, parameters: dict, n_steps: int) -> list:
+        """One ``xarray.DataArray`` per monitor; warns first if the run was cut short."""
+        if self.interrupted and np.any(self.steps < n_steps):
+            _warn_interrupted(self.steps, n_steps, self.spec.dt)
+        computed_until = (self.spec.current_step + self.steps) * self.spec.dt
+        out = []
+        for m, monitor in enumerate(self.sim.monitors):
+            data = self.data[m]
+            if data is None:
+                data = np.zeros((0, len(monitor.voi), self.spec.n_node, self.batch))
+            out.append(_to_xarray(self.spec, monitor, self.times[m], data, parameters,
+                                  self.status, computed_until))  # fmt: skip
+        return out
+
+
+def _warn_interrupted(steps: np.ndarray, n_steps: int, dt: float) -> None:
+    full, none = steps == n_steps, steps == 0
+    part = ~full & ~none
+    reached = ""
+    if part.any():
+        reached = f" (to {steps[part].min() * dt:g}-{steps[part].max() * dt:g} ms)"
+    warnings.warn(
+        f"Simulation interrupted: of {steps.size} members, {int(full.sum())} were computed to "
+        f"the end ({n_steps * dt:g} ms), {int(part.sum())} in part{reached} and "
+        f"{int(none.sum())} not at all; returning what was computed (NaN after the time each "
+        "member reached, its 'computed_until').",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def _store_group(data: np.ndarray, chunks: list, members: np.ndarray) -> None:
@@ -185,7 +339,7 @@ def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
     return n_steps * n_groups > 200_000
 
 
-def _to_xarray(spec, monitor, times, data, parameters, status):
+def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
     import xarray as xr
 
     names = [spec.state_variables[spec.observed[v]] for v in monitor.voi]
@@ -198,6 +352,7 @@ def _to_xarray(spec, monitor, times, data, parameters, status):
     coords["blow_up_time"] = ("member", np.where(blown, status[0] * spec.dt, np.nan))
     regions = np.array(spec.labels, dtype=object)[np.maximum(status[1], 0)]
     coords["blow_up_region"] = ("member", np.where(blown, regions, ""))
+    coords["computed_until"] = ("member", computed_until)
     return xr.DataArray(
         np.moveaxis(data, -1, 0),
         dims=("member", "time", "state_variable", "region"),

@@ -1,8 +1,196 @@
-"""The fast engine compared with the stock simulator, as a model conformance check."""
+r"""Checks of the engine: the settings of a run before its first step, and the engine against stock.
+
+:func:`check_settings` is the one place where a simulator's settings are checked before the
+engine takes a step (:func:`.spec.extract` calls it, so ``run_sim`` and ``run_batch`` both do).
+Each failure is a ``ValueError`` naming the object, what is allowed and what was given:
+
+- the time step: finite and positive;
+- the monitors: configured with the integrator's current ``dt`` and ``period`` (not changed
+  since ``sim.configure()``), and ``period >= dt``. Stock TVB samples every
+  ``round(period / dt)`` steps: a period below ``dt / 2`` gives zero steps and a
+  ``ZeroDivisionError`` at the first sample, one in ``[dt / 2, dt)`` silently samples every
+  step. A period that is not a whole number of steps runs as in TVB (every
+  ``round(period / dt)`` steps) with a ``RuntimeWarning`` giving the period actually used;
+- the model parameters: the engine runs with the model's current values, so values changed after
+  ``sim.configure()`` are checked again, with the same check ``configure()`` makes (the model's
+  ``check_parameter``; TVB's own models declare no domains and are only checked to be finite);
+- non-finite values: connectivity weights, tract lengths (also >= 0) and conduction speed
+  (also > 0), coupling gains ``a`` (one or one per region), offsets and effective weights, noise
+  amplitudes ``nsig`` (also >= 0), initial conditions and history, the stimulus's spatial
+  pattern and the parameters of its temporal equation (its values are checked chunk by chunk,
+  before the steps that use them, :func:`check_stimulus_values`);
+- the ``seed`` argument (:func:`check_seed`).
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
+
 import numpy as np
+from tvb.simulator import monitors as tvb_monitors
+from tvb.simulator.backend.ref import ReferenceBackend
+
+from ..models._base import AbstractNextGenModel
+
+
+def describe_bad(values: np.ndarray, bad: np.ndarray) -> str:
+    """The first bad value with its index, and how many there are, e.g. ``'nan at (1, 2)'``."""
+    values = np.asarray(values)
+    if values.size == 1:
+        return repr(float(values.ravel()[0]))
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    first = f"{float(values[index])!r} at index {index[0] if len(index) == 1 else index}"
+    n_bad = int(np.count_nonzero(bad))
+    return first if n_bad == 1 else f"{first} ({n_bad} of {values.size} values)"
+
+
+def check_values(values, what: str, allowed: str = "finite numbers", ok=None) -> None:
+    """Raise ``ValueError`` naming ``what`` unless every value is finite (and ``ok``)."""
+    values = np.asarray(values, dtype=float)
+    good = np.isfinite(values)
+    if ok is not None:
+        with np.errstate(invalid="ignore"):
+            good &= ok(values)
+    if not good.all():
+        raise ValueError(
+            f"Invalid value for {what}. Allowed values are {allowed}, but got "
+            f"{describe_bad(values, ~good)} instead."
+        )
+
+
+def check_seed(seed, allow_generator: bool = True) -> None:
+    """``seed``: None, a non-negative integer, or (where allowed) a ``numpy.random.Generator``."""
+    if seed is None or (allow_generator and isinstance(seed, np.random.Generator)):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return
+    allowed = "None, a non-negative integer" + (" or a numpy.random.Generator" * allow_generator)
+    raise ValueError(
+        f"Invalid value for the 'seed' parameter. Allowed values are {allowed}, but got "
+        f"{seed!r} instead."
+    )
+
+
+def _check_time_step(dt: float) -> None:
+    if not (math.isfinite(dt) and dt > 0.0):
+        raise ValueError(
+            "Invalid value for the 'dt' parameter of the integrator. Allowed values are finite "
+            f"numbers > 0 (ms), but got {dt!r} instead."
+        )
+
+
+def _check_monitors(sim, dt: float) -> None:
+    for monitor in sim.monitors:
+        name = type(monitor).__name__
+        if not math.isclose(float(monitor.dt), dt, rel_tol=1e-12):
+            raise ValueError(
+                f"Invalid value for the 'dt' parameter of the integrator: the {name} monitor was "
+                f"configured with dt = {float(monitor.dt):g} ms, but got {dt:g} ms now. Call "
+                "sim.configure() again after changing dt."
+            )
+        if type(monitor) is tvb_monitors.Raw:
+            continue  # TVB sets its period to dt
+        period = float(monitor.period)
+        if not period >= dt * (1.0 - 1e-9):
+            raise ValueError(
+                f"Invalid value for the 'period' parameter of the {name} monitor. Allowed values "
+                f"are >= dt = {dt:g} ms, but got {period:g} instead."
+            )
+        steps = period / dt
+        if ReferenceBackend.iround(steps) != int(monitor.istep):  # TVB's rounding
+            raise ValueError(
+                f"Invalid value for the 'period' parameter of the {name} monitor: it was "
+                f"configured for {int(monitor.istep) * dt:g} ms, but got {period:g} ms now. Call "
+                "sim.configure() again after changing the period."
+            )
+        if abs(steps - round(steps)) > 1e-6 * steps:
+            warnings.warn(
+                f"The 'period' of the {name} monitor ({period:g} ms) is not a multiple of dt = "
+                f"{dt:g} ms: as in TVB, it samples every {int(monitor.istep)} steps, i.e. every "
+                f"{int(monitor.istep) * dt:g} ms.",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+
+
+def _check_model(model, names: tuple[str, ...]) -> None:
+    owner = type(model).__name__
+    if isinstance(model, AbstractNextGenModel):
+        for name in model.parameter_domains:  # configure() checked them: changed since
+            model.check_parameter(name, getattr(model, name), " (changed after configure())")
+    for name in names:  # as set (TVB's configure() spreads them over the regions)
+        check_values(getattr(model, name), f"the {name!r} parameter of {owner}")
+
+
+def _check_connectivity(conn) -> None:
+    check_values(conn.weights, "the 'weights' of the connectivity")
+    check_values(conn.tract_lengths, "the 'tract_lengths' of the connectivity",
+                 "finite numbers >= 0 (mm)", lambda v: v >= 0.0)  # fmt: skip
+    check_values(conn.speed, "the 'speed' of the connectivity", "finite numbers > 0 (mm/ms)",
+                 lambda v: v > 0.0)  # fmt: skip
+
+
+def _check_coupling(sim, terms) -> None:
+    from ..coupling import MultiCoupling
+
+    coupling = sim.coupling
+    parts = list(coupling.couplings) if isinstance(coupling, MultiCoupling) else [coupling]
+    for c in range(terms.gain.shape[0]):
+        part = parts[c % len(parts)]
+        owner = type(part).__name__
+        check_values(part.a, f"the 'a' parameter (coupling gain) of {owner}")
+        if hasattr(part, "b"):
+            check_values(part.b, f"the 'b' parameter of {owner}")
+        check_values(terms.weights[c], f"the effective weights of {owner}")
+        check_values(terms.kappa[c], f"the self-weights of {owner}")
+
+
+def _check_noise(integrator, stochastic: bool) -> None:
+    if stochastic:
+        check_values(integrator.noise.nsig, "the 'nsig' parameter of the Additive noise",
+                     "finite numbers >= 0", lambda v: v >= 0.0)  # fmt: skip
+
+
+def _check_initial_conditions(spec) -> None:
+    check_values(spec.state, "the initial conditions (the simulator's current state, "
+                 "state variable, region)")  # fmt: skip
+    check_values(spec.history, "the initial history (sim.history: coupling variable, region, "
+                 "slot)")  # fmt: skip
+
+
+def _check_stimulus(stimulus) -> None:
+    if stimulus is None:
+        return
+    check_values(stimulus.spatial_pattern, "the 'spatial_pattern' (region weights) of the stimulus")
+    temporal = stimulus.temporal
+    for name, value in dict(getattr(temporal, "parameters", {}) or {}).items():
+        check_values(value, f"the {name!r} parameter of the stimulus's {type(temporal).__name__}")
+
+
+def check_stimulus_values(values: np.ndarray, times: np.ndarray) -> None:
+    """Raise ``ValueError`` if the stimulus ``(n_steps, ...)`` at ``times`` is not finite."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        step = int(np.argwhere(~finite)[0, 0])
+        raise ValueError(
+            "Invalid value for the stimulus. Allowed values are finite numbers, but got "
+            f"{float(values[step][~finite[step]][0])!r} at t = {times[step]:g} ms of its temporal "
+            "pattern instead (before that step was taken)."
+        )
+
+
+def check_settings(sim, spec) -> None:
+    """Check everything the run reads before its first step (see the module's docstring)."""
+    _check_time_step(spec.dt)
+    _check_monitors(sim, spec.dt)
+    _check_model(sim.model, spec.parameter_names)
+    _check_connectivity(sim.connectivity)
+    _check_coupling(sim, spec.coupling)
+    _check_noise(sim.integrator, spec.stochastic)
+    _check_initial_conditions(spec)
+    _check_stimulus(spec.stimulus)
 
 
 def check_engine_matches_stock(model_cls: type, length: float = 10.0, rtol: float = 1e-5) -> None:

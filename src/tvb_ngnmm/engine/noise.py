@@ -10,8 +10,12 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
 - ``seed=int`` (or a ``numpy.random.Generator``): ``default_rng(seed).standard_normal``, faster;
   same distribution, different draws; only the state variables with a non-zero amplitude
   are drawn.
-- batches: one generator per member (``SeedSequence(seed).spawn(B)``), so a member's noise
-  does not depend on how the batch is split over threads.
+- batches (:func:`.batch.run_batch`), ``seed=None``: every member draws the simulator's own
+  stream (a copy per group of members, the draws shared by the group's members), so each
+  member reproduces and equals ``run_sim`` of the simulator with that member's parameters
+  (common random numbers over the sweep);
+- batches, ``seed=int``: one generator per member (``SeedSequence(seed).spawn(B)``),
+  independent realisations that do not depend on how the batch is split over threads.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class NoiseSource:
             for b, rng in enumerate(self.members):
                 out[..., b] = rng.standard_normal(shape[:-1])
             return out
-        if self.stream is not None:
-            return self.stream.normal(size=shape)
+        if self.stream is not None:  # the same draws for every member
+            draws = self.stream.normal(size=shape[:-1] + (1,))
+            return draws if self.batch == 1 else np.repeat(draws, self.batch, axis=-1)
         return self.rng.standard_normal(shape)

@@ -6,7 +6,8 @@ Per chunk: draw the noise, evaluate the stimulus, run :func:`.kernel.run_chunk`,
 monitors, check for blow-up. Memory thus depends on the delay horizon (history ring), the
 network, the chunk and the monitors' buffers, not on the simulated length (monitor samples are
 streamed out per chunk). A ``KeyboardInterrupt`` between or during chunks ends the run with
-what was computed so far (and a warning).
+what was computed so far (and a warning); a run in a worker thread (``run_batch``) is stopped
+between chunks by a ``stop`` event instead, as the interrupt reaches only the main thread.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_stimulus_values
 from .kernel import run_chunk
 from .spec import SimulationSpec
 
@@ -78,10 +80,12 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     n_var, n_node = spec.state.shape
     # TVB evaluates the temporal pattern on the grid k * dt, k = step - (current_step + 1).
     times = (steps - (spec.current_step + 1)) * spec.dt
-    temporal = np.reshape(stimulus.temporal.evaluate(times.reshape(1, -1)), (-1,))
-    spatial = np.asarray(stimulus.spatial_pattern, dtype=float)[:, 0]
-    out = np.zeros((len(steps), n_var, n_node))
-    out[:, spec.stvar] = (spatial[np.newaxis, :] * temporal[:, np.newaxis])[:, np.newaxis]
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite values: checked below
+        temporal = np.reshape(stimulus.temporal.evaluate(times.reshape(1, -1)), (-1,))
+        spatial = np.asarray(stimulus.spatial_pattern, dtype=float)[:, 0]
+        out = np.zeros((len(steps), n_var, n_node))
+        out[:, spec.stvar] = (spatial[np.newaxis, :] * temporal[:, np.newaxis])[:, np.newaxis]
+    check_stimulus_values(out, times)
     return out
 
 
@@ -103,17 +107,21 @@ def _run_one_chunk(spec, state, coupling, noise_index, draws, first, n, k_block,
 
 
 def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=None,
-             on_chunk=None):  # fmt: skip
+             on_chunk=None, stop=None):  # fmt: skip
     """Run ``n_steps`` steps from ``spec.current_step``; return per-monitor lists of chunks.
+
+    ``stop`` (a ``threading.Event``), when set, ends the run before the next chunk, with what
+    was computed (silently: the caller that set it says so).
 
     Returns
     -------
     outputs : list of (list of times, list of data)
         One pair of lists of chunk arrays per monitor.
-    completed : int
-        Number of steps computed (less than ``n_steps`` after an interruption or when
-        ``on_chunk(state, done)`` returned True; the monitors' samples of the steps after that
-        are NaN, so that every run of a batch has the same times).
+    steps : int
+        Number of steps the monitors received: ``n_steps``, or less after an interruption or a
+        ``stop``. After ``on_chunk(state, done)`` returned True, nothing more is computed but
+        the monitors still receive the remaining steps, as NaN (so that every group of a batch
+        has the same times).
     """
     batch = state.x.shape[-1]
     k_block = block_size(spec)
@@ -142,6 +150,8 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     pending = draw(0)
     try:
         while done < n_steps:
+            if stop is not None and stop.is_set():
+                break
             n = min(chunk, n_steps - done)
             first = spec.current_step + 1 + done
             if computed is None:
@@ -174,7 +184,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             bar.close()
         if drawer is not None:
             drawer.shutdown(wait=True, cancel_futures=True)
-    return outputs, done if computed is None else computed
+    return outputs, done
 
 
 class _Ready:

@@ -70,20 +70,33 @@ class AbstractNextGenModel(Model):
 
     def validate_parameters(self) -> None:
         """Raise ``ValueError`` for any parameter outside its documented domain."""
-        name = type(self).__name__
-        for param, domain in self.parameter_domains.items():
-            value = np.asarray(getattr(self, param), dtype=float)
-            if value.size == 0:
-                raise ValueError(
-                    f"Invalid value for the {param!r} parameter of {name}. Allowed values are "
-                    f"{domain.describe()}, but got an empty array instead."
-                )
-            bad = ~domain.contains(value)
-            if bad.any():
-                raise ValueError(
-                    f"Invalid value for the {param!r} parameter of {name}. Allowed values are "
-                    f"{domain.describe()}, but got {_format_given(value[bad])} instead."
-                )
+        for param in self.parameter_domains:
+            self.check_parameter(param, getattr(self, param))
+
+    def check_parameter(self, param: str, value, context: str = "") -> None:
+        """Raise ``ValueError`` if ``value`` is not a valid value of ``param``.
+
+        The check :meth:`configure` applies to each parameter, for a value that need not be
+        set on the model (e.g. one member of a batch); ``context`` is added after the model's
+        name in the message, e.g. ``" (batch member 3)"``. Parameters without a declared
+        domain are not checked.
+        """
+        domain = self.parameter_domains.get(param)
+        if domain is None:
+            return
+        name = f"{type(self).__name__}{context}"
+        value = np.asarray(value, dtype=float)
+        if value.size == 0:
+            raise ValueError(
+                f"Invalid value for the {param!r} parameter of {name}. Allowed values are "
+                f"{domain.describe()}, but got an empty array instead."
+            )
+        bad = ~domain.contains(value)
+        if bad.any():
+            raise ValueError(
+                f"Invalid value for the {param!r} parameter of {name}. Allowed values are "
+                f"{domain.describe()}, but got {_format_given(value[bad])} instead."
+            )
 
     def configure(self) -> None:
         """Check the parameters, then configure as TVB does."""
