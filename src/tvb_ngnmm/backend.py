@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from .engine.errors import SimulationBlowUpError
+from .engine.checks import check_seed
+from .engine.errors import blow_up_error
 from .engine.noise import NoiseSource
 from .engine.runner import concatenate, initial_state, simulate
 from .engine.spec import extract
@@ -35,21 +36,6 @@ def n_steps_for(sim, simulation_length: float | None) -> int:
             f"non-negative lengths (ms), but got {length!r} instead."
         )
     return int(math.ceil(length / sim.integrator.dt))
-
-
-def blow_up_error(spec, status: np.ndarray, member: int = 0) -> SimulationBlowUpError:
-    """The error for the blow-up recorded in ``status[:, member]``."""
-    step, region, var = (int(v) for v in status[:, member])
-    time = step * spec.dt
-    label, name = spec.labels[region], spec.state_variables[var]
-    return SimulationBlowUpError(
-        f"The simulation blew up: state variable {name!r} of region {label!r} (index {region}) "
-        f"became non-finite at t = {time:g} ms (step {step}). Reduce the time step "
-        f"(dt = {spec.dt:g} ms) or check the parameters.",
-        time=time,
-        region=label,
-        state_variable=name,
-    )
 
 
 class NumbaBackend:
@@ -85,9 +71,14 @@ class NumbaBackend:
         ------
         UnsupportedSimulationError
             A component the engine cannot run, or a simulator that is not configured.
+        ValueError
+            Settings checked before the first step (:mod:`tvb_ngnmm.engine.checks`): non-finite
+            inputs, a monitor period below ``dt``, parameters set to invalid values after
+            ``configure()``, a bad ``seed``.
         SimulationBlowUpError
             The state became non-finite; names the time (ms), region and state variable.
         """
+        check_seed(seed)
         spec = extract(sim)
         n_steps = n_steps_for(sim, simulation_length)
         params = spec.params[..., np.newaxis]

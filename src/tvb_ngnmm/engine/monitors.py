@@ -143,8 +143,16 @@ class BoldMonitor:
         return outputs * self.dt, np.array(data) if data else np.zeros(shape)
 
 
+def check_supported(sim) -> None:
+    """Raise :class:`.errors.UnsupportedSimulationError` for a monitor the engine cannot run."""
+    for monitor in sim.monitors:
+        if type(monitor) not in tuple(getattr(tvb_monitors, name) for name in SUPPORTED):
+            raise unsupported("monitor", type(monitor).__name__, SUPPORTED)
+
+
 def make_monitors(sim, spec, batch: int = 1) -> list:
     """Engine monitors for the simulator's monitors (TVB's order)."""
+    check_supported(sim)
     out = []
     for monitor in sim.monitors:
         kind = type(monitor)

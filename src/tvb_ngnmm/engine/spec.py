@@ -6,7 +6,9 @@ state boundaries, the stimulus, the initial state (``sim.current_state``) and th
 history (``sim.history.buffer``, float32 as TVB keeps it; integer delays ``sim.connectivity
 .idelays = round(delay / dt)`` as set by ``set_idelays``), the coupling reduced to effective
 weights (:mod:`.coupling`) and the monitors. Anything the engine cannot run raises
-:class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it.
+:class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it; settings it could run
+but should not (non-finite inputs, a monitor period below ``dt``, parameters changed after
+``configure()`` to invalid values) raise ``ValueError`` (:func:`.checks.check_settings`).
 """
 
 from __future__ import annotations
@@ -152,7 +154,8 @@ def _integrator(sim) -> tuple[int, bool, np.ndarray]:
                 str(nsig.shape),
                 ("(1,)", "(n_var,)", "(n_node,)", "(n_var, n_node)"),
             )
-        scale = np.array(np.broadcast_to(np.sqrt(2.0 * nsig), (n_var, n_node)), dtype=float)
+        with np.errstate(invalid="ignore"):  # nsig < 0: named by checks.check_settings
+            scale = np.array(np.broadcast_to(np.sqrt(2.0 * nsig), (n_var, n_node)), dtype=float)
     return scheme, stochastic, scale
 
 
@@ -171,7 +174,8 @@ def _boundaries(sim) -> tuple[np.ndarray, np.ndarray]:
 
 def extract(sim) -> SimulationSpec:
     """Read a configured ``Simulator`` into a :class:`SimulationSpec` (checks what it can run)."""
-    from .monitors import make_monitors
+    from .checks import check_settings
+    from .monitors import check_supported, make_monitors
 
     _check_configured(sim)
     model = sim.model
@@ -205,5 +209,7 @@ def extract(sim) -> SimulationSpec:
         stvar=np.asarray(model.stvar, dtype=np.int64),
         stimulus=sim.stimulus,
     )
+    check_supported(sim)
+    check_settings(sim, spec)
     spec.monitors = make_monitors(sim, spec)
     return spec
