@@ -28,7 +28,8 @@ Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced
 form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
 :mod:`.equations` (model dispatch), :mod:`.integrate` (TVB's schemes),
 :mod:`.kernel` (the compiled chunk loop), :mod:`.noise`, :mod:`.monitors`, :mod:`.runner`
-(chunks, progress, interruption), :mod:`.batch`, :mod:`.errors`.
+(chunks, progress, interruption), :mod:`.batch`, :mod:`.checks` (the settings checked before
+the first step), :mod:`.errors` (and what a blow-up message advises).
 """
 
 from .errors import SimulationBlowUpError, UnsupportedSimulationError
