@@ -1,9 +1,12 @@
-"""End to end: the TVB web GUI in headless Chromium runs and reloads a NextGenEI simulation.
+"""End to end: the TVB web GUI in headless Chromium with NextGenEI.
 
-Starts TVB on 127.0.0.1 (free port, SQLite, fresh TVB_USER_HOME with a seeded project), selects
-NextGenEI and the Laplacian coupling, sets a parameter, launches a short simulation, waits for
-it to finish, reloads it from the history and checks that the parameter came back. The
-screenshot is kept in ``TEST_OUTPUT/gui/`` (or ``$TVB_NGNMM_GUI_ARTIFACTS``).
+Starts TVB on 127.0.0.1 (free port, SQLite, fresh TVB_USER_HOME with a seeded project) and
+stops it by its process id at the end. In the simulator page: selects NextGenEI and the
+Laplacian coupling, sets a parameter, launches a short simulation, waits for it to finish,
+reloads it from the history and checks that the parameter came back. In the phase-plane page:
+selects NextGenEI, checks its label and equations, waits for the vector field and draws a
+trajectory by clicking in the plane. The screenshots are kept in ``TEST_OUTPUT/gui/`` (or
+``$TVB_NGNMM_GUI_ARTIFACTS``).
 """
 
 import os
@@ -54,6 +57,13 @@ def tvb_server():
         running.stop()
         assert running.process.poll() is not None, "the TVB server is still running"
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def gui_url(tvb_server, browser):
+    """The GUI's address, with the browser logged in and the seeded project selected."""
+    _login_and_select_project(browser, tvb_server.url)
+    return tvb_server.url
 
 
 @pytest.fixture(scope="module")
@@ -186,15 +196,15 @@ def _wait_until_finished(driver, url, name):
     raise TimeoutError(f"simulation {name!r} not finished after {SIMULATION_TIMEOUT:g} s")
 
 
-def test_nextgenei_simulation_runs_and_reloads(tvb_server, browser):
+def test_nextgenei_simulation_runs_and_reloads(gui_url, browser):
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = "ngnmm_e2e"
     try:
-        _login_and_select_project(browser, tvb_server.url)
+        browser.get(gui_url + "burst/")
         _configure_and_launch(browser, name)
-        _wait_until_finished(browser, tvb_server.url, name)
+        _wait_until_finished(browser, gui_url, name)
         _act(browser, "a.action-big-new")  # a new, empty configuration first
         _wait_for_values(browser, {"input[name=eta_e]": None, "select[name=coupling]": "Linear"})
         link = f"//li[contains(@class,'burst')]/a[text()='{name}']"
@@ -240,3 +250,69 @@ def _wait_until_idle(driver):
     _wait(
         driver, lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, busy)), busy
     )
+
+
+PHASE_PLANE = "#phasePlane"
+VECTORS = f"{PHASE_PLANE} g.phasePlane line"  # the vector field's arrows
+TRAJECTORIES = f"{PHASE_PLANE} g.traj[clip-path='url(#clip)'] path"  # clicked trajectories
+N_VECTORS = 42 * 42  # TVB's phase-plane grid (84 points per axis, every second one drawn)
+
+
+def test_phase_plane_draws_a_nextgenei_trajectory(gui_url, browser):
+    """Simulator > Phase plane with NextGenEI: labels, equations, vector field, a trajectory."""
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        browser.get(gui_url + "burst/dynamic/")
+        _wait_for(browser, "select[name=model]")
+        labels = [e.get_attribute("textContent").strip() for e in browser.find_elements(
+            By.CSS_SELECTOR, "select[name=model] option")]  # fmt: skip
+        assert "NextGenEI" in labels and "MPRSynaptic" in labels, labels
+        _act(browser, "select[name=model]", _chooser("NextGenEI"))
+        _wait_for_plane(browser, axes=["r_e", "v_e"])
+        equations = _visible(browser, "#data_model_NextGenEI")[-1].text
+        assert "Exact mean field" in equations and "Time derivatives" not in equations
+        assert _visible(browser, "#data_model_NextGenEI .MathJax, #data_model_NextGenEI .math")
+        _wait_for_values(browser, {"#value_eta_e": "-5.0"})  # its slider, at the default
+        assert not browser.find_elements(By.CSS_SELECTOR, TRAJECTORIES)
+        _act(browser, f"{PHASE_PLANE} rect.overlay")  # a click starts a trajectory there
+        points = _wait(browser, _trajectory_points, "no trajectory drawn")
+        assert points > 500, points  # 512 integration steps by default
+        _assert_no_error_message(browser)
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "gui_phase_plane_nextgenei.png"))
+
+
+def _wait_for_plane(driver, axes):
+    """Wait until the phase plane shows its vector field with ``axes`` as axis labels."""
+    from selenium.webdriver.common.by import By
+
+    def drawn(d):
+        labels = d.find_elements(By.CSS_SELECTOR, f"{PHASE_PLANE} > g > text.axislabel")
+        labels = [e.get_attribute("textContent") for e in labels][: len(axes)]
+        _assert_no_error_message(d)
+        return labels == axes and len(d.find_elements(By.CSS_SELECTOR, VECTORS)) == N_VECTORS
+
+    _wait(driver, drawn, f"the phase plane of {axes} was not drawn")
+
+
+def _trajectory_points(driver):
+    """Number of points of the first drawn trajectory (0 while there is none)."""
+    from selenium.webdriver.common.by import By
+
+    _assert_no_error_message(driver)
+    paths = driver.find_elements(By.CSS_SELECTOR, TRAJECTORIES)
+    path = paths[0].get_attribute("d") if paths else ""
+    return path.count("L") + 1 if path.startswith("M") else 0
+
+
+def _assert_no_error_message(driver):
+    """Fail if TVB shows an error or warning message (failed request, infinite trajectory)."""
+    from selenium.webdriver.common.by import By
+
+    for element in driver.find_elements(By.ID, "messageDivParent"):
+        level = element.get_attribute("class") or ""
+        assert "fatal" not in level and "warn" not in level, (
+            f"TVB reports: {element.get_attribute('textContent').strip()}"
+        )

@@ -233,3 +233,139 @@ def test_configuration_binds_loopback_and_sqlite(tmp_path):
     assert settings["URL_VALUE"].startswith("sqlite:///" + str(tmp_path.resolve()))
     assert settings["URL_TVB_VERSION"].startswith("http://127.0.0.1:")
     assert len(settings) >= 3  # fewer sends TVB to its first-run page
+
+
+def test_model_labels_keep_their_case_in_the_lists(registered):
+    from tvb.adapters.forms.simulator_fragments import SimulatorModelFragment
+
+    labels = [option.label for option in SimulatorModelFragment().model.options()]
+    assert "NextGenEI" in labels and "MPRSynaptic" in labels
+    assert "Nextgenei" not in labels and "Mprsynaptic" not in labels
+    # TVB's own labels are title-cased as before
+    assert "Generic 2D Oscillator" in labels
+    from tvb.adapters.simulator.simulator_adapter import SimulatorAdapterForm
+
+    coupling_labels = [option.label for option in SimulatorAdapterForm().coupling.options()]
+    assert "Laplacian" in coupling_labels and "Additive" in coupling_labels
+
+
+# The phase-plane page (Simulator > Phase plane). Importing its controller makes tvb-framework
+# introspect its adapters, which takes a few seconds once per test session.
+
+
+@pytest.fixture
+def phase_plane():
+    from tvb.interfaces.web.controllers.burst import dynamic_model_controller, matjax
+
+    gui.unregister()
+    gui.restore_phase_plane()
+    assert gui.register() is True
+    originals = (
+        vars(dynamic_model_controller.DynamicModelController)["_get_model_parameters_ui_model"],
+        matjax._dfun_math_directives_to_matjax,
+    )
+    assert gui.adapt_phase_plane() is True
+    yield dynamic_model_controller
+    gui.restore_phase_plane()
+    gui.unregister()
+    restored = (
+        vars(dynamic_model_controller.DynamicModelController)["_get_model_parameters_ui_model"],
+        matjax._dfun_math_directives_to_matjax,
+    )
+    assert restored == originals
+
+
+def test_tvb_phase_plane_sliders_fail_under_numpy_2():
+    """The bug the adaptation works around (tvb-framework 2.10, NumPy >= 2)."""
+    import warnings
+
+    from tvb.interfaces.web.controllers.burst.dynamic_model_controller import (
+        DynamicModelController,
+    )
+
+    gui.restore_phase_plane()
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("NumPy 1 converts one-element arrays to float")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises((TypeError, DeprecationWarning)):
+            DynamicModelController._get_model_parameters_ui_model(sim_models.Generic2dOscillator())
+
+
+@pytest.mark.parametrize("model_cls", [NextGenEI, sim_models.Generic2dOscillator])
+def test_phase_plane_sliders_after_adaptation(phase_plane, model_cls):
+    controller = phase_plane.DynamicModelController
+    sliders = controller._get_model_parameters_ui_model(model_cls())
+    form = model_forms.get_form_for_model(model_cls)()
+    names = [field.name for field in form.get_params_configurable_in_phase_plane()]
+    assert [slider["name"] for slider in sliders] == names
+    for slider in sliders:
+        trait = getattr(model_cls, slider["name"])
+        assert slider["default"] == trait.default[0] and isinstance(slider["default"], float)
+        assert (slider["min"], slider["max"]) == (trait.domain.lo, trait.domain.hi)
+
+
+def test_phase_plane_draws_nextgenei_and_a_trajectory(phase_plane):
+    """The controller's steps for NextGenEI: select it, draw the plane, integrate a trajectory."""
+    import json
+
+    dynamic = phase_plane.Dynamic(NextGenEI())
+    graph = phase_plane.DynamicModelController._get_graph_ui_model(dynamic)
+    x, y = graph["state_variables"][:2]
+    assert graph["default_sv"] == ["r_e", "v_e"] == [x["name"], y["name"]]
+    dynamic.phase_plane.update_axis(
+        0, "r_e", "v_e", [x["lo"], x["hi"]], [y["lo"], y["hi"]], {"s_e": 0.05}
+    )
+    plane = dynamic.phase_plane.compute_phase_plane()
+    assert len(plane["plane"]) == (84 // 2) ** 2 and np.isfinite(plane["plane"]).all()
+    start = {"r_e": 0.05, "v_e": -1.0, "s_e": 0.05, "r_i": 0.05, "v_i": -1.0, "s_i": 0.05}
+    trajectories, signals = dynamic.phase_plane.trajectories([start], 64)
+    trajectory = np.array(trajectories[0])
+    assert trajectory.shape == (65, 2) and np.isfinite(trajectory).all()
+    assert trajectory[0].tolist() == [0.05, -1.0] and len(signals) == 2
+    json.dumps({"trajectories": trajectories, "signals": signals})  # what the page receives
+
+
+def test_phase_plane_adaptation_is_idempotent_and_skipped_when_fixed(phase_plane, monkeypatch):
+    from tvb_ngnmm.gui import _phase_plane
+
+    controller = phase_plane.DynamicModelController
+    fixed = vars(controller)["_get_model_parameters_ui_model"]
+    assert gui.adapt_phase_plane() is False and gui.is_phase_plane_adapted()
+    assert vars(controller)["_get_model_parameters_ui_model"] is fixed
+    # a tvb-framework without the bug keeps its own code
+    gui.restore_phase_plane()
+    monkeypatch.setattr(controller, "_get_model_parameters_ui_model", fixed)
+    assert not _phase_plane._has_numpy2_bug(controller)
+    assert gui.adapt_phase_plane() is True
+    assert vars(controller)["_get_model_parameters_ui_model"] is fixed
+    gui.restore_phase_plane()
+    monkeypatch.undo()
+    assert gui.adapt_phase_plane() is True  # as the fixture left it
+
+
+# tvb-framework renders docstrings with docutils' deprecated publish_parts(writer_name=...)
+@pytest.mark.filterwarnings('ignore:Argument "writer_name":PendingDeprecationWarning')
+def test_equations_shown_under_the_model_list(phase_plane):
+    from tvb.interfaces.web.controllers.burst import matjax
+
+    docs = {entry["name"]: entry["inline_description"] for entry in matjax.configure_matjax_doc()}
+    assert r"\tau_e \dot r_e" in docs["NextGenEI"] and r"\tau_s \dot s" in docs["MPRSynaptic"]
+    assert 'class="math' in docs["NextGenEI"] and "Time derivatives" not in docs["NextGenEI"]
+    assert "Units" not in docs["NextGenEI"]  # the text ends with the equations
+    tvb_model = sim_models.MontbrioPazoRoxin
+    original = matjax._dfun_math_directives_to_matjax.__wrapped__
+    assert docs["Montbrio_Pazo_Roxin"] == original(tvb_model)
+
+
+def test_equations_rst_is_the_docstring_up_to_the_equations():
+    from tvb_ngnmm.gui._phase_plane import equations_rst
+
+    text = equations_rst(MPRSynaptic)
+    assert text.startswith("One population of quadratic integrate-and-fire neurons")
+    assert text.rstrip().endswith(r"\tau_s \dot s &= -s + r")
+
+    class NoEquations:
+        """A docstring without a math block."""
+
+    assert equations_rst(NoEquations) is None

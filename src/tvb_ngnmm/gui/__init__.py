@@ -3,9 +3,12 @@
 :func:`register` makes the plugin's models (``NextGenEI``, ``MPRSynaptic``) and couplings
 (``Laplacian``, ``Additive``) selectable in the simulator page, with parameter forms generated
 from their traits. ``tvb-ngnmm gui`` starts the GUI on loopback with the plugin registered, an
-SQLite database and a seeded project. Needs the ``gui`` extra: ``pip install 'tvb-ngnmm[gui]'``.
+SQLite database and a seeded project; :func:`adapt_phase_plane` makes TVB's phase-plane page
+work under NumPy 2 and show the plugin models' equations (the launcher calls it). Needs the
+``gui`` extra: ``pip install 'tvb-ngnmm[gui]'``.
 """
 
+from ._phase_plane import adapt_phase_plane, is_phase_plane_adapted, restore_phase_plane
 from ._registry import (
     BUILT_AGAINST,
     PLUGIN_COUPLINGS,
@@ -19,6 +22,9 @@ from ._registry import (
 
 __all__ = [
     "BUILT_AGAINST",
+    "adapt_phase_plane",
+    "is_phase_plane_adapted",
+    "restore_phase_plane",
     "PLUGIN_COUPLINGS",
     "PLUGIN_MODELS",
     "coupling_form_class",

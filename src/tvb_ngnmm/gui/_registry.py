@@ -36,6 +36,20 @@ PLUGIN_COUPLINGS = (("LAPLACIAN", Laplacian, "Laplacian"), ("ADDITIVE", Additive
 _LOCK = threading.Lock()
 
 
+class _Label(str):
+    """A list label shown as written.
+
+    tvb-framework's select fields title-case their labels (``str(choice).title()`` in
+    ``tvb.core.neotraits.forms.SelectField.options``), which suits TVB's labels ("Montbrio Pazo
+    Roxin") but would show ``NextGenEI`` as "Nextgenei"; a label of this type keeps its case.
+    """
+
+    __slots__ = ()
+
+    def title(self) -> str:
+        return str.__str__(self)
+
+
 @dataclass
 class _Registration:
     """What :func:`register` changed: ``(namespace, name, original value)`` to restore."""
@@ -180,7 +194,7 @@ def _extended_tuple_enum(original: type, additions: tuple, tuple_enum: type) -> 
                 f"{labels[label].__module__}.{labels[label].__name__}. Nothing was registered."
             )
         if label not in labels:
-            members.append((name, (cls, label)))
+            members.append((name, (cls, _Label(label))))
     return tuple_enum(original.__name__, members, module=original.__module__)
 
 

@@ -12,13 +12,14 @@ LOOPBACK = "127.0.0.1"
 
 
 def main() -> None:
-    """Register the plugin, bind CherryPy to loopback and serve until terminated."""
+    """Register the plugin, adapt the phase-plane page, serve on loopback until terminated."""
     from tvb.basic.profile import TvbProfile
 
     TvbProfile.set_profile(TvbProfile.WEB_PROFILE)
-    from tvb_ngnmm.gui import register
+    from tvb_ngnmm.gui import adapt_phase_plane, register
 
     register()
+    adapt_phase_plane()  # NumPy 2 fix and the plugin models' equations (see _phase_plane.py)
     # TVB binds all interfaces by default; serve on loopback only.
     TvbProfile.current.web.CHERRYPY_CONFIGURATION["global"]["server.socket_host"] = LOOPBACK
     from tvb.interfaces.web import run
