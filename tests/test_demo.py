@@ -1,10 +1,13 @@
 """The whole-brain demo writes a labelled data file and a figure, atomically."""
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
 
-from tvb_ngnmm import demo
+from tvb_ngnmm import cli, demo
+from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.models import NextGenEI
 
 
@@ -50,3 +53,64 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         demo._atomic_write(tmp_path / "out.nc", failing_writer)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--duration", "0"], r"'--duration' parameter. Allowed values are finite and >= 10 ms"),
+        (["--duration", "inf"], r"'--duration' parameter.*but got inf"),
+        (["--dt", "0"], r"'--dt' parameter. Allowed values are 0 < dt <= 0.1 ms, but got 0.0"),
+        (["--dt", "5"], r"'--dt' parameter.*but got 5.0 instead"),
+        (["--dt", "-0.01"], r"'--dt' parameter"),
+        (["--epsilon", "nan"], r"'--epsilon' parameter. Allowed values are finite numbers"),
+        (["--I-e", "inf"], r"'--I-e' parameter.*but got inf"),
+    ],
+)
+def test_demo_command_refuses_bad_options_before_running(tmp_path, capsys, options, message):
+    output = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", "--output", str(output), "--no-progress", *options])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tvb-ngnmm demo")
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert not output.exists(), "a failed run left its output folder behind"
+
+
+def test_demo_help_names_the_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: tvb-ngnmm demo")
+
+
+def test_demo_reports_a_failed_run_in_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    def blowing_up(*_args, **_kwargs):
+        raise SimulationBlowUpError("The simulation blew up at t = 1 ms.", 1.0, "PreCG.L", "r_e")
+
+    monkeypatch.setattr(demo, "simulate", blowing_up)
+    output = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", "--output", str(output), "--no-progress"])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "tvb-ngnmm demo: error: The simulation blew up at t = 1 ms.\n"
+    assert not output.exists()
+
+
+def test_demo_reports_an_output_it_cannot_write(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(
+            ["--output", str(blocker / "out"), "--duration", "10", "--dt", "0.05", "--no-progress"]
+        )
+    assert exit_info.value.code == 1
+    assert "cannot write to" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"
+
+
+def test_homogeneous_state_gives_up_on_unbounded_dynamics():
+    with pytest.raises(RuntimeError, match="did not settle within 100 evaluations"):
+        demo.homogeneous_state(NextGenEI(I_e=np.array([15.0])), 9.0, max_evaluations=100)

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "demo":
         from .demo import main as demo_main
 
-        demo_main(rest)
+        demo_main(rest, prog="tvb-ngnmm demo")
         return 0
     if command == "gui":
         from .gui.server import main as gui_main

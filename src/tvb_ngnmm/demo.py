@@ -23,6 +23,7 @@ from scipy.integrate import solve_ivp
 
 from .analysis import functional_connectivity, peak_frequency, power_spectrum
 from .connectomes import load_aal90
+from .engine.errors import SimulationBlowUpError
 from .models import NextGenEI
 
 KHZ_TO_HZ = 1000.0
@@ -40,15 +41,26 @@ class DemoResult:
     parameters: dict
 
 
-def homogeneous_state(model: NextGenEI, epsilon: float, settle_ms: float = 1000.0) -> np.ndarray:
+def homogeneous_state(
+    model: NextGenEI, epsilon: float, settle_ms: float = 1000.0, max_evaluations: int = 1_000_000
+) -> np.ndarray:
     """A point on the attractor of the synchronous network, one node's six state values.
 
     With row sums of ``W`` equal to 1 and ``Linear(a=ε)`` coupling, every node of a synchronous
     network receives ``C = ε s_e``: the network reduces to one node with that self-input.
     """
     model.configure()
+    evaluations = 0
 
     def rhs(_t, y):
+        nonlocal evaluations
+        evaluations += 1
+        if evaluations > max_evaluations:
+            raise RuntimeError(
+                f"The synchronous state did not settle within {max_evaluations} evaluations of "
+                f"the equations over {settle_ms:g} ms: the dynamics at these parameters are too "
+                "fast or unbounded for the demo (its drive I_e is meant for 0-16)."
+            )
         state = y.reshape(6, 1, 1)
         coupling = epsilon * state[2:3]
         return model.dfun(state, coupling).ravel()
@@ -83,7 +95,7 @@ def simulate(
     state = np.repeat(sync[:, None], n_region, axis=1)
     state *= 1.0 + perturbation * rng.standard_normal(state.shape)
     state[[0, 3]] = np.abs(state[[0, 3]])  # rates stay non-negative
-    period = 0.1
+    period = dt * max(1, round(0.1 / dt))  # about 0.1 ms, a whole number of steps
     sim = simulator.Simulator(
         model=model,
         connectivity=connectivity,
@@ -242,31 +254,85 @@ def _atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Command-line entry point; returns the summary."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+MAX_DT_MS = 0.1  # the demo samples every 0.1 ms; Heun stays accurate for NextGenEI up to here
+MIN_DURATION_MS = 10.0  # enough samples for a spectrum and FC after the transient
+
+
+def _parser(prog: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="demo_output", help="folder for the figure and data")
-    parser.add_argument("--duration", type=float, default=1000.0, help="model time (ms)")
-    parser.add_argument("--dt", type=float, default=0.01, help="integration step (ms)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=1000.0,
+        help=f"model time (ms, at least {MIN_DURATION_MS:g}; default 1000)",
+    )
+    parser.add_argument(
+        "--dt", type=float, default=0.01, help=f"integration step (ms, 0 < dt <= {MAX_DT_MS:g})"
+    )
     parser.add_argument("--I-e", dest="I_e", type=float, default=15.0, help="drive to E")
     parser.add_argument("--epsilon", type=float, default=9.0, help="global coupling ε")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Raise ``ValueError`` naming the first option whose value the demo cannot run with."""
+
+    def invalid(option: str, allowed: str, given: float) -> ValueError:
+        return ValueError(
+            f"Invalid value for the {option!r} parameter. Allowed values are {allowed}, "
+            f"but got {given!r} instead."
+        )
+
+    if not (np.isfinite(args.dt) and 0 < args.dt <= MAX_DT_MS):
+        raise invalid("--dt", f"0 < dt <= {MAX_DT_MS:g} ms", args.dt)
+    if not (np.isfinite(args.duration) and args.duration >= MIN_DURATION_MS):
+        raise invalid("--duration", f"finite and >= {MIN_DURATION_MS:g} ms", args.duration)
+    for option, value in (("--I-e", args.I_e), ("--epsilon", args.epsilon)):
+        if not np.isfinite(value):
+            raise invalid(option, "finite numbers", value)
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> dict:
+    """Command-line entry point; returns the summary.
+
+    Bad options end with a one-line error (exit status 2) and a run that fails (it blows up,
+    or the output cannot be written) with its reason (exit status 1); neither leaves an output
+    folder behind that was not there before.
+    """
+    parser = _parser(prog)
     args = parser.parse_args(argv)
+    try:
+        check_arguments(args)
+    except ValueError as err:
+        parser.error(str(err))
     import matplotlib
 
     matplotlib.use("Agg")
     output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    result = simulate(args.I_e, args.epsilon, args.duration, args.dt, progress=not args.no_progress)
+    try:
+        result = simulate(
+            args.I_e, args.epsilon, args.duration, args.dt, progress=not args.no_progress
+        )
+    except (SimulationBlowUpError, ValueError, RuntimeError) as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     analysis = analyse(result)
     summary = analysis.summary
-    dataset = to_dataset(result, analysis)
-    _atomic_write(
-        output / "next_gen_ei_aal90.nc", lambda p: dataset.to_netcdf(p, engine="h5netcdf")
-    )
-    figure = plot(result, analysis, show=False)
-    _atomic_write(output / "next_gen_ei_aal90.png", lambda p: figure.savefig(p, dpi=120))
+    created = not output.exists()
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        dataset = to_dataset(result, analysis)
+        _atomic_write(
+            output / "next_gen_ei_aal90.nc", lambda p: dataset.to_netcdf(p, engine="h5netcdf")
+        )
+        figure = plot(result, analysis, show=False)
+        _atomic_write(output / "next_gen_ei_aal90.png", lambda p: figure.savefig(p, dpi=120))
+    except OSError as err:
+        if created and output.is_dir() and not any(output.iterdir()):
+            output.rmdir()
+        parser.exit(1, f"{parser.prog}: error: cannot write to {str(output)!r}: {err}\n")
     print(
         f"NextGenEI on AAL90 (90 regions), I_e = {args.I_e:g}, ε = {args.epsilon:g}, "
         f"{args.duration:g} ms simulated in {time.perf_counter() - start:.1f} s"
@@ -283,4 +349,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(prog="python -m tvb_ngnmm.demo")
