@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tvb_ngnmm.analysis import (
+    UndefinedMeasureWarning,
     functional_connectivity_dynamics,
     instantaneous_phase,
     kuramoto_order_parameter,
@@ -57,7 +58,8 @@ def test_fcd_shows_a_switch_between_two_fc_states():
 def test_fcd_is_undefined_when_all_pairs_are_equally_correlated():
     rng = np.random.default_rng(1)
     data = np.repeat(rng.standard_normal((400, 1)), 3, axis=1)  # every pair correlates with 1
-    fcd, _ = functional_connectivity_dynamics(data, DT, window_ms=50.0, step_ms=50.0)
+    with pytest.warns(UndefinedMeasureWarning, match="4 of 4 windows.*equally correlated"):
+        fcd, _ = functional_connectivity_dynamics(data, DT, window_ms=50.0, step_ms=50.0)
     assert np.isnan(fcd).all()
 
 

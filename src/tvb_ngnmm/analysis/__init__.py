@@ -2,8 +2,13 @@
 
 And of the dynamics: Jacobians, fixed points, continuation, limit cycles and Floquet
 multipliers, the Master Stability Function, Lyapunov exponents.
+
+Where a signal measure is undefined (a constant signal has no correlation, phase or coupling)
+it is NaN there and the call emits one `UndefinedMeasureWarning`; bad input raises
+``ValueError`` (the rule is spelled out in ``_signal_checks``).
 """
 
+from ._signal_checks import UndefinedMeasureWarning
 from .continuation import Bifurcation, Branch, continue_fixed_points
 from .fcd import functional_connectivity_dynamics, plot_fcd, sliding_window_fc
 from .fixed_points import FixedPoints, NoFixedPointError, find_fixed_points
@@ -84,5 +89,6 @@ __all__ = [
     "propagation_onsets",
     "simulator_function",
     "sliding_window_fc",
+    "UndefinedMeasureWarning",
     "virtual_lesion_ranking",
 ]

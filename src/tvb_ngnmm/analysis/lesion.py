@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._signal_checks import UndefinedMeasureWarning, warn_undefined
 from .measures import mean_functional_connectivity
 
 if TYPE_CHECKING:
@@ -239,6 +241,12 @@ def virtual_lesion_ranking(
     -------
     LesionRanking
         Changes that are NaN (an undefined measure) are ranked last.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        Once, instead of one per evaluation, when the measure warned that it is undefined (e.g.
+        the mean FC of regions sitting at a fixed point), naming the lesions concerned.
     """
     simulate, weights = _as_simulate_function(simulate, weights, simulation_length)
     weights, regions = _check_lesion_inputs(weights, regions, rank_by, labels)
@@ -246,15 +254,42 @@ def virtual_lesion_ranking(
 
     intact_output = np.asarray(simulate(weights))
     intact, lesioned = np.empty(regions.size), np.empty(regions.size)
+    undefined: dict[int, str] = {}
     for n, region in enumerate(tqdm(regions, desc="virtual lesions", disable=not progress)):
         output = np.asarray(simulate(lesion_weights(weights, region)))
-        intact[n] = measure(_drop_region(intact_output, region, region_axes))
-        lesioned[n] = measure(_drop_region(output, region, region_axes))
+        for values, run in ((intact, intact_output), (lesioned, output)):
+            values[n], message = _quiet_measure(measure, _drop_region(run, region, region_axes))
+            if message is not None:
+                undefined.setdefault(int(region), message)
+    if undefined:
+        first = next(iter(undefined.items()))
+        warn_undefined(
+            f"virtual_lesion_ranking: the measure is undefined or partly undefined with the "
+            f"lesions of {len(undefined)} regions {sorted(undefined)}; for region {first[0]} "
+            f"(indices counted without it): {first[1]}",
+            tuple(undefined),
+        )
     change = lesioned - intact
     key = {"absolute": -np.abs(change), "decrease": change, "increase": -change}[rank_by]
     ranking = regions[np.argsort(key, kind="stable")]
     labels = None if labels is None else [str(label) for label in labels]
     return LesionRanking(regions, intact, lesioned, ranking, labels)
+
+
+def _quiet_measure(measure: Callable, output: np.ndarray) -> tuple[float, str | None]:
+    """``measure(output)`` and the text of its `UndefinedMeasureWarning`, if any (not shown)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = measure(output)
+    message = None
+    for warning in caught:
+        if issubclass(warning.category, UndefinedMeasureWarning):
+            message = str(warning.message) if message is None else message
+        else:  # anything else is passed on unchanged
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return value, message
 
 
 def _as_simulate_function(simulate, weights, simulation_length):

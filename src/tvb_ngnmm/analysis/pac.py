@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import xlogy
 
-from ._signal_checks import analytic_signal, check_positive, check_series, discard_edges
+from ._signal_checks import (
+    CONSTANT_REASON,
+    analytic_signal,
+    check_positive,
+    check_series,
+    discard_edges,
+    warn_undefined,
+)
 
 
 def _phase_and_amplitude(
@@ -13,30 +21,83 @@ def _phase_and_amplitude(
     phase_band: tuple[float, float],
     amplitude_band: tuple[float, float],
     edge_ms: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    measure: str,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Phase of the slow band and envelope of the fast one; None (and a warning) if undefined."""
     data = check_series(data, "data", ndim=(1,))
     dt = check_positive(dt, "dt")
     keep = discard_edges(data.shape[0], dt, edge_ms)
-    phase = np.angle(analytic_signal(data, dt, phase_band, "phase_band"))[keep]
-    amplitude = np.abs(analytic_signal(data, dt, amplitude_band, "amplitude_band"))[keep]
+    slow, constant, no_phase = analytic_signal(data, dt, phase_band, "phase_band", keep)
+    fast, _, no_amplitude = analytic_signal(data, dt, amplitude_band, "amplitude_band", keep)
     if phase_band[1] >= amplitude_band[0]:
         raise ValueError(
             "Invalid value for the 'amplitude_band' parameter. Allowed is a band above the "
             f"phase band {tuple(phase_band)!r} Hz, but got {tuple(amplitude_band)!r} instead."
         )
-    return phase, amplitude
+    if constant or no_phase or no_amplitude:
+        if constant:
+            reason = f"is {CONSTANT_REASON}"
+        else:
+            band = ("phase", phase_band) if no_phase else ("amplitude", amplitude_band)
+            reason = f"holds only rounding errors in the {band[0]} band {band[1]!r} Hz"
+        warn_undefined(
+            f"{measure}: the signal 'data' {reason}: the coupling is undefined; returning NaN.",
+            (0,),
+            stacklevel=4,
+        )
+        return None
+    return np.angle(slow)[keep], np.abs(fast)[keep]
 
 
-def phase_amplitude_distribution(
-    phase: np.ndarray, amplitude: np.ndarray, n_bins: int = 18
-) -> np.ndarray:
-    """Mean amplitude in each of ``n_bins`` equal phase bins on [-pi, pi), normalised to sum 1."""
+def _check_n_bins(n_bins: int) -> None:
     if not (isinstance(n_bins, (int, np.integer)) and n_bins >= 2):
         raise ValueError(
             "Invalid value for the 'n_bins' parameter. Allowed are integers >= 2, "
             f"but got {n_bins!r} instead."
         )
-    bins = np.floor((np.asarray(phase) + np.pi) / (2 * np.pi) * n_bins).astype(int) % n_bins
+
+
+def phase_amplitude_distribution(
+    phase: np.ndarray, amplitude: np.ndarray, n_bins: int = 18
+) -> np.ndarray:
+    """Mean amplitude in each of ``n_bins`` equal phase bins on [-pi, pi), normalised to sum 1.
+
+    Parameters
+    ----------
+    phase : ndarray, shape (n_time,)
+        Phase in radians.
+    amplitude : ndarray, shape (n_time,)
+        Envelope (any unit), >= 0.
+    n_bins : int
+        Number of phase bins, >= 2; every bin must hold a sample.
+
+    Returns
+    -------
+    ndarray, shape (n_bins,)
+        The distribution; NaN everywhere when the amplitude is zero throughout (there is
+        nothing to distribute).
+
+    Raises
+    ------
+    ValueError
+        If ``phase`` or ``amplitude`` holds NaN or inf, ``amplitude`` negative values, their
+        shapes differ, or a phase bin is empty.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        When the amplitude is zero throughout.
+    """
+    _check_n_bins(n_bins)
+    phase = check_series(phase, "phase", ndim=(1,), min_time=1)
+    amplitude = check_series(amplitude, "amplitude", ndim=(1,), min_time=1)
+    if amplitude.shape != phase.shape or (amplitude < 0).any():
+        raise ValueError(
+            "Invalid value for the 'amplitude' parameter. Allowed are values >= 0, one per "
+            f"phase {phase.shape}, but got shape {amplitude.shape} with "
+            f"{int((amplitude < 0).sum())} negative values instead."
+        )
+    bins = np.floor((phase + np.pi) / (2 * np.pi) * n_bins).astype(int) % n_bins
     counts = np.bincount(bins, minlength=n_bins)
     if (counts == 0).any():
         raise ValueError(
@@ -44,6 +105,12 @@ def phase_amplitude_distribution(
             "phase bins are empty; use fewer bins or a longer signal."
         )
     mean_amplitude = np.bincount(bins, weights=amplitude, minlength=n_bins) / counts
+    if not mean_amplitude.sum() > 0:
+        warn_undefined(
+            "phase_amplitude_distribution: the amplitude is zero throughout, so it has no "
+            "distribution over phases; returning NaN."
+        )
+        return np.full(n_bins, np.nan)
     return mean_amplitude / mean_amplitude.sum()
 
 
@@ -82,11 +149,26 @@ def modulation_index(
     Returns
     -------
     float
-        Modulation index, dimensionless, in [0, 1].
+        Modulation index, dimensionless, in [0, 1]; NaN when undefined (see Warns).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` holds NaN or inf or too few samples for the filters, or a band is invalid.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        When ``data`` is numerically constant (``std <= 2.2e-14 * max|value|``, the rule shared
+        by all measures) or either band holds only rounding errors (its band-passed copy that
+        small relative to the signal): there is no phase or no envelope to couple.
     """
-    phase, amplitude = _phase_and_amplitude(data, dt, phase_band, amplitude_band, edge_ms)
-    distribution = phase_amplitude_distribution(phase, amplitude, n_bins)
-    entropy = -np.sum(distribution * np.log(distribution))
+    _check_n_bins(n_bins)
+    found = _phase_and_amplitude(data, dt, phase_band, amplitude_band, edge_ms, "modulation_index")
+    if found is None:
+        return float("nan")
+    distribution = phase_amplitude_distribution(*found, n_bins)
+    entropy = -np.sum(xlogy(distribution, distribution))
     return float((np.log(n_bins) - entropy) / np.log(n_bins))
 
 
@@ -117,7 +199,24 @@ def mean_vector_length(
     Returns
     -------
     float
-        Normalised mean vector length, dimensionless, in [0, 1].
+        Normalised mean vector length, dimensionless, in [0, 1]; NaN when undefined (see
+        Warns).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` holds NaN or inf or too few samples for the filters, or a band is invalid.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        When ``data`` is numerically constant or either band holds only rounding errors (as in
+        `modulation_index`).
     """
-    phase, amplitude = _phase_and_amplitude(data, dt, phase_band, amplitude_band, edge_ms)
+    found = _phase_and_amplitude(
+        data, dt, phase_band, amplitude_band, edge_ms, "mean_vector_length"
+    )
+    if found is None:
+        return float("nan")
+    phase, amplitude = found
     return float(np.abs(np.mean(amplitude * np.exp(1j * phase))) / amplitude.mean())

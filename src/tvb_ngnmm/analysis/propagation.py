@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._signal_checks import check_positive, check_series
+from ._signal_checks import (
+    CONSTANT_RTOL,
+    check_positive,
+    check_series,
+    describe_regions,
+    warn_undefined,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -99,9 +105,14 @@ def propagation_onsets(
     the signal exceeds (strictly) the level
 
     - ``kind='absolute'``: baseline + threshold (signal units, e.g. kHz for rates);
-    - ``kind='std'``: baseline + threshold × baseline standard deviation (a constant baseline
-      makes any increase count);
-    - ``kind='ratio'``: threshold × baseline (threshold > 1, e.g. 2 for a doubling).
+    - ``kind='std'``: baseline + threshold × baseline standard deviation. The standard
+      deviation is floored at ``2.2e-14 × max |baseline window|``, the tolerance below which a
+      signal counts as numerically constant (the rule shared by all measures): a region
+      sitting at a fixed point is not recruited by rounding errors, while an exactly zero
+      baseline makes any increase count;
+    - ``kind='ratio'``: threshold × baseline (threshold > 1, e.g. 2 for a doubling). A zero
+      baseline makes any increase count; a ratio to a negative baseline is undefined, so such a
+      region gets NaN level and onset (not recruited) and an `UndefinedMeasureWarning`.
 
     and stays above it for at least ``min_duration_ms`` (0 accepts a single sample).
 
@@ -129,17 +140,22 @@ def propagation_onsets(
     PropagationResult
         Onsets in ms after the stimulus onset (NaN and ``recruited=False`` for regions that never
         cross), the baselines and the levels.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` holds NaN or inf or fewer than 2 samples, or an option is invalid.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        With ``kind='ratio'``, once, naming the regions whose baseline is negative.
     """
     data = check_series(data, "data", ndim=(2,))
     dt = check_positive(dt, "dt")
     _check_options(kind, threshold, min_duration_ms)
     window = _baseline_window(data.shape[0], dt, stimulus_onset_ms, baseline_ms)
-    baseline = data[window].mean(axis=0)
-    level = {
-        "absolute": baseline + threshold,
-        "std": baseline + threshold * data[window].std(axis=0),
-        "ratio": threshold * baseline,
-    }[kind]
+    baseline, level = _baseline_and_level(data[window], threshold, kind)
     start = window.stop
     above = data[start:] > level
     n_hold = int(np.ceil(min_duration_ms / dt - 1e-9)) + 1
@@ -151,6 +167,32 @@ def propagation_onsets(
     first = np.argmax(above, axis=0)
     onset_ms = np.where(recruited, (start + first) * dt - stimulus_onset_ms, np.nan)
     return PropagationResult(onset_ms, recruited, baseline, level)
+
+
+def _baseline_and_level(
+    before: np.ndarray, threshold: float, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline mean and the level each region must exceed (NaN for a ratio to a negative).
+
+    Mean and standard deviation are taken relative to the first sample, so that rounding in
+    the mean of a long constant baseline does not pass for a fluctuation.
+    """
+    shifted = before - before[:1]
+    baseline = before[0] + shifted.mean(axis=0)
+    if kind == "absolute":
+        return baseline, baseline + threshold
+    if kind == "std":
+        floor = CONSTANT_RTOL * np.abs(before).max(axis=0)
+        return baseline, baseline + threshold * np.maximum(shifted.std(axis=0), floor)
+    negative = baseline < 0
+    if negative.any():
+        warn_undefined(
+            f"propagation_onsets: the baseline of {describe_regions(negative)} negative, so a "
+            "ratio to it is undefined; their level and onset are NaN.",
+            negative,
+            stacklevel=4,
+        )
+    return baseline, np.where(negative, np.nan, threshold * baseline)
 
 
 def plot_propagation(
