@@ -114,3 +114,20 @@ def test_demo_reports_an_output_it_cannot_write(tmp_path, capsys):
 def test_homogeneous_state_gives_up_on_unbounded_dynamics():
     with pytest.raises(RuntimeError, match="did not settle within 100 evaluations"):
         demo.homogeneous_state(NextGenEI(I_e=np.array([15.0])), 9.0, max_evaluations=100)
+
+
+def test_demo_analysis_of_a_network_at_a_fixed_point_is_nan_not_a_number(tmp_path):
+    """Regions sitting exactly at a fixed point have no FC and no spectral peak: NaN, warned."""
+    from tvb_ngnmm.analysis import UndefinedMeasureWarning
+
+    time = np.arange(0.0, 100.0, 0.1)
+    rates = np.full((time.size, 4), 6.1)
+    labels = np.array(["a", "b", "c", "d"])
+    result = demo.DemoResult(time, rates, rates, labels, np.eye(4), {})
+    with pytest.warns(UndefinedMeasureWarning):
+        analysis = demo.analyse(result)
+    assert np.isnan(analysis.fc).all()
+    assert np.isnan(analysis.summary["mean_fc"])
+    assert np.isnan(analysis.summary["peak_frequency_hz"])
+    figure = demo.plot(result, analysis, show=False)  # no log-axis warnings for an empty spectrum
+    figure.savefig(tmp_path / "fixed_point.png")

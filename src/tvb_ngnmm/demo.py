@@ -156,10 +156,16 @@ def analyse(result: DemoResult, transient_ms: float = 200.0) -> DemoAnalysis:
         "mean_rate_e_hz": float(result.rates_e[steady].mean()),
         "initial_spread_hz": float(spread[first].mean()),
         "final_spread_hz": float(spread[steady].mean()),
-        "mean_fc": float(np.nanmean(fc[np.triu_indices(len(fc), 1)])),
+        "mean_fc": _mean_defined(fc[np.triu_indices(len(fc), 1)]),
         "transient_ms": float(transient_ms),
     }
     return DemoAnalysis(steady, freqs, psd, fc, summary)
+
+
+def _mean_defined(values: np.ndarray) -> float:
+    """Mean of the finite entries; NaN when there are none (FC of regions at a fixed point)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def to_dataset(result: DemoResult, analysis: DemoAnalysis):
@@ -224,16 +230,20 @@ def plot(result: DemoResult, analysis: DemoAnalysis, show: bool = True, n_shown:
     axes["A"].legend(loc="upper right", ncol=n_shown, fontsize="small")
     psd = analysis.psd.mean(axis=1)
     peak = analysis.summary["peak_frequency_hz"]
-    axes["B"].semilogy(analysis.freqs, psd, color="k")
-    axes["B"].axvline(peak, color="C3", ls="--", label=f"peak {peak:.1f} Hz")
+    if psd.max() > 0:
+        axes["B"].semilogy(analysis.freqs, psd, color="k")
+        axes["B"].set_ylim(psd.max() * 1e-8, psd.max() * 10)
+    else:  # every region at a fixed point: no power to show on a log axis
+        axes["B"].plot(analysis.freqs, psd, color="k")
+    if np.isfinite(peak):
+        axes["B"].axvline(peak, color="C3", ls="--", label=f"peak {peak:.1f} Hz")
+        axes["B"].legend()
     axes["B"].set(
         xlim=(0, 300),
-        ylim=(psd.max() * 1e-8, psd.max() * 10),
         xlabel="frequency (Hz)",
         ylabel="PSD (Hz²/Hz)",
         title="Network power spectrum (mean over regions)",
     )
-    axes["B"].legend()
     image = axes["C"].imshow(analysis.fc, vmin=-1, vmax=1, cmap="RdBu_r")
     axes["C"].set(title="Functional connectivity (E rates)", xlabel="region", ylabel="region")
     fig.colorbar(image, ax=axes["C"], label="Pearson r")
