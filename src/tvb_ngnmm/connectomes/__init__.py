@@ -1,11 +1,13 @@
 """Connectomes as configured TVB ``Connectivity`` objects: bundled, from files, from NIfTI
 parcellations, synthetic; and their preprocessing."""
 
+from ._budget import get_max_load_bytes, set_max_load_bytes
 from ._checks import ConnectomeFileError, make_connectivity
 from .aal90 import load_aal90
 from .bundled import BUNDLES, CoordinateFrame, bundle_names, load_connectome
+from .edge_lists import read_edge_list, save_edge_list
 from .files import load_connectivity, read_connectivity, save_connectivity
-from .io import read_array, read_edge_list, read_labels, save_array, save_edge_list
+from .io import read_array, read_labels, save_array
 from .nifti import (
     Parcellation,
     connectivity_from_parcellation,
@@ -37,6 +39,7 @@ __all__ = [
     "Parcellation",
     "bundle_names",
     "connectivity_from_parcellation",
+    "get_max_load_bytes",
     "hub_network",
     "lengths_to_delays",
     "load_aal90",
@@ -61,6 +64,7 @@ __all__ = [
     "save_array",
     "save_connectivity",
     "save_edge_list",
+    "set_max_load_bytes",
     "small_world_network",
     "symmetrize",
     "threshold",

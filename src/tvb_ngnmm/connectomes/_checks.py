@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,44 @@ class ConnectomeFileError(ValueError):
 def file_error(path: object, problem: str) -> ConnectomeFileError:
     """A :class:`ConnectomeFileError` whose message starts with the file's name."""
     return ConnectomeFileError(f"Cannot read connectome file '{path}': {problem}")
+
+
+def check_file(path: str | os.PathLike, what: str = "Connectome file") -> Path:
+    """``path`` as a ``Path`` if it names a regular file; else say what it is.
+
+    Every loader that takes a path checks it here. A missing file or a broken symbolic link
+    raises ``FileNotFoundError``; a directory, a symbolic link loop, a device, a pipe or a
+    socket raise :class:`ConnectomeFileError` saying so.
+    """
+    path = Path(path)
+    try:
+        status = path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise file_error(path, "it is a symbolic link loop, not a file.") from err
+        if err.errno in (errno.ENOENT, errno.ENOTDIR):
+            if path.is_symlink():
+                raise FileNotFoundError(
+                    f"{what} '{path}' is a broken symbolic link (to '{os.readlink(path)}')."
+                ) from err
+            raise FileNotFoundError(f"{what} '{path}' does not exist.") from err
+        raise file_error(path, f"it cannot be examined ({err.strerror}).") from err
+    if stat.S_ISDIR(status.st_mode):
+        raise file_error(path, "it is a directory, not a file.")
+    if not stat.S_ISREG(status.st_mode):
+        raise file_error(path, "it is not a regular file (a device, a pipe or a socket).")
+    return path
+
+
+def pick_variable(path: object, names: list[str], key: str | None) -> str:
+    """``key`` if the file holds it; else the file's only variable; else an error naming both."""
+    if key is not None:
+        if key not in names:
+            raise file_error(path, f"no variable {key!r}; it holds {names}.")
+        return key
+    if len(names) != 1:
+        raise file_error(path, f"holds {len(names)} variables {names}; pass key= to choose one.")
+    return names[0]
 
 
 def check_matrix(matrix: object, name: str, source: object = None) -> np.ndarray:
@@ -75,9 +115,15 @@ def check_labels(labels: object, n_regions: int) -> np.ndarray:
 
 
 def euclidean_distances(centres: np.ndarray) -> np.ndarray:
-    """Euclidean distances between region centres, ``(n, n)``, in the centres' unit (mm)."""
+    """Euclidean distances between region centres, ``(n, n)``, in the centres' unit (mm).
+
+    Computed pair by pair (``scipy.spatial.distance.cdist``): no ``n × n × 3`` temporary; exactly
+    symmetric with a zero diagonal.
+    """
+    from scipy.spatial.distance import cdist
+
     centres = np.asarray(centres, dtype=float)
-    return np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
+    return cdist(centres, centres)
 
 
 def hemispheres_from_labels(labels: np.ndarray, rule: str = "auto") -> np.ndarray | None:

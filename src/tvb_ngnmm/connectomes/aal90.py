@@ -7,6 +7,8 @@ from importlib import resources
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from ._checks import euclidean_distances
+
 N_REGIONS = 90
 _NORMALIZE = ("none", "row")
 
@@ -79,7 +81,7 @@ def load_aal90(
         weights = weights / weights.sum(axis=1, keepdims=True)
     labels, centres, _, hemispheres = read_aal90_regions()
     if tract_lengths:
-        lengths = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
+        lengths = euclidean_distances(centres)
     else:
         lengths = np.zeros_like(weights)
     conn = Connectivity(

@@ -7,6 +7,10 @@ centres (``coordinate_frame``: three axis codes such as ``'RAS'``, with
 ``coordinate_frame_origin``, mm) when the connectivity has one (see
 :class:`~tvb_ngnmm.connectomes.CoordinateFrame`).
 Pieces: weights, tract lengths, centres and labels each from its own file (or array).
+
+Each file is read within the memory limit (2 GB unless raised; see ``max_bytes``), which counts
+the arrays it holds and, for the file giving the weights, the ``n × n`` matrices of the
+configured ``Connectivity`` built from them (seven float64 matrices at the peak).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from pathlib import Path
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from ._budget import CONNECTIVITY_MATRICES, LoadBudget, no_memory_error
 from ._checks import ConnectomeFileError, file_error, make_connectivity
 from .bundled import CoordinateFrame
-from .io import list_variables, read_array, read_edge_list, read_labels, read_lines, save_arrays
+from .edge_lists import read_edge_list_within
+from .io import list_variables, read_array_within, read_labels, read_lines_within, save_arrays
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 
 FIELDS = (
@@ -46,7 +52,10 @@ def _connectome_extension(path: str | os.PathLike) -> str:
     return extension
 
 
-def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) -> Connectivity:
+@no_memory_error
+def read_connectivity(
+    path: str | os.PathLike, conduction_speed: float = 3.0, *, max_bytes: int | str | None = None
+) -> Connectivity:
     """Read a whole connectome from one file into a configured TVB ``Connectivity``.
 
     Parameters
@@ -56,6 +65,9 @@ def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) ->
         named arrays of this module's docstring; ``weights`` is required.
     conduction_speed : float
         In mm/ms, unless the file holds ``speed``.
+    max_bytes : int or str, optional
+        Memory limit (see :func:`~tvb_ngnmm.connectomes.read_array`) for the file's arrays and
+        the connectivity built from them.
 
     Returns
     -------
@@ -66,16 +78,20 @@ def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) ->
     FileNotFoundError
         If there is no such file.
     ConnectomeFileError
-        If the file is corrupt, lacks ``weights``, or its arrays do not fit together.
+        If the path is a directory, the file is corrupt, lacks ``weights``, its arrays do not
+        fit together, or they need more memory than the limit.
     """
     if _connectome_extension(path) == ".zip":
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"Connectome file '{path}' does not exist.")
-        return read_tvb_zip(path, conduction_speed=conduction_speed)
+        return read_tvb_zip(path, conduction_speed=conduction_speed, max_bytes=max_bytes)
+    budget = LoadBudget(path, max_bytes)
     names = set(list_variables(path))
     if "weights" not in names:
         raise file_error(path, f"no 'weights' array; it holds {sorted(names)}.")
-    pieces = {name: read_array(path, key=name) for name in FIELDS if name in names}
+    pieces = {"weights": read_array_within(path, "weights", budget)}
+    budget.charge_connectivity(_n_regions(pieces["weights"]))  # before the other n × n arrays
+    pieces.update(
+        {name: read_array_within(path, name, budget) for name in FIELDS[1:] if name in names}
+    )
     speed = pieces.pop("speed", conduction_speed)
     for name in ("region_labels", "hemispheres", "cortical", "areas"):
         if name in pieces:
@@ -87,16 +103,17 @@ def read_connectivity(path: str | os.PathLike, conduction_speed: float = 3.0) ->
     except (ValueError, IndexError) as err:
         raise file_error(path, str(err)) from err
     if "coordinate_frame" in names:
-        conn.coordinate_frame = _read_frame(path, names)
+        conn.coordinate_frame = _read_frame(path, names, budget)
     return conn
 
 
-def _read_frame(path, names: set) -> CoordinateFrame:
+def _read_frame(path, names: set, budget: LoadBudget) -> CoordinateFrame:
     """The ``coordinate_frame`` (and ``coordinate_frame_origin``) arrays of a file, checked."""
-    axes = str(np.ravel(read_array(path, key="coordinate_frame"))[0]).strip().upper()
+    axes = str(np.ravel(read_array_within(path, "coordinate_frame", budget))[0]).strip().upper()
     origin = np.zeros(3)
     if "coordinate_frame_origin" in names:
-        origin = np.ravel(read_array(path, key="coordinate_frame_origin")).astype(float)
+        origin = np.ravel(read_array_within(path, "coordinate_frame_origin", budget))
+        origin = origin.astype(float)
     groups = sorted("RLAPSI".index(code) // 2 for code in axes if code in "RLAPSI")
     if len(axes) != 3 or groups != [0, 1, 2] or origin.shape != (3,):
         raise file_error(
@@ -107,6 +124,7 @@ def _read_frame(path, names: set) -> CoordinateFrame:
     return CoordinateFrame(axes, tuple(float(v) for v in origin), f"read from {Path(path).name}")
 
 
+@no_memory_error
 def load_connectivity(
     weights: str | os.PathLike | np.ndarray,
     tract_lengths: str | os.PathLike | np.ndarray | None = None,
@@ -115,6 +133,8 @@ def load_connectivity(
     conduction_speed: float = 3.0,
     edge_list: bool = False,
     key: str | None = None,
+    *,
+    max_bytes: int | str | None = None,
 ) -> Connectivity:
     """Assemble a ``Connectivity`` from pieces, each a file or an array.
 
@@ -135,6 +155,9 @@ def load_connectivity(
         Whether ``weights`` is an edge list.
     key : str, optional
         Variable name inside multi-array weight files.
+    max_bytes : int or str, optional
+        Memory limit of each file (see :func:`~tvb_ngnmm.connectomes.read_array`); the weights
+        file is also charged the connectivity built from it.
 
     Returns
     -------
@@ -143,23 +166,22 @@ def load_connectivity(
     Raises
     ------
     ConnectomeFileError
-        If a file cannot be read, or the pieces do not fit together (the message names the file).
+        If a file cannot be read, needs more memory than the limit, or the pieces do not fit
+        together (the message names the file).
     """
-    pieces: dict[str, object] = {}
-    if _is_path(weights):
-        pieces["weights"] = read_edge_list(weights) if edge_list else read_array(weights, key)
-    else:
-        pieces["weights"] = weights
+    pieces = {"weights": _weights(weights, edge_list, key, max_bytes)}
     if tract_lengths is not None:
         pieces["tract_lengths"] = (
-            read_array(tract_lengths) if _is_path(tract_lengths) else tract_lengths
+            read_array_within(tract_lengths, None, LoadBudget(tract_lengths, max_bytes))
+            if _is_path(tract_lengths)
+            else tract_lengths
         )
     if centres is not None:
-        pieces.update(_centres(centres))
-    if region_labels is not None:
-        pieces["region_labels"] = (
-            read_labels(region_labels) if _is_path(region_labels) else region_labels
-        )
+        pieces.update(_centres(centres, max_bytes))
+    if _is_path(region_labels):
+        pieces["region_labels"] = read_labels(region_labels, max_bytes=max_bytes)
+    elif region_labels is not None:
+        pieces["region_labels"] = region_labels
     try:
         return make_connectivity(conduction_speed=conduction_speed, **pieces)
     except ValueError as err:
@@ -172,12 +194,38 @@ def _is_path(value: object) -> bool:
     return isinstance(value, str | os.PathLike)
 
 
-def _centres(centres: str | os.PathLike | np.ndarray) -> dict[str, np.ndarray]:
+def _weights(weights: object, edge_list: bool, key: str | None, max_bytes) -> object:
+    """Weights from a file (charged with the connectivity built from them), or as given."""
+    if not _is_path(weights):
+        return weights
+    budget = LoadBudget(weights, max_bytes)
+    if edge_list:  # the matrices are charged as soon as the file declares its regions
+        return read_edge_list_within(
+            weights,
+            n_regions=None,
+            one_based=False,
+            symmetric=False,
+            budget=budget,
+            matrices=1 + CONNECTIVITY_MATRICES,
+        )
+    array = read_array_within(weights, key, budget)
+    budget.charge_connectivity(_n_regions(array))
+    return array
+
+
+def _n_regions(weights: np.ndarray) -> int:
+    """The regions a weights array would give (its first axis), for the memory budget."""
+    return int(np.shape(weights)[0]) if np.ndim(weights) else 1
+
+
+def _centres(centres: str | os.PathLike | np.ndarray, max_bytes) -> dict[str, np.ndarray]:
     if not _is_path(centres):
         return {"centres": np.asarray(centres, dtype=float)}
     path = Path(centres)
+    budget = LoadBudget(path, max_bytes)
     if path.suffix.lower() in (".txt", ".dat", ".csv", ".tsv"):
-        rows = [line.split("#")[0].replace(",", " ").split() for line in read_lines(path)]
+        lines = read_lines_within(path, budget)
+        rows = [line.split("#")[0].replace(",", " ").split() for line in lines]
         rows = [row for row in rows if row]
         if rows and len(rows[0]) == 4:
             try:
@@ -185,7 +233,7 @@ def _centres(centres: str | os.PathLike | np.ndarray) -> dict[str, np.ndarray]:
             except ValueError as err:
                 raise file_error(path, f"centres should be 'label x y z' lines ({err}).") from err
             return {"centres": xyz, "region_labels": np.array([row[0] for row in rows])}
-    return {"centres": read_array(path)}
+    return {"centres": read_array_within(path, None, budget)}
 
 
 def save_connectivity(connectivity: Connectivity, path: str | os.PathLike) -> Path:

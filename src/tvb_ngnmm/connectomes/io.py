@@ -4,6 +4,10 @@ Readers never unpickle (``np.load(..., allow_pickle=False)``); any file that can
 raises :class:`ConnectomeFileError` naming the file and the problem. Writers write to a
 temporary file in the target folder and rename it, so nothing is left half-written.
 
+Every reader sizes what a file will need before allocating it and refuses beyond a memory limit
+(2 GB unless raised with ``max_bytes=``, :func:`~tvb_ngnmm.connectomes.set_max_load_bytes` or
+the ``TVB_NGNMM_MAX_LOAD_BYTES`` environment variable; see :mod:`._budget`).
+
 Extensions: ``.npy``, ``.npz``, ``.mat`` (v5 via SciPy; v7.3 is HDF5 and is read with h5py,
 transposed back from MATLAB's column-major order), ``.h5``/``.hdf5``, ``.txt``/``.dat`` (white
 space), ``.csv`` (comma), ``.tsv`` (tab).
@@ -18,10 +22,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import ConnectomeFileError, file_error, write_atomically
+from ._budget import LoadBudget, no_memory_error, open_zip
+from ._checks import (
+    ConnectomeFileError,
+    check_file,
+    file_error,
+    pick_variable,
+    write_atomically,
+)
+from ._hdf5 import hdf5_names, read_hdf5
+from ._matlab import read_mat
+from ._npy import npz_names, read_npy, read_npz_member
+from ._text import lines_bytes, read_table, scan_file
 
 TEXT_DELIMITERS = {".txt": None, ".dat": None, ".csv": ",", ".tsv": "\t"}
-MAX_REGIONS = 100_000
 ARRAY_EXTENSIONS = (".npy", ".npz", ".mat", ".h5", ".hdf5", *TEXT_DELIMITERS)
 
 
@@ -35,125 +49,91 @@ def _extension(path: str | os.PathLike) -> str:
     return extension
 
 
-def _guarded(path: object, read: Callable[[], object]) -> object:
-    """Run ``read``; any parsing failure or warning becomes a ``ConnectomeFileError``."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"Connectome file '{path}' does not exist.")
+def guarded(path: str | os.PathLike, read: Callable[[Path], object]) -> object:
+    """Check ``path`` names a file, run ``read(path)``; parsing failures and warnings become a
+    ``ConnectomeFileError`` naming the file."""
+    path = check_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            return read()
-    except (ConnectomeFileError, FileNotFoundError):
+            return read(path)
+    except (ConnectomeFileError, FileNotFoundError, MemoryError):
         raise
+    except PermissionError as err:
+        raise file_error(path, f"permission denied ({err.strerror}).") from err
     except Exception as err:  # third-party parsers raise many types on malformed bytes
-        if "pickle" in str(err).lower():
-            raise file_error(
-                path, "it holds pickled Python objects; refused (files are never unpickled)."
-            ) from err
         raise file_error(
             path, f"corrupt, truncated or not in the expected format ({err})."
         ) from err
 
 
-def _pick(path: object, names: list[str], key: str | None) -> str:
-    if key is not None:
-        if key not in names:
-            raise file_error(path, f"no variable {key!r}; it holds {names}.")
-        return key
-    if len(names) != 1:
-        raise file_error(path, f"holds {len(names)} variables {names}; pass key= to choose one.")
-    return names[0]
-
-
-def _read_npz(path: Path, key: str | None) -> np.ndarray:
-    with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-        return np.asarray(archive[_pick(path, list(archive.files), key)])
-
-
-def _hdf5_names(handle: object) -> list[str]:
-    import h5py
-
-    names: list[str] = []
-
-    def visit(name: str, item: object) -> None:
-        if isinstance(item, h5py.Dataset) and not name.startswith("#"):
-            names.append(name)
-
-    handle.visititems(visit)
-    return names
-
-
+@no_memory_error
 def list_variables(path: str | os.PathLike) -> list[str]:
     """Names of the arrays in a ``.npz``, ``.mat`` or HDF5 file (``[]`` for one-array formats)."""
-    path = Path(path)
     extension = _extension(path)
 
-    def read() -> list[str]:
+    def read(path: Path) -> list[str]:
         import h5py
 
         if extension == ".npz":
-            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-                return list(archive.files)
+            with open_zip(path, LoadBudget(path)) as archive:
+                return list(npz_names(archive))
         if extension in (".h5", ".hdf5") or (extension == ".mat" and h5py.is_hdf5(path)):
             with h5py.File(path, "r") as handle:
-                return _hdf5_names(handle)
+                return hdf5_names(handle)
         if extension == ".mat":
             from scipy import io as scipy_io
 
             return [name for name, _, _ in scipy_io.whosmat(path)]
         return []
 
-    return list(_guarded(path, read))
+    return list(guarded(path, read))
 
 
-def _read_hdf5(path: Path, key: str | None, transpose: bool = False) -> np.ndarray:
-    import h5py
-
-    with h5py.File(path, "r") as handle:
-        dataset = handle[_pick(path, _hdf5_names(handle), key)]
-        data, matlab_class = dataset[()], dataset.attrs.get("MATLAB_class", b"")
-    if transpose and matlab_class in (b"char", "char"):  # MATLAB v7.3 char matrix: UTF-16 codes
-        rows = np.atleast_2d(np.asarray(data, dtype=np.uint16).T)
-        return np.array(["".join(map(chr, row)).rstrip(" \0") for row in rows])
-    if isinstance(data, bytes) or (isinstance(data, np.ndarray) and data.dtype.kind in "SO"):
-        data = np.char.decode(np.asarray(data, dtype=bytes), "utf-8")
-    data = np.asarray(data)
-    return data.T if transpose else data
+def read_npz(path: Path, key: str | None, budget: LoadBudget) -> np.ndarray:
+    """One array of a ``.npz`` file, sized from its member's header before it is read."""
+    with open_zip(path, budget) as archive:
+        members = npz_names(archive)
+        return read_npz_member(archive, members[pick_variable(path, list(members), key)], budget)
 
 
-def _read_mat(path: Path, key: str | None) -> np.ndarray:
-    import h5py
-    from scipy import io as scipy_io
+def read_array_within(path: str | os.PathLike, key: str | None, budget: LoadBudget) -> np.ndarray:
+    """:func:`read_array` charging ``budget`` (shared by the pieces of one connectome)."""
+    extension = _extension(path)
 
-    if h5py.is_hdf5(path):  # MATLAB v7.3
-        return _read_hdf5(path, key, transpose=True)
-    content = scipy_io.loadmat(path, squeeze_me=False, chars_as_strings=True)
-    names = [name for name in content if not name.startswith("__")]
-    value = np.asarray(content[_pick(path, names, key)])
-    if value.dtype.kind not in "OV":  # not a cell array nor a struct
-        return value
-    cells = [np.ravel(cell) for cell in value.ravel()]
-    if all(isinstance(c, np.ndarray) and c.dtype.kind == "U" and c.size == 1 for c in cells):
-        return np.array([str(c[0]) for c in cells])  # a cell array of strings (labels)
-    raise file_error(path, f"variable {key or names[0]!r} is a cell or struct, not an array.")
+    def read(path: Path) -> np.ndarray:
+        if extension == ".npy":
+            return read_npy(path, budget)
+        if extension == ".npz":
+            return read_npz(path, key, budget)
+        if extension == ".mat":
+            return read_mat(path, key, budget)
+        if extension in (".h5", ".hdf5"):
+            return read_hdf5(path, key, budget)
+        return read_table(path, TEXT_DELIMITERS[extension], budget, "the table")
 
-
-def _read_text(path: Path, extension: str) -> np.ndarray:
-    if not path.read_text(encoding="utf-8").strip():
-        raise file_error(path, "the file is empty.")
-    return np.loadtxt(path, delimiter=TEXT_DELIMITERS[extension], comments="#", ndmin=2)
+    return np.asarray(guarded(path, read))
 
 
-def read_array(path: str | os.PathLike, key: str | None = None) -> np.ndarray:
+@no_memory_error
+def read_array(
+    path: str | os.PathLike, key: str | None = None, *, max_bytes: int | str | None = None
+) -> np.ndarray:
     """Read one numeric or text array from a file, by its extension.
 
     Parameters
     ----------
     path : path-like
         ``.npy``, ``.npz``, ``.mat`` (v5 or v7.3), ``.h5``/``.hdf5``, ``.txt``/``.dat``,
-        ``.csv`` or ``.tsv`` (dense; see :func:`read_edge_list` for edge lists).
+        ``.csv`` or ``.tsv`` (dense; see :func:`~tvb_ngnmm.connectomes.read_edge_list` for edge
+        lists).
     key : str, optional
         The variable or dataset name in ``.npz``/``.mat``/HDF5 files holding several.
+    max_bytes : int or str, optional
+        Memory limit of this call, in bytes or as ``'8 GB'``; default: the session's
+        (:func:`~tvb_ngnmm.connectomes.set_max_load_bytes`), else the environment variable
+        ``TVB_NGNMM_MAX_LOAD_BYTES``, else 2 GB. Checked against the sizes the file declares
+        before anything is allocated.
 
     Returns
     -------
@@ -164,24 +144,11 @@ def read_array(path: str | os.PathLike, key: str | None = None) -> np.ndarray:
     FileNotFoundError
         If there is no such file.
     ConnectomeFileError
-        If the file is corrupt, truncated, pickled, or ``key`` is missing or ambiguous.
+        If the path is a directory or a symbolic link loop; if the file is corrupt, truncated,
+        pickled, or ``key`` is missing or ambiguous; or if the array it declares is larger than
+        the memory limit (the message gives both sizes).
     """
-    path = Path(path)
-    extension = _extension(path)
-
-    def read() -> np.ndarray:
-        if extension == ".npy":
-            with path.open("rb") as handle:
-                return np.load(handle, allow_pickle=False)
-        if extension == ".npz":
-            return _read_npz(path, key)
-        if extension == ".mat":
-            return _read_mat(path, key)
-        if extension in (".h5", ".hdf5"):
-            return _read_hdf5(path, key)
-        return _read_text(path, extension)
-
-    return np.asarray(_guarded(path, read))
+    return read_array_within(path, key, LoadBudget(path, max_bytes))
 
 
 def save_array(array: object, path: str | os.PathLike, key: str = "weights") -> Path:
@@ -228,122 +195,34 @@ def _write(arrays: dict[str, np.ndarray], temporary: Path, extension: str) -> No
         np.savetxt(temporary, np.atleast_1d(value), delimiter=delimiter, fmt=fmt)
 
 
-def read_lines(path: str | os.PathLike) -> list[str]:
-    """The lines of a UTF-8 text file; a ``ConnectomeFileError`` if it is not text."""
-    path = Path(path)
-    return list(_guarded(path, lambda: path.read_text(encoding="utf-8").splitlines()))
+def read_lines_within(path: str | os.PathLike, budget: LoadBudget) -> list[str]:
+    """:func:`read_lines` charging ``budget``."""
+
+    def read(path: Path) -> list[str]:
+        lines, _ = scan_file(path)
+        budget.charge(lines_bytes(path.stat().st_size, lines), f"its text ({lines} lines)")
+        return path.read_text(encoding="utf-8").splitlines()
+
+    return list(guarded(path, read))
 
 
-def read_edge_list(
-    path: str | os.PathLike,
-    n_regions: int | None = None,
-    one_based: bool = False,
-    symmetric: bool = False,
-) -> np.ndarray:
-    """Read an edge list ``to from weight`` (one edge a line) into a dense ``W[to, from]``.
+@no_memory_error
+def read_lines(path: str | os.PathLike, *, max_bytes: int | str | None = None) -> list[str]:
+    """The lines of a UTF-8 text file; a ``ConnectomeFileError`` if it is not text.
 
-    Parameters
-    ----------
-    path : path-like
-        Text (``.txt``/``.dat`` white space, ``.csv``, ``.tsv``). Lines starting with ``#`` are
-        comments. A first line holding a single integer gives the number of regions (as in
-        ``sc2017.dat``).
-    n_regions : int, optional
-        Number of regions, if the file does not say; else ``1 + largest index``.
-    one_based : bool
-        Whether region indices start at 1.
-    symmetric : bool
-        Also set ``W[from, to]`` (undirected edge lists).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_regions, n_regions)
-
-    Raises
-    ------
-    ConnectomeFileError
-        For lines that are not ``i j w``, indices out of range, repeated edges, or a corrupt file.
+    ``max_bytes``: the memory limit (see :func:`read_array`); text costs about nine times its
+    size in bytes as a list of Python strings.
     """
-    path = Path(path)
-    delimiter = TEXT_DELIMITERS[_extension(path)]
-    lines = read_lines(path)
-    rows = [
-        line.split("#")[0].replace(",", " ") if delimiter == "," else line.split("#")[0]
-        for line in lines
-    ]
-    rows = [row.split() for row in rows if row.strip()]
-    if rows and len(rows[0]) == 1 and n_regions is None:
-        n_regions = _edge_int(path, rows[0][0], 1, "the number of regions")
-        rows = rows[1:]
-    edges = []
-    for number, fields in enumerate(rows, start=1):
-        if len(fields) != 3:
-            raise file_error(path, f"edge {number} should be 'to from weight', got {fields}.")
-        try:
-            edges.append((int(fields[0]), int(fields[1]), float(fields[2])))
-        except ValueError as err:
-            raise file_error(path, f"edge {number} is not 'int int number': {fields}.") from err
-    return _dense(path, edges, n_regions, one_based, symmetric)
+    return read_lines_within(path, LoadBudget(path, max_bytes))
 
 
-def _edge_int(path: object, text: str, line: int, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError as err:
-        raise file_error(path, f"line {line} should be {what}, got {text!r}.") from err
-
-
-def _dense(
-    path: object, edges: list, n_regions: int | None, one_based: bool, symmetric: bool
-) -> np.ndarray:
-    if not edges:
-        raise file_error(path, "it holds no edges.")
-    table = np.array(edges, dtype=float)
-    index = table[:, :2].astype(np.int64) - int(one_based)
-    n = int(index.max()) + 1 if n_regions is None else int(n_regions)
-    if not 0 < n <= MAX_REGIONS:
-        raise file_error(path, f"the number of regions must lie in [1, {MAX_REGIONS}], got {n}.")
-    if index.min() < 0 or index.max() >= n:
-        first, last = int(index.min()) + one_based, int(index.max()) + one_based
-        raise file_error(
-            path,
-            f"region indices must lie in [{int(one_based)}, {n - 1 + int(one_based)}] for {n} "
-            f"regions, but range over [{first}, {last}].",
-        )
-    keys = np.sort(index, axis=1) if symmetric else index
-    if len(np.unique(keys, axis=0)) != len(keys):
-        raise file_error(path, "some edges appear more than once.")
-    weights = np.zeros((n, n))
-    weights[index[:, 0], index[:, 1]] = table[:, 2]
-    if symmetric:
-        weights[index[:, 1], index[:, 0]] = table[:, 2]
-    return weights
-
-
-def save_edge_list(
-    weights: object, path: str | os.PathLike, one_based: bool = False, header: bool = True
-) -> Path:
-    """Write the non-zero entries of ``W[to, from]`` as ``to from weight`` lines (atomic).
-
-    With ``header``, the first line is the number of regions (as in ``sc2017.dat``).
-    """
-    w = np.asarray(weights, dtype=float)
-    delimiter = TEXT_DELIMITERS[_extension(path)] or " "
-    to, source = np.nonzero(w)
-    lines = [str(w.shape[0])] if header else []
-    lines += [
-        f"{i + one_based}{delimiter}{j + one_based}{delimiter}{float(w[i, j])!r}"
-        for i, j in zip(to, source, strict=True)
-    ]
-    text = "\n".join(lines) + "\n"
-    return write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
-
-
-def read_labels(path: str | os.PathLike) -> np.ndarray:
+@no_memory_error
+def read_labels(path: str | os.PathLike, *, max_bytes: int | str | None = None) -> np.ndarray:
     """Region labels, one per line (``.txt``), or the first column of a centres file.
 
     A line ``label x y z`` gives ``label``; blank lines and ``#`` comments are skipped.
+    ``max_bytes``: the memory limit (see :func:`read_lines`).
     """
-    lines = read_lines(path)
+    lines = read_lines(path, max_bytes=max_bytes)
     labels = [line.split("#")[0].replace(",", " ").split() for line in lines]
     return np.array([fields[0] for fields in labels if fields], dtype=str)

@@ -5,6 +5,10 @@ give each region its name, its centre in world millimetres (mean of its voxels m
 the image's affine), its volume (mm³) and the Euclidean distances between centres. A vector of
 region values (a rate in Hz, a mode of an analysis) goes back onto the parcellation's grid as an
 image with the same affine, written atomically. Needs the ``nibabel`` extra.
+
+An image's header declares its shape and data type; what reading and labelling it needs (about
+``2 × itemsize + 16`` bytes a voxel, 8 more if the header scales values) is checked against the
+memory limit (2 GB unless raised; see ``max_bytes``) before its data are read.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from pathlib import Path
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from ._budget import LoadBudget, array_bytes, no_memory_error
 from ._checks import (
     ConnectomeFileError,
+    check_file,
     euclidean_distances,
     file_error,
     make_connectivity,
@@ -76,7 +82,10 @@ class Parcellation:
         return euclidean_distances(self.centres)
 
 
-def read_label_table(path: str | os.PathLike) -> dict[int, str]:
+@no_memory_error
+def read_label_table(
+    path: str | os.PathLike, *, max_bytes: int | str | None = None
+) -> dict[int, str]:
     """Read a label table: ``{label value: region name}``.
 
     Parameters
@@ -86,6 +95,8 @@ def read_label_table(path: str | os.PathLike) -> dict[int, str]:
         extension but ``.csv``/``.tsv``), or a ``.csv``/``.tsv`` table with a header naming an
         index column (``index``, ``label``, ``id``, ``value``) and a name column (``name``,
         ``label_name``, ``region``), or without a header (index, name).
+    max_bytes : int or str, optional
+        Memory limit (see :func:`~tvb_ngnmm.connectomes.read_array`).
 
     Raises
     ------
@@ -93,7 +104,7 @@ def read_label_table(path: str | os.PathLike) -> dict[int, str]:
         If a row has no integer index or name, an index repeats, or the table is empty.
     """
     path = Path(path)
-    text = "\n".join(read_lines(path))
+    text = "\n".join(read_lines(path, max_bytes=max_bytes))
     delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
     if delimiter is None:
         rows = [line.split("#")[0].split() for line in text.splitlines()]
@@ -129,35 +140,58 @@ def _table(path: Path, rows: list[list[str]]) -> dict[int, str]:
     return table
 
 
-def _load_image(image: object) -> tuple[object, str]:
+def _load_image(image: object, budget: LoadBudget) -> tuple[np.ndarray, np.ndarray, str]:
+    """The label array, affine and name of an image (a path or a nibabel image), sized first."""
     nibabel = _nibabel()
+    where = "<in-memory image>"
     if isinstance(image, str | os.PathLike):
-        if not Path(image).is_file():
-            raise FileNotFoundError(f"Label image '{image}' does not exist.")
+        where = str(check_file(image, "Label image"))
         try:
-            loaded = nibabel.load(image)
-            np.asanyarray(loaded.dataobj)
+            image = nibabel.load(image)
         except Exception as err:  # nibabel raises many types on malformed files
-            raise file_error(image, f"not a readable NIfTI image ({err}).") from err
-        return loaded, str(image)
-    return image, "<in-memory image>"
+            raise file_error(where, f"not a readable NIfTI image ({err}).") from err
+    budget.charge(
+        _image_bytes(image),
+        f"an image of shape {image.shape}, {image.get_data_dtype()}, labelled as int64",
+    )
+    try:
+        data = np.asanyarray(image.dataobj)
+    except MemoryError:
+        raise
+    except Exception as err:
+        raise file_error(where, f"not a readable NIfTI image ({err}).") from err
+    return _label_array(data, where), np.asarray(image.affine, dtype=float), where
 
 
-def _label_array(img: object, where: str) -> np.ndarray:
-    data = np.asanyarray(img.dataobj)
+def _image_bytes(image: object) -> int:
+    """Raw data (twice: gzip reads into a buffer), scaled copy, int64 labels, one coordinate."""
+    itemsize = image.get_data_dtype().itemsize
+    proxy = image.dataobj
+    slope, inter = getattr(proxy, "slope", 1.0), getattr(proxy, "inter", 0.0)
+    scaled = (np.isfinite(slope) and slope != 1) or (np.isfinite(inter) and inter != 0)
+    return array_bytes(image.shape, 2 * itemsize + 8 * scaled + 16)
+
+
+def _label_array(data: np.ndarray, where: str) -> np.ndarray:
     if data.ndim != 3:
         raise file_error(where, f"a label image must be 3-D, but has shape {data.shape}.")
-    if not np.all(np.isfinite(data)) or np.any(data != np.round(data)) or np.any(data < 0):
+    if data.dtype.kind not in "iub":
+        if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
+            raise file_error(where, "label values must be non-negative integers (0 = background).")
+    if data.size and data.min() < 0:
         raise file_error(where, "label values must be non-negative integers (0 = background).")
     if data.size and data.max() > MAX_LABEL:
         raise file_error(where, f"label values must be <= {MAX_LABEL}, got {data.max():g}.")
-    return data.astype(np.int64)
+    return np.array(data, dtype=np.int64)  # a copy: never a view of a memory-mapped file
 
 
+@no_memory_error
 def read_parcellation(
     image: str | os.PathLike | object,
     table: str | os.PathLike | dict[int, str],
     regions: list[int] | None = None,
+    *,
+    max_bytes: int | str | None = None,
 ) -> Parcellation:
     """Regions of a label image: names, centres (world mm), volumes (mm³).
 
@@ -171,17 +205,22 @@ def read_parcellation(
     regions : list of int, optional
         The label values to keep, in this order (e.g. to match a weights matrix); default: the
         values present in the image, ascending.
+    max_bytes : int or str, optional
+        Memory limit (see :func:`~tvb_ngnmm.connectomes.read_array`), checked against the
+        image's declared shape and data type before its data are read.
 
     Raises
     ------
+    FileNotFoundError
+        If there is no such image file.
     ConnectomeFileError
-        If the image is unreadable, not 3-D integers, has labels missing from the table, or a
-        requested region is absent.
+        If the image is unreadable, not 3-D integers, larger than the memory limit, has labels
+        missing from the table, or a requested region is absent.
     """
-    img, where = _load_image(image)
-    names = table if isinstance(table, dict) else read_label_table(table)
-    labels = _label_array(img, where)
-    present = np.unique(labels[labels > 0])
+    source = image if isinstance(image, str | os.PathLike) else "<in-memory image>"
+    labels, affine, where = _load_image(image, LoadBudget(source, max_bytes))
+    names = table if isinstance(table, dict) else read_label_table(table, max_bytes=max_bytes)
+    present = np.flatnonzero(np.bincount(labels.ravel())[1:]) + 1
     if present.size == 0:
         raise file_error(where, "the image has no labelled region (all voxels are 0).")
     missing = sorted(set(present.tolist()) - set(names))
@@ -191,13 +230,13 @@ def read_parcellation(
     absent = sorted(set(values.tolist()) - set(present.tolist()))
     if absent:
         raise file_error(where, f"requested regions {absent[:10]} have no voxels in the image.")
-    centres, volumes = _centres_and_volumes(labels, values, img.affine)
+    centres, volumes = _centres_and_volumes(labels, values, affine)
     return Parcellation(
         label_values=values,
         names=np.array([names[int(v)] for v in values], dtype=str),
         centres=centres,
         volumes=volumes,
-        affine=np.asarray(img.affine, dtype=float),
+        affine=affine,
         shape=labels.shape,
         labels=labels,
     )
@@ -206,17 +245,20 @@ def read_parcellation(
 def _centres_and_volumes(
     labels: np.ndarray, values: np.ndarray, affine: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean voxel position of each region through the affine (mm), and volumes (mm³)."""
+    """Mean voxel position of each region through the affine (mm), and volumes (mm³).
+
+    One axis's voxel coordinates at a time (8 bytes a voxel), not ``np.indices`` (24).
+    """
     flat = labels.ravel()
     size = int(max(flat.max(), values.max())) + 1
     counts = np.bincount(flat, minlength=size).astype(float)
-    voxel_sums = np.stack(
-        [
-            np.bincount(flat, weights=axis.ravel(), minlength=size)
-            for axis in np.indices(labels.shape)
-        ],
-        axis=1,
-    )
+    sums = []
+    for axis, extent in enumerate(labels.shape):
+        along = np.arange(extent, dtype=float).reshape([-1 if a == axis else 1 for a in range(3)])
+        coordinates = np.broadcast_to(along, labels.shape).ravel()
+        sums.append(np.bincount(flat, weights=coordinates, minlength=size))
+        del coordinates
+    voxel_sums = np.stack(sums, axis=1)
     mean_voxel = voxel_sums[values] / counts[values, None]
     centres = mean_voxel @ affine[:3, :3].T + affine[:3, 3]
     volumes = counts[values] * abs(np.linalg.det(affine[:3, :3]))
@@ -230,14 +272,17 @@ def connectivity_from_parcellation(
     regions: list[int] | None = None,
     tract_lengths: np.ndarray | None = None,
     conduction_speed: float = 3.0,
+    *,
+    max_bytes: int | str | None = None,
 ) -> Connectivity:
     """A ``Connectivity`` whose regions are those of a parcellation, with ``weights`` of them.
 
     Centres are the regions' world centres (mm); tract lengths, if not given, the Euclidean
     distances between them (a stand-in); labels the table's names. ``weights`` must have one
     row and column per region in ``regions`` order (default: ascending label values).
+    ``max_bytes``: the memory limit of reading the image (see :func:`read_parcellation`).
     """
-    parcellation = read_parcellation(image, table, regions)
+    parcellation = read_parcellation(image, table, regions, max_bytes=max_bytes)
     n = len(parcellation.label_values)
     if np.shape(weights) != (n, n):
         raise ConnectomeFileError(

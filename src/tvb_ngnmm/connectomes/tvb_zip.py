@@ -6,6 +6,11 @@ inside one folder: ``weights.txt`` and ``tract_lengths.txt`` (``n × n``), ``cen
 region), ``areas.txt`` (mm²) and ``average_orientations.txt`` (``n × 3``). TVB's own reader
 (``Connectivity.from_file``) copies bz2 members to temporary files; this one reads every member
 in memory, and refuses archives whose member names would land outside their folder.
+
+Reading stays within the memory limit (2 GB unless raised; see ``max_bytes``): each member's
+declared uncompressed size is charged before it is decompressed, bz2 members are decompressed
+no further than the limit, text tables are sized (lines × columns) before they are parsed, and
+the ``n × n`` matrices of the configured ``Connectivity`` are charged before it is built.
 """
 
 from __future__ import annotations
@@ -20,9 +25,16 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
-from ._checks import file_error, make_connectivity, write_atomically
+from ._budget import LoadBudget, format_bytes, no_memory_error, open_zip
+from ._checks import (
+    ConnectomeFileError,
+    check_file,
+    file_error,
+    make_connectivity,
+    write_atomically,
+)
+from ._text import lines_bytes, read_table, scan_bytes
 
-MAX_MEMBER_BYTES = 256 * 1024**2  # a 10,000-region text matrix is ~250 MB
 _FIELDS = {
     "weights": "weights",
     "tract_lengths": "tract_lengths",
@@ -58,37 +70,56 @@ def _member_field(name: str) -> str | None:
     return None
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: object) -> str:
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise file_error(path, f"member {info.filename!r} is larger than {MAX_MEMBER_BYTES} bytes.")
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: LoadBudget) -> bytes:
+    """A member's bytes (bz2 undone): at most its declared size, and no more than the limit."""
+    budget.charge(
+        2 * info.file_size,
+        f"member {info.filename!r}: {format_bytes(info.file_size)} declared uncompressed, "
+        "held twice while read",
+    )
     try:
-        data = archive.read(info)
-        if info.filename.endswith(".bz2"):
-            decompressor = bz2.BZ2Decompressor()
-            data = decompressor.decompress(data, max_length=MAX_MEMBER_BYTES)
-            if not decompressor.eof:
-                raise ValueError("bz2 stream truncated or too large")
-        return data.decode("utf-8")
+        data = archive.read(info)  # zipfile yields no more than the declared size
+        if not info.filename.endswith(".bz2"):
+            return data
+        room = budget.limit - budget.charged
+        decompressor = bz2.BZ2Decompressor()
+        text = decompressor.decompress(data, max_length=room + 1)
+    except MemoryError:
+        raise
     except Exception as err:  # zipfile, zlib and bz2 raise many types on damaged bytes
         raise file_error(
-            path, f"member {info.filename!r} is corrupt or truncated ({err})."
+            budget.source, f"member {info.filename!r} is corrupt or truncated ({err})."
         ) from err
+    if len(text) > room:
+        budget.charge(len(text), f"member {info.filename!r}, bz2 text beyond {format_bytes(room)}")
+    if not decompressor.eof:
+        raise file_error(budget.source, f"member {info.filename!r} is corrupt or truncated.")
+    budget.charge(len(text), f"member {info.filename!r}, bz2-decompressed")
+    return text
 
 
-def _parse_numbers(text: str, member: str, path: object) -> np.ndarray:
-    if not text.strip():
-        raise file_error(path, f"member {member!r} is empty.")
+def _parse_numbers(text: bytes, member: str, budget: LoadBudget) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. a member holding only comments
-            return np.loadtxt(io.StringIO(text), dtype=float, ndmin=2)
+            return read_table(text, None, budget, f"member {member!r}")
+    except ConnectomeFileError:
+        raise
     except (ValueError, UserWarning) as err:
-        raise file_error(path, f"member {member!r} is not a numeric table ({err}).") from err
+        raise file_error(
+            budget.source, f"member {member!r} is not a numeric table ({err})."
+        ) from err
 
 
-def _parse_centres(text: str, path: object) -> tuple[np.ndarray, np.ndarray]:
+def _parse_centres(text: bytes, budget: LoadBudget) -> tuple[np.ndarray, np.ndarray]:
+    lines = text.count(b"\n") + 1
+    budget.charge(lines_bytes(len(text), lines), f"the centres member, {lines} lines")
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise file_error(budget.source, f"the centres member is not UTF-8 text ({err}).") from err
     labels, xyz = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(decoded.splitlines(), start=1):
         fields = line.split()
         if not fields:
             continue
@@ -98,18 +129,51 @@ def _parse_centres(text: str, path: object) -> tuple[np.ndarray, np.ndarray]:
             xyz.append([])
         if len(fields) < 4 or len(xyz[-1]) != 3:
             raise file_error(
-                path, f"centres line {number} should be 'label x y z', but got {line.strip()!r}."
+                budget.source,
+                f"centres line {number} should be 'label x y z', but got {line.strip()!r}.",
             )
         labels.append(fields[0])
     return np.array(labels, dtype=str), np.array(xyz, dtype=float).reshape(-1, 3)
 
 
-def read_tvb_members(source: str | os.PathLike | bytes) -> dict[str, object]:
-    """The fields of a TVB connectivity zip (``weights``, ``centres``, ...) as arrays."""
-    path = "<bytes>" if isinstance(source, bytes) else source
+def _read_field(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, field: str, budget: LoadBudget
+) -> dict[str, np.ndarray]:
+    """The field(s) of one member; its text is charged only while it is parsed."""
+    before = budget.charged
+    text = _read_member(archive, info, budget)
+    held = budget.charged - before
     try:
-        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except FileNotFoundError:
+        if field == "centres":
+            labels, centres = _parse_centres(text, budget)
+            return {"region_labels": labels, "centres": centres}
+        if field == "weights":  # refuse a connectivity too large before parsing its weights
+            first = scan_bytes(text)[1]
+            budget.charge_connectivity(len(first.split(b"#")[0].split()) if first else 0)
+        return {field: _parse_numbers(text, info.filename, budget)}
+    finally:
+        budget.release(held)
+
+
+@no_memory_error
+def read_tvb_members(
+    source: str | os.PathLike | bytes, *, max_bytes: int | str | None = None
+) -> dict[str, object]:
+    """The fields of a TVB connectivity zip (``weights``, ``centres``, ...) as arrays.
+
+    ``max_bytes``: the memory limit (see :func:`read_tvb_zip`), which also counts the
+    connectivity the fields will make.
+    """
+    path = "<bytes>" if isinstance(source, bytes) else source
+    return _read_members(source, LoadBudget(path, max_bytes))
+
+
+def _read_members(source: str | os.PathLike | bytes, budget: LoadBudget) -> dict[str, object]:
+    path = budget.source
+    file = io.BytesIO(source) if isinstance(source, bytes) else check_file(source)
+    try:
+        archive = open_zip(file, budget)
+    except (ConnectomeFileError, MemoryError):
         raise
     except Exception as err:  # zipfile raises many types on damaged bytes
         raise file_error(path, f"not a readable zip archive ({err}).") from err
@@ -120,11 +184,7 @@ def read_tvb_members(source: str | os.PathLike | bytes) -> dict[str, object]:
             field = _member_field(info.filename)
             if field is None or field in fields:
                 continue
-            text = _read_member(archive, info, path)
-            if field == "centres":
-                fields["region_labels"], fields["centres"] = _parse_centres(text, path)
-            else:
-                fields[field] = _parse_numbers(text, info.filename, path)
+            fields.update(_read_field(archive, info, field, budget))
     missing = {"weights", "tract_lengths", "centres"} - set(fields)
     if missing:
         raise file_error(path, f"no {', '.join(sorted(missing))} member(s) in the archive.")
@@ -134,7 +194,13 @@ def read_tvb_members(source: str | os.PathLike | bytes) -> dict[str, object]:
     return fields
 
 
-def read_tvb_zip(source: str | os.PathLike | bytes, conduction_speed: float = 3.0) -> Connectivity:
+@no_memory_error
+def read_tvb_zip(
+    source: str | os.PathLike | bytes,
+    conduction_speed: float = 3.0,
+    *,
+    max_bytes: int | str | None = None,
+) -> Connectivity:
     """Read a TVB connectivity zip into a configured ``Connectivity``.
 
     Parameters
@@ -143,6 +209,9 @@ def read_tvb_zip(source: str | os.PathLike | bytes, conduction_speed: float = 3.
         The zip file (or its content).
     conduction_speed : float
         In mm/ms (the format does not store one).
+    max_bytes : int or str, optional
+        Memory limit (see :func:`~tvb_ngnmm.connectomes.read_array`) for the decompressed
+        members, the parsed tables and the connectivity built from them.
 
     Returns
     -------
@@ -151,14 +220,16 @@ def read_tvb_zip(source: str | os.PathLike | bytes, conduction_speed: float = 3.
     Raises
     ------
     ConnectomeFileError
-        If the archive is corrupt, truncated, misses a member, has members escaping its folder,
-        or its arrays do not fit together.
+        If the path is a directory, the archive is corrupt, truncated, misses a member, has
+        members escaping its folder, its arrays do not fit together, or it needs more memory
+        than the limit.
     """
-    fields = read_tvb_members(source)
+    budget = LoadBudget("<bytes>" if isinstance(source, bytes) else source, max_bytes)
+    fields = _read_members(source, budget)
     try:
         return make_connectivity(conduction_speed=conduction_speed, **fields)
     except ValueError as err:
-        raise file_error("<bytes>" if isinstance(source, bytes) else source, str(err)) from err
+        raise file_error(budget.source, str(err)) from err
 
 
 def _matrix_text(array: np.ndarray, fmt: str = "%.18e") -> str:
