@@ -1,4 +1,4 @@
-r"""Checks of the engine: the settings of a run before its first step, and the engine against stock.
+r"""Checks of a run's settings before the engine takes its first step.
 
 :func:`check_settings` is the one place where a simulator's settings are checked before the
 engine takes a step (:func:`.spec.extract` calls it, so ``run_sim`` and ``run_batch`` both do).
@@ -191,27 +191,3 @@ def check_settings(sim, spec) -> None:
     _check_noise(sim.integrator, spec.stochastic)
     _check_initial_conditions(spec)
     _check_stimulus(spec.stimulus)
-
-
-def check_engine_matches_stock(model_cls: type, length: float = 10.0, rtol: float = 1e-5) -> None:
-    """Deterministic Heun run of the engine equals ``sim.run()`` on a tiny delayed network.
-
-    The tolerance is relative to each value plus ``rtol`` times the largest value (TVB keeps
-    its history in float32 and sums TVB's couplings in float32; see :mod:`tvb_ngnmm.engine`).
-
-    Raises
-    ------
-    AssertionError
-        If times differ or values differ beyond the tolerance.
-    """
-    from tvb.simulator import integrators
-
-    from ..backend import NumbaBackend
-    from ..testing import build_simulator
-
-    sim = build_simulator(model_cls(), integrators.HeunDeterministic(dt=0.01))
-    ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
-    ((t_stock, y_stock),) = sim.run(simulation_length=length)
-    np.testing.assert_array_equal(t_fast, t_stock)
-    scale = np.abs(y_stock).max()
-    np.testing.assert_allclose(y_fast, y_stock, rtol=rtol, atol=rtol * scale)
