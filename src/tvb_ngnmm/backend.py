@@ -96,7 +96,6 @@ class NumbaBackend:
         if state.status[0, 0] >= 0:
             raise blow_up_error(spec, state.status)
         results = []
-        for (times, data), monitor in zip(outputs, sim.monitors, strict=True):
-            tail = (len(monitor.voi), spec.n_node, 1)
-            results.append(concatenate(times, data, tail))
+        for (times, data), monitor in zip(outputs, spec.monitors, strict=True):
+            results.append(concatenate(times, data, (*monitor.sample_shape, 1)))
         return results

@@ -181,10 +181,12 @@ def run_batch(
     Returns
     -------
     list of xarray.DataArray
-        One per monitor, dims ``(member, time, state_variable, region)``, with the parameters as
-        coordinates on ``member`` and per-member ``blown_up``, ``blow_up_time`` (ms, NaN when
-        finite), ``blow_up_region`` and ``computed_until`` (ms; the end of the run unless it was
-        interrupted, see the module's docstring).
+        One per monitor, dims ``(member, time, state_variable, region)`` (``sensor`` in place
+        of ``region`` for sensor monitors), with the parameters as coordinates on ``member``
+        (per-region values on ``(member, region)``; for sensor monitors, which have no region
+        axis, in the attributes as nested lists) and per-member ``blown_up``, ``blow_up_time``
+        (ms, NaN when finite), ``blow_up_region`` and ``computed_until`` (ms; the end of the run
+        unless it was interrupted, see the module's docstring).
 
     Raises
     ------
@@ -275,7 +277,7 @@ class _BatchResults:
         old = self.data[m]
         if old is not None and len(times) <= len(self.times[m]):
             return
-        shape = (len(times), len(self.sim.monitors[m].voi), self.spec.n_node, self.batch)
+        shape = (len(times), *self.spec.monitors[m].sample_shape, self.batch)
         self.data[m] = np.full(shape, np.nan)
         if old is not None:
             self.data[m][: len(old)] = old
@@ -298,10 +300,10 @@ class _BatchResults:
             _warn_interrupted(self.steps, n_steps, self.spec.dt)
         computed_until = (self.spec.current_step + self.steps) * self.spec.dt
         out = []
-        for m, monitor in enumerate(self.sim.monitors):
+        for m, monitor in enumerate(self.spec.monitors):
             data = self.data[m]
             if data is None:
-                data = np.zeros((0, len(monitor.voi), self.spec.n_node, self.batch))
+                data = np.zeros((0, *monitor.sample_shape, self.batch))
             out.append(_to_xarray(self.spec, monitor, self.times[m], data, parameters,
                                   self.status, computed_until))  # fmt: skip
         return out
@@ -342,11 +344,20 @@ def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
 def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
     import xarray as xr
 
-    names = [spec.state_variables[spec.observed[v]] for v in monitor.voi]
-    coords = {"time": times, "state_variable": names, "region": list(spec.labels)}
+    coords = {
+        "time": times,
+        "state_variable": list(monitor.variable_names),
+        monitor.space: list(monitor.space_labels),
+    }
+    attrs = {"units_time": "ms"}
     for name, value in parameters.items():
         arr = np.asarray(value, dtype=float)
-        coords[name] = ("member", arr) if arr.ndim == 1 else (("member", "region"), arr)
+        if arr.ndim == 1:
+            coords[name] = ("member", arr)
+        elif monitor.space == "region":
+            coords[name] = (("member", "region"), arr)
+        else:
+            attrs[name] = arr.tolist()
     blown = status[0] >= 0
     coords["blown_up"] = ("member", blown)
     coords["blow_up_time"] = ("member", np.where(blown, status[0] * spec.dt, np.nan))
@@ -355,8 +366,8 @@ def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
     coords["computed_until"] = ("member", computed_until)
     return xr.DataArray(
         np.moveaxis(data, -1, 0),
-        dims=("member", "time", "state_variable", "region"),
+        dims=("member", "time", "state_variable", monitor.space),
         coords=coords,
-        name=type(monitor).__name__,
-        attrs={"units_time": "ms"},
+        name=type(monitor.monitor).__name__,
+        attrs=attrs,
     )

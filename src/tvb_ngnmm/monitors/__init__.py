@@ -1,0 +1,21 @@
+"""Monitors: what a simulation records, in stock ``sim.run()`` and in the fast engine alike.
+
+One monitor per file. Each TVB monitor the engine runs has an engine monitor registered for its
+class (:func:`register_engine_monitor`, the contract in :mod:`._base`): TVB's ``Raw``,
+``SubSample``, ``TemporalAverage`` and ``Bold`` (HRF convolution).
+"""
+
+from . import hrf_bold, raw, temporal_average  # noqa: F401  (register the engine monitors)
+from ._base import (
+    AbstractEngineMonitor,
+    engine_monitor_class,
+    engine_monitor_names,
+    register_engine_monitor,
+)
+
+__all__ = [
+    "AbstractEngineMonitor",
+    "engine_monitor_class",
+    "engine_monitor_names",
+    "register_engine_monitor",
+]

@@ -1,0 +1,142 @@
+r"""The contract between a monitor and the fast engine, and the registry that applies it.
+
+A TVB monitor runs in stock ``sim.run()`` through its own ``sample(step, observed)``. For the
+engine it names an *engine monitor*: a class derived from :class:`AbstractEngineMonitor` that is
+fed the observed states of whole chunks of steps and returns the samples of each chunk, so that
+memory depends on the chunk and the monitor's own buffers, not on the simulated length.
+:func:`register_engine_monitor` ties a TVB monitor class to its engine monitor; the engine looks
+monitors up here and nowhere else, so adding a monitor touches its own file only.
+
+In a chunk, ``obs`` holds the model's variables of interest at every step, shaped
+``(n_steps, n_obs, n_node, B)`` (B batch members in place of TVB's mode axis), and ``steps`` the
+step numbers (the first step of a run is ``sim.current_step + 1``; time is ``step * dt``).
+"""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+
+
+class AbstractEngineMonitor(abc.ABC):
+    """The engine's side of a monitor.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor
+        The configured TVB monitor (``sim.configure()`` has run its ``config_for_sim``).
+    spec : tvb_ngnmm.engine.spec.SimulationSpec
+        What the engine read from the simulator: ``dt`` (ms), ``current_step``, ``labels``,
+        ``state_variables`` and ``observed`` (state-variable index of each variable of interest).
+    batch : int
+        Number of batch members B.
+    """
+
+    #: Name of the output's spatial axis: ``'region'``, or ``'sensor'`` for projections.
+    space = "region"
+
+    def __init__(self, monitor, spec, batch: int):
+        self.monitor = monitor
+        self.dt = float(spec.dt)
+        self.batch = int(batch)
+        self.voi = np.asarray(monitor.voi, dtype=np.int64)
+        self.variable_names = tuple(spec.state_variables[spec.observed[v]] for v in self.voi)
+        self.space_labels = tuple(spec.labels)
+
+    @property
+    def sample_shape(self) -> tuple[int, int]:
+        """Shape of one sample of one member: (number of output variables, space size)."""
+        return len(self.variable_names), len(self.space_labels)
+
+    @abc.abstractmethod
+    def consume(self, steps: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Times (ms) and data ``(n_samples, *sample_shape, B)`` of the samples in this chunk."""
+
+
+_ENGINE_MONITORS: dict[type, type[AbstractEngineMonitor]] = {}
+
+
+def register_engine_monitor(*monitor_classes: type):
+    """Class decorator: the decorated engine monitor runs these TVB monitor classes.
+
+    Lookup is by exact class: a subclass of a registered monitor may sample differently and is
+    not run unless it is registered itself.
+    """
+
+    def register(engine_class: type[AbstractEngineMonitor]) -> type[AbstractEngineMonitor]:
+        if not (isinstance(engine_class, type) and issubclass(engine_class, AbstractEngineMonitor)):
+            raise TypeError(
+                "Invalid value for the 'engine_class' parameter. Allowed are subclasses of "
+                f"AbstractEngineMonitor, but got {engine_class!r} instead."
+            )
+        for monitor_class in monitor_classes:
+            _ENGINE_MONITORS[monitor_class] = engine_class
+        return engine_class
+
+    return register
+
+
+def engine_monitor_class(monitor) -> type[AbstractEngineMonitor] | None:
+    """The engine monitor registered for ``monitor``'s class, or None."""
+    return _ENGINE_MONITORS.get(type(monitor))
+
+
+def engine_monitor_names() -> tuple[str, ...]:
+    """Names of the TVB monitor classes the engine runs, sorted."""
+    return tuple(sorted(cls.__name__ for cls in _ENGINE_MONITORS))
+
+
+def select(obs: np.ndarray, voi: np.ndarray) -> np.ndarray:
+    """``obs[:, voi]``, without a copy when ``voi`` takes every observed variable in order."""
+    if len(voi) == obs.shape[1] and np.array_equal(voi, np.arange(len(voi))):
+        return obs
+    return obs[:, voi]
+
+
+def stock_rows(stock: np.ndarray, first: int, last: int, istep: int, batch: int) -> np.ndarray:
+    """TVB stock rows of steps ``first..last`` (chronological), broadcast to ``batch``."""
+    steps = np.arange(first, last + 1)
+    rows = stock[(steps % istep) - 1]
+    return np.array(np.broadcast_to(rows, rows.shape[:-1] + (batch,)), dtype=float)
+
+
+class BlockAverage:
+    """Means over the blocks of ``istep`` steps ending at multiples of ``istep``.
+
+    ``pending`` starts with the rows of the block under way at ``current_step`` taken from TVB's
+    stock of the monitor, as a continued TVB run would (none when ``stock`` is None).
+    """
+
+    def __init__(self, istep: int, stock: np.ndarray | None, current_step: int, batch: int):
+        self.istep = int(istep)
+        self.boundary = current_step - current_step % self.istep
+        if stock is None:
+            self.pending = None
+        else:
+            self.pending = stock_rows(stock, self.boundary + 1, current_step, self.istep, batch)
+
+    def consume(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steps (the block ends) and means of the blocks completed by ``values``."""
+        if self.pending is None:
+            self.pending = np.zeros((0,) + values.shape[1:])
+        # Only the rows of the block begun in an earlier chunk are copied; the rest are
+        # averaged in place.
+        head = np.zeros((0,) + values.shape[1:])
+        if len(self.pending):
+            need = self.istep - len(self.pending)
+            if len(values) < need:
+                self.pending = np.concatenate([self.pending, values])
+                return np.zeros(0, dtype=np.int64), head
+            block = np.concatenate([self.pending, values[:need]])
+            head = block.reshape((1,) + block.shape).mean(axis=1)
+            values = values[need:]
+        n_out = len(values) // self.istep
+        used = n_out * self.istep
+        means = values[:used].reshape((n_out, self.istep) + values.shape[1:]).mean(axis=1)
+        if len(head):
+            means = np.concatenate([head, means])
+        self.pending = values[used:].copy()
+        ends = self.boundary + self.istep * np.arange(1, len(means) + 1)
+        self.boundary += self.istep * len(means)
+        return ends, means
