@@ -10,7 +10,8 @@ Each failure is a ``ValueError`` naming the object, what is allowed and what was
   ``round(period / dt)`` steps: a period below ``dt / 2`` gives zero steps and a
   ``ZeroDivisionError`` at the first sample, one in ``[dt / 2, dt)`` silently samples every
   step. A period that is not a whole number of steps runs as in TVB (every
-  ``round(period / dt)`` steps) with a ``RuntimeWarning`` giving the period actually used;
+  ``round(period / dt)`` steps; TVB's ``EEG``, ``MEG`` and ``iEEG`` every ``int(period / dt)``
+  steps) with a ``RuntimeWarning`` giving the period actually used;
 - the model parameters: the engine runs with the model's current values, so values changed after
   ``sim.configure()`` are checked again, with the same check ``configure()`` makes (the model's
   ``check_parameter``; TVB's own models declare no domains and are only checked to be finite);
@@ -105,11 +106,13 @@ def _check_monitors(sim, dt: float) -> None:
                 f"configured for {int(monitor.istep) * dt:g} ms, but got {period:g} ms now. Call "
                 "sim.configure() again after changing the period."
             )
-        if abs(steps - round(steps)) > 1e-6 * steps:
+        # TVB's EEG, MEG and iEEG sample every int(period / dt) steps (truncated), not istep
+        used = int(getattr(monitor, "_period_in_steps", monitor.istep))
+        if abs(steps - round(steps)) > 1e-6 * steps or used != int(monitor.istep):
             warnings.warn(
                 f"The 'period' of the {name} monitor ({period:g} ms) is not a multiple of dt = "
-                f"{dt:g} ms: as in TVB, it samples every {int(monitor.istep)} steps, i.e. every "
-                f"{int(monitor.istep) * dt:g} ms.",
+                f"{dt:g} ms: as in TVB, it samples every {used} steps, i.e. every "
+                f"{used * dt:g} ms.",
                 RuntimeWarning,
                 stacklevel=5,
             )
