@@ -2,7 +2,8 @@
 
 One monitor per file. Each TVB monitor the engine runs has an engine monitor registered for its
 class (:func:`register_engine_monitor`, the contract in :mod:`._base`): TVB's ``Raw``,
-``SubSample``, ``TemporalAverage`` and ``Bold`` (HRF convolution).
+``SubSample``, ``TemporalAverage`` and ``Bold`` (HRF convolution); TVB's ``EEG``, ``MEG``
+and ``iEEG`` and the region-level ``ForwardProjection`` (:mod:`.projection`).
 """
 
 from . import hrf_bold, raw, temporal_average  # noqa: F401  (register the engine monitors)
@@ -12,9 +13,11 @@ from ._base import (
     engine_monitor_names,
     register_engine_monitor,
 )
+from .projection import ForwardProjection  # also registers TVB's EEG, MEG and iEEG
 
 __all__ = [
     "AbstractEngineMonitor",
+    "ForwardProjection",
     "engine_monitor_class",
     "engine_monitor_names",
     "register_engine_monitor",

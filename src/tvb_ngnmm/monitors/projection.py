@@ -1,0 +1,352 @@
+r"""Sensor projections: TVB's ``EEG``, ``MEG`` and ``iEEG`` in the engine; ``ForwardProjection``.
+
+A projection monitor records, every ``p`` steps, the temporal average of the observed variables
+over those ``p`` steps projected through a gain (lead-field) matrix ``G`` (sensors × regions),
+
+.. math::  y_k = G \, \frac{1}{p} \sum_{n = (k-1)p + 1}^{kp} x_n \; (+\ \text{noise}) - \rho,
+
+at time ``(k p - p / 2) dt``, with ``rho`` the reference (EEG: one electrode, or the mean of all
+electrodes). Projection and average commute, so the engine averages first and applies ``G``
+once per chunk to all the samples and batch members of the chunk.
+
+TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces them:
+
+- ``config_for_sim`` reduces the surface lead field (one column per cortical vertex) to the
+  regions of a region simulation by **summing** the columns of each region's vertices
+  (``numpy_add_at`` over the region mapping): a region's gain grows with its vertex count.
+  Regions not marked cortical get an analytic point-dipole gain (Sarvas 1987) in the units of
+  that formula, not those of the projection file. The reduction only happens when the
+  projection has exactly as many columns as the cortical part of the region mapping; otherwise
+  the vertex gain is silently kept and the first step fails. This reduction is TVB-2634
+  (tvb-root pull request #59, open since 2020). The engine does not redo the configuration: it
+  uses ``monitor.gain`` exactly as TVB configured it, so it agrees with stock, and it checks
+  that the gain has one row per sensor and one column per region before the first step.
+- ``iEEG`` without a projection file (tvb-data ships none for sEEG) uses the analytic dipole
+  formula on the connectivity's centres and orientations; NaN gains (a sensor on a centre) are
+  zeroed.
+- ``p`` is ``int(period / dt)`` (truncated, where other monitors round), sampled at the steps
+  that are multiples of ``p``.
+- ``obsnoise`` (default ``noise.Additive()``): white noise of standard deviation
+  ``sqrt(dt)`` added to every sample, whatever ``nsig`` (``Noise.generate`` does not use it),
+  from the noise's own ``random_stream`` (seed 42). For MEG and sEEG gains (1e-3 and below)
+  it dominates the signal; pass ``obsnoise=None`` for the noise-free projection. The engine
+  draws the same numbers from a copy of that stream (the simulator is not touched); batch
+  members share them, as they share the integrator's noise.
+- EEG ``reference``: a sensor label or ``'average'``, subtracted after the noise.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from tvb.basic.neotraits.api import Attr, NArray
+from tvb.simulator import monitors as tvb_monitors
+
+from ..engine.checks import check_values
+from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor, select
+
+SENSOR_TYPES = ("EEG", "MEG", "SEEG")
+
+
+def reference_vector(reference, labels, owner: str) -> np.ndarray | None:
+    """Weights of the reference over the sensors: None, ``'average'`` or a sensor label."""
+    if reference is None or reference == "":
+        return None
+    labels = [str(label) for label in labels]
+    if str(reference).lower() == "average":
+        return np.full(len(labels), 1.0 / len(labels))
+    if reference not in labels:
+        raise ValueError(
+            f"Invalid value for the 'reference' parameter of {owner}. Allowed values are None, "
+            f"'average' or a sensor label ({', '.join(labels[:5])}, ...), but got "
+            f"{reference!r} instead."
+        )
+    vector = np.zeros(len(labels))
+    vector[labels.index(reference)] = 1.0
+    return vector
+
+
+class ForwardProjection(tvb_monitors.Monitor):
+    r"""Sensor signals through a region-level gain matrix given by the user.
+
+    Every ``period`` ms: the temporal average of each variable of interest over the period,
+    projected through ``gain`` (summed over modes, as TVB's projections do), minus the
+    ``reference``; at time ``step * dt - period / 2``. No observation noise is added. The
+    output has one sensor per row of ``gain``, shaped ``(n_time, n_voi, n_sensor, 1)``.
+
+    Each region is one dipole of fixed orientation whose moment is the chosen variable of
+    interest (e.g. ``v_e`` or ``r_e``), so ``gain[s, j]`` is sensor ``s``'s signal per unit of
+    region ``j``'s activity (V or T per unit). A free-orientation gain (three columns per
+    region) is refused: fix each region's orientation first, e.g. with TVB's
+    ``Projection.oriented_gain(gain, orientations)`` or an MNE forward solution with fixed
+    orientation.
+
+    The period must be a whole number of integration steps (checked at ``sim.configure()``).
+    """
+
+    gain = NArray(
+        label="Gain matrix (sensor x region)",
+        doc="Signal at each sensor per unit of each region's activity (V or T per unit).",
+    )
+    sensor_labels = NArray(
+        dtype="U128",
+        required=False,
+        label="Sensor labels",
+        doc="One label per row of the gain (default: the sensor type and a number).",
+    )
+    sensor_type = Attr(
+        field_type=str,
+        default="EEG",
+        label="Sensor type",
+        doc="'EEG', 'MEG' or 'SEEG'.",
+    )
+    reference = Attr(
+        field_type=str,
+        required=False,
+        label="Reference",
+        doc="EEG and SEEG: a sensor label or 'average' (subtracted from every sensor); None "
+        "gives reference-free potentials. Not allowed for MEG.",
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.gain is not None:
+            self.check()
+
+    @classmethod
+    def from_forward(cls, forward, period: float = 1e3 / 1024.0, **kwargs) -> ForwardProjection:
+        """A monitor from a region-level forward model.
+
+        ``forward`` needs ``gain`` (n_channels × n_regions, sensor units per unit of activity),
+        ``ch_names`` and ``ch_types`` (MNE's names: ``'eeg'``, ``'mag'``, ``'grad'``,
+        ``'seeg'``, ``'ecog'``, ``'dbs'``), all of one kind (EEG, MEG or intracranial).
+        """
+        names = ("gain", "ch_names", "ch_types")
+        if not all(hasattr(forward, name) for name in names):
+            raise ValueError(
+                "Invalid value for the 'forward' parameter of ForwardProjection.from_forward. "
+                "Allowed is an object with 'gain', 'ch_names' and 'ch_types' (a region-level "
+                f"forward model), but got {type(forward).__name__} instead."
+            )
+        kinds = {
+            "eeg": "EEG",
+            "mag": "MEG",
+            "grad": "MEG",
+            "seeg": "SEEG",
+            "ecog": "SEEG",
+            "dbs": "SEEG",
+        }
+        types = sorted({str(t) for t in forward.ch_types})
+        found = sorted({kinds.get(t, "?") for t in types})
+        if len(found) != 1 or found[0] == "?":
+            raise ValueError(
+                "Invalid value for the 'ch_types' of the forward model. Allowed are channels of "
+                "one kind (EEG: 'eeg'; MEG: 'mag', 'grad'; SEEG: 'seeg', 'ecog', 'dbs'), but got "
+                f"{', '.join(repr(t) for t in types)} instead. Pick one kind of channel."
+            )
+        return cls(
+            gain=np.asarray(forward.gain, dtype=float),
+            sensor_labels=np.array([str(n) for n in forward.ch_names]),
+            sensor_type=found[0],
+            period=period,
+            **kwargs,
+        )
+
+    def _invalid(self, name: str, allowed: str, got: str) -> ValueError:
+        return ValueError(
+            f"Invalid value for the {name!r} parameter of ForwardProjection. {allowed}, but got "
+            f"{got} instead."
+        )
+
+    def check(self, n_region: int | None = None) -> None:
+        """Check gain, labels, sensor type and reference (and the gain's columns if given)."""
+        gain = np.asarray(self.gain)
+        if gain.ndim != 2 or gain.size == 0:
+            raise self._invalid(
+                "gain", "Allowed is a 2-D array (sensors × regions)", f"shape {gain.shape}"
+            )
+        check_values(gain, "the 'gain' parameter of ForwardProjection")
+        if self.sensor_type not in SENSOR_TYPES:
+            raise self._invalid(
+                "sensor_type", "Allowed values are 'EEG', 'MEG', 'SEEG'", repr(self.sensor_type)
+            )
+        if self.sensor_labels is None:
+            self.sensor_labels = np.array(
+                [f"{self.sensor_type}{i + 1:03d}" for i in range(gain.shape[0])]
+            )
+        n_labels = np.asarray(self.sensor_labels).size
+        if np.asarray(self.sensor_labels).ndim != 1 or n_labels != gain.shape[0]:
+            raise self._invalid(
+                "sensor_labels",
+                f"Allowed is one label per row of the gain ({gain.shape[0]})",
+                f"{n_labels} labels",
+            )
+        if self.sensor_type == "MEG" and self.reference:
+            raise self._invalid(
+                "reference", "Allowed is None for MEG sensors", repr(self.reference)
+            )
+        reference_vector(self.reference, self.sensor_labels, "ForwardProjection")
+        if n_region is not None and gain.shape[1] != n_region:
+            hint = ""
+            if gain.shape[1] == 3 * n_region:
+                hint = (
+                    " (three per region: a free-orientation gain; fix each region's "
+                    "orientation first)"
+                )
+            raise self._invalid(
+                "gain",
+                f"Allowed is one column per region ({n_region})",
+                f"{gain.shape[1]} columns{hint}",
+            )
+
+    def config_for_sim(self, simulator) -> None:
+        """Check against the simulation, set the time step, clear the running sum."""
+        super().config_for_sim(simulator)
+        if simulator.surface is not None:
+            raise self._invalid(
+                "gain",
+                "Allowed are region simulations (one column per region)",
+                "a surface simulation",
+            )
+        self.check(simulator.connectivity.number_of_regions)
+        steps = float(self.period) / float(self.dt)
+        if self.istep < 1 or abs(steps - self.istep) > 1e-6 * steps:
+            raise self._invalid(
+                "period",
+                f"Allowed values are whole multiples of the time step dt = {self.dt:g} ms",
+                f"{self.period:g} ms",
+            )
+        self._reference = reference_vector(self.reference, self.sensor_labels, "ForwardProjection")
+        self._sum = np.zeros((len(self.voi), simulator.number_of_nodes))
+
+    def sample(self, step: int, state: np.ndarray):
+        """Add this step; at multiples of ``istep`` return the projected mean of the period."""
+        self._sum += state[self.voi].sum(axis=-1)
+        if step % self.istep == 0:
+            data = (self._sum / self.istep) @ np.asarray(self.gain, dtype=float).T
+            self._sum[:] = 0.0
+            if self._reference is not None:
+                data -= (data @ self._reference)[:, np.newaxis]
+            return (step - self.istep / 2.0) * self.dt, data[..., np.newaxis]
+        return None
+
+
+class EngineSensorProjection(AbstractEngineMonitor):
+    """Block means of the observed variables, projected once per chunk, plus noise and reference.
+
+    Subclasses set ``gain`` (n_sensor, n_node), ``space_labels``, ``istep``, ``carry`` (the
+    projected sum, (n_voi, n_sensor, 1), of the block under way at the start, or None),
+    ``reference`` (weights over the sensors, or None) and ``noise`` (or None), then call
+    :meth:`start`.
+    """
+
+    space = "sensor"
+    noise = None
+    reference = None
+
+    def start(self, spec) -> None:
+        """The block average, continuing a block under way at ``spec.current_step``."""
+        n_voi, n_node = len(self.voi), len(spec.labels)
+        under_way = spec.current_step % self.istep
+        zeros = np.zeros((self.istep, n_voi, n_node, 1)) if under_way else None
+        self.average = BlockAverage(self.istep, zeros, spec.current_step, self.batch)
+
+    def consume(self, steps, obs):
+        ends, means = self.average.consume(select(obs, self.voi))
+        # one matrix product for every sample, variable and member of the chunk
+        data = np.tensordot(self.gain, means, axes=(1, 2)).transpose(1, 2, 0, 3)
+        if self.carry is not None and len(ends):
+            data[0] += self.carry / self.istep
+            self.carry = None
+        if self.noise is not None and len(ends):
+            data += self.noise.draw(len(ends))
+        if self.reference is not None:
+            data -= np.einsum("s,tvsb->tvb", self.reference, data)[:, :, np.newaxis, :]
+        return (ends - self.istep / 2.0) * self.dt, data
+
+
+def check_gain_shape(gain: np.ndarray, n_sensor: int, n_node: int, name: str) -> None:
+    """The configured gain has one row per sensor and one column per region."""
+    if gain.ndim != 2 or gain.shape[1] != n_node:
+        raise ValueError(
+            f"Invalid value for the 'projection' of the {name} monitor. Allowed is a gain with "
+            f"one column per region ({n_node}) after TVB's reduction over the region mapping, "
+            f"but got shape {gain.shape} instead (check that the projection, the region "
+            "mapping and the connectivity belong together)."
+        )
+    if gain.shape[0] != n_sensor:
+        raise ValueError(
+            f"Invalid value for the 'sensors' of the {name} monitor. Allowed is one sensor per "
+            f"row of the projection ({gain.shape[0]}), but got {n_sensor} sensors instead."
+        )
+
+
+class ObservationNoise:
+    """The draws of a TVB monitor's ``obsnoise``, from a copy of it, shaped like the samples."""
+
+    #: What ``configure_white``/``configure_coloured`` set outside the traits.
+    CONFIGURED = ("dt", "_E", "_sqrt_1_E2", "_eta", "_h", "_dt_sqrt_lambda")
+
+    def __init__(self, noise, n_sensor: int, n_voi: int):
+        # HasTraits' deepcopy copies the traits only (and may share the stream): copy the rest
+        self.noise = copy.deepcopy(noise)
+        self.noise.random_stream = copy.deepcopy(noise.random_stream)
+        for name in self.CONFIGURED:
+            if hasattr(noise, name):
+                setattr(self.noise, name, copy.deepcopy(getattr(noise, name)))
+        self.shape = (n_sensor, n_voi)
+
+    def draw(self, n_sample: int) -> np.ndarray:
+        """``(n_sample, n_voi, n_sensor, 1)``: consumes the stream as ``n_sample`` samples do."""
+        if self.noise.ntau > 0.0:
+            draws = np.array([self.noise.generate(shape=self.shape) for _ in range(n_sample)])
+        else:  # one call draws what n_sample calls of Noise.white draw
+            normals = self.noise.random_stream.normal(size=(n_sample, *self.shape))
+            draws = np.sqrt(self.noise.dt) * normals
+        return draws.transpose(0, 2, 1)[..., np.newaxis]
+
+
+@register_engine_monitor(tvb_monitors.EEG, tvb_monitors.MEG, tvb_monitors.iEEG)
+class EngineTvbProjection(EngineSensorProjection):
+    """TVB's ``EEG``, ``MEG`` and ``iEEG`` with the gain TVB configured."""
+
+    def __init__(self, monitor, spec, batch):
+        super().__init__(monitor, spec, batch)
+        name = type(monitor).__name__
+        self.gain = np.asarray(monitor.gain, dtype=float)
+        labels = monitor.sensors.labels
+        check_gain_shape(self.gain, len(labels), len(spec.labels), name)
+        self.space_labels = tuple(str(label) for label in labels)
+        self.istep = int(monitor._period_in_steps)  # TVB truncates period / dt here
+        if self.istep < 1:
+            raise ValueError(
+                f"Invalid value for the 'period' parameter of the {name} monitor. Allowed values "
+                f"are >= dt = {self.dt:g} ms, but got {float(monitor.period):g} ms instead "
+                "(TVB takes int(period / dt) = 0 steps per sample)."
+            )
+        carry = np.asarray(monitor._state, dtype=float).T[..., np.newaxis]
+        self.carry = carry if np.any(carry) else None
+        if monitor.obsnoise is not None:
+            self.noise = ObservationNoise(monitor.obsnoise, len(labels), len(self.voi))
+        ref = getattr(monitor, "_ref_vec", None)
+        if ref is not None and np.any(ref):
+            self.reference = np.zeros(len(labels))
+            self.reference[monitor._ref_vec_mask] = ref
+        self.start(spec)
+
+
+@register_engine_monitor(ForwardProjection)
+class EngineForwardProjection(EngineSensorProjection):
+    """:class:`ForwardProjection` in the engine."""
+
+    def __init__(self, monitor, spec, batch):
+        super().__init__(monitor, spec, batch)
+        monitor.check(len(spec.labels))  # again: the gain may have changed since configure()
+        self.gain = np.asarray(monitor.gain, dtype=float)
+        self.space_labels = tuple(str(label) for label in monitor.sensor_labels)
+        self.istep = int(monitor.istep)
+        carry = (monitor._sum @ self.gain.T)[..., np.newaxis]
+        self.carry = carry if np.any(carry) else None
+        self.reference = monitor._reference
+        self.start(spec)
