@@ -13,11 +13,17 @@ from ._base import (
     engine_monitor_names,
     register_engine_monitor,
 )
+from .balloon_windkessel import BalloonWindkesselBold
+from .bold_io import bold_to_dataset, bold_to_netcdf, bold_to_nifti
 from .projection import ForwardProjection  # also registers TVB's EEG, MEG and iEEG
 
 __all__ = [
     "AbstractEngineMonitor",
+    "BalloonWindkesselBold",
     "ForwardProjection",
+    "bold_to_dataset",
+    "bold_to_netcdf",
+    "bold_to_nifti",
     "engine_monitor_class",
     "engine_monitor_names",
     "register_engine_monitor",

@@ -1,0 +1,169 @@
+"""BOLD out: per-region time series to a 4-D NIfTI image or to labelled netCDF (xarray).
+
+Both take what ``sim.run()`` (or ``NumbaBackend().run_sim``) returns for a
+:class:`~tvb_ngnmm.monitors.BalloonWindkesselBold`: sample times in ms and data shaped
+``(n_time, 1, n_region, 1)`` (or ``(n_time, n_region)``), in percent signal change.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..connectomes._checks import write_atomically
+
+__all__ = ["bold_to_dataset", "bold_to_netcdf", "bold_to_nifti"]
+
+
+def _region_series(times, data) -> tuple[np.ndarray, np.ndarray]:
+    """Times (ms, 1-D) and data ``(n_time, n_region)``, checked."""
+    times = np.asarray(times, dtype=float)
+    data = np.asarray(data, dtype=float)
+    if data.ndim == 4 and data.shape[1] == 1 and data.shape[3] == 1:
+        data = data[:, 0, :, 0]
+    if data.ndim != 2 or times.shape != (len(data),):
+        raise ValueError(
+            "Invalid value for the 'data' parameter. Allowed are arrays of shape (n_time, 1, "
+            "n_region, 1) or (n_time, n_region) with one time per row, but got shape "
+            f"{data.shape} for {times.size} times instead."
+        )
+    return times, data
+
+
+def _repetition_time(times: np.ndarray, period: float | None) -> float:
+    """The TR (ms): ``period`` or the (uniform) spacing of ``times``."""
+    if period is not None:
+        if not (np.isfinite(period) and period > 0):
+            raise ValueError(
+                "Invalid value for the 'period' parameter. Allowed values are finite numbers "
+                f"> 0 (ms), but got {period!r} instead."
+            )
+        return float(period)
+    steps = np.diff(times)
+    if len(steps) == 0 or not np.allclose(steps, steps[0], rtol=1e-9, atol=0) or steps[0] <= 0:
+        raise ValueError(
+            "Invalid value for the 'times' parameter. Allowed are at least two increasing, "
+            "evenly spaced times (ms), or pass 'period', but got "
+            f"{times[:5].tolist()}{' ...' if len(times) > 5 else ''} instead."
+        )
+    return float(steps[0])
+
+
+def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = None,
+                  period: float | None = None):  # fmt: skip
+    """Paint BOLD per region onto a parcellation as a 4-D NIfTI image (TR in the header).
+
+    Parameters
+    ----------
+    times : array_like, shape (n_time,)
+        Sample times (ms), as ``sim.run()`` returns them.
+    data : array_like, shape (n_time, 1, n_region, 1) or (n_time, n_region)
+        BOLD (percent signal change), regions in the parcellation's region order.
+    parcellation : tvb_ngnmm.connectomes.nifti.Parcellation
+    path : path-like, optional
+        Where to save (``.nii`` or ``.nii.gz``), atomically.
+    period : float, optional
+        The TR (ms); default the spacing of ``times``.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        Float32, the parcellation's affine, 0 outside regions; ``pixdim[4]`` = TR in seconds,
+        ``toffset`` = first sample time in seconds, units mm and s.
+    """
+    from ..connectomes import region_values_to_nifti
+
+    times, values = _region_series(times, data)
+    repetition_time = _repetition_time(times, period) / 1000.0
+    image = region_values_to_nifti(values.T, parcellation)  # 4-D: (x, y, z, time)
+    header = image.header
+    header.set_zooms(header.get_zooms()[:3] + (repetition_time,))
+    header.set_xyzt_units("mm", "sec")
+    header["toffset"] = times[0] / 1000.0 if len(times) else 0.0
+    header["descrip"] = b"BOLD, percent signal change"
+    if path is not None:
+        import nibabel
+
+        write_atomically(path, lambda temporary: nibabel.save(image, temporary))
+    return image
+
+
+def _convention_attributes(monitor) -> dict:
+    """The monitor's settings and constants as netCDF attributes (numbers and strings)."""
+    from .balloon_windkessel import FRISTON_2003
+
+    consts = monitor.constants()
+    k1, k2, k3 = consts.coefficients(monitor.coefficients)
+    return {
+        "monitor": "BalloonWindkesselBold",
+        "signal_variable": str(getattr(monitor, "resolved_variable", monitor.variable)),
+        "gain": float(monitor.gain),
+        "baseline": float(monitor.baseline),
+        "field_strength": str(monitor.field_strength),
+        "coefficients": str(monitor.coefficients),
+        "hemodynamic_step_ms": float(getattr(monitor, "hemodynamic_dt", monitor.hemodynamic_step)),
+        "repetition_time_ms": float(monitor.period),
+        "kappa_per_s": FRISTON_2003.kappa,
+        "gamma_per_s": FRISTON_2003.gamma,
+        "tau_s": FRISTON_2003.tau,
+        "alpha": FRISTON_2003.alpha,
+        "echo_time_s": consts.echo_time,
+        "resting_oxygen_extraction": consts.resting_oxygen_extraction,
+        "resting_venous_volume": consts.resting_venous_volume,
+        "frequency_offset_per_s": consts.frequency_offset,
+        "relaxation_slope_per_s": consts.relaxation_slope,
+        "signal_ratio": consts.signal_ratio,
+        "k1": k1,
+        "k2": k2,
+        "k3": k3,
+        "constants_source": consts.source,
+        "convention": "Balloon-Windkessel, Friston et al. 2003 (NeuroImage 19:1273) "
+        "hemodynamics; Stephan et al. 2007 (NeuroImage 38:387) BOLD signal equation",
+    }
+
+
+def bold_to_dataset(times, data, region_labels, monitor=None):
+    """BOLD as a labelled ``xarray.Dataset`` (variable ``'BOLD'``, dims ``(time, region)``).
+
+    Parameters
+    ----------
+    times : array_like, shape (n_time,)
+        Sample times (ms); stored in **seconds** (coordinate ``time``, ``units='s'``).
+    data : array_like, shape (n_time, 1, n_region, 1) or (n_time, n_region)
+        BOLD (percent signal change).
+    region_labels : sequence of str
+        One per region (e.g. ``sim.connectivity.region_labels``).
+    monitor : BalloonWindkesselBold, optional
+        Its settings and constants (field strength, coefficients, k₁..k₃, κ, γ, τ, α, ...)
+        are stored as attributes.
+    """
+    import xarray as xr
+
+    times, values = _region_series(times, data)
+    labels = [str(label) for label in region_labels]
+    if len(labels) != values.shape[1]:
+        raise ValueError(
+            "Invalid value for the 'region_labels' parameter. Allowed is one label per region "
+            f"({values.shape[1]}), but got {len(labels)} instead."
+        )
+    bold = xr.DataArray(
+        values,
+        dims=("time", "region"),
+        coords={
+            "time": ("time", times / 1000.0, {"units": "s", "long_name": "sample time"}),
+            "region": ("region", labels),
+        },
+        attrs={"units": "percent signal change", "long_name": "BOLD"},
+    )
+    attrs = {"title": "BOLD per region"}
+    if monitor is not None:
+        attrs.update(_convention_attributes(monitor))
+    return xr.Dataset({"BOLD": bold}, attrs=attrs)
+
+
+def bold_to_netcdf(path: str | os.PathLike, times, data, region_labels, monitor=None):
+    """Write :func:`bold_to_dataset` to netCDF-4 (h5netcdf), atomically; return the dataset."""
+    dataset = bold_to_dataset(times, data, region_labels, monitor)
+    write_atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="h5netcdf"))
+    return dataset
