@@ -298,6 +298,48 @@ def test_from_forward_needs_one_kind_of_channel():
         ForwardProjection.from_forward(mixed)
 
 
+def test_from_forward_picks_one_kind_of_channel():
+    mixed = SimpleNamespace(
+        gain=np.arange(3 * N_REGION, dtype=float).reshape(3, N_REGION),
+        ch_names=["Cz", "MEG 0111", "MEG 0112"],
+        ch_types=["eeg", "mag", "grad"],
+    )
+    meg = ForwardProjection.from_forward(mixed, sensor_type="MEG")
+    assert list(meg.sensor_labels) == ["MEG 0111", "MEG 0112"]
+    np.testing.assert_array_equal(meg.gain, mixed.gain[1:])
+    match = (
+        r"'sensor_type' parameter of ForwardProjection.from_forward. Allowed are the kinds of "
+        "channel in the forward model \\(EEG, MEG\\), but got 'SEEG' instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        ForwardProjection.from_forward(mixed, sensor_type="SEEG")
+
+
+def test_from_forward_refuses_free_orientation():
+    free = SimpleNamespace(
+        gain=np.ones((2, 3 * N_REGION)),
+        ch_names=["Cz", "Pz"],
+        ch_types=["eeg", "eeg"],
+        free_orientation=True,
+    )
+    match = (
+        "'forward' parameter of ForwardProjection.from_forward. Allowed is a forward model with "
+        r"fixed orientations \(one column per region\), but got a free-orientation one"
+    )
+    with pytest.raises(ValueError, match=match):
+        ForwardProjection.from_forward(free)
+
+
+def test_from_forward_needs_a_name_and_type_per_row():
+    short = SimpleNamespace(gain=np.ones((3, 4)), ch_names=["Cz", "Pz"], ch_types=["eeg", "eeg"])
+    match = (
+        "'forward' parameter of ForwardProjection.from_forward. Allowed is one channel name and "
+        "type per row of the gain, but got 2 names and 2 types for 3 rows instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        ForwardProjection.from_forward(short)
+
+
 def test_from_forward_needs_a_forward_model():
     match = (
         "'forward' parameter of ForwardProjection.from_forward. Allowed is an object with "
