@@ -38,7 +38,7 @@ from tvb_ngnmm.engine.errors import SimulationBlowUpError, UnsupportedSimulation
         ),
         (
             {"monitors": [monitors.Raw(), monitors.GlobalAverage()]},
-            r"'monitor' .* supports 'Bold', .*'Raw', 'SubSample', 'TemporalAverage', .*"
+            r"'monitor' .* supports .*'Bold', .*'Raw', 'SubSample', 'TemporalAverage', .*"
             "but got 'GlobalAverage'",
         ),
     ],

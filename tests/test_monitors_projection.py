@@ -88,6 +88,19 @@ def test_tvb_projection_matches_stock(connectivity, name, obsnoise):
     np.testing.assert_allclose(t, np.arange(20) + 0.5)
 
 
+def test_eeg_average_reference_keeps_channels_without_gain_as_stock(connectivity):
+    # IO1 and IO2 have NaN lead fields in tvb-data: TVB zeroes them, then averages over all 65
+    mons = [
+        monitors.EEG.from_file(period=1.0, reference="average", obsnoise=None),
+        monitors.EEG.from_file(period=1.0, obsnoise=None),
+    ]
+    sim = make_sim(connectivity, mons)
+    (_, referenced), (_, free) = NumbaBackend().run_sim(sim, simulation_length=5.0)
+    io1 = list(mons[0].sensors.labels).index("IO1")
+    assert np.all(free[:, :, io1] == 0.0)
+    assert_close(referenced[:, :, io1], -free.mean(axis=2))
+
+
 def test_coloured_observation_noise_matches_stock(connectivity):
     eeg = monitors.EEG.from_file(period=1.0, obsnoise=noise.Additive(ntau=2.0))
     assert_same_as_stock(make_sim(connectivity, [eeg]))

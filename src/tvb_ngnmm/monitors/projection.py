@@ -13,14 +13,18 @@ TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces 
 
 - ``config_for_sim`` reduces the surface lead field (one column per cortical vertex) to the
   regions of a region simulation by **summing** the columns of each region's vertices
-  (``numpy_add_at`` over the region mapping): a region's gain grows with its vertex count.
-  Regions not marked cortical get an analytic point-dipole gain (Sarvas 1987) in the units of
-  that formula, not those of the projection file. The reduction only happens when the
+  (``numpy_add_at`` over the region mapping), not averaging them: a region's gain grows with
+  its vertex count (29 to 683 vertices per region in ``regionMapping_16k_76``) less what
+  opposed normals cancel. Regions not marked cortical get an analytic point-dipole gain
+  (Sarvas 1987), not scaled to the projection file. The reduction happens only when the
   projection has exactly as many columns as the cortical part of the region mapping; otherwise
-  the vertex gain is silently kept and the first step fails. This reduction is TVB-2634
-  (tvb-root pull request #59, open since 2020). The engine does not redo the configuration: it
-  uses ``monitor.gain`` exactly as TVB configured it, so it agrees with stock, and it checks
-  that the gain has one row per sensor and one column per region before the first step.
+  the vertex gain is silently kept and the first step fails. This code path is the subject of
+  TVB-2634 (tvb-root pull request #59, open since 2020).
+- Non-finite gains are zeroed after the reduction, so a channel without a lead field (EEG
+  ``IO1``, ``IO2`` and 28 MEG channels in tvb-data) records zero; but the EEG reference mask
+  meant to leave such channels out (``_ref_vec_mask``) is computed after the zeroing and keeps
+  every channel: with ``reference='average'`` the mean is over all 65 channels and the dead
+  ones record minus that mean.
 - ``iEEG`` without a projection file (tvb-data ships none for sEEG) uses the analytic dipole
   formula on the connectivity's centres and orientations; NaN gains (a sensor on a centre) are
   zeroed.
@@ -28,11 +32,17 @@ TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces 
   that are multiples of ``p``.
 - ``obsnoise`` (default ``noise.Additive()``): white noise of standard deviation
   ``sqrt(dt)`` added to every sample, whatever ``nsig`` (``Noise.generate`` does not use it),
-  from the noise's own ``random_stream`` (seed 42). For MEG and sEEG gains (1e-3 and below)
+  from the noise's own ``random_stream`` (seed 42). For MEG and sEEG gains (of order 1e-3)
   it dominates the signal; pass ``obsnoise=None`` for the noise-free projection. The engine
   draws the same numbers from a copy of that stream (the simulator is not touched); batch
   members share them, as they share the integrator's noise.
 - EEG ``reference``: a sensor label or ``'average'``, subtracted after the noise.
+
+The engine reproduces all of this, for agreement with stock: it does not redo the
+configuration but uses ``monitor.gain`` as TVB configured it (checking before the first step
+that it has one row per sensor and one column per region), TVB's reference weights and TVB's
+step count. :class:`ForwardProjection` takes a region-level gain as given (one dipole per
+region, e.g. from an MNE forward model), refuses non-finite gains and adds no noise.
 """
 
 from __future__ import annotations
