@@ -15,16 +15,25 @@ from ._base import (
 )
 from .balloon_windkessel import BalloonWindkesselBold
 from .bold_io import bold_to_dataset, bold_to_netcdf, bold_to_nifti
+from .forward import RegionForward, region_forward  # mne imported when called
+from .mne_export import save_fif, save_sensor_dataset, sensor_dataset, to_raw, to_source_estimate
 from .projection import ForwardProjection  # also registers TVB's EEG, MEG and iEEG
 
 __all__ = [
     "AbstractEngineMonitor",
     "BalloonWindkesselBold",
     "ForwardProjection",
+    "RegionForward",
     "bold_to_dataset",
     "bold_to_netcdf",
     "bold_to_nifti",
     "engine_monitor_class",
     "engine_monitor_names",
+    "region_forward",
     "register_engine_monitor",
+    "save_fif",
+    "save_sensor_dataset",
+    "sensor_dataset",
+    "to_raw",
+    "to_source_estimate",
 ]
