@@ -154,6 +154,17 @@ def test_forward_projection_in_run_batch(forward_sim):
     assert not np.allclose(sensors.sel(member=0).values, sensors.sel(member=1).values)
 
 
+def test_tvb_projection_in_run_batch_shares_the_observation_noise(connectivity):
+    # two groups of one member, each with its copy of the monitor's noise stream
+    sim = make_sim(connectivity, [monitors.EEG.from_file(period=1.0)])
+    eeg = run_batch(sim, {"I_e": [15.0, 15.0]}, simulation_length=5.0, group_size=1)[0]
+    assert eeg.dims == ("member", "time", "state_variable", "sensor")
+    assert list(eeg["sensor"].values) == list(sim.monitors[0].sensors.labels)
+    [(_, y)] = NumbaBackend().run_sim(sim, simulation_length=5.0)
+    for member in (0, 1):
+        np.testing.assert_array_equal(eeg.sel(member=member).values, y[..., 0])
+
+
 def synthetic_run(monitor, observed):
     """Stock ``sample`` step by step and the engine monitor on the whole run, same input."""
     stock = [monitor.sample(step, observed[step - 1]) for step in range(1, len(observed) + 1)]
