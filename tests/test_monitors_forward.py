@@ -413,3 +413,34 @@ def test_bad_files_and_sensors_are_named(forward_tvb76, tmp_path, tvb76):
         to_source_estimate(times, np.zeros((20, 76)), seeg)
     with pytest.raises(ValueError, match=r"'positions'.*shape \(588, 3\).*got shape \(587, 3\)"):
         connectome_sensors(names, positions[1:], tvb76)
+
+
+def test_psd_peak_of_a_simulated_network_is_its_frequency(tvb76, forward_tvb76):
+    """PING gamma on tvb76 in the engine; the region spectrum's peak against the EEG's."""
+    from tvb.simulator import coupling, integrators, monitors, simulator
+
+    from tvb_ngnmm.backend import NumbaBackend
+    from tvb_ngnmm.connectomes import normalize
+    from tvb_ngnmm.models.presets import make_model
+
+    sim = simulator.Simulator(
+        model=make_model("ping_gamma"), connectivity=normalize(tvb76, "row"),
+        coupling=coupling.Linear(a=np.array([0.5])),
+        integrator=integrators.HeunDeterministic(dt=0.05),
+        monitors=(monitors.SubSample(period=1.0),), simulation_length=1500.0,
+    )  # fmt: skip
+    sim.configure()
+    ((times, states),) = NumbaBackend().run_sim(sim, simulation_length=1500.0)
+    rates = states[500:, 0, :, 0]  # r_e after the transient, (n_time, 76)
+    centred = rates - rates.mean(0)
+    power = np.abs(np.fft.rfft(centred * np.hanning(len(centred))[:, None], axis=0)) ** 2
+    freqs = np.fft.rfftfreq(len(centred), 1e-3)
+    network_hz = freqs[1:][np.argmax(power[1:].mean(1))]
+    eeg = (rates @ forward_tvb76.gain.T)[:, None, :, None]
+    raw = to_raw(times[500:], eeg, forward_tvb76)
+    psd, psd_freqs = raw.compute_psd(n_fft=1000, fmin=5.0, fmax=200.0, verbose=False).get_data(
+        return_freqs=True
+    )
+    eeg_hz = psd_freqs[np.argmax(psd.mean(0))]
+    print(f"\nsimulated network {network_hz:.1f} Hz, raw.compute_psd() peak {eeg_hz:.1f} Hz")
+    assert 30.0 < network_hz < 80.0 and abs(eeg_hz - network_hz) <= 1.0
