@@ -7,7 +7,11 @@ drives are fed to the engine monitor directly (a signal sampled at the midpoint 
 step, so that the mean over a hemodynamic step is the integral of the continuous drive).
 """
 
+import json
 import math
+import os
+import subprocess
+import sys
 import tracemalloc
 import types
 
@@ -222,6 +226,23 @@ def test_physiological_initial_state_and_rest():
     assert bold.shape == (10, 1, 3, 1)
 
 
+@pytest.mark.parametrize(
+    "dt, period, step, expected",
+    [
+        (0.1, 2000.0, 1.0, 10),
+        (0.03, 2001.0, 1.0, 29),
+        (0.1, 2000.0, 0.05, 1),
+        (0.01, 10.0, 50.0, 1000),
+    ],
+)
+def test_hemodynamic_step_is_a_multiple_of_dt_dividing_the_tr(dt, period, step, expected):
+    monitor = BalloonWindkesselBold(variable="x", period=period, hemodynamic_step=step)
+    monitor.config_for_sim(fake_simulator(dt))
+    assert monitor.hemodynamic_steps == expected
+    assert monitor.istep % monitor.hemodynamic_steps == 0
+    assert monitor.hemodynamic_dt == pytest.approx(expected * dt)
+
+
 def test_output_in_percent_signal_change():
     """A sustained drive of 1 s⁻² gives a 3 T BOLD of several percent, not a fraction."""
     times, bold = feed([np.ones_like], 30_000.0, period=1000.0)
@@ -330,6 +351,37 @@ def test_stock_runs_with_other_integrators(integrator):
 def test_default_signal_per_model(model, variable):
     sim = make_sim(integrators.HeunDeterministic(dt=0.1), model=model)
     assert sim.monitors[0].resolved_variable == variable
+
+
+KERNEL_SCRIPT = """
+import json, numpy as np
+from tvb_ngnmm import _numba
+from tvb_ngnmm.monitors.balloon_windkessel import advance
+t = (np.arange(1, 3001) - 0.5) * 1e-3
+obs = np.stack([0.5 + 0.4 * np.sin(2 * np.pi * 0.5 * t), np.cos(t)], axis=1)
+obs = np.ascontiguousarray(np.broadcast_to(obs[:, :, None, None], (3000, 2, 2, 3)))
+params = np.array([2.0, 0.1, 2e-3, 0.65, 0.41, 0.98, 0.32, 0.4, 0.04, 4.0, 0.8, 0.4])
+state = np.ones((4, 2, 3)); state[0] = 0.0
+out = np.zeros((30, 2, 3))
+advance(1, obs, 0, 2, 100, params, state, np.zeros((2, 3)), out)
+print(json.dumps({"jit": _numba.JIT_ENABLED, "out": out.tolist(), "state": state.tolist()}))
+"""
+
+
+def run_kernel_script(disable_jit: bool) -> dict:
+    env = dict(os.environ, TVB_NGNMM_DISABLE_JIT="1" if disable_jit else "0")
+    out = subprocess.run(
+        [sys.executable, "-c", KERNEL_SCRIPT], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_compiled_and_python_kernels_agree():
+    compiled, python = run_kernel_script(False), run_kernel_script(True)
+    assert compiled["jit"] and not python["jit"]
+    np.testing.assert_allclose(compiled["out"], python["out"], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(compiled["state"], python["state"], rtol=1e-14, atol=0)
+    assert np.max(np.abs(compiled["out"])) > 0.1
 
 
 def test_engine_monitor_is_registered():

@@ -222,9 +222,8 @@ _derivatives = jit(nogil=True, inline="always")(balloon_derivatives)
 
 
 @jit(nogil=True, inline="always")
-def _rk4(x, z, h, kappa, gamma, tau, alpha, e0):
-    """One RK4 step of length ``h`` (s) of the 4-vector ``x`` (updated in place)."""
-    s, f, v, q = x[0], x[1], x[2], x[3]
+def _rk4(s, f, v, q, z, h, kappa, gamma, tau, alpha, e0):
+    """One RK4 step of length ``h`` (s): the new (s, f, v, q)."""
     a1, b1, c1, d1 = _derivatives(s, f, v, q, z, kappa, gamma, tau, alpha, e0)
     g = 0.5 * h
     a2, b2, c2, d2 = _derivatives(
@@ -237,47 +236,55 @@ def _rk4(x, z, h, kappa, gamma, tau, alpha, e0):
         s + h * a3, f + h * b3, v + h * c3, q + h * d3, z, kappa, gamma, tau, alpha, e0
     )
     w = h / 6.0
-    x[0] = s + w * (a1 + 2.0 * a2 + 2.0 * a3 + a4)
-    x[1] = f + w * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
-    x[2] = v + w * (c1 + 2.0 * c2 + 2.0 * c3 + c4)
-    x[3] = q + w * (d1 + 2.0 * d2 + 2.0 * d3 + d4)
+    return (
+        s + w * (a1 + 2.0 * a2 + 2.0 * a3 + a4),
+        f + w * (b1 + 2.0 * b2 + 2.0 * b3 + b4),
+        v + w * (c1 + 2.0 * c2 + 2.0 * c3 + c4),
+        q + w * (d1 + 2.0 * d2 + 2.0 * d3 + d4),
+    )
 
 
 @jit(nogil=True)
-def advance(first_step, signal, n_h, istep, params, state, drive_sum, out):
-    """Feed ``signal[t, i, b]`` (steps ``first_step + t``) to the balloon models; return samples.
+def advance(first_step, obs, variable, n_h, istep, params, state, drive_sum, out):
+    """Feed ``obs[t, variable]`` (steps ``first_step + t``) to the balloon models; return samples.
 
-    ``params`` = (gain, baseline, h (s), κ, γ, τ, α, E₀, V₀, k₁, k₂, k₃). The drive is summed
-    into ``drive_sum[i, b]``; at each step with ``step % n_h == 0`` its mean advances
-    ``state[:, i, b]`` (s, f, v, q) by one RK4 step; at each ``step % istep == 0`` the BOLD
-    (percent) is written to the next row of ``out``. Returns the number of rows written.
+    All arrays C-contiguous: ``obs`` (n_steps, n_obs, n_node, B), ``state`` (4, n_node, B)
+    holding (s, f, v, q), ``drive_sum`` (n_node, B), ``out`` (n_out, n_node, B).
+    ``params`` = (gain, baseline, h (s), κ, γ, τ, α, E₀, V₀, k₁, k₂, k₃). The signal is summed
+    into ``drive_sum``; at each step with ``step % n_h == 0`` the drive
+    ``z = gain * (sum / n_h - baseline)`` advances ``state`` by one RK4 step; at each
+    ``step % istep == 0`` the BOLD (percent) goes to the next row of ``out``. Returns the
+    number of rows written.
     """
     gain, baseline, h = params[0], params[1], params[2]
     kappa, gamma, tau, alpha, e0 = params[3], params[4], params[5], params[6], params[7]
     scale, k1, k2, k3 = 100.0 * params[8], params[9], params[10], params[11]
-    n_steps, n_node, n_b = signal.shape
-    x = np.empty(4)
+    n_steps, _, n_node, n_b = obs.shape
+    n = n_node * n_b  # nodes of all batch members, member last
+    x = state.reshape((4, n))
+    total = drive_sum.reshape(n)
+    rows = out.reshape((out.shape[0], n))
+    block = first_step % n_h  # steps since the last hemodynamic step / sample
+    sample = first_step % istep
     k = 0
     for t in range(n_steps):
-        step = first_step + t
-        for i in range(n_node):
-            for b in range(n_b):
-                drive_sum[i, b] += gain * (signal[t, i, b] - baseline)
-        if step % n_h == 0:
-            for i in range(n_node):
-                for b in range(n_b):
-                    for j in range(4):
-                        x[j] = state[j, i, b]
-                    _rk4(x, drive_sum[i, b] / n_h, h, kappa, gamma, tau, alpha, e0)
-                    for j in range(4):
-                        state[j, i, b] = x[j]
-                    drive_sum[i, b] = 0.0
-        if step % istep == 0:
-            for i in range(n_node):
-                for b in range(n_b):
-                    v, q = state[2, i, b], state[3, i, b]
-                    out[k, i, b] = scale * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
+        signal = obs[t, variable].reshape(n)
+        for m in range(n):
+            total[m] += signal[m]
+        if block == 0:
+            for m in range(n):
+                z = gain * (total[m] / n_h - baseline)
+                x[0, m], x[1, m], x[2, m], x[3, m] = _rk4(
+                    x[0, m], x[1, m], x[2, m], x[3, m], z, h, kappa, gamma, tau, alpha, e0
+                )
+                total[m] = 0.0
+        if sample == 0:
+            for m in range(n):
+                v, q = x[2, m], x[3, m]
+                rows[k, m] = scale * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
             k += 1
+        block = block + 1 if block + 1 < n_h else 0
+        sample = sample + 1 if sample + 1 < istep else 0
     return k
 
 
@@ -414,9 +421,9 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
 
     def sample(self, step, state):
         """Advance the hemodynamics by this step's signal; the BOLD at multiples of ``istep``."""
-        signal = np.ascontiguousarray(state[self.voi], dtype=float)
-        n = advance(step, signal, self.hemodynamic_steps, self.istep, self.kernel_parameters,
-                    self.hemodynamic_state, self.drive_sum, self._out)  # fmt: skip
+        observed = np.ascontiguousarray(state, dtype=float)[np.newaxis]
+        settings = (int(self.voi[0]), self.hemodynamic_steps, self.istep, self.kernel_parameters)
+        n = advance(step, observed, *settings, self.hemodynamic_state, self.drive_sum, self._out)
         if n:
             return [step * self.dt, self._out.copy()]
         return None
@@ -443,7 +450,6 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         sampled = steps[steps % self.istep == 0]
         out = np.empty((len(sampled), len(self.space_labels), self.batch))
         if len(steps):
-            signal = obs[:, self.voi[0]]
-            advance(int(steps[0]), signal, self.n_h, self.istep, self.params, self.state,
-                    self.drive_sum, out)  # fmt: skip
+            advance(int(steps[0]), np.ascontiguousarray(obs), int(self.voi[0]), self.n_h,
+                    self.istep, self.params, self.state, self.drive_sum, out)  # fmt: skip
         return sampled * self.dt, out[:, np.newaxis]
