@@ -6,7 +6,7 @@ kHz) drives the balloon model through :math:`z = \mathrm{gain}\,(x - \mathrm{bas
 (:math:`z` in s⁻²). Time is in **seconds inside the hemodynamics** and in ms at the interface
 (``period``, ``hemodynamic_step``, sample times).
 
-Equations (Friston et al. 2003, eqs. 3–4; Stephan et al. 2007, eqs. 4–10), with vasodilatory
+Equations (Friston et al. 2000 and 2003; Stephan et al. 2007, eqs. 4–10), with vasodilatory
 signal :math:`s` (s⁻¹), normalised inflow :math:`f`, venous volume :math:`v` and
 deoxyhemoglobin :math:`q`:
 
@@ -18,7 +18,7 @@ deoxyhemoglobin :math:`q`:
     \qquad E(f, E_0) = 1 - (1 - E_0)^{1/f},
 
 from the physiological rest :math:`s = 0,\ f = v = q = 1`, and the BOLD signal in percent
-signal change (Stephan et al. 2007, eq. 12)
+signal change (Stephan et al. 2007, eq. 13, nonlinear form)
 
 .. math::
 
@@ -65,6 +65,11 @@ drive varying over seconds (0.1 Hz) 3e-8 with 1 ms and 3e-6 with 10 ms steps (se
 from averaging the drive over the step); a 40 Hz component adds < 1e-8 (the hemodynamics
 filter it out). The neural signal is taken at the end of each neural step, as TVB's monitors
 take it.
+
+Response: a drive of 1 s⁻² for 1 s gives at 3 T a peak of 4.9 % at 3.5 s after onset and an
+undershoot of −1.0 % at 9.8 s (1.5 T: 3.8 % at 3.3 s, −0.76 %; 7 T: 9.0 % at 3.5 s, −1.8 %).
+The transit time τ = 0.98 s of Friston et al. 2003 peaks earlier than the canonical HRF
+(≈ 5 s, transit times near 2 s as in later DCM priors).
 
 Sampling: one sample per TR (``period``, ms) at the steps with ``step % istep == 0``, at
 time ``step * dt`` (as TVB's ``Bold``), of the hemodynamic state at that instant (the TR is a
