@@ -1,6 +1,7 @@
 """Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
-Usage: ``python -m benchmarks [mpr76 ei90 sweep64 scale1000 long compile]`` (all by default).
+Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600]`` (all
+by default).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -21,7 +22,7 @@ import time
 
 import numpy as np
 
-WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "scale1000", "long")
+WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "scale1000", "long", "monitors", "bold600")
 
 
 def peak_rss_mib() -> float:
@@ -153,6 +154,75 @@ def bench_long(args) -> dict:
     return peaks
 
 
+def bench_monitors(args) -> dict:
+    """EI-90 for 1 s with TemporalAverage alone, then with Balloon–Windkessel BOLD (TR 2 s) and
+    with a 64-sensor ForwardProjection (1 ms) added: the cost each monitor adds (medians of runs
+    taken in turn, one process)."""
+    from tvb.simulator import monitors
+
+    from benchmarks.workloads import ei90
+    from tvb_ngnmm.monitors import BalloonWindkesselBold, ForwardProjection
+
+    gain = np.random.default_rng(0).standard_normal((64, 90))
+    labels = np.array([f"E{k}" for k in range(64)])
+    setups = {
+        "temporal_average": lambda: [monitors.TemporalAverage(period=0.1)],
+        "with_bold": lambda: [monitors.TemporalAverage(period=0.1),
+                              BalloonWindkesselBold(period=2000.0)],
+        "with_projection": lambda: [monitors.TemporalAverage(period=0.1),
+                                    ForwardProjection(gain=gain, sensor_labels=labels,
+                                                      period=1.0)],
+    }  # fmt: skip
+    sims = {name: ei90(1000.0, mons=mons()) for name, mons in setups.items()}
+    for sim in sims.values():
+        engine_run(sim, 10.0)  # compile
+    # Runs taken in turn, so that a change of machine load falls on every setup alike.
+    walls = {name: [] for name in sims}
+    for _ in range(args.repeat):
+        for name, sim in sims.items():
+            walls[name].append(timed(lambda sim=sim: engine_run(sim, 1000.0)))
+    out = {f"{name}_s_per_sim_s": statistics.median(w) for name, w in walls.items()}
+    base = out["temporal_average_s_per_sim_s"]
+    out["bold_overhead_pct"] = 100.0 * (out["with_bold_s_per_sim_s"] / base - 1.0)
+    out["projection_overhead_pct"] = 100.0 * (out["with_projection_s_per_sim_s"] / base - 1.0)
+    return out
+
+
+def bench_bold600(args) -> dict:
+    """EI-90 with Balloon–Windkessel BOLD (TR 2 s) for --bold-ms (600 s) and a tenth of it, each
+    in its own process (peak RSS), against stock TVB with its own ``Bold``, timed and scaled."""
+    from tvb.simulator import monitors
+
+    from benchmarks.workloads import ei90
+
+    out = {}
+    for length in (args.bold_ms / 10.0, args.bold_ms):
+        code = (
+            "import resource, time; from tvb_ngnmm.monitors import BalloonWindkesselBold;"
+            "from benchmarks.workloads import ei90; from benchmarks.run import engine_run;"
+            f"sim = ei90({length}, mons=[BalloonWindkesselBold(period=2000.0)]);"
+            "engine_run(sim, 10.0); t=time.perf_counter();"
+            f"engine_run(sim, {length}); w=time.perf_counter()-t;"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, w)"
+        )
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)  # fmt: skip
+        rss, wall = (float(v) for v in run.stdout.split()[-2:])
+        out[f"peak_rss_mib_{length / 1000:g}s"] = rss
+        out[f"wall_s_{length / 1000:g}s"] = wall
+    out["ratio_rss_long_to_short"] = (
+        out[f"peak_rss_mib_{args.bold_ms / 1000:g}s"]
+        / out[f"peak_rss_mib_{args.bold_ms / 10000:g}s"]
+    )
+    stock = stock_per_second(lambda length: ei90(length, mons=[monitors.Bold(period=2000.0)]),
+                             args.stock_ms)  # fmt: skip
+    wall = out[f"wall_s_{args.bold_ms / 1000:g}s"]
+    out["stock_bold_estimate_s"] = stock * args.bold_ms / 1000.0
+    out["ratio_stock"] = out["stock_bold_estimate_s"] / wall
+    out["stock_note"] = f"stock TVB with its Bold timed on {args.stock_ms:g} ms, scaled"
+    return out
+
+
 def run_one(name: str, args) -> dict:
     """One workload in this process."""
     result = globals()[f"bench_{name}"](args)
@@ -168,13 +238,15 @@ def main(argv=None) -> None:
     parser.add_argument("--stock-ms", type=float, default=100.0, help="stock TVB run length")
     parser.add_argument("--sweep-ms", type=float, default=1000.0, help="SWEEP-64 length/member")
     parser.add_argument("--scale-ms", type=float, default=100.0, help="SCALE-1000 length")
+    parser.add_argument("--bold-ms", type=float, default=600000.0, help="BOLD-600 length")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one, args)))
         return
     passthrough = [f"--repeat={args.repeat}", f"--stock-ms={args.stock_ms}",
-                   f"--sweep-ms={args.sweep_ms}", f"--scale-ms={args.scale_ms}"]  # fmt: skip
+                   f"--sweep-ms={args.sweep_ms}", f"--scale-ms={args.scale_ms}",
+                   f"--bold-ms={args.bold_ms}"]  # fmt: skip
     for name in args.workloads or WORKLOADS:
         run = subprocess.run(
             [sys.executable, "-m", "benchmarks", f"--one={name}", *passthrough],
