@@ -389,8 +389,17 @@ def test_bad_data_for_mne_is_named(forward_tvb76, forward_aal90):
         to_raw(times, data, forward_tvb76, variable=2)
     with pytest.raises(ValueError, match=r"one column per region \(90\), but got \(50, 76\)"):
         to_source_estimate(times, np.zeros((50, 76)), forward_aal90)
-    with pytest.warns(UserWarning, match="0.5 ms off the grid"):
-        to_raw(times + 0.5, data, forward_tvb76)
+    with pytest.warns(UserWarning, match="0.25 ms off the grid"):
+        to_raw(times + 0.25, data, forward_tvb76)
+
+
+def test_averaging_monitor_stamps_count_window_starts(forward_tvb76):
+    """A TemporalAverage-like stamp (the middle of each window) is the window start for MNE."""
+    times, data = _sensor_output(forward_tvb76, period_ms=1.0, n_time=50, start_ms=0.0)
+    raw = to_raw(times + 0.5, data, forward_tvb76)  # 0.5, 1.5, ... ms: no warning
+    assert raw.first_samp == 0 and raw.info["sfreq"] == 1000.0
+    raw = to_raw(times + 10.5, data, forward_tvb76)
+    assert raw.first_samp == 10
 
 
 def test_bad_files_and_sensors_are_named(forward_tvb76, tmp_path, tvb76):

@@ -155,7 +155,13 @@ def _info_of(sensors):
 
 
 def sampling(times: np.ndarray) -> tuple[float, int]:
-    """The period (ms) of evenly spaced ``times`` (ms) and MNE's ``first_samp``."""
+    """The period (ms) of evenly spaced ``times`` (ms) and MNE's ``first_samp``.
+
+    ``first_samp`` is ``times[0] / period``. Times half a period off that grid are the stamps of
+    averaging monitors (the middle of each window): ``first_samp`` then counts window starts, so
+    that MNE's sample times are the starts of the windows. Any other offset is rounded, with a
+    warning.
+    """
     if times.ndim != 1 or times.size < 2 or not np.all(np.isfinite(times)):
         raise ValueError(
             "Invalid value for the 'times' parameter. Allowed are at least two finite sample "
@@ -170,6 +176,12 @@ def sampling(times: np.ndarray) -> tuple[float, int]:
         )
     first_samp = int(round(times[0] / period))
     offset = times[0] - first_samp * period
+    half = times[0] / period - np.floor(times[0] / period) - 0.5
+    if abs(half) <= 1e-6:
+        # Averaging monitors (TemporalAverage, EEG, MEG, iEEG, ForwardProjection) stamp each
+        # sample at the middle of its window: sample k then stands for the window that starts
+        # at k / sfreq.
+        return period, int(np.floor(times[0] / period))
     if abs(offset) > 1e-6 * period:
         warnings.warn(
             f"The first time, {times[0]:g} ms, is {offset:g} ms off the grid of the period "
