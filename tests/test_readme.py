@@ -24,6 +24,7 @@ PRINTED = [
     "Invalid value for the 'tau_e' parameter of NextGenEI. Allowed values are > 0 (finite)",
     "RAS [ True  True  True]",
     "[ 0. 10. nan]",
+    "(8, 1, 76, 1) (4000, 2, 65, 1) (4000, 2, 21, 1)",
 ]
 
 
