@@ -1,8 +1,11 @@
-"""The common conformance suite (:mod:`tvb_ngnmm.testing`) applied to every model.
+"""The common conformance suite (:mod:`tvb_ngnmm.testing`) applied to every registered model.
 
-The reference equations below are transcribed from SPEC §2.1 and §2.2 (each line in the
-SPEC's form ``tau dx/dt = ...``, divided by the time constant at the end), independently of
-the package's own equation functions.
+The models come from the registry (:func:`tvb_ngnmm.models.registered_models`); a registered
+model without an engine path, a GUI entry or a conformance run fails
+:func:`test_every_registered_model_has_engine_gui_and_conformance`. The reference equations
+below are transcribed from SPEC §2.1 and §2.2 (each line in the SPEC's form ``tau dx/dt = ...``,
+divided by the time constant at the end), independently of the package's own equation functions;
+they add the check ``dfun_matches_equations`` for the models they cover.
 """
 
 import inspect
@@ -12,8 +15,16 @@ import pytest
 from tvb.basic.neotraits.api import Final
 from tvb.simulator import integrators
 
-from tvb_ngnmm.models import MPRSynaptic, NextGenEI
-from tvb_ngnmm.testing import EXCLUDED_INTEGRATORS, INTEGRATORS, check_model, model_checks
+from tvb_ngnmm.gui import plugin_models
+from tvb_ngnmm.models import MPRSynaptic, registered_models
+from tvb_ngnmm.testing import (
+    EXCLUDED_INTEGRATORS,
+    INTEGRATORS,
+    check_engine_matches_stock,
+    check_model,
+    has_engine_path,
+    model_checks,
+)
 
 
 def next_gen_ei_spec(state, coupling, **p):
@@ -54,18 +65,46 @@ def mpr_synaptic_spec(state, coupling, **p):
     return tau_dr / tau, tau_dv / tau, tau_s_ds / p["tau_s"]
 
 
-MODELS = {NextGenEI: next_gen_ei_spec, MPRSynaptic: mpr_synaptic_spec}
+#: Independent transcriptions, by model name (optional: a model without one still runs the rest).
+REFERENCE_EQUATIONS = {"NextGenEI": next_gen_ei_spec, "MPRSynaptic": mpr_synaptic_spec}
+
+
+def conformance_checks(declaration):
+    """The checks a registered model runs: the whole suite for the plugin's models; for TVB's
+    own (whose other properties are TVB's to test), the engine against the stock simulator."""
+    model_cls = declaration.model
+    if declaration.is_tvb_model:
+        return [("fast_engine_matches_stock", lambda: check_engine_matches_stock(model_cls))]
+    return list(model_checks(model_cls, REFERENCE_EQUATIONS.get(declaration.name)))
+
 
 CASES = [
-    pytest.param(check, id=f"{model_cls.__name__}-{name}")
-    for model_cls, equations in MODELS.items()
-    for name, check in model_checks(model_cls, equations)
+    pytest.param(check, id=f"{declaration.name}-{name}")
+    for declaration in registered_models()
+    for name, check in conformance_checks(declaration)
 ]
 
 
 @pytest.mark.parametrize("check", CASES)
 def test_model_conformance(check):
     check()
+
+
+@pytest.mark.parametrize("declaration", registered_models(), ids=lambda d: d.name)
+def test_every_registered_model_has_engine_gui_and_conformance(declaration):
+    from tvb.simulator.models import ModelsEnum
+
+    model_cls = declaration.model
+    assert has_engine_path(model_cls), f"{declaration.name} has no engine path"
+    in_gui = {cls for _, cls, _ in plugin_models()}
+    tvb_listed = {member.value for member in ModelsEnum}
+    assert model_cls in in_gui or (declaration.is_tvb_model and declaration.name in tvb_listed), (
+        f"{declaration.name} has no GUI entry"
+    )
+    runs = {name for name, _ in conformance_checks(declaration)}
+    assert "fast_engine_matches_stock" in runs, f"{declaration.name} has no conformance run"
+    if not declaration.is_tvb_model:
+        assert {"docs", "consistency", "stimulus"} <= runs
 
 
 def test_every_tvb_integrator_is_tested_or_excluded():

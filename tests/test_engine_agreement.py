@@ -21,8 +21,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.coupling import Additive, Laplacian, MultiCoupling
-from tvb_ngnmm.engine.equations import montbrio_pazo_roxin_equations
-from tvb_ngnmm.models import MPRSynaptic, NextGenEI
+from tvb_ngnmm.models import MPRSynaptic, NextGenEI, montbrio_pazo_roxin_equations
 
 RTOL = 1e-5
 

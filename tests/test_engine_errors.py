@@ -18,6 +18,7 @@ from tvb_ngnmm import _numba
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine import runner
 from tvb_ngnmm.engine.errors import SimulationBlowUpError, UnsupportedSimulationError
+from tvb_ngnmm.engine.spec import model_kernel
 
 
 @pytest.mark.parametrize(
@@ -25,8 +26,8 @@ from tvb_ngnmm.engine.errors import SimulationBlowUpError, UnsupportedSimulation
     [
         (
             {"model": models.Generic2dOscillator()},
-            "'model' .* supports 'NextGenEI', 'MPRSynaptic', 'MontbrioPazoRoxin', "
-            "but got 'Generic2dOscillator'",
+            "'model' .* runs models registered with engine equations .* or that declare "
+            "state_variable_dfuns, but got 'Generic2dOscillator', which has neither",
         ),
         (
             {"coupling": tvb_coupling.Sigmoidal()},
@@ -137,9 +138,8 @@ def test_memory_does_not_grow_with_simulated_length():
 def test_changing_parameters_weights_and_delays_does_not_recompile():
     if not _numba.JIT_ENABLED:
         pytest.skip("JIT disabled")
-    from tvb_ngnmm.engine.kernel import run_chunk
-
     sim = make_sim("NextGenEI", length=2.0)
+    run_chunk = model_kernel(sim.model)[0].run_chunk
     NumbaBackend().run_sim(sim)
     before = len(run_chunk.signatures)
     sim = make_sim("NextGenEI", length=2.0, connectivity=small_connectivity(6, seed=3, speed=2.0))
@@ -157,9 +157,10 @@ def test_compiled_kernels_are_cached_on_disk_across_processes():
         sys.path.insert(0, sys.argv[1])
         from test_engine_agreement import make_sim
         from tvb_ngnmm.backend import NumbaBackend
-        from tvb_ngnmm.engine.kernel import run_chunk
-        NumbaBackend().run_sim(make_sim("MPRSynaptic", length=0.5))
-        stats = run_chunk.stats
+        from tvb_ngnmm.engine.spec import model_kernel
+        sim = make_sim("MPRSynaptic", length=0.5)
+        NumbaBackend().run_sim(sim)
+        stats = model_kernel(sim.model)[0].run_chunk.stats
         print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
         """
     )
@@ -176,17 +177,25 @@ def test_compiled_kernels_are_cached_on_disk_across_processes():
     assert hits >= 1 and misses == 0
 
 
-def test_cached_kernels_are_dropped_when_the_sources_they_inline_change(tmp_path):
-    from tvb_ngnmm.engine._cache import invalidate_stale_kernels, sources_digest
+def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeypatch):
+    """The kernel module is named by a digest of everything compiled into it."""
+    import tvb_ngnmm.engine._cache as cache
+    from tvb_ngnmm.engine.equations import engine_model
 
-    cached = [tmp_path / "kernel.run_chunk-47.py311.nbi", tmp_path / "equations.f-1.py311.1.nbc"]
-    other = tmp_path / "unrelated.g-3.py311.nbi"
-    for path in [*cached, other]:
-        path.write_text("x")
-    (tmp_path / "engine_sources.sha256").write_text("digest of older sources")
-    assert invalidate_stale_kernels(tmp_path)
-    assert not any(p.exists() for p in cached) and other.exists()
-    assert (tmp_path / "engine_sources.sha256").read_text() == sources_digest()
-    cached[0].write_text("x")  # compiled again from the current sources: kept
-    assert not invalidate_stale_kernels(tmp_path)
-    assert cached[0].exists()
+    monkeypatch.setenv("TVB_NGNMM_KERNEL_DIR", str(tmp_path))
+    model = engine_model(models.MontbrioPazoRoxin())
+    first = cache.kernel_digest(model)
+    changed = engine_model(type("Changed", (models.MontbrioPazoRoxin,), {})())
+    assert cache.kernel_digest(changed) != first  # other equations (its expressions)
+    kernel_file = tmp_path / "kernel.py"
+    kernel_file.write_text("# another kernel")
+    monkeypatch.setattr(cache, "_KERNEL_SOURCES", (kernel_file,))
+    assert cache.kernel_digest(model) != first  # a changed kernel source
+    old = tmp_path / f"MontbrioPazoRoxin_{'0' * 20}.py"
+    old.write_text("# an older version")
+    (tmp_path / "__pycache__").mkdir()
+    old_cache = tmp_path / "__pycache__" / f"{old.stem}.run_chunk-37.py311.nbi"
+    old_cache.write_text("x")
+    module = cache.compiled_kernel(model)
+    assert Path(module.__file__).parent == tmp_path
+    assert not old.exists() and not old_cache.exists()

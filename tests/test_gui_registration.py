@@ -203,7 +203,7 @@ def test_label_clash_is_reported():
 
     clash = TupleEnum("ModelsEnum", [("OTHER", (MPRSynaptic, "NextGenEI"))])
     with pytest.raises(ValueError, match=r"label 'NextGenEI' .* already names .*MPRSynaptic"):
-        _registry._extended_tuple_enum(clash, _registry.PLUGIN_MODELS, TupleEnum)
+        _registry._extended_tuple_enum(clash, _registry.plugin_models(), TupleEnum)
 
 
 def test_missing_framework_message(monkeypatch):

@@ -696,10 +696,20 @@ def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None
 
     if issubclass(model_cls, AbstractNextGenModel):
         yield "jacobian", functools.partial(check_jacobian, model_cls)
-    from tvb_ngnmm.engine.spec import MODELS as ENGINE_MODELS
-
-    if model_cls in ENGINE_MODELS:
+    if has_engine_path(model_cls):
         yield "fast_engine_matches_stock", functools.partial(check_engine_matches_stock, model_cls)
+
+
+def has_engine_path(model_cls: type) -> bool:
+    """Whether the fast engine can run ``model_cls`` (registered equations or expressions)."""
+    from tvb_ngnmm.engine.equations import engine_model
+    from tvb_ngnmm.engine.errors import UnsupportedSimulationError
+
+    try:
+        engine_model(model_cls())
+    except UnsupportedSimulationError:
+        return False
+    return True
 
 
 def model_checks(

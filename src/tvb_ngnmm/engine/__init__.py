@@ -4,7 +4,9 @@ Entry points: :class:`tvb_ngnmm.backend.NumbaBackend` (``run_sim(sim, simulation
 a drop-in for ``sim.run()``) and :func:`tvb_ngnmm.engine.batch.run_batch` (many parameter sets
 of one network at once, as an ``xarray.DataArray``).
 
-Supported: models ``NextGenEI``, ``MPRSynaptic`` and TVB's ``MontbrioPazoRoxin``; couplings
+Supported: every registered model with engine equations (``NextGenEI``, ``MPRSynaptic``, TVB's
+``MontbrioPazoRoxin``; :func:`tvb_ngnmm.models.register_model`) and any model that declares
+``state_variable_dfuns`` (e.g. TVB's ``Linear``, or a class in a user's script); couplings
 TVB ``Linear`` and ``Difference`` and the package's ``Laplacian``, ``Additive``,
 ``MultiCoupling``; integrators Euler and Heun, deterministic and stochastic (TVB's additive
 white noise); region stimuli; monitors ``Raw``, ``SubSample``, ``TemporalAverage``, ``Bold``.
@@ -26,8 +28,10 @@ short runs and a relative tolerance of 1e-5.
 
 Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced to one linear
 form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
-:mod:`.equations` (model dispatch), :mod:`.integrate` (TVB's schemes),
-:mod:`.kernel` (the compiled chunk loop), :mod:`.noise`, :mod:`.monitors`, :mod:`.runner`
+:mod:`.equations` (a model's loop over nodes, from its declaration or its expressions),
+:mod:`._cache` (one compiled kernel per model, named by its sources), :mod:`.integrate` (TVB's
+schemes), :mod:`.kernel` (the chunk loop, compiled per model), :mod:`.noise`, :mod:`.monitors`,
+:mod:`.runner`
 (chunks, progress, interruption), :mod:`.batch`, :mod:`.checks` (the settings checked before
 the first step), :mod:`.errors` (and what a blow-up message advises).
 """

@@ -1,97 +1,214 @@
-r"""The models the engine runs, dispatched by a small integer code inside the compiled kernel.
+r"""A model's equations in the engine's form: the source of its loop over nodes.
 
-Each model's equations are defined once: ``NextGenEI`` and ``MPRSynaptic`` reuse the package's
-equation functions (:func:`~tvb_ngnmm.models.ei.next_gen_ei_equations`,
-:func:`~tvb_ngnmm.models.mpr_synaptic.mpr_synaptic_equations`) compiled through the
-:func:`~tvb_ngnmm._numba.jit` shim; TVB's ``MontbrioPazoRoxin`` is transcribed here from its
-``dfun`` (``tvb/simulator/models/infinite_theta.py``) as :func:`montbrio_pazo_roxin_equations`,
-and a test checks it against TVB's ``dfun``. Parameters are arguments of the kernel (arrays
-``(n_parameter, n_node, n_batch)``), never compiled constants.
+The engine advances all nodes of all batch members with one function per model,
+``model_dfun(_x, _C, _p, _out)``: ``_out[v, m] = f_v(_x[:, m], _C[:, m])`` with the parameters
+``_p[:, m]``, one loop over ``m`` that LLVM vectorises. :func:`engine_model` writes that loop
+from the model's declaration (:mod:`tvb_ngnmm.models._registry`), naming every state variable,
+coupling term and parameter as the model names them:
+
+- a model registered with ``equations`` calls that function (compiled and inlined);
+- any other model with ``state_variable_dfuns`` (TVB's ``Linear``, a user's own class) has its
+  expressions written into the loop, as TVB's own code generators do
+  (``tvb/simulator/backend/templates/nb-dfuns.py.mako``), with the parameters read from ``_p``
+  at run time, never written in as constants.
+
+Coupling terms are named by the model's ``coupling_terms`` (``c_0, c_1, …`` when it has none);
+coupling term ``k`` reads row ``min(k, n_cvar - 1)`` of the coupling. The local coupling terms
+``lc_0, lc_1, …`` are 0 (the engine runs region simulations). :mod:`._cache` compiles the
+loop together with the integration kernel.
 """
 
 from __future__ import annotations
 
-import math
+import ast
+import inspect
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from .._numba import jit
-from ..models.ei import next_gen_ei_equations
-from ..models.mpr_synaptic import mpr_synaptic_equations
+from ..models._registry import declaration_of
+from .errors import UnsupportedSimulationError
 
-PI = math.pi
+#: Functions and constants an expression of ``state_variable_dfuns`` may use (from ``math``).
+MATH_NAMES = (
+    "pi", "e", "exp", "expm1", "log", "log1p", "log10", "sqrt", "sin", "cos", "tan", "asin",
+    "acos", "atan", "atan2", "sinh", "cosh", "tanh", "fabs", "floor", "ceil", "erf", "pow",
+)  # fmt: skip
+BUILTIN_NAMES = ("abs", "min", "max")
+_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.Call,
+    ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop,
+)  # fmt: skip
 
-NEXT_GEN_EI = 0
-MPR_SYNAPTIC = 1
-MONTBRIO_PAZO_ROXIN = 2
 
-#: Parameter names of TVB's ``MontbrioPazoRoxin`` in the order of
-#: :func:`montbrio_pazo_roxin_equations` (``Gamma`` does not enter TVB's equations).
-MPR_PARAMETERS = ("tau", "Delta", "eta", "J", "I", "cr", "cv")
+@dataclass(frozen=True)
+class EngineModel:
+    """A model as the engine runs it.
 
-
-def montbrio_pazo_roxin_equations(r, V, C_r, C_V, tau, Delta, eta, J, I, cr, cv):
-    """Time derivatives of TVB's ``MontbrioPazoRoxin``, written as in its ``dfun``.
-
-    Parameters
+    Attributes
     ----------
-    r, V : float or array
-        Rate (kHz) and mean potential (dimensionless).
-    C_r, C_V : float or array
-        Coupling terms on ``r`` and on ``V`` (``cvar = [r, V]``).
-    tau, Delta, eta, J, I, cr, cv : float or array
-        TVB's parameters.
-
-    Returns
-    -------
-    tuple
-        ``(dr, dV)`` per ms.
+    name : str
+        The model class's name.
+    parameters : tuple of str
+        The parameters the equations read, in the order of the kernel's parameter rows.
+    cvar_counts : tuple of int
+        Numbers of coupling variables the engine accepts for this model.
+    source : str
+        Source of ``model_dfun`` (see the module docstring).
+    equations : callable or None
+        The registered engine-form equations the source calls, or None (expressions inlined).
     """
-    dr = 1 / tau * (Delta / (PI * tau) + 2 * V * r)
-    dV = 1 / tau * (V**2 - PI**2 * tau**2 * r**2 + eta + J * tau * r + I + cr * C_r + cv * C_V)
-    return dr, dV
+
+    name: str
+    parameters: tuple[str, ...]
+    cvar_counts: tuple[int, ...]
+    source: str
+    equations: Callable | None = None
 
 
-_ei = jit(next_gen_ei_equations)
-_mpr_synaptic = jit(mpr_synaptic_equations)
-_mpr = jit(montbrio_pazo_roxin_equations)
+def coupling_term_names(model) -> tuple[str, ...]:
+    """The model's ``coupling_terms``, or ``c_0, c_1, …`` (one per coupling variable)."""
+    names = getattr(model, "coupling_terms", None)
+    if names:
+        return tuple(names)
+    return tuple(f"c_{k}" for k in range(len(model.cvar)))
 
 
-@jit(nogil=True)
-def model_dfun(code, x, C, n_cvar, p, out):
-    """Derivatives of every node of every batch member: ``out[v, m] = f_v(x[:, m], C[:, m])``.
+def _loop(model, coupling, parameters, bindings, body, doc) -> str:
+    """``model_dfun`` binding each name used (``bindings``: name -> source) then ``body``."""
+    lines = [
+        "@jit(nogil=True)",
+        "def model_dfun(_x, _C, _p, _out):",
+        f'    """{type(model).__name__}: {doc}."""',
+        "    _n_cvar = _C.shape[0]",
+    ]
+    lines += [f"    _row_{k} = min({k}, _n_cvar - 1)  # {name}" for k, name in enumerate(coupling)]
+    lines.append("    for _m in range(_x.shape[1]):")
+    lines += [f"        {name} = {value}" for name, value in bindings]
+    lines += [f"        {line}" for line in body]
+    return "\n".join(lines) + "\n"
 
-    ``x`` (n_var, M) holds the states of the ``M = n_node * B`` nodes (batch member last), ``C``
-    (n_cvar, M) their coupling terms, ``p`` (n_parameter, M) their parameters. One loop over
-    ``m`` per model, written so that LLVM vectorises it (no branches or calls in the body).
+
+def _bindings(model, used: set[str], coupling, parameters) -> list[tuple[str, str]]:
+    """Source of each used name: a state, a coupling row, a local coupling or a parameter."""
+    out = [(n, f"_x[{v}, _m]") for v, n in enumerate(model.state_variables) if n in used]
+    out += [(n, f"_C[_row_{k}, _m]") for k, n in enumerate(coupling) if n in used]
+    out += [(n, "0.0") for n in sorted(used) if _is_local_coupling(n)]
+    out += [(n, f"_p[{j}, _m]") for j, n in enumerate(parameters)]
+    return out
+
+
+def _is_local_coupling(name: str) -> bool:
+    return name.startswith("lc_") and name[3:].isdigit()
+
+
+def _allowed(model, coupling) -> dict[str, str]:
+    """Every name the model's equations may use, with what it is."""
+    kinds = {name: "parameter" for name in model.parameter_names}
+    kinds.update({name: "coupling term" for name in coupling})
+    kinds.update({name: "state variable" for name in model.state_variables})
+    return kinds
+
+
+def _bad_name(model, where: str, given: list[str], allowed: dict[str, str], extra=()) -> Exception:
+    listed = ", ".join([*(repr(n) for n in allowed), "'lc_0', 'lc_1', …", *map(repr, extra)])
+    return UnsupportedSimulationError(
+        f"Invalid names in {where} of {type(model).__name__}: allowed are its state variables, "
+        f"coupling terms and parameters ({listed}), but got {', '.join(map(repr, given))}."
+    )
+
+
+def _from_function(model, equations: Callable) -> EngineModel:
+    coupling = coupling_term_names(model)
+    allowed = _allowed(model, coupling)
+    args = list(inspect.signature(equations).parameters)
+    unknown = [a for a in args if a not in allowed and not _is_local_coupling(a)]
+    if unknown:
+        raise _bad_name(model, f"the arguments of {equations.__name__}", unknown, allowed)
+    parameters = tuple(n for n in model.parameter_names if n in args and allowed[n] == "parameter")
+    bindings = _bindings(model, set(args), coupling, parameters)
+    call = ", ".join(args)
+    body = [f"_d = equations({call})"]
+    body += [f"_out[{v}, _m] = _d[{v}]  # {n}" for v, n in enumerate(model.state_variables)]
+    source = _loop(model, coupling, parameters, bindings, body, f"calls {equations.__name__}")
+    return EngineModel(type(model).__name__, parameters, (), source, equations)
+
+
+def expression_names(model, variable: str, expression: str, allowed, coupling) -> set[str]:
+    """The names ``expression`` uses; raise naming the model if any is not allowed."""
+    where = f"the state_variable_dfuns[{variable!r}]"
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as error:
+        raise UnsupportedSimulationError(
+            f"Invalid value for {where} of {type(model).__name__}: allowed are Python "
+            f"expressions, but got {expression!r} ({error.msg})."
+        ) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES) or (
+            isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name))
+        ):
+            raise UnsupportedSimulationError(
+                f"Invalid value for {where} of {type(model).__name__}: allowed are arithmetic, "
+                f"comparisons and calls of {', '.join(MATH_NAMES + BUILTIN_NAMES)}, but got "
+                f"{ast.unparse(node)!r} in {expression!r}."
+            )
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    known = set(allowed) | set(MATH_NAMES) | set(BUILTIN_NAMES)
+    unknown = sorted(n for n in names if n not in known and not _is_local_coupling(n))
+    if unknown:
+        raise _bad_name(model, where, unknown, allowed, ("math: " + ", ".join(MATH_NAMES),))
+    return names
+
+
+def _from_expressions(model) -> EngineModel:
+    coupling = coupling_term_names(model)
+    allowed = _allowed(model, coupling)
+    dfuns = dict(model.state_variable_dfuns)
+    missing = [v for v in model.state_variables if v not in dfuns]
+    if missing:
+        raise UnsupportedSimulationError(
+            f"Invalid value for the state_variable_dfuns of {type(model).__name__}: allowed is "
+            f"one expression per state variable ({', '.join(model.state_variables)}), but "
+            f"{', '.join(map(repr, missing))} have none."
+        )
+    used = set()
+    for variable in model.state_variables:
+        used |= expression_names(model, variable, dfuns[variable], allowed, coupling)
+    bad = sorted(n for n in allowed if n.startswith("_") or keyword.iskeyword(n))
+    if bad:
+        raise _bad_name(model, "the names", bad, {n: k for n, k in allowed.items() if n not in bad})
+    parameters = tuple(n for n in model.parameter_names if n in used and allowed[n] == "parameter")
+    bindings = _bindings(model, used, coupling, parameters)
+    body = [
+        f"_out[{v}, _m] = {' '.join(dfuns[name].split())}  # {name}"
+        for v, name in enumerate(model.state_variables)
+    ]
+    source = _loop(model, coupling, parameters, bindings, body, "state_variable_dfuns")
+    return EngineModel(type(model).__name__, parameters, (), source)
+
+
+def engine_model(model) -> EngineModel:
+    """The engine's form of ``model`` (a TVB ``Model`` instance).
+
+    Raises
+    ------
+    UnsupportedSimulationError
+        If the model has neither registered engine equations nor ``state_variable_dfuns``, or
+        if those name something the model does not define.
     """
-    M = x.shape[1]
-    if code == NEXT_GEN_EI:
-        ci = 1 if n_cvar > 1 else 0
-        for m in range(M):
-            d = _ei(
-                x[0, m], x[1, m], x[2, m], x[3, m], x[4, m], x[5, m], C[0, m], C[ci, m],
-                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m], p[7, m],
-                p[8, m], p[9, m], p[10, m], p[11, m], p[12, m], p[13, m], p[14, m], p[15, m],
-            )  # fmt: skip
-            out[0, m] = d[0]
-            out[1, m] = d[1]
-            out[2, m] = d[2]
-            out[3, m] = d[3]
-            out[4, m] = d[4]
-            out[5, m] = d[5]
-    elif code == MPR_SYNAPTIC:
-        for m in range(M):
-            d3 = _mpr_synaptic(
-                x[0, m], x[1, m], x[2, m], C[0, m],
-                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m],
-            )  # fmt: skip
-            out[0, m] = d3[0]
-            out[1, m] = d3[1]
-            out[2, m] = d3[2]
+    declaration = declaration_of(type(model))
+    if declaration is not None and declaration.equations is not None:
+        found = _from_function(model, declaration.equations)
+    elif getattr(model, "state_variable_dfuns", None):
+        found = _from_expressions(model)
     else:
-        for m in range(M):
-            d2 = _mpr(
-                x[0, m], x[1, m], C[0, m], C[1, m],
-                p[0, m], p[1, m], p[2, m], p[3, m], p[4, m], p[5, m], p[6, m],
-            )  # fmt: skip
-            out[0, m] = d2[0]
-            out[1, m] = d2[1]
+        raise UnsupportedSimulationError(
+            f"Invalid value for the 'model' of the simulator: the fast engine runs models "
+            f"registered with engine equations (register_model(..., equations=...)) or that "
+            f"declare state_variable_dfuns, but got {type(model).__name__!r}, which has neither."
+        )
+    n_coupling = len(coupling_term_names(model))
+    counts = declaration.cvar_counts if declaration is not None else None
+    counts = counts or (n_coupling,)
+    return EngineModel(found.name, found.parameters, counts, found.source, found.equations)

@@ -15,6 +15,10 @@ per node (writing the ring step by step would touch one cache line per node and 
 non-finite state marks its batch member as blown up (``status[:, b]``: step, region, state
 variable of the first non-finite value, in node then variable order); that member is not
 advanced further, the others go on.
+
+:func:`run_chunk` is a template: :mod:`._cache` compiles it once per model, in a module where
+``model_dfun`` is that model's loop over nodes (:mod:`.equations`), so that the model's equations
+are inlined in the kernel.
 """
 
 from __future__ import annotations
@@ -22,12 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from ._cache import invalidate_stale_kernels
 from .coupling_kernel import accumulate_delayed, accumulate_dense
-from .equations import model_dfun
 from .integrate import EULER
-
-invalidate_stale_kernels()
 
 
 @jit(nogil=True)
@@ -92,9 +92,13 @@ def _find_blow_ups(X, alive, status, step, n_node, B):
                 break
 
 
-@jit(nogil=True)
+def model_dfun(_x, _C, _p, _out):
+    """The model's derivatives of every node; each model's compiled module defines its own."""
+    raise NotImplementedError("run_chunk runs only as compiled per model by engine._cache")
+
+
 def run_chunk(
-    code, scheme, x, hist, first_step, n_steps, k_block,
+    scheme, x, hist, first_step, n_steps, k_block,
     row_start, sources, idelays, weights, dense, kappa, gain, offset, cvar,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
     status,
@@ -174,14 +178,14 @@ def run_chunk(
                         s_vi = stim[row, v, i]
                         for b in range(B):
                             st[v, i * B + b] = s_vi
-            model_dfun(code, X, C, n_cvar, P, k1)
+            model_dfun(X, C, P, k1)
             if scheme != EULER:
                 for v in range(n_var):
                     xv, kv, nv, sv, tv = X[v], k1[v], nz[v], st[v], tmp[v]
                     lo_v, hi_v = lo[v], hi[v]
                     for m in range(M):
                         tv[m] = _clamp(xv[m] + dt * kv[m] + nv[m] + dt * sv[m], lo_v, hi_v)
-                model_dfun(code, tmp, C, n_cvar, P, k2)
+                model_dfun(tmp, C, P, k2)
             bad = False
             for v in range(n_var):
                 xv, kv, k2v, nv, sv = X[v], k1[v], k2[v], nz[v], st[v]

@@ -2,12 +2,13 @@ r"""The chunked run: Python over chunks, compiled kernel over steps.
 
 A run of ``n_steps`` is cut into chunks of at most ``chunk_steps`` steps (sized so that the
 chunk's noise and observed states stay within a few MiB and a whole number of coupling blocks).
-Per chunk: draw the noise, evaluate the stimulus, run :func:`.kernel.run_chunk`, feed the
-monitors, check for blow-up. Memory thus depends on the delay horizon (history ring), the
-network, the chunk and the monitors' buffers, not on the simulated length (monitor samples are
-streamed out per chunk). A ``KeyboardInterrupt`` between or during chunks ends the run with
-what was computed so far (and a warning); a run in a worker thread (``run_batch``) is stopped
-between chunks by a ``stop`` event instead, as the interrupt reaches only the main thread.
+Per chunk: draw the noise, evaluate the stimulus, run the model's compiled
+:func:`.kernel.run_chunk`, feed the monitors, check for blow-up. Memory thus depends on the
+delay horizon (history ring), the network, the chunk and the monitors' buffers, not on the
+simulated length (monitor samples are streamed out per chunk). A ``KeyboardInterrupt`` between
+or during chunks ends the run with what was computed so far (and a warning); a run in a worker
+thread (``run_batch``) is stopped between chunks by a ``stop`` event instead, as the interrupt
+reaches only the main thread.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import check_stimulus_values
-from .kernel import run_chunk
 from .spec import SimulationSpec
 
 #: Largest coupling block (steps); the shortest delay + 1 bounds it too.
@@ -97,8 +97,8 @@ def _run_one_chunk(spec, state, coupling, noise_index, draws, first, n, k_block,
     c = spec.coupling
     sums = np.empty((len(spec.cvar), n_node, k_block * batch), dtype=np.float32)
     weights, dense = coupling
-    run_chunk(
-        spec.model_code, spec.scheme, state.x, state.hist, first, n, k_block,
+    spec.kernel.run_chunk(
+        spec.scheme, state.x, state.hist, first, n, k_block,
         c.row_start, c.sources, c.idelays, weights, dense, c.kappa, state.gain, c.offset, spec.cvar,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,

@@ -1,37 +1,33 @@
 r"""What the engine needs from a configured TVB ``Simulator``, checked and in kernel layout.
 
-:func:`extract` reads the model (code, parameters as per-region arrays ``(n_parameter,
-n_node)``), the integrator (scheme, ``dt``, noise amplitude per state variable and region), the
-state boundaries, the stimulus, the initial state (``sim.current_state``) and the initial
-history (``sim.history.buffer``, float32 as TVB keeps it; integer delays ``sim.connectivity
-.idelays = round(delay / dt)`` as set by ``set_idelays``), the coupling reduced to effective
-weights (:mod:`.coupling`) and the monitors. Anything the engine cannot run raises
-:class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it; settings it could run
-but should not (non-finite inputs, a monitor period below ``dt``, parameters changed after
-``configure()`` to invalid values) raise ``ValueError`` (:func:`.checks.check_settings`).
+:func:`extract` reads the model (its kernel, compiled from its declaration or its
+``state_variable_dfuns`` by :mod:`.equations` and :mod:`._cache`; parameters as per-region
+arrays ``(n_parameter, n_node)``), the integrator (scheme, ``dt``, noise amplitude per state
+variable and region), the state boundaries, the stimulus, the initial state
+(``sim.current_state``) and the initial history (``sim.history.buffer``, float32 as TVB keeps
+it; integer delays ``sim.connectivity .idelays = round(delay / dt)`` as set by ``set_idelays``),
+the coupling reduced to effective weights (:mod:`.coupling`) and the monitors. Anything the
+engine cannot run raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it;
+settings it could run but should not (non-finite inputs, a monitor period below ``dt``,
+parameters changed after ``configure()`` to invalid values) raise ``ValueError``
+(:func:`.checks.check_settings`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from tvb.simulator import integrators
-from tvb.simulator.models.infinite_theta import MontbrioPazoRoxin
 from tvb.simulator.noise import Additive
 
-from ..models.ei import NextGenEI
-from ..models.mpr_synaptic import MPRSynaptic
-from . import equations
+from ._cache import compiled_kernel
 from .coupling import CouplingTerms, reduce_coupling
+from .equations import engine_model
 from .errors import UnsupportedSimulationError, unsupported
 from .integrate import EULER, HEUN
 
-MODELS = {
-    NextGenEI: equations.NEXT_GEN_EI,
-    MPRSynaptic: equations.MPR_SYNAPTIC,
-    MontbrioPazoRoxin: equations.MONTBRIO_PAZO_ROXIN,
-}
 INTEGRATORS = {
     integrators.EulerDeterministic: (EULER, False),
     integrators.EulerStochastic: (EULER, True),
@@ -44,7 +40,7 @@ INTEGRATORS = {
 class SimulationSpec:
     """A configured simulator in the engine's terms (arrays in kernel layout, float64)."""
 
-    model_code: int
+    kernel: ModuleType  # the model's compiled module: run_chunk, model_dfun
     state_variables: tuple[str, ...]
     parameter_names: tuple[str, ...]
     params: np.ndarray  # (n_parameter, n_node)
@@ -71,26 +67,17 @@ class SimulationSpec:
         return self.state.shape[1]
 
 
-def model_code(model) -> tuple[int, tuple[str, ...]]:
-    """The engine's code for ``model`` and its parameter names, in the kernel's order."""
-    code = MODELS.get(type(model))
-    if code is None:
-        allowed = tuple(cls.__name__ for cls in MODELS)
-        raise unsupported("model", type(model).__name__, allowed)
-    if code == equations.MONTBRIO_PAZO_ROXIN:
-        if len(model.cvar) != 2:
-            raise UnsupportedSimulationError(
-                "Invalid value for the 'cvar' of MontbrioPazoRoxin: the fast engine supports "
-                f"two coupling variables (its dfun reads two coupling terms), but got "
-                f"{list(model.cvar)} instead."
-            )
-        return code, equations.MPR_PARAMETERS
-    if len(model.cvar) not in (1, 2):
+def model_kernel(model) -> tuple[ModuleType, tuple[str, ...]]:
+    """The compiled kernel module of ``model`` and its parameter names, in the kernel's order."""
+    found = engine_model(model)
+    if len(model.cvar) not in found.cvar_counts:
+        counts = " or ".join(str(n) for n in found.cvar_counts)
         raise UnsupportedSimulationError(
-            f"Invalid value for the 'cvar' of {type(model).__name__}: the fast engine supports "
-            f"one or two coupling variables, but got {list(model.cvar)} instead."
+            f"Invalid value for the 'cvar' of {found.name}: the fast engine supports {counts} "
+            f"coupling variables (as many as its equations read), but got {list(model.cvar)} "
+            "instead."
         )
-    return code, tuple(model.parameter_names)
+    return compiled_kernel(found), found.parameters
 
 
 def region_values(name: str, value, n_node: int, owner: str) -> np.ndarray:
@@ -179,7 +166,7 @@ def extract(sim) -> SimulationSpec:
 
     _check_configured(sim)
     model = sim.model
-    code, names = model_code(model)
+    kernel, names = model_kernel(model)
     n_node = sim.number_of_nodes
     scheme, stochastic, scale = _integrator(sim)
     lo, hi = _boundaries(sim)
@@ -189,7 +176,7 @@ def extract(sim) -> SimulationSpec:
     )
     labels = tuple(str(lab) for lab in sim.connectivity.region_labels)
     spec = SimulationSpec(
-        model_code=code,
+        kernel=kernel,
         state_variables=tuple(model.state_variables),
         parameter_names=names,
         params=model_parameters(model, names, n_node),

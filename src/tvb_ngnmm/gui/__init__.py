@@ -12,10 +12,10 @@ from ._phase_plane import adapt_phase_plane, is_phase_plane_adapted, restore_pha
 from ._registry import (
     BUILT_AGAINST,
     PLUGIN_COUPLINGS,
-    PLUGIN_MODELS,
     coupling_form_class,
     is_registered,
     model_form_class,
+    plugin_models,
     register,
     unregister,
 )
@@ -26,10 +26,10 @@ __all__ = [
     "is_phase_plane_adapted",
     "restore_phase_plane",
     "PLUGIN_COUPLINGS",
-    "PLUGIN_MODELS",
     "coupling_form_class",
     "is_registered",
     "model_form_class",
+    "plugin_models",
     "register",
     "unregister",
 ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._registry import PLUGIN_MODELS
+from ._registry import plugin_models
 
 _LOCK = threading.Lock()
 
@@ -118,10 +118,10 @@ def _inline_description_with_equations(original):
     """``original`` (TVB's dfun-docstring renderer) showing the plugin models' equations."""
     from tvb.basic.neotraits.info import convert_rst_to_html
 
-    plugin_models = {cls for _, cls, _ in PLUGIN_MODELS}
+    plugin_classes = {cls for _, cls, _ in plugin_models()}
 
     def inline_description(model):
-        text = equations_rst(model) if model in plugin_models else None
+        text = equations_rst(model) if model in plugin_classes else None
         return original(model) if text is None else convert_rst_to_html(text)
 
     inline_description.__name__ = original.__name__

@@ -12,6 +12,7 @@ that holds the original objects. The TVB Jupyter widgets list models from
 from __future__ import annotations
 
 import enum
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -20,17 +21,31 @@ from tvb.basic.neotraits.api import NArray
 
 from ..coupling import Additive, Laplacian
 from ..coupling._base import ChoiceAttr
-from ..models import MPRSynaptic, NextGenEI
+from ..models import registered_models
 
 BUILT_AGAINST = "2.10.0"
 """The tvb-framework version whose internals this registration was written for."""
 
-# (enum member name, class, label shown in the GUI); labels have no parentheses or dots because
-# the simulator page builds CSS selectors from them.
-PLUGIN_MODELS = (
-    ("NEXT_GEN_EI", NextGenEI, "NextGenEI"),
-    ("MPR_SYNAPTIC", MPRSynaptic, "MPRSynaptic"),
-)
+
+def plugin_models() -> tuple[tuple[str, type, str], ...]:
+    """``(enum member name, class, label)`` of each registered model the GUI should list.
+
+    The registered models declared with ``gui=True`` that are not TVB's own (those are listed
+    already), e.g. ``("NEXT_GEN_EI", NextGenEI, "NextGenEI")``. Labels are the class names:
+    they have no parentheses or dots, because the simulator page builds CSS selectors from them.
+    """
+    return tuple(
+        (_member_name(d.name), d.model, d.name)
+        for d in registered_models()
+        if d.gui and not d.is_tvb_model
+    )
+
+
+def _member_name(class_name: str) -> str:
+    """``'NextGenEI'`` -> ``'NEXT_GEN_EI'``, ``'MPRSynaptic'`` -> ``'MPR_SYNAPTIC'``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).upper()
+
+
 PLUGIN_COUPLINGS = (("LAPLACIAN", Laplacian, "Laplacian"), ("ADDITIVE", Additive, "Additive"))
 
 _LOCK = threading.Lock()
@@ -202,7 +217,8 @@ def _extended_simulator_enum(original: type) -> type:
     """A copy of ``tvb.simulator.models.ModelsEnum`` with the plugin models appended."""
     members = [(member.name, member.value) for member in original]
     known = {value for _, value in members}
-    members += [(name, cls.__name__) for name, cls, _ in PLUGIN_MODELS if cls.__name__ not in known]
+    plugin = [(name, cls.__name__) for name, cls, _ in plugin_models()]
+    members += [(name, value) for name, value in plugin if value not in known]
     extended = enum.Enum(original.__name__, members, module=original.__module__)
     for attr, value in vars(original).items():
         if not attr.startswith("_") and attr not in original.__members__:
@@ -228,12 +244,13 @@ def _replacements(found: dict) -> dict:
     """``{id(original): (original, replacement)}`` for every object the registration replaces."""
     from tvb.basic.neotraits.api import TupleEnum
 
-    model_forms = {cls: model_form_class(cls, found) for _, cls, _ in PLUGIN_MODELS}
+    models = plugin_models()
+    model_forms = {cls: model_form_class(cls, found) for _, cls, _ in models}
     coupling_forms = {cls: coupling_form_class(cls, found) for _, cls, _ in PLUGIN_COUPLINGS}
     pairs = [
         (
             found["model_forms.ModelsEnum"],
-            _extended_tuple_enum(found["model_forms.ModelsEnum"], PLUGIN_MODELS, TupleEnum),
+            _extended_tuple_enum(found["model_forms.ModelsEnum"], models, TupleEnum),
         ),
         (
             found["coupling_forms.CouplingFunctionsEnum"],
@@ -283,7 +300,8 @@ def _rebind_everywhere(replacements: dict, registration: _Registration) -> None:
 def register() -> bool:
     """Make the plugin's models and couplings selectable in the TVB GUI and widgets.
 
-    Adds ``NextGenEI`` and ``MPRSynaptic`` to the simulator page's model list (with parameter
+    Adds the registered models (:func:`plugin_models`: ``NextGenEI``, ``MPRSynaptic``, and any
+    registered later with ``gui=True``) to the simulator page's model list (with parameter
     forms generated from their traits) and to ``tvb.simulator.models.ModelsEnum``, and the
     ``Laplacian`` and ``Additive`` couplings to the coupling list. Call it before the web server
     serves its first request (``tvb-ngnmm gui`` does).
@@ -312,7 +330,7 @@ def register() -> bool:
         sim_models = found["sim_models"]
         try:
             _rebind_everywhere(replacements, registration)
-            for _, cls, _ in PLUGIN_MODELS:
+            for _, cls, _ in plugin_models():
                 if cls.__name__ not in vars(sim_models):
                     setattr(sim_models, cls.__name__, cls)
                     registration.added.append((sim_models, cls.__name__))

@@ -13,6 +13,7 @@ import numpy as np
 from tvb.basic.neotraits.api import Final, List, NArray, Range
 
 from ._base import NON_NEGATIVE, POSITIVE, REAL, AbstractNextGenModel
+from ._registry import PopulationLayout, register_model
 
 PI = math.pi
 INV_PI = 1.0 / math.pi
@@ -74,6 +75,15 @@ def _parameter(label, default, lo, hi, step, doc):
     )
 
 
+@register_model(
+    equations=next_gen_ei_equations,
+    cvar_counts=(1, 2),
+    populations=(
+        PopulationLayout("E", "tau_e", "tau_se", "eta_e", "Delta_e", "I_e", "r_e", "v_e", "s_e"),
+        PopulationLayout("I", "tau_i", "tau_si", "eta_i", "Delta_i", "I_i", "r_i", "v_i", "s_i"),
+    ),
+    synaptic_weights=(("J_ee", "-J_ei"), ("J_ie", "-J_ii")),
+)
 class NextGenEI(AbstractNextGenModel):
     r"""Excitatory–inhibitory next-generation neural mass model with first-order synapses.
 

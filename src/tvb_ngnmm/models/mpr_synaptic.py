@@ -8,6 +8,7 @@ import numpy as np
 from tvb.basic.neotraits.api import Final, List, NArray, Range
 
 from ._base import NON_NEGATIVE, POSITIVE, REAL, AbstractNextGenModel
+from ._registry import PopulationLayout, register_model
 
 PI = math.pi
 
@@ -35,6 +36,14 @@ def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c):
     return dr, dv, ds
 
 
+@register_model(
+    equations=mpr_synaptic_equations,
+    cvar_counts=(1, 2),
+    populations=(
+        PopulationLayout("population", "tau", "tau_s", "eta", "Delta", "I", "r", "v", "s"),
+    ),
+    synaptic_weights=(("J",),),
+)
 class MPRSynaptic(AbstractNextGenModel):
     r"""One population of quadratic integrate-and-fire neurons with a first-order synapse.
 

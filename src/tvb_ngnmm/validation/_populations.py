@@ -7,35 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models import MPRSynaptic, NextGenEI
+from ..models import PopulationLayout, declaration_of, registered_models
 
 InputCurrent = Callable[[float], Sequence[float]]
-
-
-@dataclass(frozen=True)
-class PopulationLayout:
-    """How one population appears in a model: its parameter and state-variable names."""
-
-    label: str
-    tau: str
-    tau_s: str
-    eta: str
-    Delta: str
-    current: str
-    rate: str
-    voltage: str
-    synapse: str
-
-
-_LAYOUTS: dict[type, tuple[PopulationLayout, ...]] = {
-    NextGenEI: (
-        PopulationLayout("E", "tau_e", "tau_se", "eta_e", "Delta_e", "I_e", "r_e", "v_e", "s_e"),
-        PopulationLayout("I", "tau_i", "tau_si", "eta_i", "Delta_i", "I_i", "r_i", "v_i", "s_i"),
-    ),
-    MPRSynaptic: (
-        PopulationLayout("population", "tau", "tau_s", "eta", "Delta", "I", "r", "v", "s"),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -86,12 +60,17 @@ def _scalar_parameters(model) -> dict[str, float]:
     return values
 
 
+def _signed(p: dict[str, float], name: str) -> float:
+    return -p[name[1:]] if name.startswith("-") else p[name]
+
+
 def network_parameters(model) -> NetworkParameters:
-    """Read the QIF populations described by a ``NextGenEI`` or ``MPRSynaptic`` instance.
+    """Read the QIF populations described by an instance of a model that declares them.
 
     Parameters
     ----------
     model : NextGenEI or MPRSynaptic
+        Or any model registered with ``populations`` (:func:`tvb_ngnmm.models.register_model`).
         Configured or not; every parameter must hold a single value.
 
     Returns
@@ -99,19 +78,17 @@ def network_parameters(model) -> NetworkParameters:
     NetworkParameters
         The populations' scalar parameters and signed synaptic weights.
     """
-    layouts = _LAYOUTS.get(type(model))
-    if layouts is None:
-        allowed = ", ".join(cls.__name__ for cls in _LAYOUTS)
+    declaration = declaration_of(type(model))
+    if declaration is None or not declaration.populations:
+        allowed = ", ".join(d.name for d in registered_models() if d.populations)
         raise ValueError(
             f"Invalid value for the 'model' parameter. Allowed are instances of {allowed}, "
             f"but got {type(model).__name__} instead."
         )
     model.validate_parameters()
     p = _scalar_parameters(model)
-    if isinstance(model, NextGenEI):
-        weights = [[p["J_ee"], -p["J_ei"]], [p["J_ie"], -p["J_ii"]]]
-    else:
-        weights = [[p["J"]]]
+    layouts = declaration.populations
+    weights = [[_signed(p, name) for name in row] for row in declaration.synaptic_weights]
     states = list(model.state_variables)
 
     def column(field: str) -> np.ndarray:

@@ -1,0 +1,147 @@
+r"""The one declaration per model that the engine, the GUI, the validation and the tests read.
+
+A model is declared once, next to its class, with :func:`register_model`::
+
+    @register_model(equations=my_equations, populations=(...), synaptic_weights=(...))
+    class MyModel(AbstractNextGenModel): ...
+
+TVB's own models are registered the same way (``register_model(MontbrioPazoRoxin, ...)``,
+:mod:`.tvb_models`). Everything else derives from the registry (:func:`registered_models`):
+the engine compiles ``equations`` (or, without them, the model's ``state_variable_dfuns``), the
+GUI lists the models declared with ``gui=True``, the spiking-network validation reads
+``populations`` and ``synaptic_weights``, and the common test suite runs every registered model.
+
+The engine form of the equations is a function of scalars, named as the model names them:
+its arguments are the state variables (in order), the coupling terms (the model's
+``coupling_terms``, or ``c_0, c_1, …``) and parameters (any subset of ``parameter_names``, in any
+order); it returns the derivatives in the order of the state variables, written with arithmetic
+and :mod:`math` only (it is compiled with Numba and inlined in the engine's loop).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tvb.simulator.models.base import Model
+
+
+@dataclass(frozen=True)
+class PopulationLayout:
+    """How one QIF population appears in a model: its parameter and state-variable names."""
+
+    label: str
+    tau: str
+    tau_s: str
+    eta: str
+    Delta: str
+    current: str
+    rate: str
+    voltage: str
+    synapse: str
+
+
+@dataclass(frozen=True)
+class ModelDeclaration:
+    """What the package needs to know about a model class, beyond its TVB traits.
+
+    Attributes
+    ----------
+    model : type
+        The TVB ``Model`` subclass.
+    equations : callable or None
+        Engine form of the equations (see the module docstring); None: the engine compiles
+        the model's ``state_variable_dfuns``.
+    cvar_counts : tuple of int or None
+        Numbers of coupling variables the engine accepts (coupling term ``k`` reads coupling
+        row ``min(k, n_cvar - 1)``); None: exactly one per coupling term.
+    populations : tuple of PopulationLayout
+        The QIF populations of the spiking-network comparison (empty: no comparison).
+    synaptic_weights : tuple of tuple of str
+        ``synaptic_weights[a][b]``: the parameter (``'-'`` prefix: negated) weighting population
+        ``b`` onto ``a``, one row and column per population.
+    gui : bool
+        List the model in the TVB GUI (TVB's own models are listed there already).
+    """
+
+    model: type
+    equations: Callable | None = None
+    cvar_counts: tuple[int, ...] | None = None
+    populations: tuple[PopulationLayout, ...] = ()
+    synaptic_weights: tuple[tuple[str, ...], ...] = ()
+    gui: bool = True
+
+    @property
+    def name(self) -> str:
+        """The class name, as the GUI and the messages show it."""
+        return self.model.__name__
+
+    @property
+    def is_tvb_model(self) -> bool:
+        """Whether the class is one of TVB's own (already listed in TVB's GUI)."""
+        return self.model.__module__.split(".")[0] == "tvb"
+
+
+_REGISTRY: dict[type, ModelDeclaration] = {}
+
+
+def _check_declaration(declaration: ModelDeclaration) -> None:
+    cls = declaration.model
+    if not (inspect.isclass(cls) and issubclass(cls, Model)):
+        raise TypeError(
+            f"Invalid value for the 'model' parameter of register_model. Allowed are TVB Model "
+            f"classes, but got {cls!r} instead."
+        )
+    n_pop = len(declaration.populations)
+    shape = [len(row) for row in declaration.synaptic_weights]
+    if shape != [n_pop] * n_pop:
+        raise ValueError(
+            f"Invalid value for the 'synaptic_weights' of {cls.__name__}. Allowed is one row "
+            f"of {n_pop} names per population ({n_pop} populations), but got rows of {shape}."
+        )
+
+
+def register_model(model: type | None = None, **declared):
+    """Register a model class with what the package needs to know about it.
+
+    Use as a class decorator (``@register_model(equations=...)``) or call it on a class
+    (``register_model(MontbrioPazoRoxin, equations=...)``). Registering a class again replaces
+    its declaration.
+
+    Parameters
+    ----------
+    model : type, optional
+        The TVB ``Model`` subclass; omitted when used as a decorator.
+    **declared
+        The fields of :class:`ModelDeclaration` (``equations``, ``cvar_counts``,
+        ``populations``, ``synaptic_weights``, ``gui``).
+
+    Returns
+    -------
+    type or callable
+        The class (unchanged), or the decorator.
+    """
+
+    def register(cls: type) -> type:
+        declaration = ModelDeclaration(cls, **declared)
+        _check_declaration(declaration)
+        _REGISTRY[cls] = declaration
+        return cls
+
+    return register if model is None else register(model)
+
+
+def unregister_model(model: type) -> bool:
+    """Remove ``model`` from the registry; False if it was not registered."""
+    return _REGISTRY.pop(model, None) is not None
+
+
+def declaration_of(model: type) -> ModelDeclaration | None:
+    """The declaration registered for exactly this class (subclasses are not covered), or None."""
+    return _REGISTRY.get(model)
+
+
+def registered_models() -> tuple[ModelDeclaration, ...]:
+    """Every declaration, in the order of registration."""
+    return tuple(_REGISTRY.values())
