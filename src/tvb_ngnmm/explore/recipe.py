@@ -1,0 +1,162 @@
+"""A configured simulator as workers can receive it, and the parameters a sweep may set.
+
+A configured TVB ``Simulator`` does not pickle (its monitors hold closures), but its parts do.
+:class:`SimulatorRecipe` keeps the parts, the initial state and history and the noise stream's
+state; a worker rebuilds the simulator (``configure()``), sets the configuration parameters of
+its group of points (conduction speed, noise amplitude, any numeric attribute of the coupling,
+integrator or connectivity) and restores the initial state, so that every member starts where a
+``run_batch`` of the original simulator would. When the delays change, the history ring changes
+length: the recipe's history is then read back in time as far as it reaches and its oldest
+step repeated beyond (deterministic, so a retried task gives the same result).
+
+Parameters that ``run_batch`` sweeps within one batch (model parameters and the coupling gain
+``'a'``) are *batch* parameters; the others are *configuration* parameters: the points of a
+sweep are grouped by them and each group gets its own simulator.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+
+ALIASES = {"conduction_speed": "connectivity.speed", "noise_amplitude": "integrator.noise.nsig"}
+ROOTS = ("coupling", "integrator", "connectivity")
+PARTS = ("model", "coupling", "integrator", "connectivity", "monitors", "stimulus",
+         "conduction_speed", "initial_conditions", "simulation_length")  # fmt: skip
+DEFAULT_UNITS = {"a": "1 (coupling gain)", "conduction_speed": "mm/ms",
+                 "connectivity.speed": "mm/ms", "integrator.dt": "ms"}  # fmt: skip
+
+
+def allowed_names(spec) -> str:
+    """The names a design may sweep, for error messages."""
+    names = ", ".join(repr(n) for n in (*spec.parameter_names, "a", *ALIASES))
+    return f"{names}, or a dotted path 'coupling.<name>', 'integrator.<name>', " + (
+        "'integrator.noise.<name>', 'connectivity.<name>' of a numeric attribute"
+    )
+
+
+def _resolve(sim, path: str):
+    """(owner object, attribute) of a dotted configuration path, or None."""
+    parts = ALIASES.get(path, path).split(".")
+    if len(parts) < 2 or parts[0] not in ROOTS:
+        return None
+    owner = sim
+    for part in parts[:-1]:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return None
+    value = getattr(owner, parts[-1], None)
+    if isinstance(value, bool) or not isinstance(value, np.ndarray | float | int):
+        return None
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
+        return None
+    return owner, parts[-1]
+
+
+def classify(sim, spec, names) -> tuple[list, list]:
+    """Split swept names into batch and configuration parameters; unknown names are errors."""
+    batch, config = [], []
+    for name in names:
+        if name in spec.parameter_names or name == "a":
+            batch.append(name)
+        elif _resolve(sim, name) is not None:
+            config.append(name)
+        else:
+            raise ValueError(
+                f"Invalid value for the 'design' parameter. Allowed parameter names are "
+                f"{allowed_names(spec)}, but got {name!r} instead."
+            )
+    return batch, config
+
+
+def default_unit(sim, name: str) -> str:
+    """The unit of a swept parameter when the design gives none."""
+    if name in DEFAULT_UNITS:
+        return DEFAULT_UNITS[name]
+    if name.startswith("tau") or name.split(".")[-1].startswith("tau"):
+        return "ms"
+    return "1"
+
+
+def _set(sim, path: str, value) -> None:
+    owner, attribute = _resolve(sim, path)
+    current = getattr(owner, attribute)
+    if isinstance(current, np.ndarray):
+        value = np.array(np.broadcast_to(np.asarray(value, dtype=float), current.shape))
+        if np.ndim(value) == 0 or current.shape == ():
+            value = np.atleast_1d(value)
+    else:
+        value = float(value)
+    setattr(owner, attribute, value)
+    if ALIASES.get(path, path) == "connectivity.speed":
+        sim.conduction_speed = float(np.ravel(value)[0])
+
+
+@dataclass
+class SimulatorRecipe:
+    """The picklable parts of a configured simulator and its initial state."""
+
+    parts: dict
+    history: np.ndarray
+    current_state: np.ndarray
+    current_step: int
+    noise_state: tuple | None
+    key: str = ""
+
+    @classmethod
+    def from_simulator(cls, sim) -> SimulatorRecipe:
+        """Copy the parts and initial state of a configured simulator."""
+        parts = {name: copy.deepcopy(getattr(sim, name)) for name in PARTS}
+        stream = getattr(getattr(sim.integrator, "noise", None), "random_stream", None)
+        recipe = cls(
+            parts=parts,
+            history=np.array(sim.history.buffer),
+            current_state=np.array(sim.current_state),
+            current_step=int(sim.current_step),
+            noise_state=None if stream is None else stream.get_state(),
+        )
+        recipe.key = hashlib.sha256(pickle.dumps(recipe, protocol=5)).hexdigest()
+        return recipe
+
+    def build(self, settings: dict):
+        """A configured simulator with the configuration parameters ``settings`` set."""
+        from tvb.simulator.simulator import Simulator
+
+        parts = copy.deepcopy(self.parts)
+        sim = Simulator(**{k: v for k, v in parts.items() if v is not None})
+        for path, value in settings.items():
+            _set(sim, path, value)
+        sim.configure()
+        sim.current_step = self.current_step
+        sim.current_state[...] = self.current_state
+        _restore_history(sim.history.buffer, self.history, self.current_step)
+        if self.noise_state is not None:
+            sim.integrator.noise.random_stream.set_state(self.noise_state)
+        return sim
+
+
+def _restore_history(buffer: np.ndarray, saved: np.ndarray, step: int) -> None:
+    """Fill the ring ``buffer`` (slot ``s mod H`` holds step ``s``) from the ring ``saved``."""
+    if buffer.shape == saved.shape:
+        buffer[...] = saved
+        return
+    h_new, h_old = len(buffer), len(saved)
+    for s in range(step - h_new + 1, step + 1):
+        buffer[s % h_new] = saved[max(s, step - h_old + 1) % h_old]
+
+
+_BUILT: dict = {}
+
+
+def simulator_for(recipe: SimulatorRecipe, settings: dict):
+    """The simulator of a group, built once per worker process (a few kept)."""
+    key = (recipe.key, tuple((k, np.asarray(v).tobytes()) for k, v in settings.items()))
+    if key not in _BUILT:
+        if len(_BUILT) >= 4:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = recipe.build(settings)
+    return _BUILT[key]

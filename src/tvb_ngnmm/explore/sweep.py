@@ -1,0 +1,351 @@
+"""Parameter sweeps on Dask: engine batches in tasks, reduced on the workers, stored as they come.
+
+The points of a design are grouped by their configuration parameters (conduction speed, noise
+amplitude, coupling/integrator/connectivity attributes: each group needs its own configured
+simulator) and cut into batches of ``batch_size`` points; each batch is one Dask task that runs
+:func:`~tvb_ngnmm.engine.batch.run_batch` (one thread) and reduces each member with the
+measures, so only small results travel. The client writes each result into the store as it
+arrives (one writer: see :mod:`.store` for why a killed worker or client loses and duplicates
+nothing) and keeps at most a few tasks per worker in flight (bounded memory).
+
+The simulator travels as a :class:`~.recipe.SimulatorRecipe` computed by a task of its own, so
+if the worker holding it dies the scheduler computes it again; a task whose worker dies is run
+again elsewhere (Dask's ``allowed-failures``), a task that raises is retried ``retries`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+from .design import as_design
+from .recipe import SimulatorRecipe, classify, default_unit, simulator_for
+from .reduce import as_measures, describe_measures, reduce_member
+from .store import SweepStore, digest, simulator_description
+
+SECONDS_PER_NODE_STEP = 7e-8  # one member on one core, EI-90 (benchmarks: SWEEP-64)
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "Sweeps need Dask's distributed and zarr: pip install 'tvb-ngnmm[explore]'."
+        ) from None
+    return distributed
+
+
+def _connect(client, n_workers: int | None):
+    """(client, cluster started here or None)."""
+    distributed = _import_distributed()
+    if client is None:
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers or min(2, os.cpu_count() or 1), threads_per_worker=1,
+            processes=True, dashboard_address=None,
+        )  # fmt: skip
+        return distributed.Client(cluster), cluster
+    if isinstance(client, distributed.Client):
+        return client, None
+    if isinstance(client, str):
+        try:
+            return distributed.Client(client, timeout="5s"), None
+        except (OSError, TimeoutError) as err:
+            reason = f"cannot reach it ({type(err).__name__}: {err})"
+    else:
+        reason = "it is neither"
+    raise ValueError(
+        "Invalid value for the 'client' parameter. Allowed are None (a local cluster), a "
+        "distributed.Client or the address of a reachable scheduler ('tcp://host:port'), but "
+        f"got {client!r} instead: {reason}."
+    )
+
+
+def _batches(design, config: list, batch_size: int) -> list:
+    """``[(settings, point indices)]``: points grouped by configuration, cut into batches."""
+    groups: dict = {}
+    for k in range(design.n_point):
+        key = tuple(float(design.values[name][k]) for name in config)
+        groups.setdefault(key, []).append(k)
+    batches = []
+    for key, members in groups.items():
+        settings = dict(zip(config, key, strict=True))
+        for start in range(0, len(members), batch_size):
+            batches.append((settings, np.array(members[start : start + batch_size])))
+    return batches
+
+
+def _auto_batch_size(sim, n_steps: int, n_point: int, n_workers: int) -> int:
+    """About five seconds of work per task, at least two tasks per worker."""
+    per_member = SECONDS_PER_NODE_STEP * n_steps * sim.connectivity.number_of_regions
+    size = max(1, int(5.0 / max(per_member, 1e-9)))
+    size = min(size, max(1, -(-n_point // (2 * n_workers))))
+    return size if size < 8 else size - size % 8
+
+
+def run_task(recipe, settings, values, points, simulation_length, measures, raw, seed):
+    """One batch on a worker: ``run_batch``, then the measures of each member."""
+    from ..engine.batch import run_batch
+
+    sim = simulator_for(recipe, settings)
+    task_seed = None if seed is None else [seed, int(points[0])]
+    if task_seed is not None:
+        task_seed = int(np.random.SeedSequence(task_seed).generate_state(1)[0])
+    outputs = run_batch(sim, values, simulation_length, n_jobs=1, seed=task_seed, progress=False)
+    blown = outputs[0].blown_up.values
+    labels = list(sim.connectivity.region_labels)
+    regions = [labels.index(r) if b else -1
+               for r, b in zip(outputs[0].blow_up_region.values, blown, strict=True)]  # fmt: skip
+    per_member = [None if blown[b] else reduce_member([o.isel(member=b) for o in outputs], measures)
+                  for b in range(len(points))]  # fmt: skip
+    result = {"points": points, "blown_up": blown, "blow_up_time": outputs[0].blow_up_time.values,
+              "blow_up_region_index": np.array(regions), "values": {}, "coords": {}}  # fmt: skip
+    finite = [m for m in per_member if m is not None]
+    for name, first in finite[0].items() if finite else ():
+        stacked = np.stack([np.full(first.shape, np.nan) if m is None else m[name].values
+                            for m in per_member])  # fmt: skip
+        result["values"][name] = (first.dims, first.shape, dict(first.attrs), stacked)
+    if raw:
+        for m, output in enumerate(outputs):
+            dims = (f"time_{m}", f"state_variable_{m}", output.dims[-1])
+            name = f"raw_{output.name}"
+            result["values"][name] = (dims, output.shape[1:], {"units_time": "ms"}, output.values)
+            result["coords"][dims[0]] = output.time.values
+            result["coords"][dims[1]] = np.asarray(output.state_variable.values, dtype=str)
+    return result
+
+
+def _template(sim, design, units: dict):
+    """Coordinates, ``done`` and the blow-up record of a new store."""
+    import xarray as xr
+
+    n = design.n_point
+    coords = {"region": np.asarray(sim.connectivity.region_labels, dtype=str)}
+    for name, value in design.values.items():
+        dims = ("point",) if value.ndim == 1 else ("point", "region")
+        coords[name] = (dims, value, {"units": units[name]})
+    data = {
+        "done": ("point", np.zeros(n, dtype=bool)),
+        "blown_up": ("point", np.zeros(n, dtype=bool)),
+        "blow_up_time": ("point", np.full(n, np.nan), {"units": "ms"}),
+        "blow_up_region_index": ("point", np.full(n, -1, dtype=np.int64)),
+    }
+    return xr.Dataset(data, coords=coords)
+
+
+def _check_design_values(sim, spec, design, batch_names: list) -> None:
+    """The batch parameters' values, checked as ``run_batch`` checks them (per-region shapes)."""
+    from ..engine.batch import _swept_values
+
+    _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+    for name, value in design.values.items():
+        if name not in batch_names and value.ndim != 1:
+            raise ValueError(
+                f"Invalid value for the 'design' parameter. Allowed for the configuration "
+                f"parameter {name!r} is one value per point, but got shape {value.shape}."
+            )
+
+
+def _batch_values(spec, design, batch_names: list, points: np.ndarray) -> dict:
+    """The ``run_batch`` parameters of some points (the first model parameter if none swept)."""
+    if batch_names:
+        return {name: design.values[name][points] for name in batch_names}
+    first = spec.parameter_names[0]
+    return {first: np.repeat(spec.params[0][np.newaxis], len(points), axis=0)}
+
+
+def _keep(recipe):
+    """The recipe, as a task's result (the scheduler can compute it again if a worker dies)."""
+    return recipe
+
+
+def sweep(
+    sim,
+    design,
+    measures,
+    store,
+    simulation_length: float | None = None,
+    client=None,
+    n_workers: int | None = None,
+    batch_size: int | None = None,
+    retries: int = 2,
+    raw: bool = False,
+    progress: bool = True,
+    seed: int | None = None,
+):
+    """Run a design of parameter sets of a configured simulator on Dask into a zarr store.
+
+    Running again with the same store computes only the points not yet done; a store written
+    with another simulator, design or settings is refused.
+
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        A configured simulator (its parameters are the defaults of every point).
+    design : Design, dict or list
+        :func:`grid`, :func:`points` or :func:`sobol` (a dict is a grid, a list of dicts the
+        points). Names: the model's parameters and ``'a'`` (swept within a batch, one value or
+        one per region), ``'conduction_speed'`` (mm/ms), ``'noise_amplitude'`` (the noise's
+        ``nsig``), or a dotted path to a numeric attribute of the coupling, integrator or
+        connectivity (``'coupling.b'``, ``'integrator.noise.nsig'``).
+    measures : str, callable, list or dict
+        Names in :data:`~tvb_ngnmm.explore.reduce.MEASURES` (``'fc'``, ``'fcd'``,
+        ``'peak_frequency'``, ``'mean_rate'``, ``'bold_fc'``, ``'kuramoto'``), callables
+        ``f(outputs)``, or ``{name: options}``; applied to each point on the worker.
+    store : str or Path
+        The zarr store (a directory), created or resumed.
+    simulation_length : float, optional
+        Length of each run (ms); default ``sim.simulation_length``.
+    client : None, distributed.Client or str
+        None starts a ``LocalCluster`` (worker processes, one thread each) and closes it at the
+        end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster.
+    n_workers : int, optional
+        Workers of the local cluster (default ``min(2, cpu_count)``).
+    batch_size : int, optional
+        Points per task; default about five seconds of work, at least two tasks per worker.
+    retries : int
+        Times a task that raised is run again before its points are given up.
+    raw : bool
+        Also store the monitors' time series (``raw_<Monitor>``).
+    progress : bool
+        Show a progress bar of the points.
+    seed : int, optional
+        Noise (stochastic integrators): None, the simulator's own stream for every point (as
+        ``run_batch``); an int, independent noise per task from ``seed`` and its first point.
+
+    Returns
+    -------
+    xarray.Dataset
+        The whole store (dims ``point`` and the measures' own), with per-point ``done``,
+        ``blown_up``, ``blow_up_time`` (ms) and ``blow_up_region``; ``attrs['tasks_run']`` and
+        ``attrs['points_run']`` count what this call computed.
+
+    Raises
+    ------
+    ValueError
+        Unknown parameter names or measures, bad values, a store of another configuration, an
+        unreachable scheduler: each names what was allowed and what was given.
+    RuntimeError
+        When tasks still fail after ``retries`` (the other points are stored).
+    """
+    from ..backend import n_steps_for
+    from ..engine.spec import extract
+
+    design = as_design(design)
+    measures = as_measures(measures)
+    spec = extract(sim)
+    batch_names, config_names = classify(sim, spec, design.names)
+    _check_design_values(sim, spec, design, batch_names)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"Invalid value for the 'retries' parameter. Allowed are integers >= 0, "
+                         f"but got {retries!r} instead.")  # fmt: skip
+    simulation_length = float(simulation_length or sim.simulation_length)
+    n_steps = n_steps_for(sim, simulation_length)
+    units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
+    client, cluster = _connect(client, n_workers)
+    try:
+        workers = max(1, len(client.scheduler_info()["workers"]))
+        if batch_size is None:
+            batch_size = _auto_batch_size(sim, n_steps, design.n_point, workers)
+        run_settings = {"measures": describe_measures(measures),
+                        "simulation_length": simulation_length, "raw": bool(raw),
+                        "seed": seed,
+                        "batch_size": None if seed is None else batch_size}  # fmt: skip
+        description = simulator_description(sim)
+        fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
+                        "run": digest(run_settings)}  # fmt: skip
+        template = _template(sim, design, units).assign_attrs(
+            simulator=json.dumps(description, default=str), simulation_length=simulation_length,
+            units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
+            measures=[m[0] for m in measures],
+        )  # fmt: skip
+        sweep_store = SweepStore.open(store, template, fingerprints)
+        done = sweep_store.done()
+        todo = [(s, p) for s, p in _batches(design, config_names, batch_size) if not done[p].all()]
+        recipe = client.submit(_keep, SimulatorRecipe.from_simulator(sim), pure=False)
+
+        def submit(settings, points):
+            values = _batch_values(spec, design, batch_names, points)
+            return client.submit(run_task, recipe, settings, values, points, simulation_length,
+                                 measures, raw, seed, retries=retries, pure=False)  # fmt: skip
+
+        counts = _run_tasks(
+            todo,
+            submit,
+            sweep_store,
+            design.n_point,
+            batch_size,
+            window=2 * workers,
+            progress=progress,
+            already=int(done.sum()),
+        )
+    finally:
+        if cluster is not None:
+            client.close()
+            cluster.close()
+    result = sweep_store.load()
+    result.attrs.update(tasks_run=counts[0], points_run=counts[1])
+    return result
+
+
+def _run_tasks(todo, submit, store, n_point, chunk, window, progress, already) -> tuple:
+    """Submit at most ``window`` tasks at a time, write each result as it arrives.
+
+    Returns (tasks written, points written). Ctrl-C cancels the tasks in flight and keeps what
+    was written (a ``RuntimeWarning`` says how much); tasks failing after their retries raise.
+    """
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    queue = iter(todo)
+    in_flight, failures, written = {}, [], [0, 0]
+    bar = tqdm(total=n_point, initial=already, unit="point", desc="sweep", disable=not progress)
+    finished = as_completed()
+
+    def submit_next():
+        for settings, points in queue:
+            future = submit(settings, points)
+            in_flight[future] = points
+            finished.add(future)
+            return
+
+    try:
+        for _ in range(window):
+            submit_next()
+        for future in finished:
+            points = in_flight.pop(future)
+            if future.status == "error":
+                failures.append((points, future.exception()))
+            else:
+                store.write(future.result(), n_point, chunk)
+                written[0] += 1
+                written[1] += len(points)
+                bar.update(len(points))
+            future.release()
+            submit_next()
+    except KeyboardInterrupt:
+        for future in in_flight:
+            future.cancel()
+        _warn_interrupted(store.done(), written)
+    finally:
+        bar.close()
+    if failures:
+        points = np.concatenate([p for p, _ in failures])
+        raise RuntimeError(
+            f"{len(failures)} task(s) failed after their retries, points {points.tolist()}; the "
+            f"other points are in the store (run again to retry these). First error: "
+            f"{failures[0][1]!r}"
+        ) from failures[0][1]
+    return tuple(written)
+
+
+def _warn_interrupted(done: np.ndarray, written: list) -> None:
+    warnings.warn(
+        f"Sweep interrupted: {int(done.sum())} of {done.size} points are done ({written[1]} in "
+        "this run); run again with the same store to compute the rest.",
+        RuntimeWarning,
+        stacklevel=4,
+    )

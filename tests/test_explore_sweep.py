@@ -1,0 +1,242 @@
+"""Sweeps on Dask: labelled results equal ``run_batch``, resume after an interrupted client or a
+killed worker computes only what is missing, blow-ups per point, bounded retries, bad input."""
+
+import functools
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from test_engine_agreement import make_sim
+from tvb.simulator import monitors
+
+from tvb_ngnmm.analysis import functional_connectivity
+from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.explore import SweepStore, grid, points, sobol, sweep
+
+distributed = pytest.importorskip("distributed")
+
+MEASURES = ["mean_rate", "fc", "kuramoto"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _pids(client) -> set:
+    """Worker processes and their nannies."""
+    return set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)  # fmt: skip
+    client = distributed.Client(cluster)
+    started = _pids(client) - {os.getpid()}
+    try:
+        yield client
+    finally:
+        try:
+            started |= _pids(client) - {os.getpid()}
+        except Exception:  # noqa: BLE001 - the cluster may be half down; kill what we know
+            pass
+        client.close()
+        cluster.close()
+        for pid in started:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return make_sim("NextGenEI", n=6, mons=[monitors.TemporalAverage(period=0.5)], length=30.0)
+
+
+DESIGN = grid({"I_e": [10.0, 12.0, 14.0, 16.0], "a": [0.1, 0.5]})
+
+
+def _reference(sim, design):
+    (out,) = run_batch(sim, design.values, progress=False)
+    return out
+
+
+def _assert_equal_reference(ds, reference):
+    rates = reference.mean("time").values * 1000.0
+    np.testing.assert_allclose(ds.mean_rate_r_e.values, rates[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(ds.mean_rate_r_i.values, rates[:, 1], rtol=1e-12)
+    for k in range(reference.sizes["member"]):
+        fc = functional_connectivity(reference.isel(member=k, state_variable=0).values)
+        np.testing.assert_allclose(ds.fc.values[k], fc, rtol=1e-12)
+    assert ds.done.all()
+
+
+def test_labelled_results_equal_run_batch(client, sim, tmp_path):
+    ds = sweep(sim, DESIGN, MEASURES, tmp_path / "s.zarr", client=client, batch_size=3,
+               progress=False)  # fmt: skip
+    _assert_equal_reference(ds, _reference(sim, DESIGN))
+    np.testing.assert_array_equal(ds.I_e.values, DESIGN.values["I_e"])
+    assert ds.a.attrs["units"] == "1 (coupling gain)"
+    assert ds.mean_rate_r_e.attrs["units"] == "Hz"
+    assert list(ds.region.values) == list(sim.connectivity.region_labels)
+    assert ds.attrs["tasks_run"] == 3 and ds.attrs["points_run"] == 8
+    assert '"NextGenEI"' in ds.attrs["simulator"]
+    assert ds.kuramoto.dims == ("point",) and np.isfinite(ds.kuramoto).all()
+
+
+def test_interrupted_client_then_resume_computes_only_the_missing(client, sim, tmp_path,
+                                                                  monkeypatch):  # fmt: skip
+    store = tmp_path / "s.zarr"
+    write = SweepStore.write
+    calls = []
+
+    def interrupt_on_third(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        write(self, *args)
+
+    monkeypatch.setattr(SweepStore, "write", interrupt_on_third)
+    with pytest.warns(RuntimeWarning, match="4 of 8 points are done"):
+        partial = sweep(sim, DESIGN, MEASURES, store, client=client, batch_size=2, progress=False)
+    monkeypatch.setattr(SweepStore, "write", write)
+    assert partial.done.sum() == 4 and np.isnan(partial.kuramoto.values[~partial.done]).all()
+    resumed = sweep(sim, DESIGN, MEASURES, store, client=client, batch_size=2, progress=False)
+    assert resumed.attrs["tasks_run"] == 2 and resumed.attrs["points_run"] == 4
+    _assert_equal_reference(resumed, _reference(sim, DESIGN))
+    again = sweep(sim, DESIGN, MEASURES, store, client=client, batch_size=2, progress=False)
+    assert again.attrs["tasks_run"] == 0
+
+
+def test_a_killed_worker_loses_and_duplicates_nothing(client, sim, tmp_path, monkeypatch):
+    long_sim = make_sim("NextGenEI", n=8, mons=[monitors.TemporalAverage(period=0.5)],
+                        length=300.0)  # fmt: skip
+    design = grid({"I_e": np.linspace(10.0, 16.0, 6), "a": [0.1, 0.5]})
+    written = []
+    write = SweepStore.write
+
+    def counting_write(self, result, *args):
+        written.extend(result["points"])
+        write(self, result, *args)
+
+    monkeypatch.setattr(SweepStore, "write", counting_write)
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline and not killed:
+            busy = [w for w, keys in client.processing().items() if keys and w in pids]
+            for worker in busy:
+                if any(str(k).startswith("run_task") for k in client.processing()[worker]):
+                    os.kill(pids[worker], signal.SIGKILL)
+                    killed.append(pids[worker])
+                    break
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    ds = sweep(long_sim, design, MEASURES, tmp_path / "s.zarr", client=client, batch_size=2,
+               progress=False)  # fmt: skip
+    killer.join()
+    assert killed and not _alive(killed[0])
+    assert sorted(written) == list(range(12))  # each point written once
+    _assert_equal_reference(ds, _reference(long_sim, design))
+    client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker
+
+
+def test_blow_ups_are_recorded_per_point(client, sim, tmp_path):
+    design = points({"I_e": [15.0, 1e7, 14.0]})
+    ds = sweep(sim, design, MEASURES, tmp_path / "s.zarr", client=client, progress=False)
+    assert ds.blown_up.values.tolist() == [False, True, False]
+    assert 0 < float(ds.blow_up_time[1]) < 30.0
+    assert str(ds.blow_up_region.values[1]).startswith("region")
+    assert np.isnan(ds.kuramoto.values[1]) and np.isfinite(ds.kuramoto.values[[0, 2]]).all()
+    assert ds.done.all()
+
+
+def failing_measure(outputs, path):
+    with open(path, "a") as log:
+        log.write("attempt\n")
+    raise ArithmeticError("this measure always fails")
+
+
+def test_retries_are_bounded(client, sim, tmp_path):
+    log = tmp_path / "attempts.txt"
+    measure = functools.partial(failing_measure, path=str(log))
+    with pytest.raises(RuntimeError, match="1 task\\(s\\) failed after their retries"):
+        sweep(sim, points({"I_e": [15.0]}), [measure], tmp_path / "s.zarr", client=client,
+              retries=1, progress=False)  # fmt: skip
+    assert log.read_text().count("attempt") == 2
+
+
+def test_configuration_parameters_are_grouped(client, sim, tmp_path):
+    design = grid({"conduction_speed": [5.0, 2.0], "I_e": [12.0, 15.0]})
+    ds = sweep(sim, design, ["mean_rate"], tmp_path / "s.zarr", client=client, progress=False)
+    assert ds.conduction_speed.attrs["units"] == "mm/ms" and ds.done.all()
+    (same,) = run_batch(sim, {"I_e": [12.0, 15.0]}, progress=False)  # the simulator's speed, 5
+    np.testing.assert_allclose(ds.mean_rate_r_e.values[:2], same.mean("time").values[:, 0] * 1e3,
+                               rtol=1e-12)  # fmt: skip
+    assert not np.allclose(ds.mean_rate_r_e.values[:2], ds.mean_rate_r_e.values[2:])
+
+
+def test_sobol_design_is_in_its_bounds():
+    design = sobol({"I_e": (0.0, 16.0), "a": (0.0, 30.0)}, 16, seed=1)
+    assert design.n_point == 16 and design.kind == "sobol"
+    assert (design.values["I_e"] >= 0).all() and (design.values["I_e"] < 16).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: grid({}), "'design' parameter. Allowed is a dict"),
+        (lambda: grid({"I_e": []}), "Allowed is one or more values of 'I_e'"),
+        (lambda: grid({"I_e": [[1.0, 2.0]]}), "Allowed are 1-D values of 'I_e'"),
+        (lambda: grid({"I_e": [1.0, np.nan]}), "Allowed are finite values of 'I_e'"),
+        (lambda: points([{"I_e": 1.0}, {"a": 2.0}]), "Allowed are points with the names"),
+        (lambda: points({"I_e": [1.0], "a": [1.0, 2.0]}), "the same number of values"),
+        (lambda: points([]), "Allowed is a non-empty list"),
+        (lambda: sobol({"I_e": (5.0, 5.0)}, 8), "'bounds' parameter. Allowed is a pair"),
+        (lambda: sobol({"I_e": (0.0, 5.0)}, 0), "'n_point' parameter. Allowed are integers"),
+    ],
+)
+def test_bad_designs(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_bad_sweep_arguments(sim, tmp_path):
+    store = tmp_path / "s.zarr"
+    with pytest.raises(ValueError, match="Allowed parameter names are 'tau_e'.*'a', "
+                       "'conduction_speed'.*but got 'I_x' instead"):  # fmt: skip
+        sweep(sim, {"I_x": [1.0]}, MEASURES, store)
+    with pytest.raises(ValueError, match="'measures' parameter. Allowed are one or more of"):
+        sweep(sim, DESIGN, ["fc", "entropy"], store)
+    with pytest.raises(ValueError, match="I_e"):  # run_batch's domain check of every value
+        sweep(sim, {"I_e": [[1.0, 2.0]]}, MEASURES, store)
+    with pytest.raises(ValueError, match="'client' parameter.*'tcp://127.0.0.1:1'.*cannot reach"):
+        sweep(sim, DESIGN, MEASURES, store, client="tcp://127.0.0.1:1")
+    assert not store.exists()
+
+
+def test_a_store_of_another_configuration_is_refused(client, sim, tmp_path):
+    store = tmp_path / "s.zarr"
+    design = points({"I_e": [15.0]})
+    sweep(sim, design, ["mean_rate"], store, client=client, progress=False)
+    other = make_sim("NextGenEI", n=6, mons=[monitors.TemporalAverage(period=0.5)], length=30.0)
+    other.coupling.a = np.array([0.7])
+    with pytest.raises(ValueError, match="different simulator configuration"):
+        sweep(other, design, ["mean_rate"], store, client=client, progress=False)
+    with pytest.raises(ValueError, match="different design"):
+        sweep(sim, points({"I_e": [14.0]}), ["mean_rate"], store, client=client, progress=False)
+    with pytest.raises(ValueError, match="different set of measures"):
+        sweep(sim, design, ["fc"], store, client=client, progress=False)
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ValueError, match="it is not"):
+        sweep(sim, design, ["fc"], tmp_path / "plain", client=client, progress=False)
