@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
-from tvb_ngnmm.analysis import coupling_modes, msf_map, transverse_modes
 from tvb_ngnmm.connectomes import load_aal90
 from tvb_ngnmm.models import NextGenEI
+from tvb_ngnmm.stability import coupling_modes, msf_map, transverse_modes
 
 
 def main() -> None:

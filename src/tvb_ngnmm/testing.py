@@ -622,12 +622,12 @@ def check_per_region_parameters(model_cls: type, seed: int = 2) -> None:
 
 
 def check_jacobian(model_cls: type, seed: int = 3, n_point: int = 5) -> None:
-    """The analysis Jacobians (:mod:`tvb_ngnmm.analysis.jacobian`) equal finite differences.
+    """The analysis Jacobians (:mod:`tvb_ngnmm.stability.jacobian`) equal finite differences.
 
     At random states, couplings and parameters, :math:`\\partial f/\\partial x` and
     :math:`\\partial f/\\partial C` are compared with central finite differences of ``dfun``.
     """
-    from tvb_ngnmm.analysis.jacobian import VectorField
+    from tvb_ngnmm.stability.jacobian import VectorField
 
     rng = np.random.default_rng(seed)
     for _ in range(n_point):

@@ -1,7 +1,7 @@
 r"""Continuation of fixed points in one parameter, with Hopf and saddle-node detection.
 
 Pseudo-arclength continuation of :math:`F(x, p) = f(x, g x_c; p) = 0` (one node with
-self-coupling :math:`g`, see :mod:`~tvb_ngnmm.analysis.fixed_points`): a tangent predictor along
+self-coupling :math:`g`, see :mod:`~tvb_ngnmm.stability.fixed_points`): a tangent predictor along
 the null vector of :math:`[F_x\; F_p]` and a Newton corrector on the hyperplane orthogonal to
 it, with step-size control. Passing a fold (saddle-node) therefore continues onto the other
 branch, so S-shaped branches (bistability) are traced whole. The parameter is any model

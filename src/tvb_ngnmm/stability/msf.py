@@ -271,7 +271,7 @@ def transverse_modes(
         :math:`\\varepsilon`; by default the gain of the coupling given to :func:`coupling_modes`.
     state : numpy.ndarray, shape (n_var,), optional
         A guess of the homogeneous fixed point; by default the stable one with the lowest first
-        state variable (see :func:`~tvb_ngnmm.analysis.find_fixed_points`).
+        state variable (see :func:`~tvb_ngnmm.stability.find_fixed_points`).
     **parameters : float
         Model parameters to override.
 
@@ -430,7 +430,7 @@ def msf_map(
     Along each row the homogeneous fixed point is continued from one strength to the next
     (starting from the lowest stable one), so the map follows one branch. With
     ``limit_cycles=True``, where that fixed point is unstable the homogeneous limit cycle is
-    found (:func:`~tvb_ngnmm.analysis.find_limit_cycle`) and its Floquet MSF used instead
+    found (:func:`~tvb_ngnmm.stability.find_limit_cycle`) and its Floquet MSF used instead
     (about a second or two per such point).
 
     Parameters

@@ -1,7 +1,7 @@
 r"""Lyapunov exponents of a network without delays, and of its homogeneous system.
 
 The network ODE is :math:`\dot x_i = f(x_i, \varepsilon \sum_j M_{ij} x_{c,j})` with the coupling
-operator :math:`M = \hat W - \mathrm{diag}\,\kappa` (see :mod:`~tvb_ngnmm.analysis.msf`). The
+operator :math:`M = \hat W - \mathrm{diag}\,\kappa` (see :mod:`~tvb_ngnmm.stability.msf`). The
 leading exponents follow Benettin's method: the state and ``n_exponents`` tangent vectors are
 advanced together with the classical fourth-order Runge–Kutta scheme, the tangent dynamics
 :math:`\dot Q = J(x) Q` being obtained exactly by complex-step differentiation of the model's
@@ -122,7 +122,7 @@ def lyapunov_exponents(
         Connectivity ``W[to, from]``; None for the homogeneous system, a single node with
         self-coupling ``coupling_strength`` (i.e. :math:`g = \\varepsilon\\sigma`).
     coupling : optional
-        As in :func:`~tvb_ngnmm.analysis.coupling_modes` (None: :math:`M = W`).
+        As in :func:`~tvb_ngnmm.stability.coupling_modes` (None: :math:`M = W`).
     coupling_strength : float, optional
         :math:`\\varepsilon`; by default the coupling's gain (0 for a lone node).
     n_exponents : int

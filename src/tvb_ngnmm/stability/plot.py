@@ -44,7 +44,7 @@ def plot_bifurcation_diagram(
     Parameters
     ----------
     branch : Branch
-        From :func:`~tvb_ngnmm.analysis.continue_fixed_points`.
+        From :func:`~tvb_ngnmm.stability.continue_fixed_points`.
     variable : str, optional
         State variable on the vertical axis (default: the first). Rates are shown in Hz.
     cycles : sequence of (float, LimitCycle), optional
@@ -91,7 +91,7 @@ def plot_dispersion(spectrum: TransverseSpectrum, ax=None, show: bool = True):
     Parameters
     ----------
     spectrum : TransverseSpectrum
-        From :func:`~tvb_ngnmm.analysis.transverse_modes` or ``transverse_floquet``.
+        From :func:`~tvb_ngnmm.stability.transverse_modes` or ``transverse_floquet``.
     ax : matplotlib.axes.Axes, optional
     show : bool
 
@@ -117,11 +117,11 @@ def plot_dispersion(spectrum: TransverseSpectrum, ax=None, show: bool = True):
 
 
 def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool = True):
-    """A map from :func:`~tvb_ngnmm.analysis.msf_map`, with the zero contour.
+    """A map from :func:`~tvb_ngnmm.stability.msf_map`, with the zero contour.
 
     Points where the homogeneous fixed point itself is unstable are hatched grey (there the
     homogeneous state oscillates and the fixed-point MSF does not apply; ``limit_cycles=True`` in
-    :func:`~tvb_ngnmm.analysis.msf_map` fills them with the Floquet MSF); points without a fixed
+    :func:`~tvb_ngnmm.stability.msf_map` fills them with the Floquet MSF); points without a fixed
     point are grey.
 
     Parameters

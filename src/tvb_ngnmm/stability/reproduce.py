@@ -1,6 +1,6 @@
 """The core stability analysis of Delicado, Huguet & Clusella (2025) on AAL90, end to end.
 
-``python -m tvb_ngnmm.analysis.reproduce --full --output stability_output`` runs it in full (a
+``python -m tvb_ngnmm.stability.reproduce --full --output stability_output`` runs it in full (a
 100 × 100 MSF map over ``(I_e, ε)``, finely sampled diagrams) and writes figures and a netCDF
 file; without ``--full`` a small version runs in well under a minute. Notebook
 ``04_stability.ipynb`` calls the same functions (``FULL=1`` in its environment for the full run).
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .measures import peak_frequency, power_spectrum
+    from ..analysis.measures import peak_frequency, power_spectrum
     from .plot import plot_bifurcation_diagram, plot_dispersion, plot_msf_map
 
     branch, cycles = single_node_diagram(args.full)

@@ -5,19 +5,19 @@ import pytest
 from scipy.integrate import solve_ivp
 from tvb.simulator import coupling as tvb_coupling
 
-from tvb_ngnmm.analysis.jacobian import VectorField
-from tvb_ngnmm.analysis.limit_cycles import find_limit_cycle
-from tvb_ngnmm.analysis.lyapunov import network_vector_field
-from tvb_ngnmm.analysis.msf import (
+from tvb_ngnmm.connectomes import load_aal90
+from tvb_ngnmm.coupling import Additive, Laplacian
+from tvb_ngnmm.models import NextGenEI
+from tvb_ngnmm.stability.jacobian import VectorField
+from tvb_ngnmm.stability.limit_cycles import find_limit_cycle
+from tvb_ngnmm.stability.lyapunov import network_vector_field
+from tvb_ngnmm.stability.msf import (
     NonDiagonalisableError,
     coupling_modes,
     msf_map,
     transverse_floquet,
     transverse_modes,
 )
-from tvb_ngnmm.connectomes import load_aal90
-from tvb_ngnmm.coupling import Additive, Laplacian
-from tvb_ngnmm.models import NextGenEI
 
 
 def _ring(n=7, forward=0.7):

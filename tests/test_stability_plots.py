@@ -4,7 +4,9 @@ import matplotlib
 import numpy as np
 import pytest
 
-from tvb_ngnmm.analysis import (
+from tvb_ngnmm.models import NextGenEI
+from tvb_ngnmm.models.presets import make_model
+from tvb_ngnmm.stability import (
     continue_fixed_points,
     coupling_modes,
     msf_map,
@@ -13,8 +15,6 @@ from tvb_ngnmm.analysis import (
     plot_msf_map,
     transverse_modes,
 )
-from tvb_ngnmm.models import NextGenEI
-from tvb_ngnmm.models.presets import make_model
 
 matplotlib.use("Agg")
 plt = pytest.importorskip("matplotlib.pyplot")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from tvb.simulator.models import MontbrioPazoRoxin
 
-from tvb_ngnmm.analysis.jacobian import VectorField, coupling_jacobian, jacobian
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
+from tvb_ngnmm.stability.jacobian import VectorField, coupling_jacobian, jacobian
 from tvb_ngnmm.testing import check_jacobian
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from tvb_ngnmm.analysis.limit_cycles import find_limit_cycle
-from tvb_ngnmm.analysis.lyapunov import lyapunov_exponents
-from tvb_ngnmm.analysis.msf import coupling_modes, transverse_modes
 from tvb_ngnmm.models import NextGenEI
+from tvb_ngnmm.stability.limit_cycles import find_limit_cycle
+from tvb_ngnmm.stability.lyapunov import lyapunov_exponents
+from tvb_ngnmm.stability.msf import coupling_modes, transverse_modes
 
 
 def test_homogeneous_cycle_exponents_are_floquet_exponents():

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from tvb_ngnmm.analysis.continuation import continue_fixed_points
-from tvb_ngnmm.analysis.fixed_points import NoFixedPointError, find_fixed_points
-from tvb_ngnmm.analysis.limit_cycles import OrbitNotClosedError, find_limit_cycle
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.models.presets import make_model
+from tvb_ngnmm.stability.continuation import continue_fixed_points
+from tvb_ngnmm.stability.fixed_points import NoFixedPointError, find_fixed_points
+from tvb_ngnmm.stability.limit_cycles import OrbitNotClosedError, find_limit_cycle
 
 # MPRSynaptic "working_memory": tau=10, tau_s=100, eta=-5, Delta=1, J=15.
 TAU, ETA, DELTA, J = 10.0, -5.0, 1.0, 15.0
@@ -62,7 +62,7 @@ def test_working_memory_folds_from_continuation():
 
 def _oscillation_amplitude(current, t_end=1500.0):
     field_model = NextGenEI(I_e=np.array([current]))
-    from tvb_ngnmm.analysis.jacobian import VectorField
+    from tvb_ngnmm.stability.jacobian import VectorField
 
     field = VectorField(field_model)
     x0 = find_fixed_points(field).states[0] + 1e-3
@@ -97,7 +97,7 @@ def test_single_node_hopf_point():
 
 def test_limit_cycle_at_i_e_10():
     cycle = find_limit_cycle(NextGenEI(), I_e=10.0)
-    from tvb_ngnmm.analysis.jacobian import VectorField
+    from tvb_ngnmm.stability.jacobian import VectorField
 
     field = VectorField(NextGenEI(I_e=np.array([10.0])))
     # Independent period: upward crossings of a long plain integration.
