@@ -13,29 +13,15 @@ supported and how it agrees with TVB.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .engine.checks import check_seed
+from .engine.checks import check_seed, n_steps_for
 from .engine.errors import blow_up_error
 from .engine.noise import NoiseSource
 from .engine.runner import concatenate, initial_state, simulate
 from .engine.spec import extract
 
 __all__ = ["NumbaBackend"]
-
-
-def n_steps_for(sim, simulation_length: float | None) -> int:
-    """Number of steps ``sim.run(simulation_length=T)`` takes: ``ceil(T / dt)``."""
-    length = sim.simulation_length if simulation_length is None else simulation_length
-    length = float(length)
-    if not math.isfinite(length) or length < 0:
-        raise ValueError(
-            "Invalid value for the 'simulation_length' parameter. Allowed values are finite "
-            f"non-negative lengths (ms), but got {length!r} instead."
-        )
-    return int(math.ceil(length / sim.integrator.dt))
 
 
 class NumbaBackend:

@@ -4,9 +4,10 @@ parcellations, synthetic; and their preprocessing."""
 from ._budget import get_max_load_bytes, set_max_load_bytes
 from ._checks import ConnectomeFileError, make_connectivity
 from .aal90 import load_aal90
-from .bundled import BUNDLES, CoordinateFrame, bundle_names, load_connectome
+from .bundled import BUNDLES, bundle_names, load_connectome
 from .edge_lists import read_edge_list, save_edge_list
 from .files import load_connectivity, read_connectivity, save_connectivity
+from .frames import CoordinateFrame
 from .io import read_array, read_labels, save_array
 from .nifti import (
     Parcellation,

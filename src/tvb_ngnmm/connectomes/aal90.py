@@ -8,8 +8,10 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from ._checks import euclidean_distances
+from .frames import CoordinateFrame
 
 N_REGIONS = 90
+FRAME = CoordinateFrame("RAS", (0.0, 0.0, 0.0), "MNI")
 _NORMALIZE = ("none", "row")
 
 
@@ -93,7 +95,5 @@ def load_aal90(
         speed=np.array([float(conduction_speed)]),
     )
     conn.configure()
-    from .bundled import BUNDLES  # here: bundled imports this module
-
-    conn.coordinate_frame = BUNDLES["aal90"].frame
+    conn.coordinate_frame = FRAME
     return conn

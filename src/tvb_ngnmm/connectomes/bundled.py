@@ -33,57 +33,10 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from ..coupling._normalize import check_choice
-from . import preprocessing
+from . import aal90, preprocessing
 from ._checks import make_connectivity
-from .aal90 import read_aal90_regions, read_aal90_weights
+from .frames import CoordinateFrame
 from .tvb_zip import read_tvb_members
-
-_AXES = {"R": (0, 1), "L": (0, -1), "A": (1, 1), "P": (1, -1), "S": (2, 1), "I": (2, -1)}
-
-
-@dataclass(frozen=True)
-class CoordinateFrame:
-    """The frame of a connectome's centres.
-
-    Attributes
-    ----------
-    axes : str
-        Three axis codes (nibabel's convention), e.g. ``'RAS'`` or ``'ALS'``.
-    origin : tuple of float
-        Native coordinates (mm) of the point taken as origin when converting to RAS.
-    description : str
-        Where the frame comes from.
-    """
-
-    axes: str
-    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    description: str = ""
-
-    @property
-    def left_right_axis(self) -> tuple[int, int]:
-        """``(axis, sign)``: the native axis along which coordinates grow to the right (+1)
-        or to the left (−1)."""
-        for axis, code in enumerate(self.axes):
-            if code in "RL":
-                return axis, 1 if code == "R" else -1
-        raise ValueError(f"Frame {self.axes!r} has no left–right axis.")
-
-    @property
-    def right_handed(self) -> bool:
-        """Whether the native axes form a right-handed frame (as RAS does)."""
-        return bool(np.linalg.det(self.to_ras_matrix()) > 0)
-
-    def to_ras_matrix(self) -> np.ndarray:
-        """``M`` such that ``ras = (native − origin) @ M.T``."""
-        matrix = np.zeros((3, 3))
-        for axis, code in enumerate(self.axes):
-            ras_axis, sign = _AXES[code]
-            matrix[ras_axis, axis] = sign
-        return matrix
-
-    def to_ras(self, coordinates: np.ndarray) -> np.ndarray:
-        """Native coordinates ``(n, 3)`` in RAS axes about ``origin`` (mm)."""
-        return (np.asarray(coordinates, dtype=float) - self.origin) @ self.to_ras_matrix().T
 
 
 @dataclass(frozen=True)
@@ -125,8 +78,7 @@ BUNDLES = {
         "centre; hemisphere labels taken as given.",
     ),
     "aal90": Bundle(
-        "aal90", 90, "tvb_ngnmm: connectomes/data/sc2017.dat + aal.dat",
-        CoordinateFrame("RAS", (0.0, 0.0, 0.0), "MNI"),
+        "aal90", 90, "tvb_ngnmm: connectomes/data/sc2017.dat + aal.dat", aal90.FRAME,
         "Deco et al. (2017); no tract lengths: Euclidean distances between centres stand in.",
     ),
 }  # fmt: skip
@@ -140,9 +92,9 @@ def bundle_names() -> list[str]:
 
 def _pieces(bundle: Bundle) -> dict[str, object]:
     if bundle.name == "aal90":
-        labels, centres, _, hemispheres = read_aal90_regions()
+        labels, centres, _, hemispheres = aal90.read_aal90_regions()
         return {
-            "weights": read_aal90_weights(),
+            "weights": aal90.read_aal90_weights(),
             "centres": centres,
             "region_labels": labels,
             "hemispheres": hemispheres == "R",

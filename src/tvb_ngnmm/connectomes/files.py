@@ -23,8 +23,8 @@ from tvb.datatypes.connectivity import Connectivity
 
 from ._budget import CONNECTIVITY_MATRICES, LoadBudget, no_memory_error
 from ._checks import ConnectomeFileError, file_error, make_connectivity
-from .bundled import CoordinateFrame
 from .edge_lists import read_edge_list_within
+from .frames import CoordinateFrame
 from .io import list_variables, read_array_within, read_labels, read_lines_within, save_arrays
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 

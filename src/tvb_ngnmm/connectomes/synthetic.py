@@ -14,7 +14,7 @@ from tvb.datatypes.connectivity import Connectivity
 
 from ..coupling._normalize import check_choice
 from ._checks import make_connectivity
-from .bundled import CoordinateFrame
+from .frames import CoordinateFrame
 
 WEIGHTS = ("binary", "uniform")
 RADIUS = 50.0  # mm, about a brain's half-width

@@ -39,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import numpy as np
 
 from ..models._base import AbstractNextGenModel
-from .checks import check_seed, check_values
+from .checks import check_seed, check_values, n_steps_for
 from .noise import NoiseSource
 from .runner import initial_state, simulate
 from .spec import extract
@@ -194,8 +194,6 @@ def run_batch(
         Bad swept values (naming the parameter, member, domain and value), an empty design,
         or settings checked before the first step (:mod:`.checks`).
     """
-    from ..backend import n_steps_for
-
     check_seed(seed, allow_generator=False)
     spec = extract(sim)
     params, gain, batch = _batch_arrays(sim, spec, parameters)

@@ -36,6 +36,18 @@ from tvb.simulator.backend.ref import ReferenceBackend
 from ..models._base import AbstractNextGenModel
 
 
+def n_steps_for(sim, simulation_length: float | None) -> int:
+    """Number of steps ``sim.run(simulation_length=T)`` takes: ``ceil(T / dt)``."""
+    length = sim.simulation_length if simulation_length is None else simulation_length
+    length = float(length)
+    if not math.isfinite(length) or length < 0:
+        raise ValueError(
+            "Invalid value for the 'simulation_length' parameter. Allowed values are finite "
+            f"non-negative lengths (ms), but got {length!r} instead."
+        )
+    return int(math.ceil(length / sim.integrator.dt))
+
+
 def describe_bad(values: np.ndarray, bad: np.ndarray) -> str:
     """The first bad value with its index, and how many there are, e.g. ``'nan at (1, 2)'``."""
     values = np.asarray(values)
