@@ -22,7 +22,8 @@ import time
 
 import numpy as np
 
-WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "scale1000", "long", "monitors", "bold600")
+WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
+             "bold600")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -119,6 +120,29 @@ def bench_sweep64(args) -> dict:
     return {"wall_s_total_for_64x1s": total, "member_sim_s_per_wall_s": 64 / total,
             "stock_estimate_s": 64 * stock, "ratio_stock": 64 * stock / total,
             "note": f"sweep timed on {length:g} ms per member, scaled to 1 s"}  # fmt: skip
+
+
+def bench_sweep64_dask(args) -> dict:
+    """SWEEP-64 through ``explore.sweep`` on a new local cluster (start included) vs run_batch."""
+    from benchmarks.workloads import ei90
+    from tvb_ngnmm.engine.batch import run_batch
+    from tvb_ngnmm.explore import grid, sweep
+
+    sim = ei90(1000.0)
+    design = grid({"I_e": np.linspace(0, 16, 8), "a": np.linspace(0, 30, 8)})
+    run_batch(sim, {"I_e": [1.0], "a": [1.0]}, 1.0, progress=False)  # warm-up (JIT)
+    length = args.sweep_ms
+    direct = timed(lambda: run_batch(sim, design.values, length, n_jobs=2, progress=False))
+
+    def on_dask(workers):
+        with tempfile.TemporaryDirectory() as folder:
+            sweep(sim, design, ["mean_rate"], f"{folder}/s.zarr", length, n_workers=workers,
+                  progress=False)  # fmt: skip
+
+    one, two = timed(lambda: on_dask(1)), timed(lambda: on_dask(2))
+    return {"run_batch_2_threads_s": direct, "dask_1_worker_s": one, "dask_2_workers_s": two,
+            "dask_over_run_batch": two / direct, "throughput_2_over_1_workers": one / two,
+            "note": f"{length:g} ms/member; cluster start, store, mean rates included"}  # fmt: skip
 
 
 def bench_scale1000(args) -> dict:
