@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 from tvb_ngnmm import cli, demo
+from tvb_ngnmm._util import write_atomically
 from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.models import NextGenEI
 
@@ -51,7 +52,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        demo._atomic_write(tmp_path / "out.nc", failing_writer)
+        write_atomically(tmp_path / "out.nc", failing_writer)
     assert list(tmp_path.iterdir()) == []
 
 

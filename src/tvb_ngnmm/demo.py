@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from ._util import write_atomically
 from .analysis import functional_connectivity, peak_frequency, power_spectrum
 from .connectomes import load_aal90
 from .engine.errors import SimulationBlowUpError
@@ -252,18 +251,6 @@ def plot(result: DemoResult, analysis: DemoAnalysis, show: bool = True, n_shown:
     return fig
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``, so nothing is left half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 MAX_DT_MS = 0.1  # the demo samples every 0.1 ms; Heun stays accurate for NextGenEI up to here
 MIN_DURATION_MS = 10.0  # enough samples for a spectrum and FC after the transient
 
@@ -334,11 +321,11 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> dict:
     try:
         output.mkdir(parents=True, exist_ok=True)
         dataset = to_dataset(result, analysis)
-        _atomic_write(
+        write_atomically(
             output / "next_gen_ei_aal90.nc", lambda p: dataset.to_netcdf(p, engine="h5netcdf")
         )
         figure = plot(result, analysis, show=False)
-        _atomic_write(output / "next_gen_ei_aal90.png", lambda p: figure.savefig(p, dpi=120))
+        write_atomically(output / "next_gen_ei_aal90.png", lambda p: figure.savefig(p, dpi=120))
     except OSError as err:
         if created and output.is_dir() and not any(output.iterdir()):
             output.rmdir()

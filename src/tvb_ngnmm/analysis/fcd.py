@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._util import pyplot
 from ._signal_checks import (
     CONSTANT_REASON,
     check_positive,
@@ -196,10 +197,7 @@ def plot_fcd(
     -------
     matplotlib.figure.Figure
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("plot_fcd needs matplotlib: pip install 'tvb-ngnmm[plot]'") from err
+    plt = pyplot("plot_fcd")
     fcd = np.asarray(fcd, dtype=float)
     centres = np.asarray(window_centres, dtype=float)
     if fcd.ndim != 2 or fcd.shape != (centres.size, centres.size):

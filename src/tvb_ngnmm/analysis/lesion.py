@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._util import check_choice
 from ._signal_checks import UndefinedMeasureWarning, warn_undefined
 from .measures import mean_functional_connectivity
 
@@ -178,12 +179,7 @@ def _check_lesion_inputs(weights, regions, rank_by, labels) -> tuple[np.ndarray,
             "Invalid value for the 'regions' parameter. Allowed are indices 0.."
             f"{n - 1}, but got {regions.tolist()!r} instead."
         )
-    if rank_by not in _RANK_BY:
-        allowed = ", ".join(repr(k) for k in _RANK_BY)
-        raise ValueError(
-            f"Invalid value for the 'rank_by' parameter. Allowed values are {allowed}, "
-            f"but got {rank_by!r} instead."
-        )
+    check_choice("rank_by", rank_by, _RANK_BY)
     if labels is not None and len(labels) != n:
         raise ValueError(
             f"Invalid value for the 'labels' parameter. Allowed is one label per region ({n}), "

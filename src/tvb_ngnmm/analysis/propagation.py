@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._util import check_choice, pyplot
 from ._signal_checks import (
     CONSTANT_RTOL,
     check_positive,
@@ -51,12 +52,7 @@ class PropagationResult:
 
 
 def _check_options(kind: str, threshold: float, min_duration_ms: float) -> None:
-    if kind not in _KINDS:
-        allowed = ", ".join(repr(k) for k in _KINDS)
-        raise ValueError(
-            f"Invalid value for the 'kind' parameter. Allowed values are {allowed}, "
-            f"but got {kind!r} instead."
-        )
+    check_choice("kind", kind, _KINDS)
     smallest = 1.0 if kind == "ratio" else 0.0
     if not (np.isfinite(threshold) and threshold > smallest):
         raise ValueError(
@@ -218,12 +214,7 @@ def plot_propagation(
     -------
     matplotlib.figure.Figure
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot_propagation needs matplotlib: pip install 'tvb-ngnmm[plot]'"
-        ) from err
+    plt = pyplot("plot_propagation")
     n_region = result.onset_ms.size
     labels = [str(k) for k in range(n_region)] if labels is None else [str(x) for x in labels]
     if len(labels) != n_region:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -238,23 +236,3 @@ def _check_vector(value: object, n: int, name: str, dtype: type, rows: bool = Fa
             f"but got shape {array.shape} instead."
         )
     return array
-
-
-def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary_path)`` then rename the file to ``path``; nothing half-written.
-
-    The temporary file sits in the target's folder (same file system), is created exclusively
-    with the usual permissions (the umask applies), and is removed if ``write`` fails.
-    """
-    target = Path(path)
-    extension = ".nii.gz" if target.name.endswith(".nii.gz") else target.suffix
-    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex}.part{extension}"
-    with open(temporary, "x"):
-        pass
-    try:
-        write(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target

@@ -7,6 +7,7 @@ from importlib import resources
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from .._util import check_choice
 from ._checks import euclidean_distances
 from .frames import CoordinateFrame
 
@@ -68,11 +69,7 @@ def load_aal90(
         z inferior–superior; recorded as ``coordinate_frame``), ``hemispheres`` (True for
         right) and weights ``W[to, from]``.
     """
-    if normalize not in _NORMALIZE:
-        raise ValueError(
-            "Invalid value for the 'normalize' parameter. Allowed values are "
-            f"{', '.join(repr(n) for n in _NORMALIZE)}, but got {normalize!r} instead."
-        )
+    check_choice("normalize", normalize, _NORMALIZE)
     if not (np.isfinite(conduction_speed) and conduction_speed > 0):
         raise ValueError(
             "Invalid value for the 'conduction_speed' parameter. Allowed values are > 0 mm/ms "

@@ -32,7 +32,7 @@ from importlib import resources
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
-from ..coupling._normalize import check_choice
+from .._util import check_choice
 from . import aal90, preprocessing
 from ._checks import make_connectivity
 from .frames import CoordinateFrame

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._util import write_atomically
 from ._budget import LoadBudget, array_bytes, no_memory_error
-from ._checks import file_error, write_atomically
+from ._checks import file_error
 from ._text import LINE_LIMIT, scan_file
 from .io import TEXT_DELIMITERS, _extension, guarded
 

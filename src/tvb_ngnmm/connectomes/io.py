@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._util import write_atomically
 from ._budget import LoadBudget, no_memory_error, open_zip
 from ._checks import (
     ConnectomeFileError,
     check_file,
     file_error,
     pick_variable,
-    write_atomically,
 )
 from ._hdf5 import hdf5_names, read_hdf5
 from ._matlab import read_mat

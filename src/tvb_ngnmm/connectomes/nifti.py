@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from .._util import write_atomically
 from ._budget import LoadBudget, array_bytes, no_memory_error
 from ._checks import (
     ConnectomeFileError,
@@ -29,7 +30,6 @@ from ._checks import (
     euclidean_distances,
     file_error,
     make_connectivity,
-    write_atomically,
 )
 from .io import read_lines
 

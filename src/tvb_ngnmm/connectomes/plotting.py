@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
-from ..coupling._normalize import check_choice
+from .._util import check_choice, pyplot
 
 VIEWS = {"axial": (0, 1), "coronal": (0, 2), "sagittal": (1, 2)}
 
 
 def _axes(ax: object) -> tuple[object, object]:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("Plotting needs matplotlib: pip install 'tvb-ngnmm[plot]'.") from err
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4))
     return ax.figure, ax

@@ -13,9 +13,9 @@ from typing import TypeVar
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from .._util import check_choice
 from ..coupling._normalize import (
     ADDITIVE_NORMALIZATIONS,
-    check_choice,
     check_weights,
     normalize_weights,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
-from ..coupling._normalize import check_choice
+from .._util import check_choice
 from ._checks import make_connectivity
 from .frames import CoordinateFrame
 

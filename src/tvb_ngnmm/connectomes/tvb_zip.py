@@ -25,13 +25,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
+from .._util import write_atomically
 from ._budget import LoadBudget, format_bytes, no_memory_error, open_zip
 from ._checks import (
     ConnectomeFileError,
     check_file,
     file_error,
     make_connectivity,
-    write_atomically,
 )
 from ._text import lines_bytes, read_table, scan_bytes
 

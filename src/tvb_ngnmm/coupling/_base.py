@@ -22,7 +22,7 @@ from tvb.basic.neotraits.api import Attr, NArray, Range
 from tvb.basic.neotraits.ex import TraitValueError
 from tvb.simulator.coupling import SparseCoupling
 
-from ._normalize import check_choice, format_choices
+from .._util import check_choice, format_choices
 
 
 class ChoiceAttr(Attr):

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
+from .._util import check_choice
+
 ADDITIVE_NORMALIZATIONS = ("none", "row", "column", "max", "total")
-
-
-def format_choices(allowed: Sequence[str]) -> str:
-    """``('a', 'b')`` -> ``"'a', 'b'"``, for error messages."""
-    return ", ".join(repr(choice) for choice in allowed)
-
-
-def check_choice(name: str, value: object, allowed: Sequence[str], owner: str = "") -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise a ``ValueError`` naming ``name``."""
-    if not isinstance(value, str) or value not in allowed:
-        where = f" of {owner}" if owner else ""
-        raise ValueError(
-            f"Invalid value for the {name!r} parameter{where}. Allowed values are "
-            f"{format_choices(allowed)}, but got {value!r} instead."
-        )
-    return value
 
 
 def _list_entries(mask: np.ndarray, limit: int = 5) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util import check_choice
 from ._base import AbstractLinearCoupling, ChoiceAttr
-from ._normalize import check_choice, check_weights
+from ._normalize import check_weights
 
 LAPLACIAN_NORMALIZATIONS = ("none", "rw", "sym")
 

@@ -38,8 +38,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
+from .._util import check_values
 from ..models._base import AbstractNextGenModel
-from .checks import check_seed, check_values, n_steps_for
+from .checks import check_seed, n_steps_for
 from .noise import NoiseSource
 from .runner import initial_state, simulate
 from .spec import extract

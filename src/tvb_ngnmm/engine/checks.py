@@ -33,6 +33,7 @@ import numpy as np
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.backend.ref import ReferenceBackend
 
+from .._util import check_values
 from ..models._base import AbstractNextGenModel
 
 
@@ -46,31 +47,6 @@ def n_steps_for(sim, simulation_length: float | None) -> int:
             f"non-negative lengths (ms), but got {length!r} instead."
         )
     return int(math.ceil(length / sim.integrator.dt))
-
-
-def describe_bad(values: np.ndarray, bad: np.ndarray) -> str:
-    """The first bad value with its index, and how many there are, e.g. ``'nan at (1, 2)'``."""
-    values = np.asarray(values)
-    if values.size == 1:
-        return repr(float(values.ravel()[0]))
-    index = tuple(int(i) for i in np.argwhere(bad)[0])
-    first = f"{float(values[index])!r} at index {index[0] if len(index) == 1 else index}"
-    n_bad = int(np.count_nonzero(bad))
-    return first if n_bad == 1 else f"{first} ({n_bad} of {values.size} values)"
-
-
-def check_values(values, what: str, allowed: str = "finite numbers", ok=None) -> None:
-    """Raise ``ValueError`` naming ``what`` unless every value is finite (and ``ok``)."""
-    values = np.asarray(values, dtype=float)
-    good = np.isfinite(values)
-    if ok is not None:
-        with np.errstate(invalid="ignore"):
-            good &= ok(values)
-    if not good.all():
-        raise ValueError(
-            f"Invalid value for {what}. Allowed values are {allowed}, but got "
-            f"{describe_bad(values, ~good)} instead."
-        )
 
 
 def check_seed(seed, allow_generator: bool = True) -> None:

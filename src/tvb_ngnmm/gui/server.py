@@ -12,13 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._util import write_atomically
 from ._serve import LOOPBACK
 
 PROJECT_NAME = "tvb_ngnmm"
@@ -50,13 +50,6 @@ def check_port_free(port: int) -> None:
             ) from error
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def prepare_home(home: str | os.PathLike, port: int) -> Path:
     """Write a TVB configuration in ``home``: storage there, SQLite, loopback, ``port``.
 
@@ -79,7 +72,8 @@ def prepare_home(home: str | os.PathLike, port: int) -> Path:
         "URL_TVB_VERSION": f"http://{LOOPBACK}:9/version",
     }
     path = home / ".tvb.configuration"
-    _write_atomically(path, "".join(f"{key}={value}\n" for key, value in settings.items()))
+    text = "".join(f"{key}={value}\n" for key, value in settings.items())
+    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     return path
 
 

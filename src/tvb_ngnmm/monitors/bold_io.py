@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ..connectomes._checks import write_atomically
+from .._util import write_atomically
 
 __all__ = ["bold_to_dataset", "bold_to_netcdf", "bold_to_nifti"]
 

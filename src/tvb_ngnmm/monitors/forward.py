@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..coupling._normalize import check_choice
+from .._util import check_choice
 from ._head import (
     TVB76_TO_MNI_MM,
     HeadModelGeometry,

@@ -15,14 +15,12 @@ through a temporary file that is renamed.
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..connectomes._checks import write_atomically
+from .._util import write_atomically
 from ._head import import_mne
 from .sensors import UNITS
 
@@ -98,15 +96,11 @@ def save_fif(raw, path) -> Path:
             "Invalid value for the 'path' parameter. Allowed are FIF names ending in "
             f"{', '.join(repr(e) for e in FIF_ENDINGS)}, but got {target.name!r} instead."
         )
-    # the temporary name keeps the ending, so MNE accepts it
-    temporary = target.parent / f".{uuid.uuid4().hex}.part-{target.name}"
-    try:
-        raw.save(temporary, overwrite=False, split_size="2GB", verbose=False)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    # the temporary file (created empty, exclusively) keeps the ending, so MNE accepts it
+    return write_atomically(
+        target,
+        lambda temporary: raw.save(temporary, overwrite=True, split_size="2GB", verbose=False),
+    )
 
 
 def sensor_dataset(times, data, sensors, *, variable=0, member=None):

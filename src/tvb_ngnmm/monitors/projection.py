@@ -53,7 +53,7 @@ import numpy as np
 from tvb.basic.neotraits.api import Attr, NArray
 from tvb.simulator import monitors as tvb_monitors
 
-from ..engine.checks import check_values
+from .._util import check_values
 from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor, select
 
 SENSOR_TYPES = ("EEG", "MEG", "SEEG")

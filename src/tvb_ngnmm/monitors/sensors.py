@@ -10,7 +10,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..coupling._normalize import check_choice
+from .._util import check_choice
 from ._head import apply_affine, connectome_to_head, import_mne, read_trans
 
 #: SI unit of each channel type's signal.

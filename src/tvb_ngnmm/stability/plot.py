@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util import pyplot
 from .continuation import Branch
 from .msf import TransverseSpectrum
 
 __all__ = ["plot_bifurcation_diagram", "plot_dispersion", "plot_msf_map"]
 
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("Plotting needs matplotlib: pip install 'tvb-ngnmm[plot]'.") from error
-    return plt
-
-
 def _axes(ax):
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     return plt, ax.figure, ax

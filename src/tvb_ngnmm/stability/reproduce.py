@@ -11,12 +11,11 @@ All rates are reported in Hz; growth rates in 1/ms.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .._util import write_atomically
 from ..connectomes import load_aal90
 from ..models import NextGenEI
 from .continuation import continue_fixed_points
@@ -96,17 +95,6 @@ def network_simulation(
     return sol.t, sol.y[:n].T * 1000.0, spectrum
 
 
-def _write_atomically(dataset, path: Path) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        name = tmp.name
-    try:
-        dataset.to_netcdf(name, engine="h5netcdf")
-        os.replace(name, path)
-    finally:
-        if os.path.exists(name):
-            os.remove(name)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the analysis, print the headline numbers, write figures and data."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -137,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         plot_dispersion(spectrum, show=False).savefig(out / f"dispersion_15_{eps:g}.png")
     grid = msf_grid(args.full)
     plot_msf_map(grid, show=False).savefig(out / "msf_map.png")
-    _write_atomically(grid, out / "msf_map.nc")
+    write_atomically(out / "msf_map.nc", lambda path: grid.to_netcdf(path, engine="h5netcdf"))
     time, rates, _ = network_simulation()
     freqs, psd = power_spectrum(rates[time >= 500.0], dt=0.1)
     print(f"simulation at (15, 9): peak {peak_frequency(freqs, psd):.1f} Hz")

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
+from .._util import pyplot
 from .qif_network import PopulationActivity, QIFNetworkResult
 
 _COLOURS = ("tab:red", "tab:blue", "tab:green", "tab:purple")
 
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "Plotting needs matplotlib; install it with `pip install tvb-ngnmm[plot]`."
-        ) from error
-    return plt
-
-
 def _axes(ax):
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 3))
     return plt, ax.figure, ax
