@@ -26,6 +26,8 @@ import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tvb.basic.neotraits.api import NArray
+
 from ..models._registry import declaration_of
 from .errors import UnsupportedSimulationError
 
@@ -102,9 +104,19 @@ def _is_local_coupling(name: str) -> bool:
     return name.startswith("lc_") and name[3:].isdigit()
 
 
+def parameter_names(model) -> tuple[str, ...]:
+    """The model's ``parameter_names``, or (most of TVB's models declare none) its ``NArray``
+    traits, as TVB's own ``_spatialize_model_parameters`` treats them."""
+    names = getattr(model, "parameter_names", None)
+    if names:
+        return tuple(names)
+    cls = type(model)
+    return tuple(n for n in cls.declarative_attrs if isinstance(getattr(cls, n), NArray))
+
+
 def _allowed(model, coupling) -> dict[str, str]:
     """Every name the model's equations may use, with what it is."""
-    kinds = {name: "parameter" for name in model.parameter_names}
+    kinds = {name: "parameter" for name in parameter_names(model)}
     kinds.update({name: "coupling term" for name in coupling})
     kinds.update({name: "state variable" for name in model.state_variables})
     return kinds
@@ -125,7 +137,7 @@ def _from_function(model, equations: Callable) -> EngineModel:
     unknown = [a for a in args if a not in allowed and not _is_local_coupling(a)]
     if unknown:
         raise _bad_name(model, f"the arguments of {equations.__name__}", unknown, allowed)
-    parameters = tuple(n for n in model.parameter_names if n in args and allowed[n] == "parameter")
+    parameters = tuple(n for n in parameter_names(model) if n in args and allowed[n] == "parameter")
     bindings = _bindings(model, set(args), coupling, parameters)
     call = ", ".join(args)
     body = [f"_d = equations({call})"]
@@ -178,7 +190,7 @@ def _from_expressions(model) -> EngineModel:
     bad = sorted(n for n in allowed if n.startswith("_") or keyword.iskeyword(n))
     if bad:
         raise _bad_name(model, "the names", bad, {n: k for n, k in allowed.items() if n not in bad})
-    parameters = tuple(n for n in model.parameter_names if n in used and allowed[n] == "parameter")
+    parameters = tuple(n for n in parameter_names(model) if n in used and allowed[n] == "parameter")
     bindings = _bindings(model, used, coupling, parameters)
     body = [
         f"_out[{v}, _m] = {' '.join(dfuns[name].split())}  # {name}"
