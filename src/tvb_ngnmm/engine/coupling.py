@@ -6,10 +6,9 @@ TVB's ``Linear(a, b)`` and ``Difference(a)`` and the package's ``Laplacian``, ``
 .. math:: C_{c,i} = a_{c,i} \Big(\sum_j \hat W^{(c)}_{ij}\, x_{c,j}(t - d_{ij})
           - \kappa_{c,i}\, x_{c,i}(t)\Big) + b_c
 
-- ``Linear``: :math:`\hat W = W`, :math:`\kappa = 0`, gain ``a``, offset ``b``;
-- ``Difference``: :math:`\hat W = W`, :math:`\kappa_i = \sum_j W_{ij}`, gain ``a``;
-- the package's couplings: :math:`(\hat W, \kappa)` from their ``effective_weights`` of the
-  history's (float32) weights, gain ``a`` (one value or one per region).
+as reduced by :func:`tvb_ngnmm.coupling.linear_form.linear_form` from the history's (float32)
+weights; TVB's ``Linear`` and ``Difference`` with one gain ``a`` (and one offset ``b``), the
+package's couplings with one gain or one per region.
 
 The edges are the non-zero weights of TVB's ``SparseHistory`` (rows sorted), with its integer
 delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
@@ -20,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tvb.simulator import coupling as tvb_coupling
 
 from ..coupling import MultiCoupling
 from ..coupling._base import AbstractLinearCoupling
+from ..coupling.linear_form import linear_form
 from .errors import UnsupportedSimulationError
 
 SUPPORTED = ("Linear", "Difference", "Laplacian", "Additive", "MultiCoupling")
@@ -77,33 +76,27 @@ def _unsupported(coupling) -> UnsupportedSimulationError:
     )
 
 
-def _tvb_gain(coupling, name: str) -> float:
-    value = np.asarray(getattr(coupling, name), dtype=float).ravel()
-    if value.size != 1:
+def _one_value(coupling, name: str, values: np.ndarray) -> float:
+    if values.size != 1:
         raise UnsupportedSimulationError(
             f"Invalid value for the {name!r} parameter of {type(coupling).__name__}: the fast "
-            f"engine supports one value, but got {value.size} values."
+            f"engine supports one value, but got {values.size} values."
         )
-    return float(value[0])
+    return float(values[0])
 
 
 def _one(coupling, history, n_node: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(edge weights, kappa, gain, offset) of one coupling on the history's edges."""
+    form = linear_form(coupling, history.weights)
+    if form is None:
+        raise _unsupported(coupling)
+    if isinstance(coupling, AbstractLinearCoupling):  # one gain or one per region, no offset
+        gain, offset = np.broadcast_to(form.gain, (n_node,)), 0.0
+    else:  # TVB's Linear and Difference: one gain, one offset
+        gain = np.full(n_node, _one_value(coupling, "a", form.gain))
+        offset = _one_value(coupling, "b", form.offset)
     rows, cols = history.nnz_row_el_idx, history.nnz_col_el_idx
-    w32 = np.asarray(history.nnz_weights, dtype=np.float64)
-    if isinstance(coupling, AbstractLinearCoupling):
-        w_hat, kappa = coupling.effective_weights(np.asarray(history.weights, dtype=float))
-        kappa = np.zeros(n_node) if kappa is None else np.asarray(kappa, dtype=float)
-        gain = np.asarray(coupling.gain(n_node), dtype=float).reshape(-1)
-        return w_hat[rows, cols], kappa, np.broadcast_to(gain, (n_node,)), 0.0
-    if type(coupling) is tvb_coupling.Linear:
-        a, b = _tvb_gain(coupling, "a"), _tvb_gain(coupling, "b")
-        return w32, np.zeros(n_node), np.full(n_node, a), b
-    if type(coupling) is tvb_coupling.Difference:
-        kappa = np.zeros(n_node)
-        np.add.at(kappa, rows, w32)
-        return w32, kappa, np.full(n_node, _tvb_gain(coupling, "a")), 0.0
-    raise _unsupported(coupling)
+    return form.weights[rows, cols], form.self_weights, gain, offset
 
 
 def reduce_coupling(sim) -> CouplingTerms:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..coupling.linear_form import linear_form
 from .fixed_points import (
     NoFixedPointError,
     _solve,
@@ -92,10 +93,6 @@ class CouplingModes:
 
 
 def _operator(weights: np.ndarray, coupling) -> tuple[np.ndarray, float]:
-    from tvb.simulator import coupling as tvb_coupling
-
-    from ..coupling._base import AbstractLinearCoupling
-
     weights = np.asarray(weights, dtype=float)
     if coupling is None:
         return weights, 1.0
@@ -106,14 +103,9 @@ def _operator(weights: np.ndarray, coupling) -> tuple[np.ndarray, float]:
             f"Invalid value for the 'a' parameter of {name}: the MSF needs one gain for all "
             f"regions, but got {gain.size} values."
         )
-    if isinstance(coupling, AbstractLinearCoupling):
-        w_hat, kappa = coupling.effective_weights(weights)
-        operator = w_hat if kappa is None else w_hat - np.diag(kappa)
-        return operator, float(gain[0])
-    if isinstance(coupling, tvb_coupling.Difference):
-        return weights - np.diag(weights.sum(axis=1)), float(gain[0])
-    if isinstance(coupling, tvb_coupling.Linear) and np.all(np.asarray(coupling.b) == 0.0):
-        return weights, float(gain[0])
+    form = linear_form(coupling, weights)
+    if form is not None and np.all(form.offset == 0.0):
+        return form.operator, float(gain[0])
     raise ValueError(
         "Invalid value for the 'coupling' parameter. Allowed values are None, "
         "tvb_ngnmm.coupling.Additive, tvb_ngnmm.coupling.Laplacian, TVB's Linear (with b=0) and "
