@@ -1,13 +1,230 @@
-"""The ``tvb-ngnmm`` command line."""
+"""The ``tvb-ngnmm`` command line.
+
+``run`` and ``sweep`` read a TOML configuration (:mod:`tvb_ngnmm.explore.config`). A
+configuration they cannot use ends with one line naming the key, what is allowed and what was
+given (exit status 2); a run that fails ends with its reason (exit status 1); neither leaves an
+output folder or store behind.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+import time
+from pathlib import Path
+
+import numpy as np
 
 COMMANDS = {
     "demo": "run the whole-brain demo (NextGenEI on AAL90) and write its figure and data",
+    "run": "simulate a configuration file on the fast engine; write netCDF files and a figure",
+    "sweep": "run the parameter sweep of a configuration file on Dask into a zarr store",
     "gui": "start the TVB web GUI with the plugin's models on 127.0.0.1 (needs the gui extra)",
 }
+
+RUN_EXAMPLE = """example:
+  tvb-ngnmm run examples/run_ei90.toml --output ei90
+
+The configuration (TOML) has the sections [connectome], [model], [coupling], [integrator],
+[[monitors]], [run] and optionally [output]; see examples/run_ei90.toml. Writes one labelled
+netCDF file per monitor (time in ms, region labels, the configuration as an attribute) and a
+figure of the first monitor."""
+
+SWEEP_EXAMPLE = """examples:
+  tvb-ngnmm sweep examples/sweep_ei90.toml
+  tvb-ngnmm sweep examples/sweep_ei90.toml --scheduler tcp://127.0.0.1:8786 --store s.zarr
+
+The configuration adds [sweep] (design, parameters, measures, store) to those of `run`; see
+examples/sweep_ei90.toml. Without --scheduler a local cluster is started and closed. Running
+again with the same store computes only the points not yet done."""
+
+
+def _parser(prog: str, description: str, example: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("config", metavar="CONFIG", help="the configuration file (.toml)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _fail(parser: argparse.ArgumentParser, status: int, message: object) -> None:
+    """Exit with one line ``<prog>: error: <message>``."""
+    text = " ".join(str(message).split())
+    parser.exit(status, f"{parser.prog}: error: {text}\n")
+
+
+def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False):
+    """The configuration, its simulator checked by the engine before anything runs."""
+    from .engine.spec import extract
+    from .explore.config import ConfigError, read_config
+
+    try:
+        config = read_config(path, require_sweep=require_sweep)
+        extract(config.simulator)
+    except (ConfigError, ValueError) as err:
+        _fail(parser, 2, err)
+    return config
+
+
+def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
+    """``tvb-ngnmm run CONFIG [--output DIR]``: simulate, then write the outputs."""
+    from .backend import NumbaBackend
+    from .engine.errors import SimulationBlowUpError
+
+    parser = _parser(prog, COMMANDS["run"], RUN_EXAMPLE)
+    parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
+    args = parser.parse_args(argv)
+    config = _read(parser, args.config)
+    output = config.settings["output"]
+    folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
+    sim, start = config.simulator, time.perf_counter()
+    try:
+        results = NumbaBackend(progress=not args.no_progress).run_sim(sim, config.duration)
+    except (SimulationBlowUpError, ValueError, RuntimeError) as err:
+        _fail(parser, 1, err)
+    written = _write_outputs(parser, config, results, folder, output)
+    print(f"{type(sim.model).__name__} on {sim.connectivity.number_of_regions} regions, "
+          f"{config.duration:g} ms simulated in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    for path in written:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _write_outputs(parser, config, results, folder: Path, output: dict) -> list:
+    """Each monitor's netCDF file and the figure, atomically; no new folder left on failure."""
+    from ._util import write_atomically
+
+    datasets = [monitor_dataset(config, k, *pair) for k, pair in enumerate(results)]
+    files = []
+    for k, dataset in enumerate(datasets) if output["netcdf"] else ():
+        files.append((f"monitor{k}_{dataset.attrs['monitor']}.nc", _netcdf_writer(dataset)))
+    if output["figure"]:
+        figure = plot_monitor(datasets[0])
+        files.append((f"monitor0_{datasets[0].attrs['monitor']}.png",
+                      lambda p: figure.savefig(p, dpi=110)))  # fmt: skip
+    created, written = not folder.exists(), []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, writer in files:
+            written.append(write_atomically(folder / name, writer))
+    except OSError as err:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}")
+    return written
+
+
+def _netcdf_writer(dataset):
+    return lambda path: dataset.to_netcdf(path, engine="h5netcdf")
+
+
+def monitor_dataset(config, index: int, times, data):
+    """One monitor's output as a labelled ``xarray.Dataset``: one variable per recorded state
+    variable, dims ``(time, region)`` (``mode`` too when there are several), time in ms."""
+    import xarray as xr
+
+    from .models import declaration_of
+
+    sim = config.simulator
+    monitor = sim.monitors[index]
+    names = [str(sim.model.variables_of_interest[i]) for i in monitor.voi]
+    description = f"{type(monitor).__name__} every {monitor.period:g} ms"
+    declaration = declaration_of(type(sim.model))
+    rates = {p.rate for p in declaration.populations} if declaration else set()
+    data = np.asarray(data)
+    dims = ("time", "region") if data.shape[-1] == 1 else ("time", "region", "mode")
+    variables = {}
+    for k, name in enumerate(names):
+        values = data[:, k, :, 0] if data.shape[-1] == 1 else data[:, k]
+        attrs = {"long_name": f"{name}, {description}"}
+        if name in rates:
+            attrs["units"] = "spikes/ms"
+        variables[name] = (dims, values, attrs)
+    coords = {
+        "time": ("time", np.asarray(times, dtype=float), {"units": "ms"}),
+        "region": ("region", [str(label) for label in sim.connectivity.region_labels]),
+    }
+    attrs = {
+        "monitor": type(monitor).__name__, "monitor_description": description,
+        "period_ms": float(monitor.period), "model": type(sim.model).__name__,
+        "coupling": type(sim.coupling).__name__, "integrator": type(sim.integrator).__name__,
+        "dt_ms": float(sim.integrator.dt), "duration_ms": config.duration,
+        "config": config.text, "config_file": str(config.source or ""),
+    }  # fmt: skip
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def plot_monitor(dataset, n_shown: int = 8):
+    """Figure: the first variable of a monitor's dataset in a few regions, and its mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ._util import pyplot
+
+    plt = pyplot("The run's figure")
+    name = next(iter(dataset.data_vars))
+    values = dataset[name].values.reshape(dataset.sizes["time"], dataset.sizes["region"], -1)
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    shown = np.linspace(0, values.shape[1] - 1, min(n_shown, values.shape[1])).astype(int)
+    time_ms = dataset.time.values
+    for k in shown:
+        ax.plot(time_ms, values[:, k, 0], lw=0.8, label=str(dataset.region.values[k]))
+    ax.plot(time_ms, values[..., 0].mean(axis=1), color="k", lw=1.5, label="mean")
+    units = dataset[name].attrs.get("units")
+    ax.set(xlabel="time (ms)", ylabel=f"{name} ({units})" if units else name,
+           title=f"{dataset.attrs['model']}: {dataset.attrs['monitor_description']}")  # fmt: skip
+    ax.legend(loc="upper right", ncol=3, fontsize="small")
+    return fig
+
+
+def _quiet_dask() -> None:
+    """Keep a local cluster's INFO lines (workers started and closed) off the terminal."""
+    import dask
+
+    dask.config.set({"logging.distributed": "warning"})
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> int:
+    """``tvb-ngnmm sweep CONFIG [--scheduler ADDRESS] [--store PATH]``."""
+    from .explore import sweep
+
+    parser = _parser(prog, COMMANDS["sweep"], SWEEP_EXAMPLE)
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, 'tcp://host:port' (default: a local cluster)",
+    )
+    parser.add_argument("--store", metavar="PATH", help="zarr store (default: [sweep].store)")
+    args = parser.parse_args(argv)  # fmt: skip
+    config = _read(parser, args.config, require_sweep=True)
+    arguments = config.sweep_arguments()
+    arguments["store"] = args.store or arguments["store"]
+    if arguments["store"] is None:
+        _fail(parser, 2, "Missing key [sweep].store. Required unless --store is given, but it "
+                         "was not given.")  # fmt: skip
+    _quiet_dask()
+    start = time.perf_counter()
+    try:
+        result = sweep(config.simulator, client=args.scheduler, progress=not args.no_progress,
+                       **arguments)  # fmt: skip
+    except ValueError as err:
+        _fail(parser, 2, str(err).replace("the 'client' parameter", "--scheduler"))
+    except (RuntimeError, OSError) as err:
+        _fail(parser, 1, err)
+    done, blown = int(result.done.sum()), int(result.blown_up.sum())
+    seconds = time.perf_counter() - start
+    print(f"{done} of {result.sizes['point']} points done ({result.attrs['points_run']} in "
+          f"{seconds:.1f} s, {blown} blown up) in {arguments['store']}")  # fmt: skip
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: tvb-ngnmm <command> [options]\n\ncommands:")
         for name, text in COMMANDS.items():
             print(f"  {name:<8} {text}")
+        print("\n`tvb-ngnmm <command> --help` shows a command's options and an example.")
         return 0
     command, rest = argv[0], argv[1:]
     if command == "demo":
@@ -24,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
 
         demo_main(rest, prog="tvb-ngnmm demo")
         return 0
+    if command == "run":
+        return run_main(rest)
+    if command == "sweep":
+        return sweep_main(rest)
     if command == "gui":
         from .gui.server import main as gui_main
 
