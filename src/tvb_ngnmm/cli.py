@@ -193,6 +193,22 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _scheduler_client(parser, address: str | None):
+    """A client of the scheduler at ``address`` (closed by the caller), or None."""
+    if address is None:
+        return None
+    try:
+        import distributed
+    except ImportError:
+        _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
+    try:
+        return distributed.Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError, TypeError) as err:
+        _fail(parser, 2, f"Invalid value for --scheduler. Allowed is the address of a reachable "
+                         f"Dask scheduler ('tcp://host:port'), but got {address!r} instead: "
+                         f"{type(err).__name__}: {err}")  # fmt: skip
+
+
 def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> int:
     """``tvb-ngnmm sweep CONFIG [--scheduler ADDRESS] [--store PATH]``."""
     from .explore import sweep
@@ -212,14 +228,18 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
         _fail(parser, 2, "Missing key [sweep].store. Required unless --store is given, but it "
                          "was not given.")  # fmt: skip
     _quiet_dask()
+    client = _scheduler_client(parser, args.scheduler)
     start = time.perf_counter()
     try:
-        result = sweep(config.simulator, client=args.scheduler, progress=not args.no_progress,
+        result = sweep(config.simulator, client=client, progress=not args.no_progress,
                        **arguments)  # fmt: skip
     except ValueError as err:
-        _fail(parser, 2, str(err).replace("the 'client' parameter", "--scheduler"))
+        _fail(parser, 2, err)
     except (RuntimeError, OSError) as err:
         _fail(parser, 1, err)
+    finally:
+        if client is not None:
+            client.close()
     done, blown = int(result.done.sum()), int(result.blown_up.sum())
     seconds = time.perf_counter() - start
     print(f"{done} of {result.sizes['point']} points done ({result.attrs['points_run']} in "
