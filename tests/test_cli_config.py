@@ -290,3 +290,27 @@ def test_command_list_names_run_and_sweep(capsys):
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "  run " in out and "  sweep " in out and "fit" not in out
+
+
+def test_connectome_from_files_relative_to_the_config(tmp_path):
+    rng = np.random.default_rng(0)
+    weights = rng.uniform(0.0, 1.0, (4, 4))
+    np.fill_diagonal(weights, 0.0)
+    np.savetxt(tmp_path / "w.txt", weights)
+    np.savetxt(tmp_path / "t.txt", np.full((4, 4), 30.0))
+    (tmp_path / "labels.txt").write_text("A\nB\nC\nD\n")
+    files = 'weights = "w.txt"\ntract_lengths = "t.txt"\nlabels = "labels.txt"'
+    config = tmp_path / "files.toml"
+    config.write_text(_variant(('name = "aal90"', files)))
+    sim = read_config(config).simulator
+    assert list(sim.connectivity.region_labels) == ["A", "B", "C", "D"]
+    np.testing.assert_allclose(sim.connectivity.weights.sum(axis=1), 1.0)
+    np.testing.assert_allclose(sim.connectivity.tract_lengths, 30.0)
+
+
+def test_sobol_design_and_measure_options():
+    sweep = SWEEP.replace('"grid"', '"sobol"\nn_point = 4').replace("[10.0, 15.0]", "[10.0, 16.0]")
+    sweep = sweep.replace('["mean_rate"]', '{ fc = { variable = "r_e" }, mean_rate = {} }')
+    arguments = parse_config(BASE + sweep, require_sweep=True).sweep_arguments()
+    assert arguments["design"].kind == "sobol" and arguments["design"].n_point == 4
+    assert arguments["measures"] == {"fc": {"variable": "r_e"}, "mean_rate": {}}
