@@ -89,7 +89,8 @@ def engine_agreement(model_cls, stochastic, length=10.0):
         integrator = integrators.HeunDeterministic(dt=0.01)
     sim = build_simulator(model, integrator)
     ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
-    ((t_stock, y_stock),) = sim.run(simulation_length=length)
+    with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow (JansenRit)
+        ((t_stock, y_stock),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t_fast, t_stock)
     assert np.isfinite(y_stock).all(), f"{model_cls.__name__}: the stock run is not finite"
     scale = np.abs(y_stock).max()
@@ -100,6 +101,39 @@ def engine_agreement(model_cls, stochastic, length=10.0):
     return float(np.abs(y_fast - y_stock).max() / scale)
 
 
+def engine_dfun_difference(model_cls, n=64, seed=0):
+    """Largest relative difference of the engine's compiled equations from TVB's ``dfun`` at
+    random states (the ``state_variable_range`` widened by half its width each side), random
+    coupling inputs and random per-node parameters (defaults ±10 %; boolean and integer flags
+    kept): checks coupling terms and branches that a run at the defaults may leave idle."""
+    from tvb_ngnmm.engine._cache import compiled_kernel
+    from tvb_ngnmm.engine.equations import engine_model
+
+    rng = np.random.default_rng(seed)
+    model = model_cls()
+    found = engine_model(model)
+    for name in found.parameters:
+        value = np.asarray(getattr(model, name))
+        if value.dtype.kind == "f":
+            values = value.ravel()[0] * rng.uniform(0.9, 1.1, n)
+            setattr(model, name, values.reshape(model.spatial_param_reshape))  # as TVB does
+    model.configure()
+    ranges = [np.asarray(model.state_variable_range[v], float) for v in model.state_variables]
+    state = np.array([rng.uniform(lo - (hi - lo) / 2, hi + (hi - lo) / 2, n) for lo, hi in ranges])
+    coupling = rng.normal(0.0, 1.0, (len(model.cvar), n))
+    params = np.array([np.broadcast_to(np.ravel(getattr(model, p)), n) for p in found.parameters])
+    fast = np.empty_like(state)
+    compiled_kernel(found).model_dfun(state, coupling, params.reshape(len(params), n), fast)
+    with np.errstate(over="ignore"):  # saturating sigmoids, as in engine_agreement
+        stock = model.dfun(state[..., np.newaxis], coupling[..., np.newaxis])[..., 0]
+    scale = np.abs(stock).max(axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        fast, stock, rtol=1e-9, atol=1e-9 * scale.max(),
+        err_msg=f"{model_cls.__name__}: the engine's equations differ from TVB's dfun",
+    )  # fmt: skip
+    return float((np.abs(fast - stock) / np.maximum(scale, 1e-300)).max())
+
+
 def conformance_checks(declaration):
     """The checks a registered model runs: the whole suite for the plugin's models; for TVB's
     own (whose other properties are TVB's to test), the engine against the stock simulator,
@@ -107,6 +141,7 @@ def conformance_checks(declaration):
     model_cls = declaration.model
     if declaration.is_tvb_model:
         return [
+            ("engine_equations_match_dfun", lambda: engine_dfun_difference(model_cls)),
             ("fast_engine_matches_stock", lambda: engine_agreement(model_cls, False)),
             ("fast_engine_matches_stock_stochastic", lambda: engine_agreement(model_cls, True)),
         ]

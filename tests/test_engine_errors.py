@@ -25,9 +25,9 @@ from tvb_ngnmm.engine.spec import model_kernel
     ("change", "match"),
     [
         (
-            {"model": models.Generic2dOscillator()},
+            {"model": models.EpileptorCodim3()},
             "'model' .* runs models registered with engine equations .* or that declare "
-            "state_variable_dfuns, but got 'Generic2dOscillator', which has neither",
+            "state_variable_dfuns, but got 'EpileptorCodim3', which has neither",
         ),
         (
             {"coupling": tvb_coupling.Sigmoidal()},

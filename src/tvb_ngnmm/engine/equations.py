@@ -215,10 +215,15 @@ def engine_model(model) -> EngineModel:
     elif getattr(model, "state_variable_dfuns", None):
         found = _from_expressions(model)
     else:
+        from ..models.tvb_models import NOT_ON_ENGINE
+
+        name = type(model).__name__
+        why = NOT_ON_ENGINE.get(name) if model.__module__.startswith("tvb.") else None
         raise UnsupportedSimulationError(
             f"Invalid value for the 'model' of the simulator: the fast engine runs models "
             f"registered with engine equations (register_model(..., equations=...)) or that "
-            f"declare state_variable_dfuns, but got {type(model).__name__!r}, which has neither."
+            f"declare state_variable_dfuns, but got {name!r}, which has neither"
+            + (f": {why}." if why else ".")
         )
     n_coupling = len(coupling_term_names(model))
     counts = declaration.cvar_counts if declaration is not None else None
