@@ -104,8 +104,9 @@ def engine_agreement(model_cls, stochastic, length=10.0):
 def engine_dfun_difference(model_cls, n=64, seed=0):
     """Largest relative difference of the engine's compiled equations from TVB's ``dfun`` at
     random states (the ``state_variable_range`` widened by half its width each side), random
-    coupling inputs and random per-node parameters (defaults ±10 %; boolean and integer flags
-    kept): checks coupling terms and branches that a run at the defaults may leave idle."""
+    coupling inputs and random per-node parameters (defaults ±10 %, zero defaults in [-1, 1],
+    boolean and integer flags kept): checks coupling terms and branches that a run at the
+    defaults may leave idle (the Epileptor's coupling gains default to 0)."""
     from tvb_ngnmm.engine._cache import compiled_kernel
     from tvb_ngnmm.engine.equations import engine_model
 
@@ -115,7 +116,8 @@ def engine_dfun_difference(model_cls, n=64, seed=0):
     for name in found.parameters:
         value = np.asarray(getattr(model, name))
         if value.dtype.kind == "f":
-            values = value.ravel()[0] * rng.uniform(0.9, 1.1, n)
+            default = value.ravel()[0]
+            values = default * rng.uniform(0.9, 1.1, n) if default else rng.uniform(-1, 1, n)
             setattr(model, name, values.reshape(model.spatial_param_reshape))  # as TVB does
     model.configure()
     ranges = [np.asarray(model.state_variable_range[v], float) for v in model.state_variables]
