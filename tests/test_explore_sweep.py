@@ -240,3 +240,20 @@ def test_a_store_of_another_configuration_is_refused(client, sim, tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(ValueError, match="it is not"):
         sweep(sim, design, ["fc"], tmp_path / "plain", client=client, progress=False)
+
+
+def test_a_scheduler_address_is_connected_to_and_let_go(client, sim, tmp_path):
+    """Given an address, the sweep opens its own client and closes it at the end."""
+
+    def n_clients(dask_scheduler):
+        return len(dask_scheduler.clients)
+
+    before = client.run_on_scheduler(n_clients)
+    address = client.scheduler.address
+    ds = sweep(sim, DESIGN, MEASURES, tmp_path / "s.zarr", client=address, batch_size=4,
+               progress=False)  # fmt: skip
+    assert bool(ds.done.all())
+    deadline = time.monotonic() + 10.0
+    while client.run_on_scheduler(n_clients) > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(n_clients) == before

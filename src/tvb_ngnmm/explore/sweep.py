@@ -40,19 +40,19 @@ def _import_distributed():
 
 
 def _connect(client, n_workers: int | None):
-    """(client, cluster started here or None)."""
+    """(client, cluster started here or None, whether the client was opened here)."""
     distributed = _import_distributed()
     if client is None:
         cluster = distributed.LocalCluster(
             n_workers=n_workers or min(2, os.cpu_count() or 1), threads_per_worker=1,
             processes=True, dashboard_address=None,
         )  # fmt: skip
-        return distributed.Client(cluster), cluster
+        return distributed.Client(cluster), cluster, True
     if isinstance(client, distributed.Client):
-        return client, None
+        return client, None, False
     if isinstance(client, str):
         try:
-            return distributed.Client(client, timeout="5s"), None
+            return distributed.Client(client, timeout="5s"), None, True
         except (OSError, TimeoutError) as err:
             reason = f"cannot reach it ({type(err).__name__}: {err})"
     else:
@@ -245,7 +245,7 @@ def sweep(
     simulation_length = float(simulation_length or sim.simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
-    client, cluster = _connect(client, n_workers)
+    client, cluster, own_client = _connect(client, n_workers)
     try:
         workers = max(1, len(client.scheduler_info()["workers"]))
         if batch_size is None:
@@ -283,8 +283,9 @@ def sweep(
             already=int(done.sum()),
         )
     finally:
-        if cluster is not None:
+        if own_client:
             client.close()
+        if cluster is not None:
             cluster.close()
     result = sweep_store.load()
     result.attrs.update(tasks_run=counts[0], points_run=counts[1])
