@@ -30,8 +30,8 @@ from tvb_ngnmm.engine.spec import model_kernel
             "state_variable_dfuns, but got 'EpileptorCodim3', which has neither",
         ),
         (
-            {"coupling": tvb_coupling.Sigmoidal()},
-            "'coupling' .* supports 'Linear', 'Difference', .* but got 'Sigmoidal'",
+            {"coupling": tvb_coupling.PreSigmoidal()},
+            "'coupling' .* supports 'Linear', 'Difference', .* but got 'PreSigmoidal'",
         ),
         (
             {"integrator": integrators.RungeKutta4thOrderDeterministic(dt=0.01)},

@@ -1,11 +1,12 @@
 r"""Linear couplings reduced to one form, for the fast engine and the stability analysis.
 
-TVB's ``Linear(a, b)`` and ``Difference(a)`` and the plugin's couplings
+TVB's ``Linear(a, b)``, ``Scaling(a)`` and ``Difference(a)`` and the plugin's couplings
 (:class:`~tvb_ngnmm.coupling._base.AbstractLinearCoupling`: ``Laplacian``, ``Additive``) all give
 
 .. math:: C_i = a_i \Big(\sum_j \hat W_{ij}\, x_j(t - d_{ij}) - \kappa_i\, x_i(t)\Big) + b
 
 - ``Linear``: :math:`\hat W = W`, :math:`\kappa = 0`, gain ``a``, offset ``b``;
+- ``Scaling``: :math:`\hat W = W`, :math:`\kappa = 0`, gain ``a``;
 - ``Difference``: :math:`\hat W = W`, :math:`\kappa_i = \sum_j W_{ij}`, gain ``a``;
 - the plugin's couplings: :math:`(\hat W, \kappa)` from their ``effective_weights``, gain ``a``
   (one value or one per region).
@@ -57,8 +58,8 @@ class LinearForm:
 def linear_form(coupling, weights: np.ndarray) -> LinearForm | None:
     """Reduce ``coupling`` on the connectivity ``weights`` ``W[to, from]`` to a :class:`LinearForm`.
 
-    Returns None for a coupling that is none of TVB's ``Linear`` and ``Difference`` (exactly those
-    classes) and the plugin's linear couplings; each caller says what it supports.
+    Returns None for a coupling that is none of TVB's ``Linear``, ``Scaling`` and ``Difference``
+    (exactly those classes) and the plugin's linear couplings; each caller says what it supports.
     """
     weights = np.asarray(weights, dtype=float)
     n_node = weights.shape[0]
@@ -71,6 +72,8 @@ def linear_form(coupling, weights: np.ndarray) -> LinearForm | None:
     if type(coupling) is tvb_coupling.Linear:
         gain, offset = _flat(coupling.a), _flat(coupling.b)
         return LinearForm(weights, np.zeros(n_node), gain, offset)
+    if type(coupling) is tvb_coupling.Scaling:
+        return LinearForm(weights, np.zeros(n_node), _flat(coupling.a), no_offset)
     if type(coupling) is tvb_coupling.Difference:
         return LinearForm(weights, weights.sum(axis=1), _flat(coupling.a), no_offset)
     return None

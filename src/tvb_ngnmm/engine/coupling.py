@@ -10,35 +10,72 @@ as reduced by :func:`tvb_ngnmm.coupling.linear_form.linear_form` from the histor
 weights; TVB's ``Linear`` and ``Difference`` with one gain ``a`` (and one offset ``b``), the
 package's couplings with one gain or one per region.
 
+TVB's couplings with a nonlinear function before (``pre``) or after (``post``) the delayed sum
+keep that sum linear (:mod:`.coupling_kernel`): a ``pre`` of the source's values is applied to the
+history ring's float32 values, so the sums run over the "pre channels", and the ``post`` per node:
+
+- ``Scaling(a)``: linear, ``a S`` (reduced by ``linear_form`` like ``Linear`` with ``b = 0``);
+- ``Sigmoidal``: ``cmin + (cmax - cmin) / (1 + exp(-a (S - midpoint) / sigma))``, post only;
+- ``HyperbolicTangent``: ``S`` of ``pre = a (1 + tanh((b x_j - midpoint) / sigma))`` (``a``
+  applied after the sum);
+- ``SigmoidalJansenRit``: ``a S`` of ``pre = cmin + (cmax - cmin) / (1 + exp(r (midpoint -
+  (x_{0,j} - x_{1,j}))))`` on the model's two coupling variables, one coupling row (TVB's);
+- ``Kuramoto``: ``a / n_cvar sum_j w_ij sin(x_j - x_i) = a / n_cvar (cos x_i S^sin_i - sin x_i
+  S^cos_i)``, sums of ``sin x_j`` and ``cos x_j`` (TVB divides by ``gx.shape[0]``, the number of
+  coupling variables, not of nodes).
+
+Their parameters are single values (the gain ``a`` can be swept by ``run_batch``).
+
 The edges are the non-zero weights of TVB's ``SparseHistory`` (rows sorted), with its integer
-delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
+delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`;
+``PreSigmoidal`` is refused: stock TVB sums its terms over the targets' axis (each node receives
+its own delayed output weighted by the transposed weights), which the engine does not reproduce.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from tvb.simulator import coupling as tvb_coupling
 
+from .._util import check_values
 from ..coupling import MultiCoupling
 from ..coupling._base import AbstractLinearCoupling
 from ..coupling.linear_form import linear_form
+from .coupling_kernel import HYPERBOLIC_TANGENT, KURAMOTO, LINEAR, SIGMOIDAL, SIGMOIDAL_JANSEN_RIT
 from .errors import UnsupportedSimulationError
 
-SUPPORTED = ("Linear", "Difference", "Laplacian", "Additive", "MultiCoupling")
+LINEAR_SUPPORTED = ("Linear", "Difference", "Scaling", "Laplacian", "Additive")
+#: TVB's couplings with a nonlinear pre or post function: kernel kind, parameters in its order.
+NONLINEAR = {
+    tvb_coupling.Sigmoidal: (SIGMOIDAL, ("cmin", "cmax", "midpoint", "sigma")),
+    tvb_coupling.HyperbolicTangent: (HYPERBOLIC_TANGENT, ("b", "midpoint", "sigma")),
+    tvb_coupling.SigmoidalJansenRit: (SIGMOIDAL_JANSEN_RIT, ("cmin", "cmax", "midpoint", "r")),
+    tvb_coupling.Kuramoto: (KURAMOTO, ()),
+}
+SUPPORTED = (*LINEAR_SUPPORTED, *(cls.__name__ for cls in NONLINEAR), "MultiCoupling")
 
 
 @dataclass
 class CouplingTerms:
-    """Edges and per-coupling-variable weights, self-weights, gains and offsets."""
+    """Edges and per-sum weights; per-coupling-row self-weights, gains and offsets.
+
+    Linear couplings have one sum and one row per coupling variable; TVB's nonlinear ones
+    (``kind`` other than :data:`.coupling_kernel.LINEAR`) as many sums as pre channels (two per
+    coupling variable for ``Kuramoto``, one for ``SigmoidalJansenRit``) and as many gain rows
+    as coupling rows (one for ``SigmoidalJansenRit``).
+    """
 
     row_start: np.ndarray  # (n_node + 1,) int64
     sources: np.ndarray  # (n_edge,) int64
     idelays: np.ndarray  # (n_edge,) int64
-    weights: np.ndarray  # (n_cvar, n_edge) float64
-    kappa: np.ndarray  # (n_cvar, n_node) float64
-    gain: np.ndarray  # (n_cvar, n_node) float64
-    offset: np.ndarray  # (n_cvar,) float64
+    weights: np.ndarray  # (n_sum, n_edge) float64
+    kappa: np.ndarray  # (n_row, n_node) float64
+    gain: np.ndarray  # (n_row, n_node) float64
+    offset: np.ndarray  # (n_row,) float64
+    kind: int = LINEAR
+    parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def dense(self, max_bytes: int = 2**26) -> np.ndarray:
         """Weights as ``(n_cvar, source, target)`` float32, for a network without delays.
@@ -68,10 +105,10 @@ class CouplingTerms:
         return int(self.idelays.min()) if self.idelays.size else None
 
 
-def _unsupported(coupling) -> UnsupportedSimulationError:
-    names = ", ".join(repr(s) for s in SUPPORTED)
+def _unsupported(coupling, supported=SUPPORTED, where="the 'coupling' of the simulator"):
+    names = ", ".join(repr(s) for s in supported)
     return UnsupportedSimulationError(
-        f"Invalid value for the 'coupling' of the simulator: the fast engine supports {names}, "
+        f"Invalid value for {where}: the fast engine supports {names}, "
         f"but got {type(coupling).__name__!r} instead."
     )
 
@@ -85,14 +122,19 @@ def _one_value(coupling, name: str, values: np.ndarray) -> float:
     return float(values[0])
 
 
-def _one(coupling, history, n_node: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(edge weights, kappa, gain, offset) of one coupling on the history's edges."""
+def _one(coupling, history, n_node: int, part: bool = False) -> tuple:
+    """(edge weights, kappa, gain, offset) of one coupling on the history's edges.
+
+    ``part``: the coupling is one of a ``MultiCoupling``'s (linear couplings only).
+    """
     form = linear_form(coupling, history.weights)
+    if form is None and part:
+        raise _unsupported(coupling, LINEAR_SUPPORTED, "the 'couplings' of MultiCoupling")
     if form is None:
         raise _unsupported(coupling)
     if isinstance(coupling, AbstractLinearCoupling):  # one gain or one per region, no offset
         gain, offset = np.broadcast_to(form.gain, (n_node,)), 0.0
-    else:  # TVB's Linear and Difference: one gain, one offset
+    else:  # TVB's Linear, Scaling and Difference: one gain, one offset
         gain = np.full(n_node, _one_value(coupling, "a", form.gain))
         offset = _one_value(coupling, "b", form.offset)
     rows, cols = history.nnz_row_el_idx, history.nnz_col_el_idx
@@ -104,6 +146,8 @@ def reduce_coupling(sim) -> CouplingTerms:
     history = sim.history
     n_node, n_cvar = sim.number_of_nodes, len(sim.model.cvar)
     coupling = sim.coupling
+    if type(coupling) in NONLINEAR:
+        return _nonlinear(coupling, history, n_node, n_cvar)
     if isinstance(coupling, MultiCoupling):
         parts = list(coupling.couplings)
         if len(parts) != n_cvar:
@@ -112,17 +156,58 @@ def reduce_coupling(sim) -> CouplingTerms:
                 f"coupling per coupling variable of the model ({n_cvar}), but got {len(parts)} "
                 "couplings instead."
             )
-        terms = [_one(c, history, n_node) for c in parts]
+        terms = [_one(c, history, n_node, part=True) for c in parts]
     else:
         terms = [_one(coupling, history, n_node)] * n_cvar
-    rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)
-    row_start = np.searchsorted(rows, np.arange(n_node + 1)).astype(np.int64)
+    row_start, sources, idelays = _edges(history, n_node)
     return CouplingTerms(
         row_start=row_start,
-        sources=np.asarray(history.nnz_col_el_idx, dtype=np.int64),
-        idelays=np.asarray(history.nnz_idelays, dtype=np.int64),
-        weights=np.array([t[0] for t in terms], dtype=float).reshape(n_cvar, rows.size),
+        sources=sources,
+        idelays=idelays,
+        weights=np.array([t[0] for t in terms], dtype=float).reshape(n_cvar, sources.size),
         kappa=np.array([t[1] for t in terms], dtype=float),
         gain=np.array([t[2] for t in terms], dtype=float),
         offset=np.array([t[3] for t in terms], dtype=float),
+    )
+
+
+def _edges(history, n_node: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row_start, sources, idelays) of the history's non-zero weights, int64."""
+    rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)
+    row_start = np.searchsorted(rows, np.arange(n_node + 1)).astype(np.int64)
+    sources = np.asarray(history.nnz_col_el_idx, dtype=np.int64)
+    return row_start, sources, np.asarray(history.nnz_idelays, dtype=np.int64)
+
+
+def _nonlinear(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
+    """One of TVB's couplings with a nonlinear pre or post function (see the module docstring)."""
+    kind, names = NONLINEAR[type(coupling)]
+    owner = type(coupling).__name__
+    if kind == SIGMOIDAL_JANSEN_RIT and n_cvar != 2:
+        raise ValueError(
+            f"Invalid value for the 'cvar' of the model: {owner} takes the sigmoid of the "
+            f"difference of two coupling variables, so allowed are 2 coupling variables, but got "
+            f"{n_cvar} instead."
+        )
+    values = []
+    for name in ("a", *names):
+        value = _one_value(coupling, name, np.asarray(getattr(coupling, name), dtype=float))
+        check_values(value, f"the {name!r} parameter of {owner}")
+        values.append(value)
+    n_sum = {SIGMOIDAL_JANSEN_RIT: 1, KURAMOTO: 2 * n_cvar}.get(kind, n_cvar)
+    n_row = 1 if kind == SIGMOIDAL_JANSEN_RIT else n_cvar
+    row_start, sources, idelays = _edges(history, n_node)
+    edge_weights = np.asarray(history.weights, dtype=float)[
+        history.nnz_row_el_idx, history.nnz_col_el_idx
+    ]
+    return CouplingTerms(
+        row_start=row_start,
+        sources=sources,
+        idelays=idelays,
+        weights=np.tile(edge_weights, (n_sum, 1)),
+        kappa=np.zeros((n_row, n_node)),
+        gain=np.full((n_row, n_node), values[0]),
+        offset=np.zeros(n_row),
+        kind=kind,
+        parameters=np.array(values[1:], dtype=float),
     )

@@ -12,6 +12,8 @@ the coupling is computed step by step, from the state just stored.
 
 from __future__ import annotations
 
+from math import cos, exp, sin, tanh
+
 import numpy as np
 
 from .._numba import jit
@@ -187,3 +189,119 @@ def _slot(now, delay, H):
     """Ring slot of the sample ``delay`` steps before slot ``now`` (``0 <= delay < H``)."""
     t = now - delay
     return t + H if t < 0 else t
+
+
+# Couplings with a nonlinear function before or after the delayed sum (TVB's ``pre``/``post``).
+# A ``pre`` that depends only on the source's delayed values is applied to the float32 values of
+# the history ring (the raw state, as TVB stores it) and rounded to float32 again, into a second
+# ring of "pre channels"; the delayed sums over that ring stay the linear, blocked sums above.
+# The ``post`` is applied per node after the sums.
+#: Linear couplings (TVB's Linear, Difference, Scaling; the package's): the kernel's own path.
+LINEAR = 0
+#: TVB's ``Sigmoidal``: a sigmoid of the sum (post only). Parameters ``cmin, cmax, midpoint,
+#: sigma`` (the gain ``a`` is the kernel's per-node gain).
+SIGMOIDAL = 1
+#: TVB's ``HyperbolicTangent``: ``pre = 1 + tanh((b x_j - midpoint) / sigma)``, post ``a S``.
+#: Parameters ``b, midpoint, sigma``.
+HYPERBOLIC_TANGENT = 2
+#: TVB's ``SigmoidalJansenRit``: ``pre = cmin + (cmax - cmin) / (1 + exp(r (midpoint - (y1_j -
+#: y2_j))))`` on the two coupling variables (one pre channel), post ``a S``. Parameters ``cmin,
+#: cmax, midpoint, r``.
+SIGMOIDAL_JANSEN_RIT = 3
+#: TVB's ``Kuramoto``: ``sum_j w_ij sin(x_j - x_i) = cos x_i S^sin_i - sin x_i S^cos_i``, two pre
+#: channels (``sin x_j``, ``cos x_j``) per coupling variable, post ``a / n_cvar`` times it.
+KURAMOTO = 4
+
+
+@jit(nogil=True, inline="always")
+def has_pre(kind):
+    """Whether coupling ``kind`` sums a function of the delayed values (a second ring)."""
+    return kind == HYPERBOLIC_TANGENT or kind == SIGMOIDAL_JANSEN_RIT or kind == KURAMOTO
+
+
+@jit(nogil=True)
+def apply_pre(kind, parameters, raw, out, width):
+    r"""``out[p, j, :width] = pre(raw[:, j, :width])``: the pre channels of raw float32 values.
+
+    Parameters
+    ----------
+    kind : int
+        :data:`HYPERBOLIC_TANGENT`, :data:`SIGMOIDAL_JANSEN_RIT` or :data:`KURAMOTO`.
+    parameters : numpy.ndarray, float64
+        The coupling's parameters (see each kind).
+    raw : numpy.ndarray, float32, shape (n_cvar, n_node, L)
+        Coupling variables as the history ring stores them (slots, batch members flattened).
+    out : numpy.ndarray, float32, shape (n_pre, n_node, L)
+        Receives the pre channels, evaluated in float64 from the float32 values (as TVB evaluates
+        ``pre`` on its float32 history) and rounded to float32.
+    width : int
+        Number of leading entries of the last axis to transform.
+    """
+    n_cvar, n_node = raw.shape[0], raw.shape[1]
+    if kind == HYPERBOLIC_TANGENT:
+        b, midpoint, sigma = parameters[0], parameters[1], parameters[2]
+        for c in range(n_cvar):
+            for j in range(n_node):
+                x, y = raw[c, j], out[c, j]
+                for m in range(width):
+                    y[m] = np.float32(1.0 + tanh((b * np.float64(x[m]) - midpoint) / sigma))
+    elif kind == SIGMOIDAL_JANSEN_RIT:
+        cmin, cmax, midpoint, r = parameters[0], parameters[1], parameters[2], parameters[3]
+        for j in range(n_node):
+            x0, x1, y = raw[0, j], raw[1, j], out[0, j]
+            for m in range(width):
+                difference = np.float64(x0[m] - x1[m])  # float32 difference, as in TVB
+                y[m] = np.float32(cmin + (cmax - cmin) / (1.0 + exp(r * (midpoint - difference))))
+    else:  # KURAMOTO
+        for c in range(n_cvar):
+            for j in range(n_node):
+                x, s, co = raw[c, j], out[2 * c, j], out[2 * c + 1, j]
+                for m in range(width):
+                    s[m] = np.float32(sin(np.float64(x[m])))
+                    co[m] = np.float32(cos(np.float64(x[m])))
+
+
+@jit(nogil=True)
+def apply_post(kind, parameters, sums, base, X, cvar, G, C):
+    r"""The coupling ``C[c, i*B + b]`` of one step from its sums ``sums[p, i, base + b]``.
+
+    ``X`` (n_var, n_node * B) is the state at the previous step (its coupling variables rounded
+    to float32 as TVB's history holds them, for :data:`KURAMOTO`), ``G`` (n_gain, n_node * B)
+    the gain ``a`` per node and member, ``C`` (n_cvar, n_node * B) receives the coupling.
+    """
+    n_cvar, M = C.shape
+    n_node = sums.shape[1]
+    B = M // n_node
+    if kind == SIGMOIDAL:
+        cmin, cmax, midpoint, sigma = parameters[0], parameters[1], parameters[2], parameters[3]
+        for c in range(n_cvar):
+            for i in range(n_node):
+                for b in range(B):
+                    m = i * B + b
+                    gx = np.float64(sums[c, i, base + b])
+                    exponent = -G[c, m] * ((gx - midpoint) / sigma)
+                    C[c, m] = cmin + (cmax - cmin) / (1.0 + exp(exponent))
+    elif kind == SIGMOIDAL_JANSEN_RIT:  # one coupling row, as TVB returns; the others zero
+        for i in range(n_node):
+            for b in range(B):
+                m = i * B + b
+                C[0, m] = G[0, m] * np.float64(sums[0, i, base + b])
+                for c in range(1, n_cvar):
+                    C[c, m] = 0.0
+    elif kind == KURAMOTO:  # TVB's post divides by gx.shape[0], the number of coupling variables
+        for c in range(n_cvar):
+            xc = X[cvar[c]]
+            for i in range(n_node):
+                for b in range(B):
+                    m = i * B + b
+                    own = np.float64(np.float32(xc[m]))
+                    total = cos(own) * np.float64(sums[2 * c, i, base + b]) - sin(own) * np.float64(
+                        sums[2 * c + 1, i, base + b]
+                    )
+                    C[c, m] = G[c, m] / n_cvar * total
+    else:  # HYPERBOLIC_TANGENT: the sum of the pre values times a
+        for c in range(n_cvar):
+            for i in range(n_node):
+                for b in range(B):
+                    m = i * B + b
+                    C[c, m] = G[c, m] * np.float64(sums[c, i, base + b])

@@ -6,7 +6,8 @@ delayed sums are accumulated in one pass. Then, step by step, the coupling
 .. math:: C_{c,i} = a_{c,i}\,\big(S_{c,i} - \kappa_{c,i}\, x_{c,i}(n-1)\big) + b_c
 
 is formed from the sums ``S`` and each node's own coupling variable at the previous step,
-rounded to float32 (the value TVB's ``SparseHistory`` returns), and all nodes of all batch
+rounded to float32 (the value TVB's ``SparseHistory`` returns) (couplings with a nonlinear
+``pre`` or ``post`` function: see :mod:`.coupling_kernel`), and all nodes of all batch
 members are advanced together by TVB's scheme (:mod:`.integrate`; boundaries applied after
 each stage). The state is held as ``(n_var, M)`` with ``M = n_node * B`` (batch member last),
 so each stage is a loop over ``m`` that LLVM vectorises. The new coupling variables are staged
@@ -26,7 +27,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from .coupling_kernel import accumulate_delayed, accumulate_dense
+from .coupling_kernel import (
+    LINEAR,
+    accumulate_delayed,
+    accumulate_dense,
+    apply_post,
+    apply_pre,
+    has_pre,
+)
 from .integrate import EULER
 
 
@@ -100,16 +108,19 @@ def model_dfun(_x, _C, _p, _out):
 def run_chunk(
     scheme, x, hist, first_step, n_steps, k_block,
     row_start, sources, idelays, weights, dense, kappa, gain, offset, cvar,
+    coupling_kind, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
     status,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
 
-    ``weights`` (n_cvar, n_edge) float32 weights of the edges, ``dense`` their dense
-    ``(n_cvar, source, target)`` matrix when no edge has a delay (else empty, see
-    :meth:`.coupling.CouplingTerms.dense`); ``noise`` is (n_steps, n_noisy, n_node, B)
-    standard normals or empty (deterministic), row ``noise_index[v]`` for state variable ``v``
-    (-1: no noise on it);
+    ``weights`` (n_sum, n_edge) float32 weights of the edges, ``dense`` their dense
+    ``(n_sum, source, target)`` matrix when no edge has a delay (else empty, see
+    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind`` (:data:`.coupling_kernel.LINEAR`,
+    or a coupling with a pre and/or post function) and ``coupling_parameters`` (float64) say how
+    the ``n_sum`` delayed sums (``sums``, float32) become the coupling; ``noise`` is
+    (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
+    ``noise_index[v]`` for state variable ``v`` (-1: no noise on it);
     ``stim`` (n_steps, n_var, n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives
     the state variables ``obs_index`` after each step; ``status`` (3, B) int64 holds, per member,
     the step, region and state variable of the first non-finite state (-1 while finite).
@@ -117,11 +128,11 @@ def run_chunk(
     """
     n_var, n_node, B = x.shape
     M = n_node * B
-    n_cvar = hist.shape[0]
+    n_cvar, H = hist.shape[0], hist.shape[2]
     n_obs = obs_index.shape[0]
     X = x.reshape((n_var, M))
     P = params.reshape((params.shape[0], M))
-    G = gain.reshape((n_cvar, M))
+    G = gain.reshape((gain.shape[0], M))
     kap = _per_node(kappa, B)
     scale = _per_node(noise_scale, B)
     C = np.empty((n_cvar, M))
@@ -135,6 +146,16 @@ def run_chunk(
         for i in range(n_node):
             alive[i * B + b] = status[0, b] < 0
     stage = np.empty((n_cvar, n_node, sums.shape[2]), dtype=np.float32)
+    # A coupling with a pre function sums its pre channels, kept in a second ring rebuilt from
+    # the raw one at the start of each chunk (both are written at the end of each block).
+    ring = hist
+    pre_stage = stage
+    if has_pre(coupling_kind):
+        n_pre = weights.shape[0]
+        ring = np.empty((n_pre, n_node, H, B), dtype=np.float32)
+        apply_pre(coupling_kind, coupling_parameters, hist.reshape((n_cvar, n_node, H * B)),
+                  ring.reshape((n_pre, n_node, H * B)), H * B)  # fmt: skip
+        pre_stage = np.empty((n_pre, n_node, sums.shape[2]), dtype=np.float32)
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
     half_dt = dt / 2.0
@@ -142,27 +163,30 @@ def run_chunk(
     while done < n_steps:
         K = min(k_block, n_steps - done)
         if dense.shape[0] > 0:  # no delays (K == 1): the dense matrix-vector product
-            accumulate_dense(hist, dense, sums)
+            accumulate_dense(ring, dense, sums)
         else:
             accumulate_delayed(
-                hist, first_step + done, K, row_start, sources, idelays, weights, sums
+                ring, first_step + done, K, row_start, sources, idelays, weights, sums
             )
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            for c in range(n_cvar):
-                xc = X[cvar[c]]
-                Cc = C[c]
-                g = G[c]
-                kc = kap[c]
-                b_c = offset[c]
-                S = sums[c]
-                base = k * B
-                for i in range(n_node):
-                    for b in range(B):
-                        m = i * B + b
-                        own = np.float64(np.float32(xc[m]))
-                        Cc[m] = g[m] * (np.float64(S[i, base + b]) - kc[m] * own) + b_c
+            if coupling_kind == LINEAR:
+                for c in range(n_cvar):
+                    xc = X[cvar[c]]
+                    Cc = C[c]
+                    g = G[c]
+                    kc = kap[c]
+                    b_c = offset[c]
+                    S = sums[c]
+                    base = k * B
+                    for i in range(n_node):
+                        for b in range(B):
+                            m = i * B + b
+                            own = np.float64(np.float32(xc[m]))
+                            Cc[m] = g[m] * (np.float64(S[i, base + b]) - kc[m] * own) + b_c
+            else:
+                apply_post(coupling_kind, coupling_parameters, sums, k * B, X, cvar, G, C)
             if stochastic:
                 z = noise[row].reshape((noise.shape[1], M))
                 for v in range(n_var):
@@ -219,4 +243,7 @@ def run_chunk(
                 for m in range(M):
                     oo[m] = xo[m]
         store_block(hist, stage, first_step + done, K)
+        if has_pre(coupling_kind):
+            apply_pre(coupling_kind, coupling_parameters, stage, pre_stage, K * B)
+            store_block(ring, pre_stage, first_step + done, K)
         done += K

@@ -95,11 +95,12 @@ def _run_one_chunk(spec, state, coupling, noise_index, draws, first, n, k_block,
     batch = state.x.shape[-1]
     obs = np.empty((n, len(obs_index), n_node, batch))
     c = spec.coupling
-    sums = np.empty((len(spec.cvar), n_node, k_block * batch), dtype=np.float32)
+    sums = np.empty((c.weights.shape[0], n_node, k_block * batch), dtype=np.float32)
     weights, dense = coupling
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.hist, first, n, k_block,
         c.row_start, c.sources, c.idelays, weights, dense, c.kappa, state.gain, c.offset, spec.cvar,
+        c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
     )  # fmt: skip
