@@ -7,13 +7,14 @@ import inspect
 import numpy as np
 import pytest
 import tvb.simulator.models as tvb_models
+from test_common import engine_dfun_difference
 from tvb.simulator import integrators, monitors
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
-from tvb_ngnmm.models import registered_models
+from tvb_ngnmm.models import register_model, registered_models, unregister_model
 from tvb_ngnmm.models.tvb_models import NOT_ON_ENGINE
 from tvb_ngnmm.testing import build_simulator, tiny_connectivity
 
@@ -60,3 +61,27 @@ def test_a_model_with_several_modes_is_refused_naming_the_modes():
 def test_hopfield_with_a_dynamic_threshold_is_refused_by_its_coupling_variables():
     with pytest.raises(UnsupportedSimulationError, match="'cvar' of Hopfield.*supports 1"):
         run(tvb_models.Hopfield(dynamic=np.array([1])))
+
+
+class Epileptor2DWithoutZCoupling(tvb_models.Epileptor2D):
+    """TVB's Epileptor2D, registered below with equations that drop the coupling on ``z``."""
+
+
+def without_z_coupling(x1, z, c_0, x0, Iext, a, b, slope, c, d, r, Kvf, Ks, tt, modification):
+    """TVB's Epileptor2D (``modification`` off) without ``Ks c_0`` in ``dz``."""
+    if x1 < 0.0:
+        f1 = a * x1**2 + (d - b) * x1
+    else:
+        f1 = -slope - 0.6 * (z - 4.0) ** 2 + d * x1
+    h = 4.0 * (x1 - x0) + (-0.1 * z**7 if z < 0.0 else 0.0)
+    return tt * (c - z + Iext + Kvf * c_0 - f1 * x1), tt * (r * (h - z))
+
+
+def test_the_equation_check_catches_a_coupling_term_that_default_runs_leave_idle():
+    """Ks defaults to 0: only the check at random parameters sees the missing term."""
+    register_model(Epileptor2DWithoutZCoupling, equations=without_z_coupling)
+    try:
+        with pytest.raises(AssertionError, match="engine's equations differ from TVB's dfun"):
+            engine_dfun_difference(Epileptor2DWithoutZCoupling)
+    finally:
+        unregister_model(Epileptor2DWithoutZCoupling)
