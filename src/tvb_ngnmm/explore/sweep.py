@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -43,10 +44,18 @@ def _connect(client, n_workers: int | None):
     """(client, cluster started here or None, whether the client was opened here)."""
     distributed = _import_distributed()
     if client is None:
-        cluster = distributed.LocalCluster(
-            n_workers=n_workers or min(2, os.cpu_count() or 1), threads_per_worker=1,
-            processes=True, dashboard_address=None,
-        )  # fmt: skip
+        _check_not_bootstrapping()
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=n_workers or min(2, os.cpu_count() or 1), threads_per_worker=1,
+                processes=True, dashboard_address=None,
+            )  # fmt: skip
+        except RuntimeError as err:
+            raise RuntimeError(
+                f"The local Dask cluster failed to start ({err}). From a script, keep its top "
+                "level under 'if __name__ == \"__main__\":': worker processes import the "
+                "script again as they start."
+            ) from err
         return distributed.Client(cluster), cluster, True
     if isinstance(client, distributed.Client):
         return client, None, False
@@ -62,6 +71,20 @@ def _connect(client, n_workers: int | None):
         "distributed.Client or the address of a reachable scheduler ('tcp://host:port'), but "
         f"got {client!r} instead: {reason}."
     )
+
+
+def _check_not_bootstrapping() -> None:
+    """Refuse to start a cluster from a process that is re-running a script as it starts."""
+    import multiprocessing
+
+    main = sys.modules.get("__main__")
+    if multiprocessing.parent_process() is not None and main.__name__ == "__mp_main__":
+        raise RuntimeError(
+            "sweep() would start a local Dask cluster from a worker process that is importing "
+            "the script that started it: keep the script's top level under "
+            "'if __name__ == \"__main__\":' (worker processes import it again), or pass a "
+            "client."
+        )
 
 
 def _batches(design, config: list, batch_size: int) -> list:
@@ -201,7 +224,10 @@ def sweep(
         Length of each run (ms); default ``sim.simulation_length``.
     client : None, distributed.Client or str
         None starts a ``LocalCluster`` (worker processes, one thread each) and closes it at the
-        end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster.
+        end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster. Worker
+        processes start by importing the script that created them again, so a script that
+        starts a local cluster must keep its top level under ``if __name__ == "__main__":``
+        (as for any ``multiprocessing`` program); without it the sweep is refused.
     n_workers : int, optional
         Workers of the local cluster (default ``min(2, cpu_count)``).
     batch_size : int, optional
@@ -229,7 +255,8 @@ def sweep(
         Unknown parameter names or measures, bad values, a store of another configuration, an
         unreachable scheduler: each names what was allowed and what was given.
     RuntimeError
-        When tasks still fail after ``retries`` (the other points are stored).
+        When tasks still fail after ``retries`` (the other points are stored), or when a local
+        cluster would be started from a process that is itself starting (see ``client``).
     """
     from ..backend import n_steps_for
     from ..engine.spec import extract
