@@ -1,7 +1,7 @@
 """Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
-Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600]`` (all
-by default).
+Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
+g2d76]`` (all by default).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
-             "bold600")  # fmt: skip
+             "bold600", "jr76", "g2d76")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -245,6 +245,39 @@ def bench_bold600(args) -> dict:
     out["ratio_stock"] = out["stock_bold_estimate_s"] / wall
     out["stock_note"] = f"stock TVB with its Bold timed on {args.stock_ms:g} ms, scaled"
     return out
+
+
+def _bench_stock_model(make, args) -> dict:
+    """A 10 s workload at dt = 0.1 (100,000 steps) against stock TVB timed on at least 1 s."""
+    sim = make(10000.0)
+    engine_run(sim, 100.0)  # warm-up (compile)
+    wall = timed(lambda: engine_run(sim, 10000.0), args.repeat) / 10.0
+    stock_ms = max(args.stock_ms, 1000.0)
+    stock = stock_per_second(make, stock_ms)
+    with_diagonal = make(10000.0, diagonal=True)
+    engine_run(with_diagonal, 100.0)
+    wall_diagonal = timed(lambda: engine_run(with_diagonal, 10000.0), args.repeat) / 10.0
+    return {"wall_s_per_sim_s": wall, "wall_s_10s": 10.0 * wall, "steps_per_s": 1e4 / wall,
+            "stock_s_per_sim_s": stock, "ratio_stock": stock / wall,
+            "wall_s_per_sim_s_with_diagonal": wall_diagonal,
+            "ratio_stock_with_diagonal": stock / wall_diagonal,
+            "stock_note": f"stock timed on {stock_ms:g} ms (diagonal zeroed), scaled; "
+                          "'with_diagonal': tvb76's self-connections kept (zero delay: "
+                          "one-step coupling blocks)"}  # fmt: skip
+
+
+def bench_jr76(args) -> dict:
+    """JR-76: TVB's JansenRit with SigmoidalJansenRit on tvb76, HeunStochastic(dt=0.1), 10 s."""
+    from benchmarks.workloads import jr76
+
+    return _bench_stock_model(jr76, args)
+
+
+def bench_g2d76(args) -> dict:
+    """G2D-76: TVB's Generic2dOscillator with Linear on tvb76, HeunStochastic(dt=0.1), 10 s."""
+    from benchmarks.workloads import g2d76
+
+    return _bench_stock_model(g2d76, args)
 
 
 def run_one(name: str, args) -> dict:

@@ -75,3 +75,51 @@ def scale1000(length: float = 100.0, n: int = 1000, seed: int = 0) -> Simulator:
         simulation_length=length,
     )
     return sim.configure()
+
+
+def tvb76(diagonal: bool = False) -> Connectivity:
+    """tvb-data's default 76 regions with its tract lengths and speed (3 mm/ms), configured.
+
+    The diagonal (self-connections at zero delay) is zeroed unless ``diagonal``, as in MPR-76.
+    """
+    conn = Connectivity.from_file()
+    if not diagonal:
+        weights = np.array(conn.weights, dtype=float)
+        np.fill_diagonal(weights, 0.0)
+        conn.weights = weights
+    conn.configure()
+    return conn
+
+
+def jr76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
+    """JR-76: TVB's JansenRit with SigmoidalJansenRit on tvb76, HeunStochastic(dt=0.1)."""
+    from tvb.simulator.models import JansenRit
+
+    sim = Simulator(
+        model=JansenRit(),
+        connectivity=tvb76(diagonal),
+        coupling=coupling.SigmoidalJansenRit(a=np.array([10.0])),
+        integrator=integrators.HeunStochastic(
+            dt=0.1, noise=noise.Additive(nsig=np.array([0.0, 0.0, 0.0, 0.0, 1e-3, 0.0]))
+        ),
+        monitors=[monitors.TemporalAverage(period=1.0)],
+        simulation_length=length,
+    )
+    return sim.configure()
+
+
+def g2d76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
+    """G2D-76: TVB's Generic2dOscillator with Linear(a=0.0152) on tvb76, HeunStochastic(dt=0.1)."""
+    from tvb.simulator.models import Generic2dOscillator
+
+    sim = Simulator(
+        model=Generic2dOscillator(),
+        connectivity=tvb76(diagonal),
+        coupling=coupling.Linear(a=np.array([0.0152])),
+        integrator=integrators.HeunStochastic(
+            dt=0.1, noise=noise.Additive(nsig=np.array([1e-4, 1e-4]))
+        ),
+        monitors=[monitors.TemporalAverage(period=1.0)],
+        simulation_length=length,
+    )
+    return sim.configure()
