@@ -159,6 +159,20 @@ def _boundaries(sim) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _observed(model) -> np.ndarray:
+    """State-variable index of each variable of interest (expressions are refused by name)."""
+    names = tuple(model.state_variables)
+    unknown = [str(v) for v in model.variables_of_interest if v not in names]
+    if unknown:
+        raise UnsupportedSimulationError(
+            f"Invalid value for the 'variables_of_interest' parameter of {type(model).__name__}. "
+            f"The engine observes state variables ({', '.join(map(repr, names))}), but got "
+            f"{', '.join(map(repr, unknown))} instead; choose state variables and compute "
+            "expressions of them from the output."
+        )
+    return np.array([names.index(v) for v in model.variables_of_interest], dtype=np.int64)
+
+
 def extract(sim) -> SimulationSpec:
     """Read a configured ``Simulator`` into a :class:`SimulationSpec` (checks what it can run)."""
     from .checks import check_settings
@@ -171,9 +185,7 @@ def extract(sim) -> SimulationSpec:
     scheme, stochastic, scale = _integrator(sim)
     lo, hi = _boundaries(sim)
     history = np.asarray(sim.history.buffer, dtype=np.float32)[..., 0]  # (H, n_cvar, n_node)
-    observed = np.array(
-        [model.state_variables.index(v) for v in model.variables_of_interest], dtype=np.int64
-    )
+    observed = _observed(model)
     labels = tuple(str(lab) for lab in sim.connectivity.region_labels)
     spec = SimulationSpec(
         kernel=kernel,
