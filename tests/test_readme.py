@@ -25,6 +25,8 @@ PRINTED = [
     "RAS [ True  True  True]",
     "[ 0. 10. nan]",
     "(8, 1, 76, 1) (4000, 2, 65, 1) (4000, 2, 21, 1)",
+    "('point', 'region') 8",
+    "computed again: 0",
 ]
 
 
@@ -32,7 +34,7 @@ def test_readme_examples_run_as_written(tmp_path, monkeypatch, capsys):
     """Every ```python block, top to bottom, in a fresh folder (files it writes land there)."""
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "readme"}
+    namespace: dict = {"__name__": "__main__"}  # as a script (the Dask example is guarded)
     for number, block in enumerate(python_blocks(), start=1):
         code = compile(block, f"README.md, Python block {number}", "exec")
         with warnings.catch_warnings():
