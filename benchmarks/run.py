@@ -158,22 +158,28 @@ def bench_scale1000(args) -> dict:
             "note": f"engine on {length:g} ms, stock on 10 ms, both scaled"}  # fmt: skip
 
 
+def ei90_in_own_process(length: float, imports: str, monitor: str, warm_up: bool) -> dict:
+    """EI-90 with one monitor for ``length`` ms in a new process: its peak RSS and wall time."""
+    code = (
+        f"import resource, time; {imports};"
+        "from benchmarks.workloads import ei90; from benchmarks.run import engine_run;"
+        f"sim = ei90({length}, mons=[{monitor}]);"
+        + ("engine_run(sim, 10.0);" if warm_up else "")
+        + f"t=time.perf_counter(); engine_run(sim, {length}); w=time.perf_counter()-t;"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, w)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    rss, wall = (float(v) for v in run.stdout.split()[-2:])
+    return {f"peak_rss_mib_{length / 1000:g}s": rss, f"wall_s_{length / 1000:g}s": wall}
+
+
 def bench_long(args) -> dict:
     """Peak RSS of EI-90 with Bold for 6 s and for 60 s, each in its own process."""
     peaks = {}
     for length in (6000.0, 60000.0):
-        code = (
-            "import resource, time; from tvb.simulator import monitors;"
-            "from benchmarks.workloads import ei90; from benchmarks.run import engine_run;"
-            f"sim = ei90({length}, mons=[monitors.Bold()]); t=time.perf_counter();"
-            f"engine_run(sim, {length}); w=time.perf_counter()-t;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, w)"
-        )
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)  # fmt: skip
-        rss, wall = (float(v) for v in run.stdout.split()[-2:])
-        peaks[f"peak_rss_mib_{length / 1000:g}s"] = rss
-        peaks[f"wall_s_{length / 1000:g}s"] = wall
+        peaks.update(ei90_in_own_process(length, "from tvb.simulator import monitors",
+                                         "monitors.Bold()", warm_up=False))  # fmt: skip
     peaks["ratio_long_to_short_rss"] = peaks["peak_rss_mib_60s"] / peaks["peak_rss_mib_6s"]
     return peaks
 
@@ -221,19 +227,10 @@ def bench_bold600(args) -> dict:
 
     out = {}
     for length in (args.bold_ms / 10.0, args.bold_ms):
-        code = (
-            "import resource, time; from tvb_ngnmm.monitors import BalloonWindkesselBold;"
-            "from benchmarks.workloads import ei90; from benchmarks.run import engine_run;"
-            f"sim = ei90({length}, mons=[BalloonWindkesselBold(period=2000.0)]);"
-            "engine_run(sim, 10.0); t=time.perf_counter();"
-            f"engine_run(sim, {length}); w=time.perf_counter()-t;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, w)"
-        )
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)  # fmt: skip
-        rss, wall = (float(v) for v in run.stdout.split()[-2:])
-        out[f"peak_rss_mib_{length / 1000:g}s"] = rss
-        out[f"wall_s_{length / 1000:g}s"] = wall
+        out.update(ei90_in_own_process(
+            length, "from tvb_ngnmm.monitors import BalloonWindkesselBold",
+            "BalloonWindkesselBold(period=2000.0)", warm_up=True,
+        ))  # fmt: skip
     out["ratio_rss_long_to_short"] = (
         out[f"peak_rss_mib_{args.bold_ms / 1000:g}s"]
         / out[f"peak_rss_mib_{args.bold_ms / 10000:g}s"]
