@@ -92,6 +92,8 @@ def kernel_digest(model: EngineModel) -> str:
     for path in _KERNEL_SOURCES:
         digest.update(path.read_bytes())
     digest.update(_equations_source(model.equations))
+    for _, function in model.functions:
+        digest.update(_equations_source(function))
     digest.update(f"{numba.__version__} {_numba.JIT_ENABLED}".encode())
     return digest.hexdigest()
 
@@ -143,5 +145,7 @@ def compiled_kernel(model: EngineModel) -> ModuleType:
     spec.loader.exec_module(module)
     if model.equations is not None:
         module.equations = _compiled(model.equations)
+    for name, function in model.functions:
+        setattr(module, name, _compiled(function))
     _LOADED[stem] = module
     return module

@@ -108,6 +108,11 @@ def _check_monitors(sim, dt: float) -> None:
 
 def _check_model(model, names: tuple[str, ...]) -> None:
     owner = type(model).__name__
+    if names[:1] == ("group",) and hasattr(model, "group_parameters"):  # a MixedModel
+        for group, part in model.models.items():
+            prefix = f"{group}."
+            _check_model(part, tuple(n[len(prefix):] for n in names if n.startswith(prefix)))
+        return
     if isinstance(model, AbstractNextGenModel):
         for name in model.parameter_domains:  # configure() checked them: changed since
             model.check_parameter(name, getattr(model, name), " (changed after configure())")

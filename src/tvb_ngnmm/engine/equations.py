@@ -59,6 +59,8 @@ class EngineModel:
         Source of ``model_dfun`` (see the module docstring).
     equations : callable or None
         The registered engine-form equations the source calls, or None (expressions inlined).
+    functions : tuple of (str, callable)
+        Further equations functions the source calls by name (a :class:`MixedModel`'s models).
     """
 
     name: str
@@ -66,6 +68,7 @@ class EngineModel:
     cvar_counts: tuple[int, ...]
     source: str
     equations: Callable | None = None
+    functions: tuple[tuple[str, Callable], ...] = ()
 
 
 def coupling_term_names(model) -> tuple[str, ...]:
@@ -76,27 +79,39 @@ def coupling_term_names(model) -> tuple[str, ...]:
     return tuple(f"c_{k}" for k in range(len(model.cvar)))
 
 
-def _loop(model, coupling, parameters, bindings, body, doc) -> str:
-    """``model_dfun`` binding each name used (``bindings``: name -> source) then ``body``."""
+def _header(model, coupling, doc) -> list[str]:
     lines = [
         "@jit(nogil=True)",
         "def model_dfun(_x, _C, _p, _out):",
         f'    """{type(model).__name__}: {doc}."""',
         "    _n_cvar = _C.shape[0]",
     ]
-    lines += [f"    _row_{k} = min({k}, _n_cvar - 1)  # {name}" for k, name in enumerate(coupling)]
+    return lines + [
+        f"    _row_{k} = min({k}, _n_cvar - 1)  # {name}" for k, name in enumerate(coupling)
+    ]
+
+
+def _loop(model, coupling, bindings, body, doc) -> str:
+    """``model_dfun`` binding each name used (``bindings``: name -> source) then ``body``."""
+    lines = _header(model, coupling, doc)
     lines.append("    for _m in range(_x.shape[1]):")
     lines += [f"        {name} = {value}" for name, value in bindings]
     lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
 
 
-def _bindings(model, used: set[str], coupling, parameters) -> list[tuple[str, str]]:
-    """Source of each used name: a state, a coupling row, a local coupling or a parameter."""
-    out = [(n, f"_x[{v}, _m]") for v, n in enumerate(model.state_variables) if n in used]
+def _bindings(model, used: set[str], coupling, parameters, slots=None, first_row=0):
+    """Source of each used name: a state, a coupling row, a local coupling or a parameter.
+
+    ``slots[v]``: the row of ``_x`` holding state variable ``v`` (default ``v``); the
+    parameters are read from rows ``first_row, first_row + 1, …`` of ``_p``.
+    """
+    slots = range(len(model.state_variables)) if slots is None else slots
+    out = [(n, f"_x[{s}, _m]") for s, n in zip(slots, model.state_variables, strict=True)
+           if n in used]  # fmt: skip
     out += [(n, f"_C[_row_{k}, _m]") for k, n in enumerate(coupling) if n in used]
     out += [(n, "0.0") for n in sorted(used) if _is_local_coupling(n)]
-    out += [(n, f"_p[{j}, _m]") for j, n in enumerate(parameters)]
+    out += [(n, f"_p[{first_row + j}, _m]") for j, n in enumerate(parameters)]
     return out
 
 
@@ -130,7 +145,9 @@ def _bad_name(model, where: str, given: list[str], allowed: dict[str, str], extr
     )
 
 
-def _from_function(model, equations: Callable) -> EngineModel:
+def _function_part(model, equations: Callable, call: str, slots=None, first_row=0, prefix=""):
+    """(parameters, bindings, body) of a model whose equations are the function ``call``
+    (its arguments bound to local names starting with ``prefix``)."""
     coupling = coupling_term_names(model)
     allowed = _allowed(model, coupling)
     args = list(inspect.signature(equations).parameters)
@@ -138,11 +155,19 @@ def _from_function(model, equations: Callable) -> EngineModel:
     if unknown:
         raise _bad_name(model, f"the arguments of {equations.__name__}", unknown, allowed)
     parameters = tuple(n for n in parameter_names(model) if n in args and allowed[n] == "parameter")
-    bindings = _bindings(model, set(args), coupling, parameters)
-    call = ", ".join(args)
-    body = [f"_d = equations({call})"]
-    body += [f"_out[{v}, _m] = _d[{v}]  # {n}" for v, n in enumerate(model.state_variables)]
-    source = _loop(model, coupling, parameters, bindings, body, f"calls {equations.__name__}")
+    bindings = _bindings(model, set(args), coupling, parameters, slots, first_row)
+    bindings = [(prefix + name, value) for name, value in bindings]
+    slots = range(len(model.state_variables)) if slots is None else slots
+    body = [f"_d = {call}({', '.join(prefix + a for a in args)})"]
+    pairs = enumerate(zip(slots, model.state_variables, strict=True))
+    body += [f"_out[{s}, _m] = _d[{v}]  # {n}" for v, (s, n) in pairs]
+    return parameters, bindings, body
+
+
+def _from_function(model, equations: Callable) -> EngineModel:
+    parameters, bindings, body = _function_part(model, equations, "equations")
+    coupling = coupling_term_names(model)
+    source = _loop(model, coupling, bindings, body, f"calls {equations.__name__}")
     return EngineModel(type(model).__name__, parameters, (), source, equations)
 
 
@@ -173,7 +198,8 @@ def expression_names(model, variable: str, expression: str, allowed, coupling) -
     return names
 
 
-def _from_expressions(model) -> EngineModel:
+def _expression_part(model, slots=None, first_row=0):
+    """(parameters, bindings, body) of a model written in ``state_variable_dfuns``."""
     coupling = coupling_term_names(model)
     allowed = _allowed(model, coupling)
     dfuns = dict(model.state_variable_dfuns)
@@ -191,13 +217,80 @@ def _from_expressions(model) -> EngineModel:
     if bad:
         raise _bad_name(model, "the names", bad, {n: k for n, k in allowed.items() if n not in bad})
     parameters = tuple(n for n in parameter_names(model) if n in used and allowed[n] == "parameter")
-    bindings = _bindings(model, used, coupling, parameters)
+    bindings = _bindings(model, used, coupling, parameters, slots, first_row)
+    slots = range(len(model.state_variables)) if slots is None else slots
     body = [
-        f"_out[{v}, _m] = {' '.join(dfuns[name].split())}  # {name}"
-        for v, name in enumerate(model.state_variables)
+        f"_out[{s}, _m] = {' '.join(dfuns[name].split())}  # {name}"
+        for s, name in zip(slots, model.state_variables, strict=True)
     ]
-    source = _loop(model, coupling, parameters, bindings, body, "state_variable_dfuns")
+    return parameters, bindings, body
+
+
+def _from_expressions(model) -> EngineModel:
+    parameters, bindings, body = _expression_part(model)
+    source = _loop(model, coupling_term_names(model), bindings, body, "state_variable_dfuns")
     return EngineModel(type(model).__name__, parameters, (), source)
+
+
+def _cvar_counts(model, declaration) -> tuple[int, ...]:
+    counts = declaration.cvar_counts if declaration is not None else None
+    return counts or (len(coupling_term_names(model)),)
+
+
+def _part(model, index: int, slots, first_row: int):
+    """(parameters, bindings, body, function or None) of one model of a mixed network."""
+    declaration = declaration_of(type(model))
+    if declaration is not None and declaration.equations is not None:
+        call = f"equations_{index}"
+        found = _function_part(model, declaration.equations, call, slots, first_row, f"_{index}_")
+        return (*found, (call, declaration.equations))
+    if getattr(model, "state_variable_dfuns", None):
+        return (*_expression_part(model, slots, first_row), None)
+    raise _no_engine_form(model)
+
+
+def _from_mixed(mixed) -> EngineModel:
+    """One loop over nodes branching on each node's group (parameter row 0)."""
+    n_terms = max(len(coupling_term_names(m)) for m in mixed.models.values())
+    lines = _header(mixed, tuple(f"term {k}" for k in range(n_terms)), "one model per group")
+    lines += ["    for _m in range(_x.shape[1]):", "        _group = _p[0, _m]"]
+    parameters, functions, first_row = ["group"], [], 1
+    for index, (group, model) in enumerate(mixed.models.items()):
+        counts = _cvar_counts(model, declaration_of(type(model)))
+        if mixed.n_channel not in counts:
+            raise UnsupportedSimulationError(
+                f"Invalid value for the 'coupling_variables' of group {group!r} of the "
+                f"MixedModel: {type(model).__name__} reads "
+                f"{' or '.join(map(str, counts))} coupling channels, but got {mixed.n_channel}."
+            )
+        slots = mixed.slots_of(group)
+        names, bindings, body, function = _part(model, index, slots, first_row)
+        parameters += [f"{group}.{name}" for name in names]
+        first_row += len(names)
+        if function is not None:
+            functions.append(function)
+        unused = [s for s in range(mixed.nvar) if s not in set(slots)]
+        branch = "if" if index == 0 else "elif"
+        lines.append(f"        {branch} _group == {float(index)!r}:  # {group}")
+        lines += [f"            {name} = {value}" for name, value in bindings]
+        lines += [f"            {line}" for line in body]
+        lines += [f"            _out[{s}, _m] = 0.0  # unused slot" for s in unused]
+    kinds = "_".join(type(m).__name__ for m in mixed.models.values())
+    return EngineModel(f"MixedModel_{kinds}", tuple(parameters), (mixed.n_channel,),
+                       "\n".join(lines) + "\n", None, tuple(functions))  # fmt: skip
+
+
+def _no_engine_form(model) -> UnsupportedSimulationError:
+    from ..models.tvb_models import NOT_ON_ENGINE
+
+    name = type(model).__name__
+    why = NOT_ON_ENGINE.get(name) if model.__module__.startswith("tvb.") else None
+    return UnsupportedSimulationError(
+        f"Invalid value for the 'model' of the simulator: the fast engine runs models "
+        f"registered with engine equations (register_model(..., equations=...)) or that "
+        f"declare state_variable_dfuns, but got {name!r}, which has neither"
+        + (f": {why}." if why else ".")
+    )
 
 
 def engine_model(model) -> EngineModel:
@@ -209,23 +302,16 @@ def engine_model(model) -> EngineModel:
         If the model has neither registered engine equations nor ``state_variable_dfuns``, or
         if those name something the model does not define.
     """
+    from ..models.mixed import MixedModel
+
+    if isinstance(model, MixedModel):
+        return _from_mixed(model)
     declaration = declaration_of(type(model))
     if declaration is not None and declaration.equations is not None:
         found = _from_function(model, declaration.equations)
     elif getattr(model, "state_variable_dfuns", None):
         found = _from_expressions(model)
     else:
-        from ..models.tvb_models import NOT_ON_ENGINE
-
-        name = type(model).__name__
-        why = NOT_ON_ENGINE.get(name) if model.__module__.startswith("tvb.") else None
-        raise UnsupportedSimulationError(
-            f"Invalid value for the 'model' of the simulator: the fast engine runs models "
-            f"registered with engine equations (register_model(..., equations=...)) or that "
-            f"declare state_variable_dfuns, but got {name!r}, which has neither"
-            + (f": {why}." if why else ".")
-        )
-    n_coupling = len(coupling_term_names(model))
-    counts = declaration.cvar_counts if declaration is not None else None
-    counts = counts or (n_coupling,)
+        raise _no_engine_form(model)
+    counts = _cvar_counts(model, declaration)
     return EngineModel(found.name, found.parameters, counts, found.source, found.equations)

@@ -94,7 +94,24 @@ def region_values(name: str, value, n_node: int, owner: str) -> np.ndarray:
 
 
 def model_parameters(model, names: tuple[str, ...], n_node: int) -> np.ndarray:
-    """The model's parameters as (n_parameter, n_node) float64."""
+    """The model's parameters as (n_parameter, n_node) float64.
+
+    A :class:`~tvb_ngnmm.models.mixed.MixedModel`'s rows are each node's group, then
+    ``'group.parameter'`` of each group's model (the values of other groups' nodes unused).
+    """
+    if names[:1] == ("group",) and hasattr(model, "group_parameters"):
+        if model.n_region != n_node:
+            raise ValueError(
+                f"Invalid value for the 'regions' parameter of MixedModel. Allowed is one group "
+                f"name per region of the connectivity ({n_node}), but got {model.n_region} names "
+                "instead."
+            )
+        rows = [model.group_of_region.astype(float)]
+        values = {g: model.group_parameters(g) for g in model.groups}
+        for name in names[1:]:
+            group, parameter = name.split(".", 1)
+            rows.append(region_values(name, values[group][parameter], n_node, "MixedModel"))
+        return np.array(rows)
     owner = type(model).__name__
     return np.array([region_values(n, getattr(model, n), n_node, owner) for n in names])
 

@@ -10,6 +10,7 @@ from ._registry import (
     unregister_model,
 )
 from .ei import NextGenEI, next_gen_ei_equations
+from .mixed import MixedModel
 from .mpr_synaptic import MPRSynaptic, mpr_synaptic_equations
 from .presets import PRESETS, Preset, get_preset, make_model, preset_names
 from .tvb_models import montbrio_pazo_roxin_equations
@@ -18,6 +19,7 @@ __all__ = [
     "AbstractNextGenModel",
     "Interval",
     "MPRSynaptic",
+    "MixedModel",
     "ModelDeclaration",
     "NextGenEI",
     "PRESETS",
