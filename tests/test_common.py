@@ -18,6 +18,7 @@ from tvb.simulator import integrators, noise
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.gui import plugin_models
 from tvb_ngnmm.models import MPRSynaptic, registered_models
+from tvb_ngnmm.models.tvb_models import FIRST_REGION_IN_TVB
 from tvb_ngnmm.testing import (
     EXCLUDED_INTEGRATORS,
     INTEGRATORS,
@@ -78,10 +79,13 @@ TVB_MODEL_NSIG = 1e-3
 
 
 def engine_agreement(model_cls, stochastic, length=10.0):
-    """Relative difference of the engine from stock ``sim.run()`` (every state variable
-    observed), Heun at dt = 0.01 ms on the tiny delayed network of :mod:`tvb_ngnmm.testing`
-    with TVB's ``Linear`` coupling; stochastic: the engine replays the simulator's noise."""
-    model = model_cls(variables_of_interest=tuple(model_cls().state_variables))
+    """Relative difference of the engine from stock ``sim.run()`` (every state variable that
+    the model lets monitors observe), Heun at dt = 0.01 ms on the tiny delayed network of
+    :mod:`tvb_ngnmm.testing` with TVB's ``Linear`` coupling; stochastic: the engine replays the
+    simulator's noise."""
+    watchable = model_cls.variables_of_interest.element_choices  # EpileptorCodim3SlowMod: x, y, z
+    observed = tuple(v for v in model_cls().state_variables if v in watchable)
+    model = model_cls(variables_of_interest=observed)
     if stochastic:
         additive = noise.Additive(nsig=np.array([TVB_MODEL_NSIG]), noise_seed=42)
         integrator = integrators.HeunStochastic(dt=0.01, noise=additive)
@@ -106,18 +110,22 @@ def engine_dfun_difference(model_cls, n=64, seed=0):
     random states (the ``state_variable_range`` widened by half its width each side), random
     coupling inputs and random per-node parameters (defaults ±10 %, zero defaults in [-1, 1],
     boolean and integer flags kept): checks coupling terms and branches that a run at the
-    defaults may leave idle (the Epileptor's coupling gains default to 0)."""
+    defaults may leave idle (the Epileptor's coupling gains default to 0). Parameters that TVB
+    reads at the first region only (:data:`~tvb_ngnmm.models.tvb_models.FIRST_REGION_IN_TVB`)
+    are drawn once for all nodes."""
     from tvb_ngnmm.engine._cache import compiled_kernel
     from tvb_ngnmm.engine.equations import engine_model
 
     rng = np.random.default_rng(seed)
     model = model_cls()
     found = engine_model(model)
+    uniform = FIRST_REGION_IN_TVB.get(model_cls.__name__, ())
     for name in found.parameters:
         value = np.asarray(getattr(model, name))
         if value.dtype.kind == "f":
-            default = value.ravel()[0]
-            values = default * rng.uniform(0.9, 1.1, n) if default else rng.uniform(-1, 1, n)
+            default, size = value.ravel()[0], 1 if name in uniform else n
+            values = default * rng.uniform(0.9, 1.1, size) if default else rng.uniform(-1, 1, size)
+            values = np.broadcast_to(values, n)
             setattr(model, name, values.reshape(model.spatial_param_reshape))  # as TVB does
     model.configure()
     ranges = [np.asarray(model.state_variable_range[v], float) for v in model.state_variables]

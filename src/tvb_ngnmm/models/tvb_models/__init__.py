@@ -11,6 +11,7 @@ replayed noise. :data:`NOT_ON_ENGINE` names the stock models the engine refuses,
 
 from . import (
     epileptor,
+    epileptorcodim3,
     hopfield,
     jansen_rit,
     larter_breakspear,
@@ -27,10 +28,6 @@ _NOT_YET = "its dfun is not transcribed into engine equations yet ({})"
 NOT_ON_ENGINE: dict[str, str] = {
     "ReducedSetFitzHughNagumo": _MODES.format("three"),
     "ReducedSetHindmarshRose": _MODES.format("three"),
-    "ZetterbergJansen": _NOT_YET.format("derived parameters set in update_derived_parameters"),
-    "EpileptorCodim3": _NOT_YET.format("codimension-3 bursters"),
-    "EpileptorCodim3SlowMod": _NOT_YET.format("codimension-3 bursters"),
-    "EpileptorRestingState": _NOT_YET.format("Epileptor with a resting-state subsystem"),
     "KIonEx": _NOT_YET.format("potassium ion exchange"),
     "ZerlautAdaptationFirstOrder": _NOT_YET.format(
         "transfer functions through erfc and helper methods"
@@ -40,9 +37,25 @@ NOT_ON_ENGINE: dict[str, str] = {
     ),
 }
 
+
+def _arc_points(*points: str) -> tuple[str, ...]:
+    """The parameters ``mu1_<point>, mu2_<point>, nu_<point>`` of each point."""
+    return tuple(f"{name}_{point}" for point in points for name in ("mu1", "mu2", "nu"))
+
+
+#: Parameters that stock TVB reads at the first region only (it derives its unit vectors from
+#: ``value[0]`` in ``update_derived_parameters``) and the engine reads per region: with
+#: per-region values, the engine follows each region's and stock TVB the first region's.
+FIRST_REGION_IN_TVB: dict[str, tuple[str, ...]] = {
+    "EpileptorCodim3": _arc_points("start", "stop"),
+    "EpileptorCodim3SlowMod": _arc_points("Ain", "Aend", "Bin", "Bend"),
+}
+
 __all__ = [
+    "FIRST_REGION_IN_TVB",
     "NOT_ON_ENGINE",
     "epileptor",
+    "epileptorcodim3",
     "hopfield",
     "jansen_rit",
     "larter_breakspear",
