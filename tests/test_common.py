@@ -18,10 +18,11 @@ from tvb.simulator import integrators, noise
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.gui import plugin_models
 from tvb_ngnmm.models import MPRSynaptic, registered_models
-from tvb_ngnmm.models.tvb_models import FIRST_REGION_IN_TVB
+from tvb_ngnmm.models.tvb_models import DEFINED_STATE_RANGES, FIRST_REGION_IN_TVB
 from tvb_ngnmm.testing import (
     EXCLUDED_INTEGRATORS,
     INTEGRATORS,
+    N_REGIONS,
     build_simulator,
     check_model,
     has_engine_path,
@@ -78,6 +79,13 @@ TVB_MODEL_RTOL = 1e-5
 TVB_MODEL_NSIG = 1e-3
 
 
+def state_ranges(model) -> list[np.ndarray]:
+    """The model's ``state_variable_range``, narrowed to where TVB's ``dfun`` is defined
+    (:data:`~tvb_ngnmm.models.tvb_models.DEFINED_STATE_RANGES`), in state-variable order."""
+    defined = {**model.state_variable_range, **DEFINED_STATE_RANGES.get(type(model).__name__, {})}
+    return [np.asarray(defined[v], float) for v in model.state_variables]
+
+
 def engine_agreement(model_cls, stochastic, length=10.0):
     """Relative difference of the engine from stock ``sim.run()`` (every state variable that
     the model lets monitors observe), Heun at dt = 0.01 ms on the tiny delayed network of
@@ -91,7 +99,11 @@ def engine_agreement(model_cls, stochastic, length=10.0):
         integrator = integrators.HeunStochastic(dt=0.01, noise=additive)
     else:
         integrator = integrators.HeunDeterministic(dt=0.01)
-    sim = build_simulator(model, integrator)
+    initial_state = None
+    if model_cls.__name__ in DEFINED_STATE_RANGES:  # a constant history where dfun is defined
+        rng = np.random.default_rng(0)
+        initial_state = [rng.uniform(lo, hi, N_REGIONS) for lo, hi in state_ranges(model)]
+    sim = build_simulator(model, integrator, initial_state=initial_state)
     ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
     with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow (JansenRit)
         ((t_stock, y_stock),) = sim.run(simulation_length=length)
@@ -107,7 +119,7 @@ def engine_agreement(model_cls, stochastic, length=10.0):
 
 def engine_dfun_difference(model_cls, n=64, seed=0):
     """Largest relative difference of the engine's compiled equations from TVB's ``dfun`` at
-    random states (the ``state_variable_range`` widened by half its width each side), random
+    random states (:func:`state_ranges` widened by half their width each side), random
     coupling inputs and random per-node parameters (defaults ±10 %, zero defaults in [-1, 1],
     boolean and integer flags kept): checks coupling terms and branches that a run at the
     defaults may leave idle (the Epileptor's coupling gains default to 0). Parameters that TVB
@@ -128,7 +140,7 @@ def engine_dfun_difference(model_cls, n=64, seed=0):
             values = np.broadcast_to(values, n)
             setattr(model, name, values.reshape(model.spatial_param_reshape))  # as TVB does
     model.configure()
-    ranges = [np.asarray(model.state_variable_range[v], float) for v in model.state_variables]
+    ranges = state_ranges(model)
     state = np.array([rng.uniform(lo - (hi - lo) / 2, hi + (hi - lo) / 2, n) for lo, hi in ranges])
     coupling = rng.normal(0.0, 1.0, (len(model.cvar), n))
     params = np.array([np.broadcast_to(np.ravel(getattr(model, p)), n) for p in found.parameters])

@@ -14,6 +14,7 @@ from . import (
     epileptorcodim3,
     hopfield,
     jansen_rit,
+    k_ion_exchange,
     larter_breakspear,
     oscillator,
     wilson_cowan,
@@ -28,7 +29,6 @@ _NOT_YET = "its dfun is not transcribed into engine equations yet ({})"
 NOT_ON_ENGINE: dict[str, str] = {
     "ReducedSetFitzHughNagumo": _MODES.format("three"),
     "ReducedSetHindmarshRose": _MODES.format("three"),
-    "KIonEx": _NOT_YET.format("potassium ion exchange"),
     "ZerlautAdaptationFirstOrder": _NOT_YET.format(
         "transfer functions through erfc and helper methods"
     ),
@@ -51,13 +51,24 @@ FIRST_REGION_IN_TVB: dict[str, tuple[str, ...]] = {
     "EpileptorCodim3SlowMod": _arc_points("Ain", "Aend", "Bin", "Bend"),
 }
 
+#: Ranges of state variables where stock TVB's dfun is defined, for models whose own
+#: ``state_variable_range`` reaches states where it is not: KIonEx's extracellular potassium
+#: ``K_o = 4.8 - 3 DKi + Kg`` enters a logarithm, and its ranges (``DKi`` in [-10, 0], ``Kg``
+#: in [-20, -5]) reach ``K_o < 0``. These keep ``K_o`` above 4.8 mM even widened by half
+#: their width each side.
+DEFINED_STATE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "KIonEx": {"DKi": (-8.0, -4.0), "Kg": (-4.0, 0.0)},
+}
+
 __all__ = [
+    "DEFINED_STATE_RANGES",
     "FIRST_REGION_IN_TVB",
     "NOT_ON_ENGINE",
     "epileptor",
     "epileptorcodim3",
     "hopfield",
     "jansen_rit",
+    "k_ion_exchange",
     "larter_breakspear",
     "montbrio_pazo_roxin_equations",
     "oscillator",
