@@ -16,7 +16,7 @@ from tvb.simulator.simulator import Simulator
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.models import register_model, registered_models, unregister_model
-from tvb_ngnmm.models.tvb_models import NOT_ON_ENGINE
+from tvb_ngnmm.models.tvb_models import FIRST_REGION_IN_TVB, NOT_ON_ENGINE
 from tvb_ngnmm.testing import build_simulator, tiny_connectivity
 
 
@@ -90,3 +90,28 @@ def test_the_equation_check_catches_a_coupling_term_that_default_runs_leave_idle
             engine_dfun_difference(Epileptor2DWithoutZCoupling)
     finally:
         unregister_model(Epileptor2DWithoutZCoupling)
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_REGION_IN_TVB))
+def test_parameters_tvb_reads_at_the_first_region_are_read_per_region_on_the_engine(name):
+    """Each node with its own arc parameters gets TVB's dfun configured with that node's."""
+    from tvb_ngnmm.engine._cache import compiled_kernel
+    from tvb_ngnmm.engine.equations import engine_model
+
+    model_cls, rng, n = getattr(tvb_models, name), np.random.default_rng(1), 5
+    model = model_cls()
+    found = engine_model(model)
+    for parameter in FIRST_REGION_IN_TVB[name]:
+        setattr(model, parameter, getattr(model, parameter) * rng.uniform(0.8, 1.2, n))
+    ranges = [model.state_variable_range[v] for v in model.state_variables]
+    state = np.array([rng.uniform(lo, hi + 0.1, n) for lo, hi in ranges])
+    coupling = rng.normal(0.0, 1.0, (1, n))
+    params = np.array([np.broadcast_to(np.ravel(getattr(model, p)), n) for p in found.parameters])
+    fast = np.empty_like(state)
+    compiled_kernel(found).model_dfun(state, coupling, params, fast)
+    for node in range(n):
+        alone = model_cls(**{p: np.ravel(getattr(model, p))[node : node + 1]
+                             for p in FIRST_REGION_IN_TVB[name]})  # fmt: skip
+        alone.configure()
+        stock = alone.dfun(state[:, node : node + 1, None], coupling[:, node : node + 1, None])
+        np.testing.assert_allclose(fast[:, node], stock[:, 0, 0], rtol=1e-12, atol=1e-15)

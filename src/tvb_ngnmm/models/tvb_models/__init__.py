@@ -23,18 +23,18 @@ from . import (
 from .infinite_theta import montbrio_pazo_roxin_equations
 
 _MODES = "{} modes per node (number_of_modes = 3): the engine runs one mode per node"
-_NOT_YET = "its dfun is not transcribed into engine equations yet ({})"
+_POLYNOMIALS = (
+    "its transfer functions' threshold polynomials P_e and P_i are 10 coefficients each per "
+    "model, and the engine binds every parameter as one value per region (a vector parameter "
+    "would need its own binding in the engine)"
+)
 
 #: TVB's region models the engine does not run, with what they need that it lacks.
 NOT_ON_ENGINE: dict[str, str] = {
     "ReducedSetFitzHughNagumo": _MODES.format("three"),
     "ReducedSetHindmarshRose": _MODES.format("three"),
-    "ZerlautAdaptationFirstOrder": _NOT_YET.format(
-        "transfer functions through erfc and helper methods"
-    ),
-    "ZerlautAdaptationSecondOrder": _NOT_YET.format(
-        "transfer functions through erfc and helper methods"
-    ),
+    "ZerlautAdaptationFirstOrder": _POLYNOMIALS,
+    "ZerlautAdaptationSecondOrder": _POLYNOMIALS,
 }
 
 
