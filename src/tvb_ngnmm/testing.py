@@ -42,17 +42,22 @@ simulator) belong in :func:`_capability_checks`, gated on the model declaring it
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Iterator
 
 import numexpr
 import numpy as np
+from tvb.basic.neotraits.api import Final, List, NArray
 from tvb.datatypes import equations as tvb_equations
 from tvb.datatypes import patterns
 from tvb.datatypes.connectivity import Connectivity
-from tvb.simulator import coupling, integrators, monitors, noise
+from tvb.simulator import coupling as tvb_coupling
+from tvb.simulator import integrators, noise
+from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
@@ -128,7 +133,9 @@ def _fail(model_cls: type, message: str) -> AssertionError:
 # --------------------------------------------------------------------------- building blocks
 
 
-def tiny_connectivity(n_regions: int = N_REGIONS, seed: int = 0) -> Connectivity:
+def tiny_connectivity(
+    n_regions: int = N_REGIONS, seed: int = 0, delays: bool = True
+) -> Connectivity:
     """A small random network with delays, configured.
 
     Parameters
@@ -136,8 +143,11 @@ def tiny_connectivity(n_regions: int = N_REGIONS, seed: int = 0) -> Connectivity
     n_regions : int
         Number of regions.
     seed : int
-        Seed of the generator of weights (0.2–1, no self-connections) and symmetric tract
-        lengths (5–20 mm, conduction speed :data:`CONDUCTION_SPEED` mm/ms).
+        Seed of the generator of weights (0.2–1, no self-connections), symmetric tract
+        lengths (5–20 mm, conduction speed :data:`CONDUCTION_SPEED` mm/ms), centres and unit
+        orientations (for sensor projections; every region is cortical).
+    delays : bool
+        False: every tract length is 0 (no delays).
 
     Returns
     -------
@@ -147,14 +157,18 @@ def tiny_connectivity(n_regions: int = N_REGIONS, seed: int = 0) -> Connectivity
     rng = np.random.default_rng(seed)
     weights = rng.uniform(0.2, 1.0, (n_regions, n_regions))
     lengths = rng.uniform(5.0, 20.0, (n_regions, n_regions))
-    lengths = (lengths + lengths.T) / 2
+    lengths = (lengths + lengths.T) / 2 if delays else np.zeros_like(lengths)
     np.fill_diagonal(weights, 0.0)
     np.fill_diagonal(lengths, 0.0)
+    centres = rng.normal(size=(n_regions, 3))
+    orientations = rng.normal(size=(n_regions, 3))
     connectivity = Connectivity(
         weights=weights,
         tract_lengths=lengths,
         region_labels=np.array([f"region_{i}" for i in range(n_regions)]),
-        centres=rng.normal(size=(n_regions, 3)),
+        centres=centres,
+        orientations=orientations / np.linalg.norm(orientations, axis=1, keepdims=True),
+        cortical=np.ones(n_regions, dtype=bool),
         speed=np.array([CONDUCTION_SPEED]),
     )
     connectivity.configure()
@@ -167,11 +181,18 @@ def random_state(model: Model, rng: np.random.Generator, n_node: int) -> np.ndar
     return np.array([rng.uniform(*ranges[sv], (n_node, 1)) for sv in model.state_variables])
 
 
-def _initial_history(model: Model, connectivity: Connectivity, dt: float, seed: int) -> np.ndarray:
+def _initial_history(
+    model: Model, connectivity: Connectivity, dt: float, seed: int, spread: float = 1.0
+) -> np.ndarray:
     connectivity.set_idelays(dt)
     rng = np.random.default_rng(seed)
     n_node = connectivity.number_of_regions
-    return np.array([random_state(model, rng, n_node) for _ in range(connectivity.horizon)])
+    history = np.array([random_state(model, rng, n_node) for _ in range(connectivity.horizon)])
+    if spread == 1.0:
+        return history
+    ranges = np.array([model.state_variable_range[sv] for sv in model.state_variables], float)
+    middle = ranges.mean(axis=1)[:, np.newaxis, np.newaxis]
+    return middle + spread * (history - middle)
 
 
 def build_simulator(
@@ -183,8 +204,11 @@ def build_simulator(
     stimulus: patterns.StimuliRegion | None = None,
     seed: int = 0,
     initial_state: np.ndarray | None = None,
+    coupling: tvb_coupling.Coupling | None = None,
+    monitors: list | None = None,
+    spread: float = 1.0,
 ) -> Simulator:
-    """A configured stock TVB ``Simulator`` on a tiny network with a ``Raw`` monitor.
+    """A configured stock TVB ``Simulator`` on a tiny network (a ``Raw`` monitor by default).
 
     The initial history is drawn from ``model.state_variable_range`` with a seeded generator,
     so runs are reproducible and TVB's global random state is not used.
@@ -196,13 +220,20 @@ def build_simulator(
     connectivity : Connectivity, optional
         Defaults to :func:`tiny_connectivity`.
     coupling_strength : float
-        Gain ``a`` of TVB's ``Linear`` coupling.
+        Gain ``a`` of TVB's ``Linear`` coupling, the coupling unless ``coupling`` is given.
     stimulus : StimuliRegion, optional
         A region stimulus.
     seed : int
         Seed of the initial history.
     initial_state : array, optional
         A state ``(n_var, n_node)`` used as the whole initial history instead of random values.
+    coupling : Coupling, optional
+        The coupling (not yet configured); default TVB's ``Linear(a=coupling_strength)``.
+    monitors : list of Monitor, optional
+        The monitors (not yet configured); default ``[Raw()]``.
+    spread : float
+        Fraction of each ``state_variable_range``, about its midpoint, that the random initial
+        history is drawn from (models whose ranges are too wide for their sigmoids).
 
     Returns
     -------
@@ -211,7 +242,7 @@ def build_simulator(
     """
     connectivity = connectivity if connectivity is not None else tiny_connectivity()
     if initial_state is None:
-        history = _initial_history(model, connectivity, integrator.dt, seed)
+        history = _initial_history(model, connectivity, integrator.dt, seed, spread)
     else:
         connectivity.set_idelays(integrator.dt)
         state = np.asarray(initial_state, dtype=float)[np.newaxis, :, :, np.newaxis]
@@ -219,9 +250,9 @@ def build_simulator(
     simulator = Simulator(
         model=model,
         connectivity=connectivity,
-        coupling=coupling.Linear(a=np.array([coupling_strength])),
+        coupling=coupling or tvb_coupling.Linear(a=np.array([coupling_strength])),
         integrator=integrator,
-        monitors=[monitors.Raw()],
+        monitors=monitors or [tvb_monitors.Raw()],
         initial_conditions=history,
         stimulus=stimulus,
     )
@@ -773,3 +804,741 @@ def check_model(model_cls: type, equations: Callable | None = None) -> None:
             check()
         except AssertionError as error:
             raise AssertionError(f"check {name!r} failed: {error}") from error
+
+
+# --------------------------------------------------------------------------- couplings and monitors
+
+#: Relative tolerance of engine runs against stock ``sim.run()`` in the coupling and monitor
+#: checks, as in :func:`check_engine_matches_stock`: relative to each value, plus this times
+#: the largest value of the output.
+ENGINE_RTOL = 1e-5
+#: Relative tolerance of the coupling values the engine computes against TVB's own, step by
+#: step (:func:`check_coupling_values`), in the same form. Both sum float32 history values;
+#: they differ by the grouping of the float32 additions (and TVB's package couplings sum in
+#: float64), a few float32 ulps of the largest value.
+COUPLING_RTOL = 1e-6
+
+
+class CouplingProbe(Model):
+    r"""A model that records the coupling it receives, for :func:`check_coupling_values`.
+
+    Two coupling variables turn at the angular frequency :math:`\omega` (rad/ms); ``p`` and
+    ``q`` integrate the first two coupling terms:
+
+    .. math::
+
+        \dot x = -\omega y, \qquad \dot y = \omega x, \qquad \dot p = c_0, \qquad \dot q = c_1
+
+    From ``p = q = 0``, an Euler step of ``dt`` adds ``dt c`` exactly as TVB computed ``c``:
+    the coupling of each step is the difference of successive samples over ``dt``. With one
+    coupling variable ``c_1`` is ``c_0`` (as the engine reads coupling terms).
+    """
+
+    omega = NArray(
+        label=r":math:`\omega`",
+        default=np.array([1.0]),
+        doc="Angular frequency (rad/ms) at which the coupling variables x and y turn.",
+    )
+    state_variable_range = Final(
+        label="State variable ranges [lo, hi]",
+        default={
+            "x": np.array([-1.0, 1.0]),
+            "y": np.array([-1.0, 1.0]),
+            "p": np.array([0.0, 0.0]),
+            "q": np.array([0.0, 0.0]),
+        },
+        doc="Initial values: x and y random, the integrals p and q zero.",
+    )
+    variables_of_interest = List(
+        of=str,
+        label="Variables watched by monitors",
+        choices=("x", "y", "p", "q"),
+        default=("x", "y", "p", "q"),
+        doc="Every state variable.",
+    )
+    coupling_terms = Final(
+        label="Coupling terms", default=["c_0", "c_1"], doc="The first two coupling rows."
+    )
+    state_variable_dfuns = Final(
+        label="Drift functions",
+        default={"x": "-omega * y", "y": "omega * x", "p": "c_0", "q": "c_1"},
+        doc="The equations, for the fast engine.",
+    )
+    state_variables = ("x", "y", "p", "q")
+    _nvar = 4
+    cvar = np.array([0, 1], dtype=np.int32)
+
+    def dfun(self, state_variables, coupling, local_coupling=0.0):
+        """Time derivatives (per ms) of x, y, p, q."""
+        x, y = state_variables[0], state_variables[1]
+        c_0, c_1 = coupling[0], coupling[min(1, coupling.shape[0] - 1)]
+        return np.array([-self.omega * y, self.omega * x, c_0, c_1])
+
+
+def _coupling_examples() -> dict:
+    """Parameters under which each coupling of the engine acts visibly on the checks' network
+    (a class without an entry is checked with its defaults)."""
+    from .coupling import Additive, Laplacian, MultiCoupling
+
+    def one(value: float) -> np.ndarray:
+        return np.array([value])
+
+    return {
+        tvb_coupling.Linear: lambda: tvb_coupling.Linear(a=one(0.3), b=one(0.05)),
+        tvb_coupling.Scaling: lambda: tvb_coupling.Scaling(a=one(0.3)),
+        tvb_coupling.Difference: lambda: tvb_coupling.Difference(a=one(0.3)),
+        tvb_coupling.Sigmoidal: lambda: tvb_coupling.Sigmoidal(
+            a=one(2.0), cmin=one(-1.0), cmax=one(1.0), midpoint=one(0.1), sigma=one(0.5)
+        ),
+        tvb_coupling.HyperbolicTangent: lambda: tvb_coupling.HyperbolicTangent(
+            a=one(0.3), b=one(0.8), midpoint=one(0.1), sigma=one(0.2)
+        ),
+        tvb_coupling.Kuramoto: lambda: tvb_coupling.Kuramoto(a=one(0.5)),
+        Laplacian: lambda: Laplacian(a=one(0.4), normalize="rw"),
+        Additive: lambda: Additive(a=one(0.3), normalize="row"),
+        MultiCoupling: lambda: MultiCoupling(
+            couplings=[Laplacian(a=one(0.4), normalize="sym"), tvb_coupling.Linear(a=one(0.2))]
+        ),
+    }
+
+
+def engine_couplings() -> tuple[type, ...]:
+    """The coupling classes the engine's registry names (``tvb_ngnmm.engine.coupling.SUPPORTED``).
+
+    Raises
+    ------
+    LookupError
+        If the registry names a class that is neither TVB's nor the package's.
+    """
+    from . import coupling as package_couplings
+    from .engine.coupling import SUPPORTED
+
+    found = []
+    for name in SUPPORTED:
+        cls = getattr(package_couplings, name, None) or getattr(tvb_coupling, name, None)
+        if cls is None:
+            raise LookupError(
+                f"The engine's registry names the coupling {name!r}, which is neither one of "
+                "TVB's (tvb.simulator.coupling) nor one of the package's (tvb_ngnmm.coupling)."
+            )
+        found.append(cls)
+    return tuple(found)
+
+
+def example_coupling(coupling_cls: type) -> tvb_coupling.Coupling:
+    """An instance of ``coupling_cls`` with the checks' example parameters, or its defaults."""
+    make = _coupling_examples().get(coupling_cls, coupling_cls)
+    return make()
+
+
+def _parts(coupling) -> list:
+    from .coupling import MultiCoupling
+
+    return list(coupling.couplings) if isinstance(coupling, MultiCoupling) else [coupling]
+
+
+def engine_runs_coupling(coupling) -> bool:
+    """Whether the engine's dispatch (:func:`tvb_ngnmm.engine.coupling.reduce_coupling`)
+    claims ``coupling``: TVB's nonlinear couplings by exact class, linear ones as
+    :func:`~tvb_ngnmm.coupling.linear_form.linear_form` reduces them, a ``MultiCoupling`` of
+    linear ones."""
+    from .coupling import MultiCoupling
+    from .coupling.linear_form import linear_form
+    from .engine.coupling import NONLINEAR
+
+    ring = np.ones((2, 2)) - np.eye(2)
+
+    def linear(c) -> bool:
+        return linear_form(c, ring) is not None
+
+    if isinstance(coupling, MultiCoupling):
+        return all(linear(part) for part in coupling.couplings)
+    return type(coupling) in NONLINEAR or linear(coupling)
+
+
+def _n_cvar(coupling) -> int:
+    """Coupling variables the checks give a model for ``coupling`` (one per MultiCoupling part)."""
+    from .coupling import MultiCoupling
+
+    return len(coupling.couplings) if isinstance(coupling, MultiCoupling) else 2
+
+
+def coupling_partner(coupling) -> tuple[Model, float]:
+    """The TVB model a coupling is run with in :func:`check_coupling_matches_stock`, and the
+    fraction of its state ranges the initial history is drawn from.
+
+    ``SigmoidalJansenRit``: ``JansenRit`` (its ranges are narrowed: TVB's sigmoids overflow on
+    the full ones); ``Kuramoto``: the ``Kuramoto`` model with frequencies 0.5–1.5 rad/ms; any
+    other: ``MontbrioPazoRoxin`` oscillating, coupled through ``r`` and ``V`` (or
+    ``Generic2dOscillator`` for a one-part ``MultiCoupling``).
+    """
+    from tvb.simulator.models import Generic2dOscillator, JansenRit, Kuramoto
+
+    if isinstance(coupling, tvb_coupling.SigmoidalJansenRit):
+        return JansenRit(), 0.01
+    if isinstance(coupling, tvb_coupling.Kuramoto):
+        return Kuramoto(omega=np.linspace(0.5, 1.5, N_REGIONS)), 1.0
+    n_cvar = _n_cvar(coupling)
+    if n_cvar == 1:
+        return Generic2dOscillator(), 1.0
+    if n_cvar != 2:
+        raise _fail(type(coupling), f"no partner model with {n_cvar} coupling variables.")
+    return _oscillating_mpr(cv=0.5), 1.0
+
+
+def _oscillating_mpr(cv: float = 0.0) -> Model:
+    from tvb.simulator.models import MontbrioPazoRoxin
+
+    values = {"eta": -4.6, "J": 14.5, "Delta": 0.7, "cv": cv}
+    return MontbrioPazoRoxin(**{name: np.array([v]) for name, v in values.items()})
+
+
+def _engine_and_stock(sim: Simulator, length: float, chunk_steps: int | None = None):
+    """The engine's output, then stock ``sim.run()``'s (the engine leaves ``sim`` as it was)."""
+    from .backend import NumbaBackend
+
+    fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+    with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow
+        stock = sim.run(simulation_length=length)
+    return fast, stock
+
+
+def _compare(owner: type, what: str, got, expected, rtol: float) -> float:
+    """Raise unless ``got`` equals ``expected`` within ``rtol`` (relative to each value plus
+    ``rtol`` times the largest); return the largest difference over the largest value."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape:
+        raise _fail(owner, f"{what} is shaped {got.shape} on the engine, {expected.shape} in TVB.")
+    if not np.isfinite(expected).all():
+        raise _fail(owner, f"{what} is not finite in stock TVB.")
+    scale = float(np.abs(expected).max()) if expected.size else 0.0
+    difference = np.abs(got - expected)
+    if not np.all(difference <= rtol * (np.abs(expected) + scale)):
+        where = tuple(int(i) for i in np.unravel_index(np.argmax(difference), difference.shape))
+        raise _fail(
+            owner,
+            f"{what} differs from stock TVB by up to {difference.max():.3g} at index {where} "
+            f"(engine {got[where]:.6g}, TVB {expected[where]:.6g}; largest value {scale:.3g}), "
+            f"more than rtol = {rtol:g}.",
+        )
+    return float(difference.max() / scale) if scale else 0.0
+
+
+def _compare_outputs(owner: type, fast: list, stock: list, rtol: float = ENGINE_RTOL) -> float:
+    """Same number of monitors, same times, data within ``rtol``; the worst relative difference."""
+    if len(fast) != len(stock):
+        raise _fail(owner, f"the engine returned {len(fast)} outputs, TVB {len(stock)}.")
+    worst = 0.0
+    for index, ((t, y), (t_ref, y_ref)) in enumerate(zip(fast, stock, strict=True)):
+        if not np.array_equal(t, t_ref):
+            raise _fail(owner, f"the sample times of output {index} differ from stock TVB.")
+        worst = max(worst, _compare(owner, f"output {index}", y, y_ref, rtol))
+    return worst
+
+
+def _coupled_simulator(model, coupling, integrator, delays: bool, spread: float = 1.0):
+    return build_simulator(
+        model,
+        integrator,
+        connectivity=tiny_connectivity(delays=delays),
+        coupling=copy.deepcopy(coupling),
+        spread=spread,
+    )
+
+
+def _probe_simulator(coupling, delays: bool = True) -> Simulator:
+    probe = CouplingProbe()
+    probe.cvar = np.arange(_n_cvar(coupling), dtype=np.int32)
+    return _coupled_simulator(probe, coupling, integrators.EulerDeterministic(dt=DT), delays)
+
+
+def _received(data: np.ndarray, n_cvar: int) -> np.ndarray:
+    """The probe's coupling of each step ``(n_step, n_cvar, n_node)`` from its output (index
+    ``(step - 1, coupling row, node)``)."""
+    integral = data[:, 2 : 2 + n_cvar, :, 0]
+    return np.diff(integral, axis=0, prepend=np.zeros_like(integral[:1])) / DT
+
+
+def check_coupling_values(
+    coupling, delays: bool = True, length: float = SIMULATION_LENGTH / 2
+) -> float:
+    """The engine's coupling equals TVB's own, step by step, on the same delayed history.
+
+    :class:`CouplingProbe` on the checks' network (delays 1–4 ms, or none) starts from a
+    random history and records the coupling of every step in both simulators; they must agree
+    within :data:`COUPLING_RTOL`, and the coupling must vary (otherwise the check could not
+    fail). Returns the largest difference relative to the largest value.
+    """
+    n_cvar = _n_cvar(coupling)
+    sim = _probe_simulator(coupling, delays)
+    ((_, fast),), ((_, stock),) = _engine_and_stock(sim, length)
+    expected = _received(stock, n_cvar)
+    if not np.ptp(expected[:, 0]) > 0:
+        raise _fail(type(coupling), "the coupling is constant on the checks' network.")
+    what = "the coupling" + ("" if delays else " without delays")
+    return _compare(type(coupling), what, _received(fast, n_cvar), expected, COUPLING_RTOL)
+
+
+def check_coupling_matches_stock(
+    coupling, delays: bool = True, length: float = SIMULATION_LENGTH
+) -> float:
+    """A deterministic Heun run of :func:`coupling_partner` with this coupling on the engine
+    equals ``sim.run()`` (every state variable, within :data:`ENGINE_RTOL`)."""
+    model, spread = coupling_partner(coupling)
+    model.variables_of_interest = tuple(model.state_variables)
+    integrator = integrators.HeunDeterministic(dt=DT)
+    sim = _coupled_simulator(model, coupling, integrator, delays, spread)
+    fast, stock = _engine_and_stock(sim, length)
+    return _compare_outputs(type(coupling), fast, stock)
+
+
+def _array_parameters(coupling) -> list[str]:
+    """Names of the coupling's numeric array parameters (its float ``NArray`` traits)."""
+    cls = type(coupling)
+    return [
+        name
+        for name in cls.declarative_attrs
+        if isinstance(getattr(cls, name), NArray)
+        and np.issubdtype(np.asarray(getattr(coupling, name)).dtype, np.floating)
+    ]
+
+
+def _engine_error(coupling) -> Exception | None:
+    """The ``ValueError`` raised configuring a probe simulator with ``coupling`` or running the
+    engine one step with it, or None."""
+    from .backend import NumbaBackend
+
+    try:
+        NumbaBackend(progress=False).run_sim(_probe_simulator(coupling), simulation_length=DT)
+    except ValueError as error:
+        return error
+    return None
+
+
+def _with_part_parameter(coupling, index: int, name: str, value: np.ndarray):
+    changed = copy.deepcopy(coupling)
+    setattr(_parts(changed)[index], name, value)
+    return changed
+
+
+def check_coupling_per_region_parameters(coupling) -> None:
+    """Per-region gains run as in TVB; parameters the engine takes one value of are refused.
+
+    The package's couplings (``AbstractLinearCoupling``, also inside a ``MultiCoupling``)
+    take a gain ``a`` per region: a heterogeneous one must pass
+    :func:`check_coupling_values`. Every other array parameter given one value per region
+    must be refused with ``UnsupportedSimulationError`` naming it (TVB's couplings broadcast
+    such arrays over the wrong axis).
+    """
+    from .coupling._base import AbstractLinearCoupling
+    from .engine.errors import UnsupportedSimulationError
+
+    heterogeneous = copy.deepcopy(coupling)
+    gains = [p for p in _parts(heterogeneous) if isinstance(p, AbstractLinearCoupling)]
+    for part in gains:
+        part.a = float(np.ravel(part.a)[0]) * np.linspace(0.5, 1.5, N_REGIONS)
+    if gains:
+        check_coupling_values(heterogeneous)
+    for index, part in enumerate(_parts(coupling)):
+        if isinstance(part, AbstractLinearCoupling):
+            continue
+        for name in _array_parameters(part):
+            values = np.full(N_REGIONS, float(np.ravel(getattr(part, name))[0]))
+            error = _engine_error(_with_part_parameter(coupling, index, name, values))
+            if not isinstance(error, UnsupportedSimulationError) or f"'{name}'" not in str(error):
+                raise _fail(
+                    type(coupling),
+                    f"{N_REGIONS} values of {type(part).__name__}.{name} were not refused with "
+                    f"an UnsupportedSimulationError naming {name!r} (got {error!r}).",
+                )
+
+
+def check_coupling_non_finite_parameters(coupling) -> None:
+    """NaN and infinite values of each parameter are refused before the first step.
+
+    ``Simulator.configure()`` or the engine must raise ``ValueError`` naming the parameter
+    and showing the value given.
+    """
+    for index, part in enumerate(_parts(coupling)):
+        for name in _array_parameters(part):
+            for bad in (math.nan, math.inf, -math.inf):
+                error = _engine_error(_with_part_parameter(coupling, index, name, np.array([bad])))
+                message = str(error)
+                if error is None or f"'{name}'" not in message or repr(bad) not in message:
+                    raise _fail(
+                        type(coupling),
+                        f"{type(part).__name__}.{name} = {bad!r} was not refused with an "
+                        f"error naming {name!r} and {bad!r} (got {error!r}).",
+                    )
+
+
+def check_coupling_refused(coupling) -> None:
+    """A coupling the engine does not run raises ``UnsupportedSimulationError`` naming it."""
+    from .engine.errors import UnsupportedSimulationError
+
+    error = _engine_error(coupling)
+    names = {type(c).__name__ for c in [coupling, *_parts(coupling)]}
+    if not isinstance(error, UnsupportedSimulationError):
+        raise _fail(
+            type(coupling),
+            f"the engine does not claim it, but it raised {error!r} instead of an "
+            "UnsupportedSimulationError.",
+        )
+    if not any(repr(name) in str(error) for name in names):
+        raise _fail(type(coupling), f"the engine's refusal does not name it: {error}")
+
+
+def _instance(component, base: type, what: str):
+    if inspect.isclass(component) and issubclass(component, base):
+        return component
+    if isinstance(component, base):
+        return component
+    raise TypeError(
+        f"{what} expects a TVB {base.__name__} instance or class, but got {component!r} instead."
+    )
+
+
+def coupling_checks(coupling) -> Iterator[tuple[str, Callable[[], object]]]:
+    """The conformance checks for a coupling, one by one.
+
+    Parameters
+    ----------
+    coupling : Coupling or type
+        A TVB coupling (not yet configured), or a class, checked with
+        :func:`example_coupling`'s parameters.
+
+    Yields
+    ------
+    name : str
+        The check's name, e.g. ``'coupling_values[zero_delay]'``.
+    check : callable
+        Runs the check; raises ``AssertionError`` on failure.
+    """
+    coupling = _instance(coupling, tvb_coupling.Coupling, "coupling_checks")
+    if inspect.isclass(coupling):
+        coupling = example_coupling(coupling)
+    if not engine_runs_coupling(coupling):
+        yield "refused_by_engine", functools.partial(check_coupling_refused, coupling)
+        return
+    for label, delays in (("delays", True), ("zero_delay", False)):
+        yield (
+            f"coupling_values[{label}]",
+            functools.partial(check_coupling_values, coupling, delays),
+        )
+        check = functools.partial(check_coupling_matches_stock, coupling, delays)
+        yield f"matches_stock[{label}]", check
+    check = functools.partial(check_coupling_per_region_parameters, coupling)
+    yield "per_region_parameters", check
+    yield "non_finite_parameters", functools.partial(check_coupling_non_finite_parameters, coupling)
+
+
+def _run_checks(checks) -> None:
+    for name, check in checks:
+        try:
+            check()
+        except AssertionError as error:
+            raise AssertionError(f"check {name!r} failed: {error}") from error
+
+
+def check_coupling(coupling) -> None:
+    """Run every conformance check on a coupling.
+
+    A coupling the engine runs (:func:`engine_runs_coupling`) must give TVB's coupling values
+    and runs, with and without delays, take per-region gains where it has them and refuse
+    non-finite parameters; one it does not run must be refused naming it.
+
+    Parameters
+    ----------
+    coupling : Coupling or type
+        A TVB coupling instance (not yet configured), or a class (see :func:`coupling_checks`).
+
+    Raises
+    ------
+    AssertionError
+        At the first failing check, naming the check and what is wrong.
+    """
+    _run_checks(coupling_checks(coupling))
+
+
+# --------------------------------------------------------------------------- monitors
+
+
+def _sensors_and_gain(rng: np.random.Generator, n_sensor: int = 3):
+    labels = np.array([f"S{i + 1}" for i in range(n_sensor)])
+    locations = 3.0 * rng.normal(size=(n_sensor, 3))
+    return labels, locations, rng.normal(size=(n_sensor, N_REGIONS))
+
+
+def _tiny_projection(monitor_cls: type, seed: int = 0, **kwargs):
+    """TVB's ``EEG``, ``MEG`` or ``iEEG`` for the checks' network: three sensors, a random
+    region gain (``iEEG``: TVB's analytic dipole gain from the regions' centres and
+    orientations) and a region mapping of one vertex per region."""
+    from tvb.datatypes import projections, sensors
+    from tvb.datatypes.region_mapping import RegionMapping
+
+    labels, locations, gain = _sensors_and_gain(np.random.default_rng(seed))
+    mapping = RegionMapping(array_data=np.arange(N_REGIONS))
+    if monitor_cls is tvb_monitors.iEEG:
+        found = sensors.SensorsInternal(labels=labels, locations=locations)
+        return monitor_cls(sensors=found, region_mapping=mapping, **kwargs)
+    if monitor_cls is tvb_monitors.MEG:
+        orientations = np.random.default_rng(seed + 1).normal(size=locations.shape)
+        found = sensors.SensorsMEG(labels=labels, locations=locations, orientations=orientations)
+        projection = projections.ProjectionSurfaceMEG(projection_data=gain)
+    else:
+        found = sensors.SensorsEEG(labels=labels, locations=locations)
+        projection = projections.ProjectionSurfaceEEG(projection_data=gain)
+    return monitor_cls(sensors=found, projection=projection, region_mapping=mapping, **kwargs)
+
+
+def _monitor_examples() -> dict:
+    """Each engine monitor's TVB monitor, set up for the checks' network and a run of a few
+    periods (a class without an entry is checked with its defaults)."""
+    from .monitors import BalloonWindkesselBold, ForwardProjection
+
+    period = 16 * DT
+    gain = _sensors_and_gain(np.random.default_rng(2))[2]
+    return {
+        tvb_monitors.SubSample: lambda: tvb_monitors.SubSample(period=period),
+        tvb_monitors.TemporalAverage: lambda: tvb_monitors.TemporalAverage(period=period),
+        tvb_monitors.Bold: lambda: tvb_monitors.Bold(period=8.0, hrf_length=32.0),
+        tvb_monitors.EEG: lambda: _tiny_projection(
+            tvb_monitors.EEG, period=period, reference="average"
+        ),
+        tvb_monitors.MEG: lambda: _tiny_projection(tvb_monitors.MEG, period=period),
+        tvb_monitors.iEEG: lambda: _tiny_projection(tvb_monitors.iEEG, period=period),
+        BalloonWindkesselBold: lambda: BalloonWindkesselBold(
+            period=2.0, hemodynamic_step=0.5, gain=10.0
+        ),
+        ForwardProjection: lambda: ForwardProjection(gain=gain, period=period, reference="EEG002"),
+    }
+
+
+def engine_monitors() -> tuple[type, ...]:
+    """The TVB monitor classes with an engine monitor registered
+    (:func:`tvb_ngnmm.monitors.register_engine_monitor`), sorted by name."""
+    from .monitors._base import _ENGINE_MONITORS
+
+    return tuple(sorted(_ENGINE_MONITORS, key=lambda cls: cls.__name__))
+
+
+def example_monitor(monitor_cls: type) -> tvb_monitors.Monitor:
+    """An instance of ``monitor_cls`` set up for the checks' network, or its defaults."""
+    make = _monitor_examples().get(monitor_cls, monitor_cls)
+    return make()
+
+
+def _monitor_length(monitor) -> float:
+    """Three periods (ms), at least 1 ms."""
+    return max(3.0 * float(monitor.period), 1.0)
+
+
+def _fresh(monitor):
+    """A shallow copy of ``monitor`` without what ``config_for_sim`` set (its private
+    attributes): TVB's projections configure a monitor only once."""
+    fresh = copy.copy(monitor)
+    for name in [name for name in vars(fresh) if name.startswith("_")]:
+        delattr(fresh, name)
+    return fresh
+
+
+def _monitored_simulator(monitor) -> Simulator:
+    """The oscillating ``MontbrioPazoRoxin`` on the checks' network, Heun at :data:`DT`,
+    with a fresh copy of ``monitor``."""
+    integrator = integrators.HeunDeterministic(dt=DT)
+    return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+
+
+def check_monitor_matches_stock(monitor) -> float:
+    """The engine's samples equal ``sim.run()``'s: the same times, shapes and values (within
+    :data:`ENGINE_RTOL`), over a run of three periods and over a run continued from a stock
+    run that ended inside a period. Returns the largest difference relative to the largest
+    value."""
+    length = _monitor_length(monitor)
+    sim = _monitored_simulator(monitor)
+    fast, stock = _engine_and_stock(sim, length)
+    if len(stock[0][0]) < 2 or not np.ptp(stock[0][1]) > 0:
+        raise _fail(type(monitor), "fewer than two samples, or constant ones, to compare.")
+    worst = _compare_outputs(type(monitor), fast, stock)
+    sim = _monitored_simulator(monitor)
+    sim.run(simulation_length=1.5 * float(sim.monitors[0].period))
+    fast, stock = _engine_and_stock(sim, length)
+    return max(worst, _compare_outputs(type(monitor), fast, stock))
+
+
+def _with_period(monitor, period: float):
+    changed = _fresh(monitor)
+    changed.period = period
+    return changed
+
+
+def _period_error(monitor, period: float) -> Exception | None:
+    """The ``ValueError`` configuring, or running the engine one step, with ``period``."""
+    from .backend import NumbaBackend
+
+    try:
+        NumbaBackend(progress=False).run_sim(
+            _monitored_simulator(_with_period(monitor, period)), DT
+        )
+    except ValueError as error:
+        return error
+    return None
+
+
+def check_monitor_periods(monitor) -> None:
+    """Periods that are not a whole number of steps behave as documented in
+    :mod:`tvb_ngnmm.engine.checks`.
+
+    A period of ``k + 3/8`` steps is refused at ``sim.configure()`` with a ``ValueError``
+    naming ``'period'``, or runs as in TVB with a ``RuntimeWarning`` that it is not a multiple
+    of dt; a period of 3/4 of a step (TVB samples every step) is refused before the first step
+    with a ``ValueError`` naming ``'period'``. ``Raw`` has no period of its own.
+    """
+    if type(monitor) is tvb_monitors.Raw:
+        return
+    owner = type(monitor)
+    fraction = _with_period(monitor, float(monitor.period) + 0.375 * DT)
+    try:
+        sim = _monitored_simulator(fraction)
+    except ValueError as error:
+        if "'period'" not in str(error):
+            message = f"the error for a fractional period does not name it: {error}"
+            raise _fail(owner, message) from error
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fast, stock = _engine_and_stock(sim, _monitor_length(fraction))
+        said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        if not any("not a multiple of dt" in message for message in said):
+            raise _fail(owner, f"a period of {fraction.period:g} ms ran without a warning.")
+        _compare_outputs(owner, fast, stock)
+    error = _period_error(monitor, 0.75 * DT)
+    if error is None or "'period'" not in str(error):
+        raise _fail(owner, f"a period of 0.75 dt was not refused naming 'period' ({error!r}).")
+
+
+def _consume_in_chunks(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray, np.ndarray]:
+    cuts = zip(bounds[:-1], bounds[1:], strict=True)
+    pieces = [engine_monitor.consume(steps[a:b], obs[a:b]) for a, b in cuts]
+    return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
+
+
+def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> None:
+    """The registered engine monitor keeps the contract of
+    :class:`tvb_ngnmm.monitors.AbstractEngineMonitor`.
+
+    Built from the configured monitor and the engine's reading of the simulator, fed random
+    observed states of three periods: ``space`` is ``'region'`` (labels the regions') or
+    ``'sensor'``; ``consume`` returns increasing times and data shaped ``(n_sample,
+    *sample_shape, batch)``; the same steps cut into random chunks give the same samples
+    (chunk independence); and each batch member equals a run of that member alone.
+    """
+    from .engine.spec import extract
+    from .monitors import AbstractEngineMonitor, engine_monitor_class
+
+    owner = type(monitor)
+    sim = _monitored_simulator(monitor)
+    configured = sim.monitors[0]
+    engine_cls = engine_monitor_class(configured)
+    if engine_cls is None or not issubclass(engine_cls, AbstractEngineMonitor):
+        raise _fail(owner, f"no AbstractEngineMonitor is registered for it ({engine_cls!r}).")
+    spec = extract(sim)
+    n_steps = round(_monitor_length(monitor) / DT)
+    steps = spec.current_step + 1 + np.arange(n_steps)
+    rng = np.random.default_rng(seed)
+    obs = rng.uniform(0.0, 1.0, (n_steps, len(spec.observed), len(spec.labels), batch))
+    whole = engine_cls(configured, spec, batch)
+    times, data = whole.consume(steps, obs)
+    n_var, n_space = whole.sample_shape
+    checks = [
+        (whole.space in ("region", "sensor"), f"space = {whole.space!r}"),
+        (len(whole.space_labels) == n_space, "space_labels do not match sample_shape"),
+        (len(whole.variable_names) == n_var, "variable_names do not match sample_shape"),
+        (whole.space != "region" or tuple(whole.space_labels) == spec.labels, "region labels"),
+        (data.shape == (len(times), n_var, n_space, batch), f"data shaped {data.shape}"),
+        (len(times) > 1 and np.all(np.diff(times) > 0), "times not increasing"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise _fail(owner, f"{engine_cls.__name__} breaks the contract: {message}.")
+    bounds = np.unique(np.r_[0, np.cumsum(rng.integers(1, 40, n_steps)), n_steps])
+    bounds = bounds[bounds <= n_steps]
+    parts = [(_consume_in_chunks(engine_cls(configured, spec, batch), steps, obs, bounds), "")]
+    parts += [
+        (engine_cls(configured, spec, 1).consume(steps, obs[..., b : b + 1]), f" member {b}")
+        for b in range(batch)
+    ]
+    for (t, d), member in parts:
+        expected = data[..., int(member[-1]) : int(member[-1]) + 1] if member else data
+        what = f"batch{member} alone" if member else "cut into chunks"
+        if not np.array_equal(t, times):
+            raise _fail(owner, f"{engine_cls.__name__} gives other times {what}.")
+        if not np.allclose(d, expected, rtol=1e-12, atol=1e-12 * np.abs(data).max()):
+            raise _fail(owner, f"{engine_cls.__name__} gives other samples {what}.")
+
+
+def check_monitor_refused(monitor) -> None:
+    """A monitor without a registered engine monitor raises ``UnsupportedSimulationError``
+    naming it."""
+    from .backend import NumbaBackend
+    from .engine.errors import UnsupportedSimulationError
+
+    name = type(monitor).__name__
+    try:
+        NumbaBackend(progress=False).run_sim(_monitored_simulator(monitor), DT)
+    except UnsupportedSimulationError as error:
+        if repr(name) not in str(error):
+            message = f"the engine's refusal does not name it: {error}"
+            raise _fail(type(monitor), message) from error
+    else:
+        raise _fail(type(monitor), "the engine ran it without a registered engine monitor.")
+
+
+def monitor_checks(monitor) -> Iterator[tuple[str, Callable[[], object]]]:
+    """The conformance checks for a monitor, one by one.
+
+    Parameters
+    ----------
+    monitor : Monitor or type
+        A TVB monitor (not yet configured) for a network of :data:`N_REGIONS` regions, or a
+        class, checked as :func:`example_monitor` sets it up.
+
+    Yields
+    ------
+    name : str
+        The check's name, e.g. ``'matches_stock'``.
+    check : callable
+        Runs the check; raises ``AssertionError`` on failure.
+    """
+    from .monitors import engine_monitor_class
+
+    monitor = _instance(monitor, tvb_monitors.Monitor, "monitor_checks")
+    if inspect.isclass(monitor):
+        monitor = example_monitor(monitor)
+    if engine_monitor_class(monitor) is None:
+        yield "refused_by_engine", functools.partial(check_monitor_refused, monitor)
+        return
+    yield "matches_stock", functools.partial(check_monitor_matches_stock, monitor)
+    yield "periods", functools.partial(check_monitor_periods, monitor)
+    yield "engine_monitor_contract", functools.partial(check_engine_monitor_contract, monitor)
+
+
+def check_monitor(monitor) -> None:
+    """Run every conformance check on a monitor.
+
+    A monitor the engine runs must sample as stock TVB does (times, shapes, values, also in a
+    continued run), treat periods that are not a whole number of steps as documented, and its
+    engine monitor must keep the :class:`~tvb_ngnmm.monitors.AbstractEngineMonitor` contract
+    (chunk and batch independence); one it does not run must be refused naming it.
+
+    Parameters
+    ----------
+    monitor : Monitor or type
+        A TVB monitor instance (not yet configured), or a class (see :func:`monitor_checks`).
+
+    Raises
+    ------
+    AssertionError
+        At the first failing check, naming the check and what is wrong.
+    """
+    _run_checks(monitor_checks(monitor))
