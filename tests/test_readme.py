@@ -27,6 +27,7 @@ PRINTED = [
     "(8, 1, 76, 1) (4000, 2, 65, 1) (4000, 2, 21, 1)",
     "('point', 'region') 8",
     "computed again: 0",
+    "('s_e|s', 'r_e|r', 'v_e|v', 'r_i', 'v_i', 's_i')",
 ]
 
 
