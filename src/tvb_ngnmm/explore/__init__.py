@@ -1,15 +1,50 @@
-"""Parameter sweeps on Dask into labelled zarr stores.
+"""Parameter sweeps and fits on Dask into labelled zarr stores.
 
 ``sweep(sim, design, measures, store)`` runs a design (:func:`grid`, :func:`points`,
 :func:`sobol`) of a configured TVB simulator as engine batches inside Dask tasks (a local
 cluster by default), reduces each point on the worker (:data:`MEASURES`) and writes the results
-as they arrive to a zarr store that a second call resumes. Needs the ``explore`` extra
-(``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr).
+as they arrive to a zarr store that a second call resumes.
+
+``fit(sim, objective, bounds, method)`` minimises an objective (:class:`FCCorrelation`,
+:class:`FCDistance`, :class:`FCDDistance`, :class:`SpectralPeak`, their weighted sums) with
+grid refinement, CMA-ES or differential evolution, each generation a sweep. Needs the
+``explore`` extra (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 """
 
 from .design import Design, grid, points, sobol
+from .fit import FitResult, fit
+from .objectives import (
+    OBJECTIVES,
+    AbstractObjective,
+    Combined,
+    FCCorrelation,
+    FCDDistance,
+    FCDistance,
+    SpectralPeak,
+    combine,
+    objective_from_config,
+)
 from .reduce import MEASURES
 from .store import SweepStore
 from .sweep import sweep
 
-__all__ = ["Design", "MEASURES", "SweepStore", "grid", "points", "sobol", "sweep"]
+__all__ = [
+    "AbstractObjective",
+    "Combined",
+    "Design",
+    "FCCorrelation",
+    "FCDDistance",
+    "FCDistance",
+    "FitResult",
+    "MEASURES",
+    "OBJECTIVES",
+    "SpectralPeak",
+    "SweepStore",
+    "combine",
+    "fit",
+    "grid",
+    "objective_from_config",
+    "points",
+    "sobol",
+    "sweep",
+]

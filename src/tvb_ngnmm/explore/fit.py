@@ -1,0 +1,500 @@
+"""Fitting a simulator to empirical data: optimisers whose generations run as sweeps on Dask.
+
+:func:`fit` minimises an objective (:mod:`.objectives`) over boxes of parameters. Each
+generation of the optimiser (a grid level, a CMA-ES population, a differential-evolution
+population) is one :func:`~tvb_ngnmm.explore.sweep` of its points on one Dask client that
+lives for the whole fit, so the points run in parallel as engine batches and are reduced to
+their loss on the workers. Methods:
+
+- ``'grid'`` — grid refinement: a grid over the bounds (``points_per_axis`` per parameter),
+  then grids half as wide (or narrower) centred on the best point so far, while the budget lasts;
+- ``'cma'`` — CMA-ES (the ``cma`` package, ask/tell) in coordinates scaled to [0, 1];
+- ``'differential_evolution'`` — :func:`scipy.optimize.differential_evolution`, vectorised
+  (each population is one sweep), without the final local polish.
+
+Points whose run blew up or whose loss is undefined (NaN) are recorded as such and given to
+the optimiser as worse than every defined loss seen so far (plus their distance from the
+box's centre, so that a population of them is not flat); one ``UndefinedMeasureWarning`` at the
+end counts them. With a ``store`` folder every generation is kept as a sweep store
+(``generation_00000.zarr``, ...): the optimisers are deterministic given ``seed`` and the
+losses, so a fit run again with the same store replays the stored generations and computes
+only what is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .objectives import AbstractObjective, evaluate_objective, objective_from_config
+
+METHODS = ("cma", "grid", "differential_evolution")
+MIN_BUDGET = {"grid": 1, "cma": 2, "differential_evolution": 5}
+
+
+def _bad(name: str, allowed: str, given) -> ValueError:
+    return ValueError(
+        f"Invalid value for the {name!r} parameter. Allowed {allowed}, but got {given} instead."
+    )
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    best_parameters : dict
+        ``{name: value}`` of the evaluation with the lowest defined loss.
+    best_loss : float
+        Its loss (to minimise; see :mod:`.objectives` for each objective's convention).
+    best_components : dict
+        The objective's components at that evaluation (e.g. ``fc_correlation``).
+    history : xarray.Dataset
+        Dim ``evaluation``: one coordinate per parameter (units in its attributes), the
+        ``generation`` of each evaluation, ``loss``, ``best_so_far``, the components,
+        ``blown_up``, ``blow_up_time`` (ms) and ``blow_up_region``.
+    method : str
+        The optimiser.
+    """
+
+    best_parameters: dict
+    best_loss: float
+    best_components: dict
+    history: object = field(repr=False)
+    method: str = "cma"
+
+    def plot(self, axes=None, show: bool = True):
+        """Convergence: loss per evaluation and best so far, and each parameter's trace.
+
+        Parameters
+        ----------
+        axes : sequence of matplotlib Axes, optional
+            ``1 + n_parameter`` axes (loss first); default a new figure.
+        show : bool
+            Call ``plt.show()``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .._util import pyplot
+
+        plt = pyplot("FitResult.plot")
+        names = list(self.best_parameters)
+        if axes is None:
+            _, axes = plt.subplots(1 + len(names), 1, sharex=True,
+                                   figsize=(6.4, 2.0 + 1.6 * len(names)))  # fmt: skip
+        axes = np.atleast_1d(axes)
+        if len(axes) != 1 + len(names):
+            raise _bad("axes", f"are {1 + len(names)} axes (loss and each parameter)",
+                       f"{len(axes)} axes")  # fmt: skip
+        h = self.history
+        evaluation = h.evaluation.values
+        loss, best = h.loss.values, h.best_so_far.values
+        axes[0].plot(evaluation, loss, ".", color="0.6", label="loss")
+        axes[0].plot(evaluation, best, "-", color="C0", label="best so far")
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            top = np.nanmax(loss) if np.isfinite(loss).any() else 1.0
+            axes[0].plot(evaluation[bad], np.full(bad.sum(), top), "x", color="C3",
+                         label="blown up / undefined")  # fmt: skip
+        if np.nanmin(loss) > 0:
+            axes[0].set_yscale("log")
+        axes[0].set_ylabel("loss")
+        axes[0].legend(loc="upper right", fontsize="small")
+        best_index = _best_so_far_index(loss)
+        for ax, name in zip(axes[1:], names, strict=True):
+            values = h[name].values
+            ax.plot(evaluation, values, ".", color="0.6")
+            ax.plot(evaluation, np.where(best_index >= 0, values[best_index], np.nan), "-")
+            ax.set_ylabel(f"{name} ({h[name].attrs.get('units', '1')})")
+        axes[-1].set_xlabel("evaluation")
+        axes[0].set_title(f"fit ({self.method}): best loss {self.best_loss:.4g}")
+        figure = axes[0].figure
+        if show:
+            plt.show()
+        return figure
+
+
+def _best_so_far_index(loss: np.ndarray) -> np.ndarray:
+    """Index of the best defined loss up to each evaluation (-1 before the first)."""
+    index, best, out = -1, np.inf, np.empty(len(loss), dtype=int)
+    for k, value in enumerate(loss):
+        if np.isfinite(value) and value < best:
+            index, best = k, value
+        out[k] = index
+    return out
+
+
+class _Evaluator:
+    """Evaluates populations as sweeps, keeps the history, penalises undefined losses."""
+
+    def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar):
+        self.sim, self.names, self.units, self.client = sim, list(bounds), units, client
+        self.bounds = tuple(np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
+        self.measure = functools.partial(evaluate_objective, objective=objective)
+        self.folder, self.simulation_length, self.bar = folder, simulation_length, bar
+        self.generations: list = []
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """Penalised losses of the points ``values`` (n_point, n_parameter)."""
+        from .design import points
+        from .sweep import sweep
+
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        design = points({name: values[:, k] for k, name in enumerate(self.names)}, self.units)
+        store = self.folder / f"generation_{len(self.generations):05d}.zarr"
+        ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
+                   client=self.client, progress=False)  # fmt: skip
+        self.generations.append(ds)
+        self.bar.update(len(values))
+        losses = ds["loss"].values if "loss" in ds else np.full(len(values), np.nan)
+        return self._penalised(losses, values)
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        """(points (n, n_parameter), losses (n,)) of every evaluation so far."""
+        values = [np.column_stack([g[name].values for name in self.names])
+                  for g in self.generations]  # fmt: skip
+        losses = [g["loss"].values if "loss" in g else np.full(g.sizes["point"], np.nan)
+                  for g in self.generations]  # fmt: skip
+        return np.concatenate(values), np.concatenate(losses)
+
+    def best_point(self, default: np.ndarray) -> np.ndarray:
+        """The point of the lowest defined loss so far (``default`` if none is defined)."""
+        values, losses = self._all()
+        return values[np.nanargmin(losses)] if np.isfinite(losses).any() else default
+
+    def _penalised(self, losses: np.ndarray, values: np.ndarray) -> np.ndarray:
+        finite = self._all()[1]
+        finite = finite[np.isfinite(finite)]
+        worst = float(finite.max()) if finite.size else 0.0
+        lows, highs = self.bounds
+        distance = np.linalg.norm((values - (lows + highs) / 2) / (highs - lows), axis=1)
+        return np.where(np.isfinite(losses), losses, worst + abs(worst) + 1.0 + distance)
+
+    def history(self, objective):
+        """The evaluations so far as an ``xarray.Dataset`` (dim ``evaluation``)."""
+        import xarray as xr
+
+        gens = self.generations
+        keys = [k for g in gens for k in g.data_vars if str(k) not in _SWEEP_VARIABLES]
+        components = list(dict.fromkeys(k for k in keys if k != "loss"))
+        generation = np.concatenate([np.full(g.sizes["point"], k) for k, g in enumerate(gens)])
+
+        def column(name, fill=np.nan):
+            return np.concatenate([g[name].values if name in g else
+                                   np.full(g.sizes["point"], fill) for g in gens])  # fmt: skip
+
+        loss = column("loss")
+        coords = {name: ("evaluation", column(name), {"units": self.units[name]})
+                  for name in self.names}  # fmt: skip
+        coords["generation"] = ("evaluation", generation)
+        data = {"loss": ("evaluation", loss),
+                "best_so_far": ("evaluation", np.fmin.accumulate(loss))}  # fmt: skip
+        data.update({name: ("evaluation", column(name)) for name in components})
+        data["blown_up"] = ("evaluation", column("blown_up", False).astype(bool))
+        data["blow_up_time"] = ("evaluation", column("blow_up_time"), {"units": "ms"})
+        data["blow_up_region"] = ("evaluation", column("blow_up_region", "").astype(str))
+        attrs = {"objective": repr(objective), "loss": "to minimise (0 is a perfect match)"}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+_SWEEP_VARIABLES = {"done", "blown_up", "blow_up_time", "blow_up_region"}
+
+
+def _normal(rng, n_sample: int, dimension: int) -> np.ndarray:
+    """CMA-ES's standard normal samples, drawn from the fit's own generator."""
+    return rng.standard_normal((n_sample, dimension))
+
+
+def _run_grid(evaluate, lows, highs, budget, seed, options) -> None:
+    per_axis = options.pop("points_per_axis", 5)
+    _no_other_options("grid", options, ["points_per_axis"])
+    if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 1:
+        raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
+    dimension = len(lows)
+    per_axis = min(per_axis, int(np.floor(budget ** (1.0 / dimension) + 1e-9)))
+    shrink = min(0.5, 2.0 / max(per_axis - 1, 1))
+    centre, half = (lows + highs) / 2, (highs - lows) / 2
+    for _ in range(budget // per_axis**dimension):
+        low = np.clip(centre - half, lows, highs - 2 * half)
+        axes = [np.linspace(lo, lo + 2 * h, per_axis) if per_axis > 1 else np.array([c])
+                for lo, h, c in zip(low, half, centre, strict=True)]  # fmt: skip
+        evaluate(np.array(np.meshgrid(*axes, indexing="ij")).reshape(dimension, -1).T)
+        centre = evaluate.best_point(default=centre)
+        half = half * shrink
+
+
+def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
+    import cma
+
+    sigma0 = float(options.pop("sigma0", 0.3))
+    rng = np.random.default_rng(seed)
+    settings = {"bounds": [0.0, 1.0], "seed": np.nan, "verbose": -9, "maxfevals": budget,
+                "randn": functools.partial(_normal, rng)}  # fmt: skip
+    settings.update(options)
+    strategy = cma.CMAEvolutionStrategy(np.full(len(lows), 0.5), sigma0, settings)
+    if strategy.popsize > budget:
+        raise _bad("budget", f">= the population size {strategy.popsize} for 'cma'", budget)
+    used = 0
+    while not strategy.stop() and used + strategy.popsize <= budget:
+        unit = np.array(strategy.ask())
+        losses = evaluate(lows + unit * (highs - lows))
+        strategy.tell(list(unit), losses.tolist())
+        used += len(unit)
+
+
+def _run_differential_evolution(evaluate, lows, highs, budget, seed, options) -> None:
+    from scipy.optimize import differential_evolution
+
+    popsize = int(options.pop("popsize", 5))
+    population = popsize * len(lows)
+    if population > budget:
+        raise _bad("budget", f">= the population size {population} for "
+                   "'differential_evolution' (popsize × parameters)", budget)  # fmt: skip
+    settings = {"polish": False, "maxiter": budget // population - 1}
+    settings.update(options)
+    differential_evolution(lambda x: evaluate(x.T), list(zip(lows, highs, strict=True)),
+                           popsize=popsize, vectorized=True, updating="deferred",
+                           rng=np.random.default_rng(seed), **settings)  # fmt: skip
+
+
+RUNNERS = {
+    "grid": _run_grid,
+    "cma": _run_cma,
+    "differential_evolution": _run_differential_evolution,
+}
+
+
+def _no_other_options(method: str, options: dict, allowed: list) -> None:
+    if options:
+        raise _bad("options", f"keys for {method!r} are {allowed}", repr(sorted(options)))
+
+
+def fit(
+    sim,
+    objective,
+    bounds: dict,
+    method: str = "cma",
+    budget: int = 100,
+    seed: int | None = 0,
+    client=None,
+    n_workers: int | None = None,
+    store=None,
+    progress: bool = True,
+    simulation_length: float | None = None,
+    options: dict | None = None,
+    units: dict | None = None,
+) -> FitResult:
+    """Minimise an objective over parameter boxes, each generation a sweep on Dask.
+
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        A configured simulator (its parameters are the defaults of every evaluation).
+    objective : AbstractObjective or dict
+        A loss to minimise (:mod:`.objectives`), or its configuration
+        (:func:`~.objectives.objective_from_config`).
+    bounds : dict
+        ``{name: (low, high)}`` with ``low < high``; names as in
+        :func:`~tvb_ngnmm.explore.sweep` (model parameters, ``'a'``, ``'conduction_speed'``,
+        ``'noise_amplitude'``, dotted paths such as ``'coupling.b'``).
+    method : {'cma', 'grid', 'differential_evolution'}
+        The optimiser (see the module's docstring).
+    budget : int
+        Most simulations run (>= 1; at least the population for 'cma' and
+        'differential_evolution'). Only whole generations run, so a few may be left unused.
+    seed : int, optional
+        Seed of the optimiser's own generator (``np.random.default_rng``). The runs use the
+        simulator's own noise stream for every point (common random numbers).
+    client, n_workers
+        As for :func:`~tvb_ngnmm.explore.sweep`; the cluster is started (or connected to)
+        once for the whole fit and closed at the end if started here.
+    store : str or Path, optional
+        A folder keeping every generation as a sweep store; a fit run again with the same
+        folder and settings replays the stored generations and computes only what is
+        missing. Default: a temporary folder, deleted at the end.
+    progress : bool
+        Show a progress bar of the evaluations.
+    simulation_length : float, optional
+        Length of each run (ms); default ``sim.simulation_length``.
+    options : dict, optional
+        Options of the optimiser: ``{'points_per_axis': 5}`` for 'grid'; ``'sigma0'`` (in
+        units of the box, default 0.3) and any ``cma`` option (``'popsize'``, ...) for 'cma';
+        ``'popsize'`` (per parameter, default 5) and any ``differential_evolution`` argument
+        (``'mutation'``, ``'tol'``, ...) for 'differential_evolution'.
+    units : dict, optional
+        ``{name: unit}`` of the parameters (defaults as for sweeps).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ValueError
+        Bad bounds, unknown parameter names, a budget too small, an unknown method, an
+        objective that does not fit the simulator, a store of another fit: each names the
+        parameter, what is allowed and what was given.
+    RuntimeError
+        If no evaluation gave a defined loss.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        Once, counting the evaluations that blew up or whose loss was undefined (NaN).
+    """
+    from tqdm.auto import tqdm
+
+    from .sweep import _connect
+
+    objective = _checked_objective(objective)
+    method, budget = _checked_method(method, budget)
+    simulation_length = float(simulation_length or sim.simulation_length)
+    bounds = _checked_bounds(sim, bounds)
+    objective.check_simulator(sim, simulation_length)
+    options = dict(options or {})
+    units = _units(sim, bounds, units)
+    settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
+                "options": repr(sorted(options.items())), "objective": repr(objective),
+                "simulation_length": simulation_length}  # fmt: skip
+    temporary = tempfile.TemporaryDirectory(prefix="tvb_ngnmm_fit_") if store is None else None
+    folder = Path(temporary.name if temporary else store)
+    _open_fit_store(folder, settings)
+    client, cluster, own_client = _connect(client, n_workers)
+    bar = tqdm(total=budget, unit="evaluation", desc=f"fit ({method})", disable=not progress)
+    try:
+        evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
+                              bar)  # fmt: skip
+        lows, highs = evaluate.bounds
+        RUNNERS[method](evaluate, lows, highs, budget, seed, options)
+        history = evaluate.history(objective)
+    finally:
+        bar.close()
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        if temporary is not None:
+            temporary.cleanup()
+    return _result(history, list(bounds), method)
+
+
+def _result(history, names: list, method: str) -> FitResult:
+    from ..analysis._signal_checks import warn_undefined
+
+    loss = history.loss.values
+    blown = history.blown_up.values
+    n_bad = int((~np.isfinite(loss)).sum())
+    if n_bad:
+        n_blown = int(blown.sum())
+        warn_undefined(f"fit: {n_bad} of {len(loss)} evaluations have no loss ({n_blown} blew "
+                       f"up, {n_bad - n_blown} gave an undefined loss); they counted as worse "
+                       "than every defined loss.", stacklevel=3)  # fmt: skip
+    if n_bad == len(loss):
+        raise RuntimeError(f"No evaluation of the fit gave a defined loss ({len(loss)} "
+                           "evaluations): check the bounds and the objective.")  # fmt: skip
+    best = int(np.nanargmin(loss))
+    skipped = {"loss", "best_so_far", "blown_up", "blow_up_time", "blow_up_region"}
+    components = {str(k): float(history[k].values[best]) for k in history.data_vars
+                  if k not in skipped}  # fmt: skip
+    parameters = {name: float(history[name].values[best]) for name in names}
+    return FitResult(parameters, float(loss[best]), components, history, method)
+
+
+def _checked_objective(objective) -> AbstractObjective:
+    if isinstance(objective, dict):
+        return objective_from_config(objective)
+    if not isinstance(objective, AbstractObjective):
+        raise _bad("objective", "are objectives (FCCorrelation, FCDistance, FCDDistance, "
+                   "SpectralPeak, their weighted sums) or a configuration dict",
+                   repr(objective))  # fmt: skip
+    return objective
+
+
+def _checked_method(method, budget) -> tuple[str, int]:
+    from .._util import check_choice
+
+    check_choice("method", method, METHODS)
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
+        raise _bad("budget", "are integers >= 1 (simulations)", repr(budget))
+    if budget < MIN_BUDGET[method]:
+        raise _bad("budget", f"are integers >= {MIN_BUDGET[method]} for {method!r}", budget)
+    return method, int(budget)
+
+
+def _checked_bounds(sim, bounds) -> dict:
+    """``{name: (low, high)}`` as floats; names checked as a sweep checks them."""
+    from ..engine.spec import extract
+    from .design import points
+    from .recipe import allowed_names, classify
+    from .sweep import _check_design_values
+
+    if not isinstance(bounds, dict) or not bounds:
+        raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters",
+                   repr(bounds))  # fmt: skip
+    checked = {}
+    for name, bound in bounds.items():
+        try:
+            low, high = (float(v) for v in bound)
+        except (TypeError, ValueError):
+            raise _bad("bounds", f"is a pair (low, high) of numbers for {name!r}",
+                       repr(bound)) from None  # fmt: skip
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise _bad("bounds", f"is a pair (low, high) of finite numbers with low < high for "
+                       f"{name!r}", repr(bound))  # fmt: skip
+        checked[name] = (low, high)
+    spec = extract(sim)
+    try:
+        batch_names, _ = classify(sim, spec, list(checked))
+    except ValueError:
+        unknown = [n for n in checked if _unknown(sim, spec, n)]
+        raise _bad("bounds", f"parameter names are {allowed_names(spec)}",
+                   repr(unknown[0])) from None  # fmt: skip
+    corners = points({name: list(pair) for name, pair in checked.items()})
+    _check_design_values(sim, spec, corners, batch_names)
+    return checked
+
+
+def _unknown(sim, spec, name: str) -> bool:
+    from .recipe import classify
+
+    try:
+        classify(sim, spec, [name])
+    except ValueError:
+        return True
+    return False
+
+
+def _units(sim, bounds: dict, units) -> dict:
+    from .recipe import default_unit
+
+    units = dict(units or {})
+    return {name: str(units.get(name, default_unit(sim, name))) for name in bounds}
+
+
+def _open_fit_store(folder: Path, settings: dict) -> None:
+    """Create the fit's folder with its settings, or check them against a stored fit."""
+    from .._util import write_atomically
+
+    path = folder / "fit.json"
+    text = json.dumps(settings, sort_keys=True, default=str)
+    if path.exists():
+        if path.read_text() != text:
+            stored = json.loads(path.read_text())
+            changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
+            raise _bad("store", "is a new folder or the store of a fit with the same "
+                       "settings (to resume it)",
+                       f"{str(folder)!r}, written with other {changed}")  # fmt: skip
+        return
+    if folder.exists() and any(folder.iterdir()):
+        raise _bad("store", "is a new or empty folder, or the store of a fit",
+                   f"{str(folder)!r}, a folder holding other files")  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda temporary: temporary.write_text(text))
