@@ -6,7 +6,10 @@ names its state variables, coupling terms ``c_0, c_1, …`` and parameters) and 
 with :func:`~tvb_ngnmm.models.register_model`. The package does not redefine TVB's models:
 registering them lets the engine run existing TVB scripts unchanged, and the common conformance
 suite (``tests/test_common.py``) checks each against stock ``sim.run()``, deterministic and with
-replayed noise. :data:`NOT_ON_ENGINE` names the stock models the engine refuses, and why.
+replayed noise. :data:`NOT_ON_ENGINE` names the stock models the engine refuses, and why;
+:data:`FIRST_REGION_IN_TVB` the parameters the engine reads per region where stock TVB reads the
+first region's; :data:`DEFINED_STATE_RANGES` where a model's dfun is defined when its own
+``state_variable_range`` reaches beyond.
 """
 
 from . import (

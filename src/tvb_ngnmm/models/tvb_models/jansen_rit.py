@@ -4,13 +4,14 @@ the engine's form.
 ``JansenRit`` is transcribed from its guvectorized ``dfun``. ``cvar = [y1, y2]``: the coupling
 row ``c_0`` enters the excitatory interneurons' input (``c_1`` is computed and unused, as in
 TVB). JansenRit is typically run with TVB's ``SigmoidalJansenRit`` coupling (the sigmoid of
-``y1 - y2`` of the sources), which the engine does not run yet; ``Linear`` runs.
+``y1 - y2`` of the sources).
 
 ``ZetterbergJansen`` is transcribed from its NumPy ``dfun``; the products TVB precomputes in
 ``update_derived_parameters`` (``Heke = He ke``, ``Hiki = Hi ki``, ``ke_2 = 2 ke``, ``ki_2 =
 2 ki``, ``keke = ke**2``, ``kiki = ki**2``) are computed in the equations from ``He, Hi, ke,
 ki``, so per-region values and sweeps of those parameters hold. ``cvar = [v6]`` (the
-pyramidal potential ``y2 - y3`` integrated); the coupling enters through the sigmoid, as in TVB.
+pyramidal potential ``y2 - y3`` integrated); the coupling enters through the model's own
+sigmoid, so TVB's ``Linear`` coupling is the one its equations assume.
 """
 
 from __future__ import annotations
