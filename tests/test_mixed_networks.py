@@ -127,6 +127,16 @@ def test_engine_output_differs_when_the_groups_are_swapped():
     assert np.abs(y - y2).max() > 10 * RTOL * np.abs(y).max()
 
 
+def test_bold_monitor_reads_the_slot_of_every_groups_rate_by_default():
+    from tvb_ngnmm.monitors import BalloonWindkesselBold
+
+    bold = BalloonWindkesselBold(period=50.0)
+    sim = mixed_sim(thalamocortical(), mons=[bold], length=100.0)
+    assert bold.resolved_variable == "r_e|r"
+    ((t, y),) = NumbaBackend(progress=False).run_sim(sim)
+    assert y.shape == (2, 1, 6, 1) and np.isfinite(y).all()
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 

@@ -63,6 +63,10 @@ class ModelDeclaration:
         ``b`` onto ``a``, one row and column per population.
     gui : bool
         List the model in the TVB GUI (TVB's own models are listed there already).
+    signal : str or None
+        The state variable standing for the model's firing (e.g. ``'r_e'``): what monitors that
+        need one neural signal (the Balloon–Windkessel BOLD) read by default. None: the rate of
+        the first population, if any.
     """
 
     model: type
@@ -71,6 +75,14 @@ class ModelDeclaration:
     populations: tuple[PopulationLayout, ...] = ()
     synaptic_weights: tuple[tuple[str, ...], ...] = ()
     gui: bool = True
+    signal: str | None = None
+
+    @property
+    def default_signal(self) -> str | None:
+        """``signal``, or the rate of the first population, or None."""
+        if self.signal is not None:
+            return self.signal
+        return self.populations[0].rate if self.populations else None
 
     @property
     def name(self) -> str:
@@ -92,6 +104,11 @@ def _check_declaration(declaration: ModelDeclaration) -> None:
         raise TypeError(
             f"Invalid value for the 'model' parameter of register_model. Allowed are TVB Model "
             f"classes, but got {cls!r} instead."
+        )
+    if declaration.signal is not None and declaration.signal not in cls.state_variables:
+        raise ValueError(
+            f"Invalid value for the 'signal' of {cls.__name__}. Allowed are its state variables "
+            f"({', '.join(map(repr, cls.state_variables))}), but got {declaration.signal!r}."
         )
     n_pop = len(declaration.populations)
     shape = [len(row) for row in declaration.synaptic_weights]
@@ -140,6 +157,23 @@ def unregister_model(model: type) -> bool:
 def declaration_of(model: type) -> ModelDeclaration | None:
     """The declaration registered for exactly this class (subclasses are not covered), or None."""
     return _REGISTRY.get(model)
+
+
+def default_signal(model) -> str | None:
+    """The declared neural signal of a model instance (see ``ModelDeclaration.signal``).
+
+    For a :class:`~tvb_ngnmm.models.mixed.MixedModel`, the slot holding every group's signal,
+    if they share one; otherwise (or for an undeclared model) None.
+    """
+    groups = getattr(model, "models", None)
+    if isinstance(groups, dict) and hasattr(model, "slot"):
+        slots = {model.slot(g, s) if s else None for g, s in
+                 ((g, default_signal(m)) for g, m in groups.items())}  # fmt: skip
+        if len(slots) == 1 and None not in slots:
+            return model.state_variables[slots.pop()]
+        return None
+    declaration = declaration_of(type(model))
+    return declaration.default_signal if declaration is not None else None
 
 
 def registered_models() -> tuple[ModelDeclaration, ...]:

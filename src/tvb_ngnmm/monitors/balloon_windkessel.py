@@ -1,8 +1,8 @@
 r"""Balloon–Windkessel BOLD: the nonlinear hemodynamic model run alongside the neural model.
 
-A neural signal :math:`x(t)` of each region (default: the excitatory rate ``r_e`` of
-``NextGenEI``, the rate ``r`` of ``MPRSynaptic`` and of TVB's ``MontbrioPazoRoxin``; rates in
-kHz) drives the balloon model through :math:`z = \mathrm{gain}\,(x - \mathrm{baseline})`
+A neural signal :math:`x(t)` of each region (default: the signal the model declares,
+``register_model(..., signal=...)``, e.g. the excitatory rate ``r_e`` of ``NextGenEI``, the rate
+``r`` of ``MPRSynaptic`` and of TVB's ``MontbrioPazoRoxin``; rates in kHz) drives the balloon model through :math:`z = \mathrm{gain}\,(x - \mathrm{baseline})`
 (:math:`z` in s⁻²). Time is in **seconds inside the hemodynamics** and in ms at the interface
 (``period``, ``hemodynamic_step``, sample times).
 
@@ -89,6 +89,7 @@ from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._numba import jit
+from ..models._registry import default_signal
 from ._base import AbstractEngineMonitor, register_engine_monitor
 
 __all__ = [
@@ -202,9 +203,6 @@ FIELD_STRENGTHS = {
         "Havlicek et al. 2015; Havlicek & Uludağ 2020",
     ),  # fmt: skip
 }
-
-#: Default neural signal per model class.
-DEFAULT_SIGNAL = {"NextGenEI": "r_e", "MPRSynaptic": "r", "MontbrioPazoRoxin": "r"}
 
 #: Largest hemodynamic step (ms): RK4 stays accurate (|h λ| ≤ 0.33 for λ = −1/(τα)).
 MAX_HEMODYNAMIC_STEP = 100.0
@@ -328,8 +326,9 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         required=False,
         default=None,
         label="Neural signal",
-        doc="Variable of interest of the model that drives the hemodynamics (default: 'r_e' "
-        "for NextGenEI, 'r' for MPRSynaptic and MontbrioPazoRoxin).",
+        doc="Variable of interest of the model that drives the hemodynamics (default: the "
+        "model's declared signal, e.g. 'r_e' for NextGenEI, 'r' for MPRSynaptic and "
+        "MontbrioPazoRoxin; see register_model).",
     )
     gain = Float(
         label="Gain (s⁻² per unit of the signal)",
@@ -384,7 +383,7 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
     def _config_vois(self, simulator):
         model = simulator.model
         names = [str(n) for n in model.variables_of_interest]
-        variable = self.variable or DEFAULT_SIGNAL.get(type(model).__name__)
+        variable = self.variable or default_signal(model)
         if variable not in names:
             allowed = f"the variables of interest of {type(model).__name__}: {_quoted(names)}"
             raise _invalid("variable", allowed, self.variable)

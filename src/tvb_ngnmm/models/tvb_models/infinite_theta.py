@@ -132,9 +132,11 @@ def dumont_gutkin_equations(
     return dr_e, dV_e, ds_ee, ds_ei, dr_i, dV_i, ds_ie, ds_ii
 
 
-register_model(MontbrioPazoRoxin, equations=montbrio_pazo_roxin_equations, cvar_counts=(2,))
-register_model(CoombesByrne, equations=coombes_byrne_equations)
-register_model(CoombesByrne2D, equations=coombes_byrne_2d_equations)
-register_model(GastSchmidtKnosche_SD, equations=gast_schmidt_knosche_sd_equations)
-register_model(GastSchmidtKnosche_SF, equations=gast_schmidt_knosche_sf_equations)
-register_model(DumontGutkin, equations=dumont_gutkin_equations)
+register_model(
+    MontbrioPazoRoxin, equations=montbrio_pazo_roxin_equations, cvar_counts=(2,), signal="r"
+)
+register_model(CoombesByrne, equations=coombes_byrne_equations, signal="r")
+register_model(CoombesByrne2D, equations=coombes_byrne_2d_equations, signal="r")
+register_model(GastSchmidtKnosche_SD, equations=gast_schmidt_knosche_sd_equations, signal="r")
+register_model(GastSchmidtKnosche_SF, equations=gast_schmidt_knosche_sf_equations, signal="r")
+register_model(DumontGutkin, equations=dumont_gutkin_equations, signal="r_e")
