@@ -24,6 +24,7 @@ from types import ModuleType
 import numba
 
 from .. import _numba
+from .._util import write_atomically
 from . import kernel
 from .equations import EngineModel
 
@@ -103,10 +104,7 @@ def _write_once(path: Path, text: str) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kernel", suffix=".py")
-    with os.fdopen(handle, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
 def _drop_older_versions(directory: Path, name: str, keep: str) -> None:
