@@ -35,6 +35,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._util import check_values
 from ..models._base import AbstractNextGenModel
+from .equations import parameter_value
 
 
 def n_steps_for(sim, simulation_length: float | None) -> int:
@@ -111,13 +112,13 @@ def _check_model(model, names: tuple[str, ...]) -> None:
     if names[:1] == ("group",) and hasattr(model, "group_parameters"):  # a MixedModel
         for group, part in model.models.items():
             prefix = f"{group}."
-            _check_model(part, tuple(n[len(prefix):] for n in names if n.startswith(prefix)))
+            _check_model(part, tuple(n[len(prefix) :] for n in names if n.startswith(prefix)))
         return
     if isinstance(model, AbstractNextGenModel):
         for name in model.parameter_domains:  # configure() checked them: changed since
             model.check_parameter(name, getattr(model, name), " (changed after configure())")
     for name in names:  # as set (TVB's configure() spreads them over the regions)
-        check_values(getattr(model, name), f"the {name!r} parameter of {owner}")
+        check_values(parameter_value(model, name), f"the {name!r} parameter of {owner}")
 
 
 def _check_connectivity(conn) -> None:

@@ -26,6 +26,7 @@ import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from tvb.basic.neotraits.api import NArray
 
 from ..models._registry import declaration_of
@@ -129,9 +130,32 @@ def parameter_names(model) -> tuple[str, ...]:
     return tuple(n for n in cls.declarative_attrs if isinstance(getattr(cls, n), NArray))
 
 
+def kernel_parameter_names(model) -> tuple[str, ...]:
+    """:func:`parameter_names`, each whole-model coefficient vector the model declares
+    (``register_model(..., coefficients=("P_e",))``) written out as ``P_e_0, P_e_1, …``."""
+    declaration = declaration_of(type(model))
+    vectors = declaration.coefficients if declaration is not None else ()
+    out = []
+    for name in parameter_names(model):
+        if name in vectors:
+            out += [f"{name}_{k}" for k in range(np.size(getattr(model, name)))]
+        else:
+            out.append(name)
+    return tuple(out)
+
+
+def parameter_value(model, name: str):
+    """The value of kernel parameter ``name``: an attribute, or an element ``P_e_3`` of a
+    declared coefficient vector (one value for the whole network)."""
+    if hasattr(model, name):
+        return getattr(model, name)
+    base, _, index = name.rpartition("_")
+    return np.ravel(getattr(model, base))[int(index)]
+
+
 def _allowed(model, coupling) -> dict[str, str]:
     """Every name the model's equations may use, with what it is."""
-    kinds = {name: "parameter" for name in parameter_names(model)}
+    kinds = {name: "parameter" for name in kernel_parameter_names(model)}
     kinds.update({name: "coupling term" for name in coupling})
     kinds.update({name: "state variable" for name in model.state_variables})
     return kinds
@@ -154,7 +178,9 @@ def _function_part(model, equations: Callable, call: str, slots=None, first_row=
     unknown = [a for a in args if a not in allowed and not _is_local_coupling(a)]
     if unknown:
         raise _bad_name(model, f"the arguments of {equations.__name__}", unknown, allowed)
-    parameters = tuple(n for n in parameter_names(model) if n in args and allowed[n] == "parameter")
+    parameters = tuple(
+        n for n in kernel_parameter_names(model) if n in args and allowed[n] == "parameter"
+    )
     bindings = _bindings(model, set(args), coupling, parameters, slots, first_row)
     bindings = [(prefix + name, value) for name, value in bindings]
     slots = range(len(model.state_variables)) if slots is None else slots
@@ -216,7 +242,9 @@ def _expression_part(model, slots=None, first_row=0):
     bad = sorted(n for n in allowed if n.startswith("_") or keyword.iskeyword(n))
     if bad:
         raise _bad_name(model, "the names", bad, {n: k for n, k in allowed.items() if n not in bad})
-    parameters = tuple(n for n in parameter_names(model) if n in used and allowed[n] == "parameter")
+    parameters = tuple(
+        n for n in kernel_parameter_names(model) if n in used and allowed[n] == "parameter"
+    )
     bindings = _bindings(model, used, coupling, parameters, slots, first_row)
     slots = range(len(model.state_variables)) if slots is None else slots
     body = [

@@ -24,7 +24,7 @@ from tvb.simulator.noise import Additive
 
 from ._cache import compiled_kernel
 from .coupling import CouplingTerms, reduce_coupling
-from .equations import engine_model
+from .equations import engine_model, parameter_value
 from .errors import UnsupportedSimulationError, unsupported
 from .integrate import EULER, HEUN
 
@@ -110,10 +110,13 @@ def model_parameters(model, names: tuple[str, ...], n_node: int) -> np.ndarray:
         values = {g: model.group_parameters(g) for g in model.groups}
         for name in names[1:]:
             group, parameter = name.split(".", 1)
-            rows.append(region_values(name, values[group][parameter], n_node, "MixedModel"))
+            value = values[group].get(parameter)
+            if value is None:  # an element of a coefficient vector
+                value = parameter_value(model.models[group], parameter)
+            rows.append(region_values(name, value, n_node, "MixedModel"))
         return np.array(rows)
     owner = type(model).__name__
-    return np.array([region_values(n, getattr(model, n), n_node, owner) for n in names])
+    return np.array([region_values(n, parameter_value(model, n), n_node, owner) for n in names])
 
 
 def _check_configured(sim) -> None:

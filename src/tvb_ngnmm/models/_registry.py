@@ -63,6 +63,10 @@ class ModelDeclaration:
         ``b`` onto ``a``, one row and column per population.
     gui : bool
         List the model in the TVB GUI (TVB's own models are listed there already).
+    coefficients : tuple of str
+        Parameters that are one vector for the whole model (e.g. a transfer function's
+        polynomial coefficients ``P_e``): the engine form takes their elements as ``P_e_0,
+        P_e_1, …`` (one value each, the same in every region).
     signal : str or None
         The state variable standing for the model's firing (e.g. ``'r_e'``): what monitors that
         need one neural signal (the Balloon–Windkessel BOLD) read by default. None: the rate of
@@ -75,6 +79,7 @@ class ModelDeclaration:
     populations: tuple[PopulationLayout, ...] = ()
     synaptic_weights: tuple[tuple[str, ...], ...] = ()
     gui: bool = True
+    coefficients: tuple[str, ...] = ()
     signal: str | None = None
 
     @property

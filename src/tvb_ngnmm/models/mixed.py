@@ -41,6 +41,7 @@ from tvb.basic.neotraits.api import NArray
 from tvb.simulator.models.base import Model
 
 from .._util import format_choices
+from ._registry import declaration_of
 
 
 def _invalid(what: str, allowed: str, given: str) -> ValueError:
@@ -338,12 +339,15 @@ class MixedModel(Model):
                 setattr(model, name, value[regions].reshape(-1, 1) if value.size > 1 else value)
 
     def group_parameters(self, group: str) -> dict[str, np.ndarray]:
-        """The array parameters of ``group``'s model, one value or one per network region."""
+        """The array parameters of ``group``'s model, one value or one per network region
+        (coefficient vectors declared with ``register_model(..., coefficients=...)`` left out)."""
         model = self.models[group]
         regions = self.regions_of(group)
+        declaration = declaration_of(type(model))
+        vectors = declaration.coefficients if declaration is not None else ()
         out = {}
         for name in type(model).declarative_attrs:
-            if not isinstance(getattr(type(model), name), NArray):
+            if not isinstance(getattr(type(model), name), NArray) or name in vectors:
                 continue
             value = np.asarray(getattr(model, name))
             if value.size in (0, 1):
