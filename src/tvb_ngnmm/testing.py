@@ -47,7 +47,7 @@ acts visibly). For a coupling the engine runs (:func:`engine_runs_coupling`):
 - ``coupling_values``: :class:`CouplingProbe`, a model whose state integrates the coupling it
   receives, records the coupling of every Euler step in the engine and in ``sim.run()`` from
   the same random delayed history; they agree within :data:`COUPLING_RTOL`, with the checks'
-  delays (1–4 ms) and without delays;
+  delays (1–4 ms), without delays, and with self-connections (:data:`COUPLING_NETWORKS`);
 - ``matches_stock``: the model that suits the coupling (:func:`coupling_partner`) runs on the
   engine as in ``sim.run()`` (Heun, within :data:`ENGINE_RTOL`), with and without delays;
 - ``per_region_parameters``: a gain per region (the package's couplings) agrees with TVB;
@@ -103,6 +103,7 @@ __all__ = [
     "ENGINE_RTOL",
     "EXCLUDED_INTEGRATORS",
     "INTEGRATORS",
+    "COUPLING_NETWORKS",
     "CouplingProbe",
     "build_simulator",
     "check_boundaries",
@@ -193,7 +194,10 @@ def _fail(model_cls: type, message: str) -> AssertionError:
 
 
 def tiny_connectivity(
-    n_regions: int = N_REGIONS, seed: int = 0, delays: bool = True
+    n_regions: int = N_REGIONS,
+    seed: int = 0,
+    delays: bool = True,
+    self_connections: bool = False,
 ) -> Connectivity:
     """A small random network with delays, configured.
 
@@ -207,6 +211,9 @@ def tiny_connectivity(
         orientations (for sensor projections; every region is cortical).
     delays : bool
         False: every tract length is 0 (no delays).
+    self_connections : bool
+        True: every region also connects to itself (weights 0.2–1, tract length 0, so zero
+        delay in a network with delays), as in many of TVB's connectomes.
 
     Returns
     -------
@@ -221,6 +228,8 @@ def tiny_connectivity(
     np.fill_diagonal(lengths, 0.0)
     centres = rng.normal(size=(n_regions, 3))
     orientations = rng.normal(size=(n_regions, 3))
+    if self_connections:
+        np.fill_diagonal(weights, rng.uniform(0.2, 1.0, n_regions))
     connectivity = Connectivity(
         weights=weights,
         tract_lengths=lengths,
@@ -947,7 +956,7 @@ def _coupling_examples() -> dict:
         tvb_coupling.Scaling: lambda: tvb_coupling.Scaling(a=one(0.3)),
         tvb_coupling.Difference: lambda: tvb_coupling.Difference(a=one(0.3)),
         tvb_coupling.Sigmoidal: lambda: tvb_coupling.Sigmoidal(
-            a=one(2.0), cmin=one(-1.0), cmax=one(1.0), midpoint=one(0.1), sigma=one(0.5)
+            a=one(2.0), cmin=one(-1.0), cmax=one(1.0), midpoint=one(0.1), sigma=one(2.0)
         ),
         tvb_coupling.HyperbolicTangent: lambda: tvb_coupling.HyperbolicTangent(
             a=one(0.3), b=one(0.8), midpoint=one(0.1), sigma=one(0.2)
@@ -1095,20 +1104,29 @@ def _compare_outputs(owner: type, fast: list, stock: list, rtol: float = ENGINE_
     return worst
 
 
-def _coupled_simulator(model, coupling, integrator, delays: bool, spread: float = 1.0):
+#: The networks of the coupling checks, by name: :func:`tiny_connectivity` with delays, without,
+#: and with delays and self-connections (of zero delay).
+COUPLING_NETWORKS = {
+    "delays": {},
+    "zero_delay": {"delays": False},
+    "self_connections": {"self_connections": True},
+}
+
+
+def _coupled_simulator(model, coupling, integrator, network: str, spread: float = 1.0):
     return build_simulator(
         model,
         integrator,
-        connectivity=tiny_connectivity(delays=delays),
+        connectivity=tiny_connectivity(**COUPLING_NETWORKS[network]),
         coupling=copy.deepcopy(coupling),
         spread=spread,
     )
 
 
-def _probe_simulator(coupling, delays: bool = True) -> Simulator:
+def _probe_simulator(coupling, network: str = "delays") -> Simulator:
     probe = CouplingProbe()
     probe.cvar = np.arange(_n_cvar(coupling), dtype=np.int32)
-    return _coupled_simulator(probe, coupling, integrators.EulerDeterministic(dt=DT), delays)
+    return _coupled_simulator(probe, coupling, integrators.EulerDeterministic(dt=DT), network)
 
 
 def _received(data: np.ndarray, n_cvar: int) -> np.ndarray:
@@ -1119,34 +1137,35 @@ def _received(data: np.ndarray, n_cvar: int) -> np.ndarray:
 
 
 def check_coupling_values(
-    coupling, delays: bool = True, length: float = SIMULATION_LENGTH / 2
+    coupling, network: str = "delays", length: float = SIMULATION_LENGTH / 2
 ) -> float:
     """The engine's coupling equals TVB's own, step by step, on the same delayed history.
 
-    :class:`CouplingProbe` on the checks' network (delays 1–4 ms, or none) starts from a
+    :class:`CouplingProbe` on one of :data:`COUPLING_NETWORKS` (delays 1–4 ms; none; with
+    self-connections) starts from a
     random history and records the coupling of every step in both simulators; they must agree
     within :data:`COUPLING_RTOL`, and the coupling must vary (otherwise the check could not
     fail). Returns the largest difference relative to the largest value.
     """
     n_cvar = _n_cvar(coupling)
-    sim = _probe_simulator(coupling, delays)
+    sim = _probe_simulator(coupling, network)
     ((_, fast),), ((_, stock),) = _engine_and_stock(sim, length)
     expected = _received(stock, n_cvar)
     if not np.ptp(expected[:, 0]) > 0:
         raise _fail(type(coupling), "the coupling is constant on the checks' network.")
-    what = "the coupling" + ("" if delays else " without delays")
+    what = f"the coupling (network {network!r})"
     return _compare(type(coupling), what, _received(fast, n_cvar), expected, COUPLING_RTOL)
 
 
 def check_coupling_matches_stock(
-    coupling, delays: bool = True, length: float = SIMULATION_LENGTH
+    coupling, network: str = "delays", length: float = SIMULATION_LENGTH
 ) -> float:
     """A deterministic Heun run of :func:`coupling_partner` with this coupling on the engine
     equals ``sim.run()`` (every state variable, within :data:`ENGINE_RTOL`)."""
     model, spread = coupling_partner(coupling)
     model.variables_of_interest = tuple(model.state_variables)
     integrator = integrators.HeunDeterministic(dt=DT)
-    sim = _coupled_simulator(model, coupling, integrator, delays, spread)
+    sim = _coupled_simulator(model, coupling, integrator, network, spread)
     fast, stock = _engine_and_stock(sim, length)
     return _compare_outputs(type(coupling), fast, stock)
 
@@ -1247,9 +1266,10 @@ def check_coupling_refused(coupling) -> None:
         raise _fail(type(coupling), f"the engine's refusal does not name it: {error}")
 
 
-def _instance(component, base: type, what: str):
+def _component(component, base: type, what: str, example: Callable):
+    """``component`` if it is an instance of ``base``; ``example(component)`` if a subclass."""
     if inspect.isclass(component) and issubclass(component, base):
-        return component
+        return example(component)
     if isinstance(component, base):
         return component
     raise TypeError(
@@ -1273,19 +1293,16 @@ def coupling_checks(coupling) -> Iterator[tuple[str, Callable[[], object]]]:
     check : callable
         Runs the check; raises ``AssertionError`` on failure.
     """
-    coupling = _instance(coupling, tvb_coupling.Coupling, "coupling_checks")
-    if inspect.isclass(coupling):
-        coupling = example_coupling(coupling)
+    coupling = _component(coupling, tvb_coupling.Coupling, "check_coupling", example_coupling)
     if not engine_runs_coupling(coupling):
         yield "refused_by_engine", functools.partial(check_coupling_refused, coupling)
         return
-    for label, delays in (("delays", True), ("zero_delay", False)):
-        yield (
-            f"coupling_values[{label}]",
-            functools.partial(check_coupling_values, coupling, delays),
-        )
-        check = functools.partial(check_coupling_matches_stock, coupling, delays)
-        yield f"matches_stock[{label}]", check
+    for network in COUPLING_NETWORKS:
+        check = functools.partial(check_coupling_values, coupling, network)
+        yield f"coupling_values[{network}]", check
+    for network in ("delays", "zero_delay"):
+        check = functools.partial(check_coupling_matches_stock, coupling, network)
+        yield f"matches_stock[{network}]", check
     check = functools.partial(check_coupling_per_region_parameters, coupling)
     yield "per_region_parameters", check
     yield "non_finite_parameters", functools.partial(check_coupling_non_finite_parameters, coupling)
@@ -1571,9 +1588,7 @@ def monitor_checks(monitor) -> Iterator[tuple[str, Callable[[], object]]]:
     """
     from .monitors import engine_monitor_class
 
-    monitor = _instance(monitor, tvb_monitors.Monitor, "monitor_checks")
-    if inspect.isclass(monitor):
-        monitor = example_monitor(monitor)
+    monitor = _component(monitor, tvb_monitors.Monitor, "check_monitor", example_monitor)
     if engine_monitor_class(monitor) is None:
         yield "refused_by_engine", functools.partial(check_monitor_refused, monitor)
         return
