@@ -1320,8 +1320,9 @@ def check_coupling(coupling) -> None:
     """Run every conformance check on a coupling.
 
     A coupling the engine runs (:func:`engine_runs_coupling`) must give TVB's coupling values
-    and runs, with and without delays, take per-region gains where it has them and refuse
-    non-finite parameters; one it does not run must be refused naming it.
+    and runs, with and without delays (the values also with self-connections), take per-region
+    gains where it has them and refuse non-finite parameters; one it does not run must be
+    refused naming it.
 
     Parameters
     ----------
