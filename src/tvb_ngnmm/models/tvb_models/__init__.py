@@ -22,22 +22,16 @@ from . import (
     oscillator,
     wilson_cowan,
     wong_wang,
+    zerlaut,
 )
 from .infinite_theta import montbrio_pazo_roxin_equations
 
 _MODES = "{} modes per node (number_of_modes = 3): the engine runs one mode per node"
-_POLYNOMIALS = (
-    "its transfer functions' threshold polynomials P_e and P_i are 10 coefficients each per "
-    "model, and the engine binds every parameter as one value per region (a vector parameter "
-    "would need its own binding in the engine)"
-)
 
 #: TVB's region models the engine does not run, with what they need that it lacks.
 NOT_ON_ENGINE: dict[str, str] = {
     "ReducedSetFitzHughNagumo": _MODES.format("three"),
     "ReducedSetHindmarshRose": _MODES.format("three"),
-    "ZerlautAdaptationFirstOrder": _POLYNOMIALS,
-    "ZerlautAdaptationSecondOrder": _POLYNOMIALS,
 }
 
 
@@ -55,12 +49,18 @@ FIRST_REGION_IN_TVB: dict[str, tuple[str, ...]] = {
 }
 
 #: Ranges of state variables where stock TVB's dfun is defined, for models whose own
-#: ``state_variable_range`` reaches states where it is not: KIonEx's extracellular potassium
-#: ``K_o = 4.8 - 3 DKi + Kg`` enters a logarithm, and its ranges (``DKi`` in [-10, 0], ``Kg``
-#: in [-20, -5]) reach ``K_o < 0``. These keep ``K_o`` above 4.8 mM even widened by half
-#: their width each side.
+#: ``state_variable_range``, or that range widened by half its width each side (as the common
+#: suite's equation check widens it), reaches states where it is not: KIonEx's extracellular
+#: potassium ``K_o = 4.8 - 3 DKi + Kg`` enters a logarithm, and its ranges (``DKi`` in [-10, 0],
+#: ``Kg`` in [-20, -5]) reach ``K_o < 0``; the Zerlaut models' rates ``E, I`` in [0.001, 0.25]
+#: kHz, widened, reach negative rates (below their boundary 0), where the variance of the
+#: membrane potential can be negative and its square root NaN. These keep ``K_o`` above 4.8 mM
+#: and the rates above 5 Hz even widened.
+_ZERLAUT_RATES = {"E": (0.05, 0.14), "I": (0.05, 0.14)}
 DEFINED_STATE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "KIonEx": {"DKi": (-8.0, -4.0), "Kg": (-4.0, 0.0)},
+    "ZerlautAdaptationFirstOrder": _ZERLAUT_RATES,
+    "ZerlautAdaptationSecondOrder": _ZERLAUT_RATES,
 }
 
 __all__ = [
@@ -77,4 +77,5 @@ __all__ = [
     "oscillator",
     "wilson_cowan",
     "wong_wang",
+    "zerlaut",
 ]
