@@ -13,8 +13,7 @@ their loss on the workers. Methods:
   (each population is one sweep), without the final local polish.
 
 Points whose run blew up or whose loss is undefined (NaN) are recorded as such and given to
-the optimiser as worse than every defined loss seen so far (plus their distance from the
-box's centre, so that a population of them is not flat); one ``UndefinedMeasureWarning`` at the
+the optimiser as worse than every defined loss seen so far; one ``UndefinedMeasureWarning`` at the
 end counts them. With a ``store`` folder every generation is kept as a sweep store
 (``generation_00000.zarr``, ...): the optimisers are deterministic given ``seed`` and the
 losses, so a fit run again with the same store replays the stored generations and computes
@@ -34,7 +33,6 @@ import numpy as np
 from .objectives import AbstractObjective, evaluate_objective, objective_from_config
 
 METHODS = ("cma", "grid", "differential_evolution")
-MIN_BUDGET = {"grid": 1, "cma": 2, "differential_evolution": 5}
 
 
 def _bad(name: str, allowed: str, given) -> ValueError:
@@ -152,10 +150,16 @@ class _Evaluator:
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
                    client=self.client, progress=False)  # fmt: skip
+        if not ds["done"].all():
+            raise RuntimeError(
+                f"The fit was interrupted in generation {len(self.generations)} "
+                f"({int(ds['done'].sum())} of {len(values)} points done): run it again with the "
+                "same store to resume it."
+            )
         self.generations.append(ds)
         self.bar.update(len(values))
         losses = ds["loss"].values if "loss" in ds else np.full(len(values), np.nan)
-        return self._penalised(losses, values)
+        return self._penalised(losses)
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         """(points (n, n_parameter), losses (n,)) of every evaluation so far."""
@@ -170,13 +174,11 @@ class _Evaluator:
         values, losses = self._all()
         return values[np.nanargmin(losses)] if np.isfinite(losses).any() else default
 
-    def _penalised(self, losses: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _penalised(self, losses: np.ndarray) -> np.ndarray:
         finite = self._all()[1]
         finite = finite[np.isfinite(finite)]
         worst = float(finite.max()) if finite.size else 0.0
-        lows, highs = self.bounds
-        distance = np.linalg.norm((values - (lows + highs) / 2) / (highs - lows), axis=1)
-        return np.where(np.isfinite(losses), losses, worst + abs(worst) + 1.0 + distance)
+        return np.where(np.isfinite(losses), losses, worst + abs(worst) + 1.0)
 
     def history(self, objective):
         """The evaluations so far as an ``xarray.Dataset`` (dim ``evaluation``)."""
@@ -214,12 +216,8 @@ def _normal(rng, n_sample: int, dimension: int) -> np.ndarray:
 
 
 def _run_grid(evaluate, lows, highs, budget, seed, options) -> None:
-    per_axis = options.pop("points_per_axis", 5)
-    _no_other_options("grid", options, ["points_per_axis"])
-    if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 1:
-        raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
     dimension = len(lows)
-    per_axis = min(per_axis, int(np.floor(budget ** (1.0 / dimension) + 1e-9)))
+    per_axis = min(options["points_per_axis"], int(np.floor(budget ** (1.0 / dimension) + 1e-9)))
     shrink = min(0.5, 2.0 / max(per_axis - 1, 1))
     centre, half = (lows + highs) / 2, (highs - lows) / 2
     for _ in range(budget // per_axis**dimension):
@@ -234,14 +232,13 @@ def _run_grid(evaluate, lows, highs, budget, seed, options) -> None:
 def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
     import cma
 
-    sigma0 = float(options.pop("sigma0", 0.3))
+    options = dict(options)
+    sigma0, start = options.pop("sigma0"), options.pop("x0")
     rng = np.random.default_rng(seed)
     settings = {"bounds": [0.0, 1.0], "seed": np.nan, "verbose": -9, "maxfevals": budget,
                 "randn": functools.partial(_normal, rng)}  # fmt: skip
     settings.update(options)
-    strategy = cma.CMAEvolutionStrategy(np.full(len(lows), 0.5), sigma0, settings)
-    if strategy.popsize > budget:
-        raise _bad("budget", f">= the population size {strategy.popsize} for 'cma'", budget)
+    strategy = cma.CMAEvolutionStrategy((start - lows) / (highs - lows), sigma0, settings)
     used = 0
     while not strategy.stop() and used + strategy.popsize <= budget:
         unit = np.array(strategy.ask())
@@ -253,15 +250,12 @@ def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
 def _run_differential_evolution(evaluate, lows, highs, budget, seed, options) -> None:
     from scipy.optimize import differential_evolution
 
-    popsize = int(options.pop("popsize", 5))
-    population = popsize * len(lows)
-    if population > budget:
-        raise _bad("budget", f">= the population size {population} for "
-                   "'differential_evolution' (popsize × parameters)", budget)  # fmt: skip
+    options = dict(options)
+    population = max(5, options["popsize"] * len(lows))
     settings = {"polish": False, "maxiter": budget // population - 1}
     settings.update(options)
     differential_evolution(lambda x: evaluate(x.T), list(zip(lows, highs, strict=True)),
-                           popsize=popsize, vectorized=True, updating="deferred",
+                           vectorized=True, updating="deferred",
                            rng=np.random.default_rng(seed), **settings)  # fmt: skip
 
 
@@ -272,9 +266,48 @@ RUNNERS = {
 }
 
 
-def _no_other_options(method: str, options: dict, allowed: list) -> None:
-    if options:
-        raise _bad("options", f"keys for {method!r} are {allowed}", repr(sorted(options)))
+def _check_cma_options(options: dict, bounds: dict) -> None:
+    """``sigma0`` in (0, 1/3] (of the box) and ``x0`` ``{name: value}`` in the bounds."""
+    sigma0 = options.setdefault("sigma0", 0.3)
+    if isinstance(sigma0, bool) or not isinstance(sigma0, int | float) or not 0 < sigma0 <= 1 / 3:
+        raise _bad("options", "sigma0 is a number in (0, 1/3] (a fraction of each bound's "
+                   "width)", repr(sigma0))  # fmt: skip
+    start = options.setdefault("x0", {})
+    if not isinstance(start, dict) or set(start) - set(bounds):
+        raise _bad("options", f"x0 is a dict {{name: value}} of parameters among "
+                   f"{list(bounds)}", repr(start))  # fmt: skip
+    values = []
+    for name, (low, high) in bounds.items():
+        value = start.get(name, (low + high) / 2)
+        if not isinstance(value, int | float) or not low <= value <= high:
+            raise _bad("options", f"x0[{name!r}] is a number in [{low}, {high}]", repr(value))
+        values.append(float(value))
+    options["x0"] = np.array(values)
+
+
+def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
+    """The optimiser's options with defaults; the budget checked against its population."""
+    if options is not None and not isinstance(options, dict):
+        raise _bad("options", "is a dict of the optimiser's options", repr(options))
+    options = dict(options or {})
+    if method == "grid":
+        per_axis = options.pop("points_per_axis", 5)
+        if options:
+            raise _bad("options", "keys for 'grid' are ['points_per_axis']",
+                       repr(sorted(options)))  # fmt: skip
+        if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 1:
+            raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
+        return {"points_per_axis": per_axis}
+    if method == "cma":
+        _check_cma_options(options, bounds)
+        population = int(options.get("popsize", 4 + int(3 * np.log(len(bounds)))))
+    else:
+        options.setdefault("popsize", 5)
+        population = max(5, int(options["popsize"]) * len(bounds))
+    if budget < population:
+        raise _bad("budget", f"are integers >= the population size {population} for "
+                   f"{method!r}", repr(budget))  # fmt: skip
+    return options
 
 
 def fit(
@@ -326,7 +359,9 @@ def fit(
         Length of each run (ms); default ``sim.simulation_length``.
     options : dict, optional
         Options of the optimiser: ``{'points_per_axis': 5}`` for 'grid'; ``'sigma0'`` (in
-        units of the box, default 0.3) and any ``cma`` option (``'popsize'``, ...) for 'cma';
+        units of each bound's width, at most 1/3, default 0.3), ``'x0'`` (``{name: value}``,
+        the start; default the centre of the bounds) and any ``cma`` option (``'popsize'``,
+        ...) for 'cma';
         ``'popsize'`` (per parameter, default 5) and any ``differential_evolution`` argument
         (``'mutation'``, ``'tol'``, ...) for 'differential_evolution'.
     units : dict, optional
@@ -359,17 +394,20 @@ def fit(
     simulation_length = float(simulation_length or sim.simulation_length)
     bounds = _checked_bounds(sim, bounds)
     objective.check_simulator(sim, simulation_length)
-    options = dict(options or {})
+    options = _checked_options(method, bounds, budget, options)
     units = _units(sim, bounds, units)
     settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
-                "options": repr(sorted(options.items())), "objective": repr(objective),
-                "simulation_length": simulation_length}  # fmt: skip
-    temporary = tempfile.TemporaryDirectory(prefix="tvb_ngnmm_fit_") if store is None else None
-    folder = Path(temporary.name if temporary else store)
-    _open_fit_store(folder, settings)
+                "options": repr(sorted(options.items())).replace("\n", " "),
+                "objective": repr(objective), "simulation_length": simulation_length}  # fmt: skip
+    if store is not None:
+        _open_fit_store(Path(store), settings)
     client, cluster, own_client = _connect(client, n_workers)
+    temporary = tempfile.TemporaryDirectory(prefix="tvb_ngnmm_fit_") if store is None else None
     bar = tqdm(total=budget, unit="evaluation", desc=f"fit ({method})", disable=not progress)
     try:
+        folder = Path(temporary.name if temporary else store)
+        if temporary is not None:
+            _open_fit_store(folder, settings)
         evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
                               bar)  # fmt: skip
         lows, highs = evaluate.bounds
@@ -424,8 +462,6 @@ def _checked_method(method, budget) -> tuple[str, int]:
     check_choice("method", method, METHODS)
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
         raise _bad("budget", "are integers >= 1 (simulations)", repr(budget))
-    if budget < MIN_BUDGET[method]:
-        raise _bad("budget", f"are integers >= {MIN_BUDGET[method]} for {method!r}", budget)
     return method, int(budget)
 
 
