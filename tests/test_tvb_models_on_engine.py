@@ -3,12 +3,12 @@
 """
 
 import inspect
-import re
 
 import numpy as np
 import pytest
 import tvb.simulator.models as tvb_models
 from test_common import engine_dfun_difference
+from tvb.basic.neotraits.api import Final, List, NArray
 from tvb.simulator import integrators, monitors
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
@@ -42,14 +42,17 @@ def run(model, simulator=None):
     return NumbaBackend(progress=False).run_sim(sim, simulation_length=1.0)
 
 
-ONE_MODE_REFUSED = [n for n in NOT_ON_ENGINE if getattr(tvb_models, n)().number_of_modes == 1]
+def test_a_model_without_engine_equations_is_refused_by_name_with_the_reason(monkeypatch):
+    """Every one-mode TVB model runs: one is taken out of the registry and given a reason."""
+    from tvb_ngnmm.models import _registry
 
-
-@pytest.mark.parametrize("name", ONE_MODE_REFUSED)
-def test_a_model_without_engine_equations_is_refused_by_name_with_the_reason(name):
-    reason = re.escape(NOT_ON_ENGINE[name])
-    with pytest.raises(UnsupportedSimulationError, match=f"'{name}', which has neither: {reason}"):
-        run(getattr(tvb_models, name)())
+    cls = tvb_models.ZerlautAdaptationFirstOrder
+    others = {k: v for k, v in _registry._REGISTRY.items() if k is not cls}
+    monkeypatch.setattr(_registry, "_REGISTRY", others)
+    monkeypatch.setitem(NOT_ON_ENGINE, cls.__name__, "a reason given")
+    match = "'ZerlautAdaptationFirstOrder', which has neither: a reason given"
+    with pytest.raises(UnsupportedSimulationError, match=match):
+        run(cls())
 
 
 def test_a_model_with_several_modes_is_refused_naming_the_modes():
@@ -115,3 +118,38 @@ def test_parameters_tvb_reads_at_the_first_region_are_read_per_region_on_the_eng
         alone.configure()
         stock = alone.dfun(state[:, node : node + 1, None], coupling[:, node : node + 1, None])
         np.testing.assert_allclose(fast[:, node], stock[:, 0, 0], rtol=1e-12, atol=1e-15)
+
+
+class LinearDrift(Model):
+    """``dx/dt = P_0 + P_1 x + c_0``, its drift coefficients ``P`` one vector for the model."""
+
+    P = NArray(label="P", default=np.array([0.5, -1.0]), doc="Drift coefficients (1/ms).")
+    state_variable_range = Final(label="ranges", default={"x": np.array([-1.0, 1.0])})
+    variables_of_interest = List(of=str, label="observed", default=("x",), choices=("x",))
+    state_variables = ("x",)
+    _nvar = 1
+    cvar = np.array([0], dtype=np.int32)
+
+    def dfun(self, state_variables, coupling, local_coupling=0.0):
+        return self.P[0] + self.P[1] * state_variables + coupling
+
+
+def linear_drift_equations(x, c_0, P_0, P_1):
+    """``LinearDrift``: the coefficients arrive as ``P_0, P_1``."""
+    return (P_0 + P_1 * x + c_0,)
+
+
+def test_a_model_declaring_a_coefficient_vector_runs_on_the_engine_with_its_elements():
+    register_model(LinearDrift, equations=linear_drift_equations, coefficients=("P",))
+    try:
+        runs = []
+        for P in ([0.5, -1.0], [0.5, -2.0]):  # the slope alone changes
+            heun = integrators.HeunDeterministic(dt=0.01)
+            sim = build_simulator(LinearDrift(P=np.array(P)), heun)
+            ((_, fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=2.0)
+            ((_, stock),) = sim.run(simulation_length=2.0)
+            np.testing.assert_allclose(fast, stock, rtol=1e-6, atol=1e-9)
+            runs.append(fast)
+        assert np.abs(runs[0] - runs[1]).max() > 1e-2
+    finally:
+        unregister_model(LinearDrift)
