@@ -88,8 +88,10 @@ def test_run_example_writes_labelled_netcdf_and_figure(tmp_path, capsys):
 
 def test_sweep_example_completes_its_store_on_a_given_scheduler(tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)  # fmt: skip
+    cluster = distributed.LocalCluster(  # HTTP server on a free port (8787 may be taken)
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=40,
+    )  # fmt: skip
     client = distributed.Client(cluster)
     started = set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
     started.discard(os.getpid())
@@ -286,10 +288,10 @@ def test_help_shows_an_example(command, example, capsys):
     assert f"tvb-ngnmm {command} examples/{example}.toml" in capsys.readouterr().out
 
 
-def test_command_list_names_run_and_sweep(capsys):
+def test_command_list_names_run_sweep_and_fit(capsys):
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "  run " in out and "  sweep " in out and "fit" not in out
+    assert "  run " in out and "  sweep " in out and "  fit " in out
 
 
 def test_connectome_from_files_relative_to_the_config(tmp_path):

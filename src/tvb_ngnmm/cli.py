@@ -1,6 +1,6 @@
 """The ``tvb-ngnmm`` command line.
 
-``run`` and ``sweep`` read a TOML configuration (:mod:`tvb_ngnmm.explore.config`). A
+``run``, ``sweep`` and ``fit`` read a TOML configuration (:mod:`tvb_ngnmm.explore.config`). A
 configuration they cannot use ends with one line naming the key, what is allowed and what was
 given (exit status 2); a run that fails ends with its reason (exit status 1); neither leaves an
 output folder or store behind.
@@ -20,6 +20,7 @@ COMMANDS = {
     "demo": "run the whole-brain demo (NextGenEI on AAL90) and write its figure and data",
     "run": "simulate a configuration file on the fast engine; write netCDF files and a figure",
     "sweep": "run the parameter sweep of a configuration file on Dask into a zarr store",
+    "fit": "fit parameters of a configuration file to empirical data, evaluated on Dask",
     "gui": "start the TVB web GUI with the plugin's models on 127.0.0.1 (needs the gui extra)",
 }
 
@@ -40,6 +41,16 @@ examples/sweep_ei90.toml. Without --scheduler a local cluster is started and clo
 again with the same store computes only the points not yet done."""
 
 
+FIT_EXAMPLE = """examples:
+  tvb-ngnmm fit examples/fit_ei90.toml --output fit_ei90
+  tvb-ngnmm fit examples/fit_ei90.toml --scheduler tcp://127.0.0.1:8786
+
+The configuration adds [fit] (parameters as bounds {name = [low, high]}, objective, method,
+budget, seed, store) to those of `run`; see examples/fit_ei90.toml. Writes the history of the
+evaluations (netCDF), the best parameters (TOML) and the convergence figure. With a store,
+running again replays the stored generations and computes only what is missing."""
+
+
 def _parser(prog: str, description: str, example: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -58,13 +69,14 @@ def _fail(parser: argparse.ArgumentParser, status: int, message: object) -> None
     parser.exit(status, f"{parser.prog}: error: {text}\n")
 
 
-def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False):
+def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False,
+          require_fit: bool = False):  # fmt: skip
     """The configuration, its simulator checked by the engine before anything runs."""
     from .engine.spec import extract
     from .explore.config import ConfigError, read_config
 
     try:
-        config = read_config(path, require_sweep=require_sweep)
+        config = read_config(path, require_sweep=require_sweep, require_fit=require_fit)
         extract(config.simulator)
     except (ConfigError, ValueError) as err:
         _fail(parser, 2, err)
@@ -247,6 +259,94 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
     return 0
 
 
+def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
+    """``tvb-ngnmm fit CONFIG [--scheduler ADDRESS] [--output DIR] [--store PATH]``."""
+    from .explore import fit
+
+    parser = _parser(prog, COMMANDS["fit"], FIT_EXAMPLE)
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, 'tcp://host:port' (default: a local cluster)",
+    )
+    parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
+    parser.add_argument("--store", metavar="PATH", help="folder of generations (default: "
+                                                        "[fit].store, or none)")  # fmt: skip
+    args = parser.parse_args(argv)
+    config = _read(parser, args.config, require_fit=True)
+    arguments = config.fit_arguments()
+    arguments["store"] = args.store or arguments["store"]
+    output = config.settings["output"]
+    folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
+    _quiet_dask()
+    client = _scheduler_client(parser, args.scheduler)
+    start = time.perf_counter()
+    try:
+        result = fit(config.simulator, client=client, progress=not args.no_progress, **arguments)
+    except ValueError as err:
+        _fail(parser, 2, err)
+    except (RuntimeError, OSError) as err:
+        _fail(parser, 1, err)
+    finally:
+        if client is not None:
+            client.close()
+    written = _write_fit_outputs(parser, config, result, folder, output)
+    seconds = time.perf_counter() - start
+    best = ", ".join(f"{name} = {value:.4g}" for name, value in result.best_parameters.items())
+    print(f"{result.history.sizes['evaluation']} evaluations ({result.method}) in "
+          f"{seconds:.1f} s; best loss {result.best_loss:.4g} at {best}")  # fmt: skip
+    for path in written:
+        print(f"  wrote {path}")
+    return 0
+
+
+def best_parameters_toml(config, result) -> str:
+    """The best parameters as TOML, with the loss and its components as comments."""
+    lines = [f"# best of {result.history.sizes['evaluation']} evaluations ({result.method}) "
+             f"for {config.source or 'the configuration'}",
+             f"# loss = {result.best_loss!r}"]  # fmt: skip
+    lines += [f"# {name} = {value!r}" for name, value in result.best_components.items()]
+    lines.append("[best]")
+    lines += [f"{_toml_key(name)} = {float(value)!r}"
+              for name, value in result.best_parameters.items()]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(name: str) -> str:
+    return name if name.replace("_", "").isalnum() else f'"{name}"'
+
+
+def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> list:
+    """The history (netCDF), the best parameters (TOML) and the figure; atomically."""
+    from ._util import write_atomically
+
+    history = result.history.copy()
+    history.attrs.update({"config": config.text, "config_file": str(config.source or "")})
+    files = [("best_parameters.toml",
+              lambda p: p.write_text(best_parameters_toml(config, result)))]  # fmt: skip
+    if output["netcdf"]:
+        files.append(("fit_history.nc", _netcdf_writer(history)))
+    if output["figure"]:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        figure = result.plot(show=False)
+        figure = getattr(figure, "figure", figure)
+        files.append(("fit_convergence.png", lambda p: figure.savefig(p, dpi=110)))
+    created, written = not folder.exists(), []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, writer in files:
+            written.append(write_atomically(folder / name, writer))
+    except OSError as err:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``tvb-ngnmm <command> [options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -266,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_main(rest)
     if command == "sweep":
         return sweep_main(rest)
+    if command == "fit":
+        return fit_main(rest)
     if command == "gui":
         from .gui.server import main as gui_main
 

@@ -22,7 +22,15 @@ to the current folder):
   ``parameters``\\* (``{name: values}``; for Sobol ``{name: [low, high]}`` and ``n_point``,
   ``design_seed``), ``measures``\\* (names, or a table ``{name: {options}}``), ``store``
   (zarr folder), ``batch_size``, ``retries``, ``n_workers``, ``seed`` (noise per task), ``raw``.
-- ``[output]`` (the ``run`` command) — ``folder``, ``netcdf`` and ``figure`` (booleans).
+- ``[fit]`` (the ``fit`` command) — ``parameters``\\* (bounds ``{name: [low, high]}``),
+  ``objective``\\* (``{kind = 'fc_correlation', target_fc = 'fc.npy'}``, or
+  ``{terms = [{...}, {...}]}`` with ``weight`` per term; target paths relative to the config
+  file), ``method`` (``'cma'``, ``'grid'``, ``'differential_evolution'``; default ``'cma'``),
+  ``budget`` (simulations, default 100), ``seed`` (of the optimiser, default 0), ``store``
+  (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
+  (the optimiser's options, e.g. ``{popsize = 8}``).
+- ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
+  (booleans).
 
 Every error is a :class:`ConfigError` naming the key (``[integrator].dt``), what is allowed
 and what was given; unknown and missing keys are errors.
@@ -40,6 +48,7 @@ import numpy as np
 INTEGRATORS = ("EulerDeterministic", "EulerStochastic", "HeunDeterministic", "HeunStochastic")
 MONITORS = ("Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkesselBold")
 DESIGNS = ("grid", "points", "sobol")
+FIT_METHODS = ("cma", "grid", "differential_evolution")
 
 
 class ConfigError(ValueError):
@@ -171,6 +180,15 @@ def _schemas() -> dict:
             "seed": Key("int", check=_non_negative, allowed="integers >= 0"),
             "raw": Key("bool", default=False),
         },
+        "fit": {
+            "parameters": Key("table", True), "objective": Key("table", True),
+            "method": Key("str", default="cma", choices=FIT_METHODS),
+            "budget": Key("int", default=100, check=_positive, allowed="integers >= 1"),
+            "seed": Key("int", default=0, check=_non_negative, allowed="integers >= 0"),
+            "store": Key("str"),
+            "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
+            "options": Key("table", default={}),
+        },
         "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
                    "figure": Key("bool", default=True)},
     }  # fmt: skip
@@ -203,6 +221,7 @@ class Config:
     simulator: object
     duration: float
     sweep: dict | None = field(default=None)
+    fit: dict | None = field(default=None)
 
     def sweep_arguments(self) -> dict:
         """Keyword arguments of :func:`~tvb_ngnmm.explore.sweep` (``client`` aside)."""
@@ -211,8 +230,15 @@ class Config:
                                          "'design', 'parameters' and 'measures'.")  # fmt: skip
         return dict(self.sweep)
 
+    def fit_arguments(self) -> dict:
+        """Keyword arguments of :func:`~tvb_ngnmm.explore.fit` (``client`` aside)."""
+        if self.fit is None:
+            raise ConfigError("[fit]", "Missing section [fit]. A fit needs [fit] with "
+                                       "'parameters' and 'objective'.")  # fmt: skip
+        return dict(self.fit)
 
-def read_config(path, require_sweep: bool = False) -> Config:
+
+def read_config(path, require_sweep: bool = False, require_fit: bool = False) -> Config:
     """Read, check and build a TOML configuration file.
 
     Parameters
@@ -221,6 +247,8 @@ def read_config(path, require_sweep: bool = False) -> Config:
         The ``.toml`` file.
     require_sweep : bool
         Whether ``[sweep]`` must be present (the ``sweep`` command).
+    require_fit : bool
+        Whether ``[fit]`` must be present (the ``fit`` command).
 
     Raises
     ------
@@ -232,10 +260,12 @@ def read_config(path, require_sweep: bool = False) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise _invalid("CONFIG", "is a readable TOML file", str(path)) from err
-    return parse_config(text, base=path.parent, source=path, require_sweep=require_sweep)
+    return parse_config(text, base=path.parent, source=path, require_sweep=require_sweep,
+                        require_fit=require_fit)  # fmt: skip
 
 
-def parse_config(text: str, base=".", source=None, require_sweep: bool = False) -> Config:
+def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
+                 require_fit: bool = False) -> Config:  # fmt: skip
     """Check and build a configuration given as TOML text (input paths relative to ``base``)."""
     try:
         data = tomllib.loads(text)
@@ -243,12 +273,13 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False) 
         where = source or "the configuration"
         raise ConfigError("CONFIG", f"Invalid TOML in {where}: {err}.") from None
     schemas = _schemas()
-    allowed = (*SECTIONS_REQUIRED, "sweep", "output")
+    allowed = (*SECTIONS_REQUIRED, "sweep", "fit", "output")
     for name in data:
         if name not in allowed:
             raise ConfigError(f"[{name}]", f"Unknown section [{name}]. Allowed sections are "
                                            f"{_names(allowed)}, but got {name!r}.")  # fmt: skip
-    required = (*SECTIONS_REQUIRED, "sweep") if require_sweep else SECTIONS_REQUIRED
+    required = (*SECTIONS_REQUIRED, *(("sweep",) if require_sweep else ()),
+                *(("fit",) if require_fit else ()))  # fmt: skip
     for name in required:
         if name not in data:
             raise ConfigError(f"[{name}]", f"Missing section [{name}]. Required sections are "
@@ -261,6 +292,8 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False) 
     config = Config(source, text, settings, sim, float(settings["run"]["duration"]))
     if "sweep" in settings:
         config.sweep = _sweep_arguments(sim, settings["sweep"], config.duration)
+    if "fit" in settings:
+        config.fit = _fit_arguments(sim, settings["fit"], config.duration, Path(base))
     return config
 
 
@@ -316,6 +349,35 @@ def _sweep_arguments(sim, sweep: dict, duration: float) -> dict:
             "simulation_length": duration, "batch_size": sweep["batch_size"],
             "retries": sweep["retries"], "n_workers": sweep["n_workers"],
             "seed": sweep["seed"], "raw": sweep["raw"]}  # fmt: skip
+
+
+def _fit_arguments(sim, table: dict, duration: float, base: Path) -> dict:
+    """``explore.fit`` keyword arguments from the checked ``[fit]`` (checked as ``fit`` does)."""
+    from .fit import _checked_bounds, _checked_method, _checked_options
+    from .objectives import objective_from_config
+
+    bounds = {}
+    for name, pair in table["parameters"].items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(map(_is_number, pair))):
+            raise _invalid(f"[fit].parameters.{name}", "is [low, high] (two numbers)", pair)
+        bounds[name] = (float(pair[0]), float(pair[1]))
+    try:
+        bounds = _checked_bounds(sim, bounds)
+    except ValueError as err:
+        raise ConfigError("[fit].parameters", f"[fit].parameters: {err}") from None
+    method, budget = _checked_method(table["method"], table["budget"])  # checked by the schema
+    try:
+        _checked_options(method, bounds, budget, table["options"])
+    except ValueError as err:
+        raise ConfigError("[fit].options", f"[fit].options or budget: {err}") from None
+    try:
+        objective = objective_from_config(table["objective"], base_dir=base)
+        objective.check_simulator(sim, duration)
+    except (ValueError, OSError) as err:
+        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+    return {"objective": objective, "bounds": bounds, "method": method, "budget": budget,
+            "seed": table["seed"], "store": table["store"], "n_workers": table["n_workers"],
+            "options": dict(table["options"]), "simulation_length": duration}  # fmt: skip
 
 
 def _design(sweep: dict):

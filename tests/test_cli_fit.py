@@ -1,0 +1,178 @@
+"""``tvb-ngnmm fit CONFIG``: a small fit from a configuration file recovers the parameters of a
+target made by the same configuration; outputs are labelled files; bad ``[fit]`` sections are
+refused naming the key, what is allowed and what was given (exit status 2, one line)."""
+
+import os
+import re
+import signal
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tvb_ngnmm import cli
+from tvb_ngnmm.analysis import functional_connectivity
+from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
+
+distributed = pytest.importorskip("distributed")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+TRUTH = {"I_e": 12.0, "a": 4.0}
+
+SIMULATOR = """
+[connectome]
+weights = "weights.npy"
+tract_lengths = "lengths.npy"
+conduction_speed = 5.0
+normalize = "row"
+
+[model]
+name = "NextGenEI"
+preset = "delicado2025_example"
+
+[coupling]
+name = "Linear"
+parameters = { a = 1.0 }
+
+[integrator]
+name = "HeunStochastic"
+dt = 0.02
+nsig = [0.0, 0.01, 0.0, 0.0, 0.01, 0.0]
+seed = 7
+
+[[monitors]]
+name = "TemporalAverage"
+period = 0.2
+
+[run]
+duration = 60.0
+"""
+
+FIT = """
+[fit]
+parameters = { I_e = [8.0, 16.0], a = [0.0, 8.0] }
+objective = { kind = "fc_correlation", target_fc = "target.npy" }
+method = "grid"
+budget = 9
+options = { points_per_axis = 3 }
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A 6-region network in files and the FC of its run at ``TRUTH``."""
+    path = tmp_path_factory.mktemp("fit_config")
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(0.2, 1.0, (6, 6))
+    np.fill_diagonal(weights, 0.0)
+    np.save(path / "weights.npy", weights)
+    np.save(path / "lengths.npy", rng.uniform(10.0, 40.0, (6, 6)))
+    sim = parse_config(SIMULATOR, base=path).simulator
+    sim.model.I_e = np.array([TRUTH["I_e"]])
+    sim.coupling.a = np.array([TRUTH["a"]])
+    ((_, data),) = NumbaBackend(progress=False).run_sim(sim)
+    np.save(path / "target.npy", functional_connectivity(data[:, 0, :, 0]))
+    (path / "fit.toml").write_text(SIMULATOR + FIT)
+    return path
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    # The scheduler's HTTP server on a free port (by default it takes 8787, which another
+    # cluster on the machine may hold).
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=40,
+    )  # fmt: skip
+    client = distributed.Client(cluster)
+    started = set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
+    started.discard(os.getpid())
+    try:
+        yield cluster.scheduler_address
+    finally:
+        client.close()
+        cluster.close()
+        for pid in started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _fails(argv, capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def test_fit_command_finds_the_grid_point_of_the_target(folder, scheduler, tmp_path, capsys):
+    output = tmp_path / "out"
+    argv = ["fit", str(folder / "fit.toml"), "--scheduler", scheduler, "--output", str(output),
+            "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    best = tomllib.loads((output / "best_parameters.toml").read_text())["best"]
+    assert best == pytest.approx(TRUTH)  # the truth is the grid's centre point
+    with xr.open_dataset(output / "fit_history.nc", engine="h5netcdf") as history:
+        assert history.sizes["evaluation"] == 9
+        assert sorted(set(history.I_e.values)) == [8.0, 12.0, 16.0]
+        assert float(history.fc_correlation.max()) == pytest.approx(1.0)
+        assert "[fit]" in history.attrs["config"]
+    assert (output / "fit_convergence.png").stat().st_size > 10_000
+    assert re.search(r"9 evaluations \(grid\) .* best loss .* at I_e = 12, a = 4",
+                     capsys.readouterr().out)  # fmt: skip
+
+
+def test_fit_example_configuration_is_valid():
+    config = read_config(EXAMPLES / "fit_ei90.toml", require_fit=True)
+    arguments = config.fit_arguments()
+    assert arguments["bounds"] == {"I_e": (8.0, 16.0), "a": (2.0, 12.0)}
+    assert arguments["method"] == "cma" and arguments["budget"] == 48
+    assert arguments["objective"].target_fc.shape == (90, 90)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("a = [0.0, 8.0]", "a = [8.0, 0.0]", r"\[fit\].parameters.*low < high.*8\.0"),
+        ("a = [0.0, 8.0]", "a = 3.0", r"\[fit\].parameters.a.*\[low, high\]"),
+        ("I_e = [8.0, 16.0]", "I_x = [8.0, 16.0]", r"\[fit\].parameters.*'I_x'"),
+        ('method = "grid"', 'method = "nelder"', r"\[fit\].method.*'cma'.*'nelder'"),
+        ("budget = 9", "budget = 0", r"\[fit\].budget.*integers >= 1.*0"),
+        ("budget = 9", "budgets = 9", r"Unknown key \[fit\].budgets"),
+        ('kind = "fc_correlation"', 'kind = "fc_corr"', r"objective.kind.*'fc_correlation'"),
+        ('target_fc = "target.npy"', 'target_fc = "none.npy"', r"target_fc.*does not exist"),
+        ("points_per_axis = 3", "points = 3", r"\[fit\].options.*points_per_axis"),
+    ],
+)
+def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
+    text = SIMULATOR + FIT
+    assert old in text
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text.replace(old, new, 1), base=folder, require_fit=True)
+
+
+def test_target_fc_of_the_wrong_shape_is_refused(folder, tmp_path, capsys):
+    np.save(tmp_path / "target.npy", np.corrcoef(np.random.default_rng(0).normal(size=(5, 40))))
+    for name in ("weights.npy", "lengths.npy"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    (tmp_path / "fit.toml").write_text(SIMULATOR + FIT)
+    code, err = _fails(["fit", str(tmp_path / "fit.toml")], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert re.search(r"tvb-ngnmm fit: error: .*target_fc.*\(6 regions\).*\(5, 5\)", err)
+
+
+def test_fit_command_needs_its_section(folder, tmp_path, capsys):
+    (tmp_path / "run.toml").write_text(SIMULATOR)
+    code, err = _fails(["fit", str(tmp_path / "run.toml")], capsys)
+    assert code == 2 and "Missing section [fit]" in err
+    assert not (tmp_path / "run_output").exists()
+
+
+def test_fit_help_shows_an_example(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fit", "--help"])
+    assert exit_info.value.code == 0
+    assert "tvb-ngnmm fit examples/fit_ei90.toml" in capsys.readouterr().out
