@@ -21,13 +21,17 @@ from tvb_ngnmm.engine.errors import SimulationBlowUpError, UnsupportedSimulation
 from tvb_ngnmm.engine.spec import model_kernel
 
 
+class OwnOscillator(models.Generic2dOscillator):
+    """A user's subclass: the registry covers exactly the classes registered."""
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
         (
-            {"model": models.EpileptorCodim3()},
+            {"model": OwnOscillator()},
             "'model' .* runs models registered with engine equations .* or that declare "
-            "state_variable_dfuns, but got 'EpileptorCodim3', which has neither",
+            "state_variable_dfuns, but got 'OwnOscillator', which has neither",
         ),
         (
             {"coupling": tvb_coupling.PreSigmoidal()},
