@@ -1,0 +1,305 @@
+"""The conformance suite of a monitor: :func:`check_monitor`, :func:`monitor_checks`."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from tvb.simulator import integrators
+from tvb.simulator import monitors as tvb_monitors
+from tvb.simulator.simulator import Simulator
+
+from ._common import (
+    DT,
+    N_REGIONS,
+    _compare_outputs,
+    _engine_and_stock,
+    _fail,
+    _run_checks,
+    build_simulator,
+)
+from .couplings import _component, _oscillating_mpr
+
+# --------------------------------------------------------------------------- monitors
+
+
+def _sensors_and_gain(rng: np.random.Generator, n_sensor: int = 3):
+    labels = np.array([f"S{i + 1}" for i in range(n_sensor)])
+    locations = 3.0 * rng.normal(size=(n_sensor, 3))
+    return labels, locations, rng.normal(size=(n_sensor, N_REGIONS))
+
+
+def _tiny_projection(monitor_cls: type, seed: int = 0, **kwargs):
+    """TVB's ``EEG``, ``MEG`` or ``iEEG`` for the checks' network: three sensors, a random
+    region gain (``iEEG``: TVB's analytic dipole gain from the regions' centres and
+    orientations) and a region mapping of one vertex per region."""
+    from tvb.datatypes import projections, sensors
+    from tvb.datatypes.region_mapping import RegionMapping
+
+    labels, locations, gain = _sensors_and_gain(np.random.default_rng(seed))
+    mapping = RegionMapping(array_data=np.arange(N_REGIONS))
+    if monitor_cls is tvb_monitors.iEEG:
+        found = sensors.SensorsInternal(labels=labels, locations=locations)
+        return monitor_cls(sensors=found, region_mapping=mapping, **kwargs)
+    if monitor_cls is tvb_monitors.MEG:
+        orientations = np.random.default_rng(seed + 1).normal(size=locations.shape)
+        found = sensors.SensorsMEG(labels=labels, locations=locations, orientations=orientations)
+        projection = projections.ProjectionSurfaceMEG(projection_data=gain)
+    else:
+        found = sensors.SensorsEEG(labels=labels, locations=locations)
+        projection = projections.ProjectionSurfaceEEG(projection_data=gain)
+    return monitor_cls(sensors=found, projection=projection, region_mapping=mapping, **kwargs)
+
+
+def _monitor_examples() -> dict:
+    """Each engine monitor's TVB monitor, set up for the checks' network and a run of a few
+    periods (a class without an entry is checked with its defaults)."""
+    from ..monitors import BalloonWindkesselBold, ForwardProjection
+
+    period = 16 * DT
+    gain = _sensors_and_gain(np.random.default_rng(2))[2]
+    return {
+        tvb_monitors.SubSample: lambda: tvb_monitors.SubSample(period=period),
+        tvb_monitors.TemporalAverage: lambda: tvb_monitors.TemporalAverage(period=period),
+        tvb_monitors.Bold: lambda: tvb_monitors.Bold(period=8.0, hrf_length=32.0),
+        tvb_monitors.EEG: lambda: _tiny_projection(
+            tvb_monitors.EEG, period=period, reference="average"
+        ),
+        tvb_monitors.MEG: lambda: _tiny_projection(tvb_monitors.MEG, period=period),
+        tvb_monitors.iEEG: lambda: _tiny_projection(tvb_monitors.iEEG, period=period),
+        BalloonWindkesselBold: lambda: BalloonWindkesselBold(
+            period=2.0, hemodynamic_step=0.5, gain=10.0
+        ),
+        ForwardProjection: lambda: ForwardProjection(gain=gain, period=period, reference="EEG002"),
+    }
+
+
+def engine_monitors() -> tuple[type, ...]:
+    """The TVB monitor classes with an engine monitor registered
+    (:func:`tvb_ngnmm.monitors.register_engine_monitor`), sorted by name."""
+    from ..monitors._base import _ENGINE_MONITORS
+
+    return tuple(sorted(_ENGINE_MONITORS, key=lambda cls: cls.__name__))
+
+
+def example_monitor(monitor_cls: type) -> tvb_monitors.Monitor:
+    """An instance of ``monitor_cls`` set up for the checks' network, or its defaults."""
+    make = _monitor_examples().get(monitor_cls, monitor_cls)
+    return make()
+
+
+def _monitor_length(monitor) -> float:
+    """Three periods (ms), at least 1 ms."""
+    return max(3.0 * float(monitor.period), 1.0)
+
+
+def _fresh(monitor):
+    """A shallow copy of ``monitor`` without what ``config_for_sim`` set (its private
+    attributes): TVB's projections configure a monitor only once."""
+    fresh = copy.copy(monitor)
+    for name in [name for name in vars(fresh) if name.startswith("_")]:
+        delattr(fresh, name)
+    return fresh
+
+
+def _monitored_simulator(monitor) -> Simulator:
+    """The oscillating ``MontbrioPazoRoxin`` on the checks' network, Heun at :data:`DT`,
+    with a fresh copy of ``monitor``."""
+    integrator = integrators.HeunDeterministic(dt=DT)
+    return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+
+
+def check_monitor_matches_stock(monitor) -> float:
+    """The engine's samples equal ``sim.run()``'s: the same times, shapes and values (within
+    :data:`ENGINE_RTOL`), over a run of three periods and over a run continued from a stock
+    run that ended inside a period. Returns the largest difference relative to the largest
+    value."""
+    length = _monitor_length(monitor)
+    sim = _monitored_simulator(monitor)
+    fast, stock = _engine_and_stock(sim, length)
+    if len(stock[0][0]) < 2 or not np.ptp(stock[0][1]) > 0:
+        raise _fail(type(monitor), "fewer than two samples, or constant ones, to compare.")
+    worst = _compare_outputs(type(monitor), fast, stock)
+    sim = _monitored_simulator(monitor)
+    sim.run(simulation_length=1.5 * float(sim.monitors[0].period))
+    fast, stock = _engine_and_stock(sim, length)
+    return max(worst, _compare_outputs(type(monitor), fast, stock))
+
+
+def _with_period(monitor, period: float):
+    changed = _fresh(monitor)
+    changed.period = period
+    return changed
+
+
+def _period_error(monitor, period: float) -> Exception | None:
+    """The ``ValueError`` configuring, or running the engine one step, with ``period``."""
+    from ..backend import NumbaBackend
+
+    try:
+        NumbaBackend(progress=False).run_sim(
+            _monitored_simulator(_with_period(monitor, period)), DT
+        )
+    except ValueError as error:
+        return error
+    return None
+
+
+def check_monitor_periods(monitor) -> None:
+    """Periods that are not a whole number of steps behave as documented in
+    :mod:`tvb_ngnmm.engine.checks`.
+
+    A period of ``k + 3/8`` steps is refused at ``sim.configure()`` with a ``ValueError``
+    naming ``'period'``, or runs as in TVB with a ``RuntimeWarning`` that it is not a multiple
+    of dt; a period of 3/4 of a step (TVB samples every step) is refused before the first step
+    with a ``ValueError`` naming ``'period'``. ``Raw`` has no period of its own.
+    """
+    if type(monitor) is tvb_monitors.Raw:
+        return
+    owner = type(monitor)
+    fraction = _with_period(monitor, float(monitor.period) + 0.375 * DT)
+    try:
+        sim = _monitored_simulator(fraction)
+    except ValueError as error:
+        if "'period'" not in str(error):
+            message = f"the error for a fractional period does not name it: {error}"
+            raise _fail(owner, message) from error
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fast, stock = _engine_and_stock(sim, _monitor_length(fraction))
+        said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        if not any("not a multiple of dt" in message for message in said):
+            raise _fail(owner, f"a period of {fraction.period:g} ms ran without a warning.")
+        _compare_outputs(owner, fast, stock)
+    error = _period_error(monitor, 0.75 * DT)
+    if error is None or "'period'" not in str(error):
+        raise _fail(owner, f"a period of 0.75 dt was not refused naming 'period' ({error!r}).")
+
+
+def _consume_in_chunks(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray, np.ndarray]:
+    cuts = zip(bounds[:-1], bounds[1:], strict=True)
+    pieces = [engine_monitor.consume(steps[a:b], obs[a:b]) for a, b in cuts]
+    return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
+
+
+def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> None:
+    """The registered engine monitor keeps the contract of
+    :class:`tvb_ngnmm.monitors.AbstractEngineMonitor`.
+
+    Built from the configured monitor and the engine's reading of the simulator, fed random
+    observed states of three periods: ``space`` is ``'region'`` (labels the regions') or
+    ``'sensor'``; ``consume`` returns increasing times and data shaped ``(n_sample,
+    *sample_shape, batch)``; the same steps cut into random chunks give the same samples
+    (chunk independence); and each batch member equals a run of that member alone.
+    """
+    from ..engine.spec import extract
+    from ..monitors import AbstractEngineMonitor, engine_monitor_class
+
+    owner = type(monitor)
+    sim = _monitored_simulator(monitor)
+    configured = sim.monitors[0]
+    engine_cls = engine_monitor_class(configured)
+    if engine_cls is None or not issubclass(engine_cls, AbstractEngineMonitor):
+        raise _fail(owner, f"no AbstractEngineMonitor is registered for it ({engine_cls!r}).")
+    spec = extract(sim)
+    n_steps = round(_monitor_length(monitor) / DT)
+    steps = spec.current_step + 1 + np.arange(n_steps)
+    rng = np.random.default_rng(seed)
+    obs = rng.uniform(0.0, 1.0, (n_steps, len(spec.observed), len(spec.labels), batch))
+    whole = engine_cls(configured, spec, batch)
+    times, data = whole.consume(steps, obs)
+    n_var, n_space = whole.sample_shape
+    checks = [
+        (whole.space in ("region", "sensor"), f"space = {whole.space!r}"),
+        (len(whole.space_labels) == n_space, "space_labels do not match sample_shape"),
+        (len(whole.variable_names) == n_var, "variable_names do not match sample_shape"),
+        (whole.space != "region" or tuple(whole.space_labels) == spec.labels, "region labels"),
+        (data.shape == (len(times), n_var, n_space, batch), f"data shaped {data.shape}"),
+        (len(times) > 1 and np.all(np.diff(times) > 0), "times not increasing"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise _fail(owner, f"{engine_cls.__name__} breaks the contract: {message}.")
+    bounds = np.unique(np.r_[0, np.cumsum(rng.integers(1, 40, n_steps)), n_steps])
+    bounds = bounds[bounds <= n_steps]
+    parts = [(_consume_in_chunks(engine_cls(configured, spec, batch), steps, obs, bounds), "")]
+    parts += [
+        (engine_cls(configured, spec, 1).consume(steps, obs[..., b : b + 1]), f" member {b}")
+        for b in range(batch)
+    ]
+    for (t, d), member in parts:
+        expected = data[..., int(member[-1]) : int(member[-1]) + 1] if member else data
+        what = f"batch{member} alone" if member else "cut into chunks"
+        if not np.array_equal(t, times):
+            raise _fail(owner, f"{engine_cls.__name__} gives other times {what}.")
+        if not np.allclose(d, expected, rtol=1e-12, atol=1e-12 * np.abs(data).max()):
+            raise _fail(owner, f"{engine_cls.__name__} gives other samples {what}.")
+
+
+def check_monitor_refused(monitor) -> None:
+    """A monitor without a registered engine monitor raises ``UnsupportedSimulationError``
+    naming it."""
+    from ..backend import NumbaBackend
+    from ..engine.errors import UnsupportedSimulationError
+
+    name = type(monitor).__name__
+    try:
+        NumbaBackend(progress=False).run_sim(_monitored_simulator(monitor), DT)
+    except UnsupportedSimulationError as error:
+        if repr(name) not in str(error):
+            message = f"the engine's refusal does not name it: {error}"
+            raise _fail(type(monitor), message) from error
+    else:
+        raise _fail(type(monitor), "the engine ran it without a registered engine monitor.")
+
+
+def monitor_checks(monitor) -> Iterator[tuple[str, Callable[[], object]]]:
+    """The conformance checks for a monitor, one by one.
+
+    Parameters
+    ----------
+    monitor : Monitor or type
+        A TVB monitor (not yet configured) for a network of :data:`N_REGIONS` regions, or a
+        class, checked as :func:`example_monitor` sets it up.
+
+    Yields
+    ------
+    name : str
+        The check's name, e.g. ``'matches_stock'``.
+    check : callable
+        Runs the check; raises ``AssertionError`` on failure.
+    """
+    from ..monitors import engine_monitor_class
+
+    monitor = _component(monitor, tvb_monitors.Monitor, "check_monitor", example_monitor)
+    if engine_monitor_class(monitor) is None:
+        yield "refused_by_engine", functools.partial(check_monitor_refused, monitor)
+        return
+    yield "matches_stock", functools.partial(check_monitor_matches_stock, monitor)
+    yield "periods", functools.partial(check_monitor_periods, monitor)
+    yield "engine_monitor_contract", functools.partial(check_engine_monitor_contract, monitor)
+
+
+def check_monitor(monitor) -> None:
+    """Run every conformance check on a monitor.
+
+    A monitor the engine runs must sample as stock TVB does (times, shapes, values, also in a
+    continued run), treat periods that are not a whole number of steps as documented, and its
+    engine monitor must keep the :class:`~tvb_ngnmm.monitors.AbstractEngineMonitor` contract
+    (chunk and batch independence); one it does not run must be refused naming it.
+
+    Parameters
+    ----------
+    monitor : Monitor or type
+        A TVB monitor instance (not yet configured), or a class (see :func:`monitor_checks`).
+
+    Raises
+    ------
+    AssertionError
+        At the first failing check, naming the check and what is wrong.
+    """
+    _run_checks(monitor_checks(monitor))
