@@ -122,27 +122,87 @@ def bench_sweep64(args) -> dict:
             "note": f"sweep timed on {length:g} ms per member, scaled to 1 s"}  # fmt: skip
 
 
-def bench_sweep64_dask(args) -> dict:
-    """SWEEP-64 through ``explore.sweep`` on a new local cluster (start included) vs run_batch."""
+def sweep64_dask_once(n_workers: int, length: float) -> dict:
+    """SWEEP-64 through ``explore.sweep`` once, on a new local cluster, with its phases.
+
+    Run in a new process that has built the simulator and run nothing (as a user's script):
+    the time includes starting the cluster, the store, the workers' first engine call
+    (loading the kernel from Numba's cache) and closing the cluster.
+    """
+    import sys as _sys
+
     from benchmarks.workloads import ei90
-    from tvb_ngnmm.engine.batch import run_batch
-    from tvb_ngnmm.explore import grid, sweep
+    from tvb_ngnmm.explore import SweepStore, grid, sweep
 
     sim = ei90(1000.0)
     design = grid({"I_e": np.linspace(0, 16, 8), "a": np.linspace(0, 30, 8)})
+    module = _sys.modules["tvb_ngnmm.explore.sweep"]
+    connect, write = module._connect, SweepStore.write
+    phases, tasks = {}, []
+
+    def timed_connect(*args, **kwargs):
+        start = time.perf_counter()
+        out = connect(*args, **kwargs)
+        phases["cluster_start_s"] = time.perf_counter() - start
+        return out
+
+    def timed_write(self, result, *args):
+        seconds = result["seconds"]
+        tasks.append((time.perf_counter(), seconds["build"] + seconds["simulate"]
+                      + seconds["reduce"], seconds["cpu"]))  # fmt: skip
+        write(self, result, *args)
+
+    module._connect, SweepStore.write = timed_connect, timed_write
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        sweep(sim, design, ["mean_rate"], f"{folder}/s.zarr", length, n_workers=n_workers,
+              progress=False)  # fmt: skip
+        total = time.perf_counter() - start
+    busy = [seconds for _, seconds, _ in tasks]
+    return {"total_s": total, **phases, "first_result_s": tasks[0][0] - start,
+            "tasks": len(tasks), "task_s_median": statistics.median(busy),
+            "task_cpu_s_median": statistics.median(cpu for _, _, cpu in tasks),
+            "overhead_s": total - sum(busy) / n_workers}  # fmt: skip
+
+
+def _sweep64_dask_in_own_process(n_workers: int, length: float) -> dict:
+    code = (f"import json; from benchmarks.run import sweep64_dask_once; "
+            f"print(json.dumps(sweep64_dask_once({n_workers}, {length})))")  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def bench_sweep64_dask(args) -> dict:
+    """SWEEP-64 through ``explore.sweep`` on a new local cluster (start included) vs run_batch.
+
+    Each sweep runs in a new process (nothing carried over from another run); ``run_batch`` runs
+    here after a warm-up (kernel loaded). Taken in turn (run_batch, 2 workers, 1 worker) for
+    ``--repeat`` rounds, so that a change of machine load falls on all alike; medians.
+    """
+    from benchmarks.workloads import ei90
+    from tvb_ngnmm.engine.batch import run_batch
+
+    sim = ei90(1000.0)
+    values = {"I_e": np.repeat(np.linspace(0, 16, 8), 8), "a": np.tile(np.linspace(0, 30, 8), 8)}
     run_batch(sim, {"I_e": [1.0], "a": [1.0]}, 1.0, progress=False)  # warm-up (JIT)
     length = args.sweep_ms
-    direct = timed(lambda: run_batch(sim, design.values, length, n_jobs=2, progress=False))
-
-    def on_dask(workers):
-        with tempfile.TemporaryDirectory() as folder:
-            sweep(sim, design, ["mean_rate"], f"{folder}/s.zarr", length, n_workers=workers,
-                  progress=False)  # fmt: skip
-
-    one, two = timed(lambda: on_dask(1)), timed(lambda: on_dask(2))
-    return {"run_batch_2_threads_s": direct, "dask_1_worker_s": one, "dask_2_workers_s": two,
-            "dask_over_run_batch": two / direct, "throughput_2_over_1_workers": one / two,
-            "note": f"{length:g} ms/member; cluster start, store, mean rates included"}  # fmt: skip
+    rounds = {"run_batch": [], "two": [], "one": []}
+    for _ in range(args.repeat):
+        batch = timed(lambda: run_batch(sim, values, length, n_jobs=2, progress=False))
+        rounds["run_batch"].append(batch)
+        rounds["two"].append(_sweep64_dask_in_own_process(2, length))
+        rounds["one"].append(_sweep64_dask_in_own_process(1, length))
+    direct = statistics.median(rounds["run_batch"])
+    out = {"run_batch_2_threads_s": direct}
+    for label, runs in (("2_workers", rounds["two"]), ("1_worker", rounds["one"])):
+        for key in runs[0]:
+            out[f"dask_{label}_{key}"] = statistics.median(run[key] for run in runs)
+    two, one = out["dask_2_workers_total_s"], out["dask_1_worker_total_s"]
+    out.update({"dask_over_run_batch": two / direct, "throughput_2_over_1_workers": one / two,
+                "note": f"{length:g} ms/member; cluster start, store, mean rates included; "
+                        f"medians of {args.repeat} rounds"})  # fmt: skip
+    return out
 
 
 def bench_scale1000(args) -> dict:

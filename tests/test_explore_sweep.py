@@ -4,6 +4,7 @@ killed worker computes only what is missing, blow-ups per point, bounded retries
 import functools
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -15,6 +16,7 @@ from tvb.simulator import monitors
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.explore import SweepStore, grid, points, sobol, sweep
+from tvb_ngnmm.explore.sweep import _auto_batch_size
 
 distributed = pytest.importorskip("distributed")
 
@@ -257,3 +259,44 @@ def test_a_scheduler_address_is_connected_to_and_let_go(client, sim, tmp_path):
     while client.run_on_scheduler(n_clients) > before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert client.run_on_scheduler(n_clients) == before
+
+
+CLIENT_STATE = {"set_before_the_sweep": False}
+
+
+def state_seen_by_the_worker(outputs):
+    """1.0 where the worker sees what the client set at run time (a forked worker)."""
+    return float(CLIENT_STATE["set_before_the_sweep"])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_a_local_cluster_forks_its_workers_and_closes_them(sim, tmp_path, monkeypatch):
+    psutil = pytest.importorskip("psutil")
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    monkeypatch.setitem(CLIENT_STATE, "set_before_the_sweep", True)
+    try:
+        ds = sweep(sim, DESIGN, ["mean_rate", state_seen_by_the_worker], tmp_path / "s.zarr",
+                   n_workers=1, progress=False)  # fmt: skip
+        left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    finally:
+        for process in psutil.Process().children(recursive=True):
+            if process.pid not in before:
+                process.kill()
+    assert bool(ds.done.all()) and (ds.state_seen_by_the_worker.values == 1.0).all()
+    rates = _reference(sim, DESIGN).mean("time").values * 1000.0
+    np.testing.assert_allclose(ds.mean_rate_r_e.values, rates[:, 0], rtol=1e-12)
+    assert not [p for p in left if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_automatic_batch_size_is_whole_groups_and_balanced(sim):
+    n_node = sim.connectivity.number_of_regions
+    steps_of = {"short": 100, "five_seconds": int(5.0 / (7e-8 * n_node) / 16), "long": 10**8}
+    # SWEEP-64 on 2 workers: whole groups of 8, four tasks per worker
+    assert _auto_batch_size(sim, steps_of["five_seconds"], 64, 2) == 8
+    # long runs keep whole groups (members together run faster), short ones gather many
+    assert _auto_batch_size(sim, steps_of["long"], 10_000, 8) == 8
+    size = _auto_batch_size(sim, steps_of["short"], 10_000, 2)
+    assert size % 8 == 0 and size <= 10_000 // 8
+    # few points: smaller tasks, so that every worker has some
+    assert _auto_batch_size(sim, steps_of["long"], 8, 2) == 1
+    assert _auto_batch_size(sim, steps_of["long"], 24, 2) == 3

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -28,6 +29,7 @@ from .reduce import as_measures, describe_measures, reduce_member
 from .store import SweepStore, digest, simulator_description
 
 SECONDS_PER_NODE_STEP = 7e-8  # one member on one core, EI-90 (benchmarks: SWEEP-64)
+GROUP_SIZE = 8  # members that run_batch runs together (its default group_size)
 
 
 def _import_distributed():
@@ -46,10 +48,7 @@ def _connect(client, n_workers: int | None):
     if client is None:
         _check_not_bootstrapping()
         try:
-            cluster = distributed.LocalCluster(
-                n_workers=n_workers or min(2, os.cpu_count() or 1), threads_per_worker=1,
-                processes=True, dashboard_address=None,
-            )  # fmt: skip
+            cluster = _local_cluster(distributed, n_workers or min(2, os.cpu_count() or 1))
         except RuntimeError as err:
             raise RuntimeError(
                 f"The local Dask cluster failed to start ({err}). From a script, keep its top "
@@ -71,6 +70,32 @@ def _connect(client, n_workers: int | None):
         "distributed.Client or the address of a reachable scheduler ('tcp://host:port'), but "
         f"got {client!r} instead: {reason}."
     )
+
+
+def _local_cluster(distributed, n_workers: int):
+    """Worker processes (one thread each), forked from this one on Linux.
+
+    A forked worker starts with this process's imports (TVB's models alone take seconds to
+    import, as their Numba functions compile) and its loaded kernels, in a fraction of a second;
+    elsewhere (macOS, Windows: no safe ``fork``) workers are spawned and import what they need.
+    The only other threads of this process while it forks are Dask's own (its event loop and
+    idle executors), which the workers do not use.
+    """
+    import dask
+
+    method = dask.config.get("distributed.worker.multiprocessing-method")
+    if sys.platform == "linux":
+        method = "fork"
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": method}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded, use of fork",
+                                DeprecationWarning)  # fmt: skip
+        return distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP routes: any free port
+        )  # fmt: skip
 
 
 def _check_not_bootstrapping() -> None:
@@ -102,22 +127,32 @@ def _batches(design, config: list, batch_size: int) -> list:
 
 
 def _auto_batch_size(sim, n_steps: int, n_point: int, n_workers: int) -> int:
-    """About five seconds of work per task, at least two tasks per worker."""
+    """Points per task: about five seconds of work, at least four tasks per worker (so the
+    workers finish together), and not less than one group of ``run_batch`` (its members run
+    together, about twice as fast per member as alone) unless balance needs it; whole groups."""
     per_member = SECONDS_PER_NODE_STEP * n_steps * sim.connectivity.number_of_regions
-    size = max(1, int(5.0 / max(per_member, 1e-9)))
-    size = min(size, max(1, -(-n_point // (2 * n_workers))))
-    return size if size < 8 else size - size % 8
+    by_time = max(1, int(5.0 / max(per_member, 1e-9)))
+    by_balance = max(1, n_point // (4 * n_workers))
+    size = max(min(by_time, by_balance), min(GROUP_SIZE, by_balance))
+    return size if size < GROUP_SIZE else size - size % GROUP_SIZE
 
 
 def run_task(recipe, settings, values, points, simulation_length, measures, raw, seed):
-    """One batch on a worker: ``run_batch``, then the measures of each member."""
+    """One batch on a worker: ``run_batch``, then the measures of each member.
+
+    The result also holds the worker's wall seconds spent building the simulator (once per group
+    and worker), simulating and reducing, and its CPU seconds (``'seconds'``; not stored).
+    """
     from ..engine.batch import run_batch
 
+    started, cpu = time.perf_counter(), time.process_time()
     sim = simulator_for(recipe, settings)
+    built = time.perf_counter()
     task_seed = None if seed is None else [seed, int(points[0])]
     if task_seed is not None:
         task_seed = int(np.random.SeedSequence(task_seed).generate_state(1)[0])
     outputs = run_batch(sim, values, simulation_length, n_jobs=1, seed=task_seed, progress=False)
+    simulated = time.perf_counter()
     blown = outputs[0].blown_up.values
     labels = list(sim.connectivity.region_labels)
     regions = [labels.index(r) if b else -1
@@ -138,6 +173,9 @@ def run_task(recipe, settings, values, points, simulation_length, measures, raw,
             result["values"][name] = (dims, output.shape[1:], {"units_time": "ms"}, output.values)
             result["coords"][dims[0]] = output.time.values
             result["coords"][dims[1]] = np.asarray(output.state_variable.values, dtype=str)
+    result["seconds"] = {"build": built - started, "simulate": simulated - built,
+                         "reduce": time.perf_counter() - simulated,
+                         "cpu": time.process_time() - cpu}  # fmt: skip
     return result
 
 
@@ -272,6 +310,13 @@ def sweep(
     simulation_length = float(simulation_length or sim.simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
+    description = simulator_description(sim)
+    # Made before a local cluster starts, so that forked workers have its imports (xarray).
+    template = _template(sim, design, units).assign_attrs(
+        simulator=json.dumps(description, default=str), simulation_length=simulation_length,
+        units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
+        measures=[m[0] for m in measures],
+    )  # fmt: skip
     client, cluster, own_client = _connect(client, n_workers)
     try:
         workers = max(1, len(client.scheduler_info()["workers"]))
@@ -281,14 +326,8 @@ def sweep(
                         "simulation_length": simulation_length, "raw": bool(raw),
                         "seed": seed,
                         "batch_size": None if seed is None else batch_size}  # fmt: skip
-        description = simulator_description(sim)
         fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
                         "run": digest(run_settings)}  # fmt: skip
-        template = _template(sim, design, units).assign_attrs(
-            simulator=json.dumps(description, default=str), simulation_length=simulation_length,
-            units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
-            measures=[m[0] for m in measures],
-        )  # fmt: skip
         sweep_store = SweepStore.open(store, template, fingerprints)
         done = sweep_store.done()
         todo = [(s, p) for s, p in _batches(design, config_names, batch_size) if not done[p].all()]
