@@ -104,6 +104,45 @@ class CouplingTerms:
         """Shortest delay (steps) over the edges; None without edges."""
         return int(self.idelays.min()) if self.idelays.size else None
 
+    def kernel_edges(self) -> KernelEdges:
+        """The edges as :func:`.kernel.run_chunk` takes them (see :class:`KernelEdges`)."""
+        weights = self.weights.astype(np.float32)
+        dense = self.dense()
+        n_node = self.row_start.size - 1
+        targets = np.repeat(np.arange(n_node), np.diff(self.row_start))
+
+        def edges(chosen):
+            row_start = np.searchsorted(targets[chosen], np.arange(n_node + 1)).astype(np.int64)
+            chosen_weights = np.ascontiguousarray(weights[:, chosen])
+            return row_start, self.sources[chosen], self.idelays[chosen], chosen_weights
+
+        delayed = edges(self.idelays > 0)
+        # A dense matrix, when there is one, sums all the edges (all of zero delay).
+        local_start, local_sources, _, local_weights = edges(
+            (self.idelays == 0) & (dense.shape[0] == 0)
+        )
+        block = int(delayed[2].min()) + 1 if delayed[2].size else None
+        return KernelEdges(*delayed, local_start, local_sources, local_weights, dense, block)
+
+
+@dataclass
+class KernelEdges:
+    """Edges split by delay, for the kernel: those of non-zero delay are summed in blocks of up
+    to ``block`` steps from the history ring, those of zero delay (TVB's self-connections) step
+    by step from the previous step's values; a network without delays and dense enough, by a
+    ``dense`` matrix (then both lists are empty). ``block`` is None without delayed edges.
+    Weights are float32, ``(n_sum, n_edge)``."""
+
+    row_start: np.ndarray
+    sources: np.ndarray
+    idelays: np.ndarray
+    weights: np.ndarray
+    local_start: np.ndarray
+    local_sources: np.ndarray
+    local_weights: np.ndarray
+    dense: np.ndarray
+    block: int | None
+
 
 def _unsupported(coupling, supported=SUPPORTED, where="the 'coupling' of the simulator"):
     names = ", ".join(repr(s) for s in supported)

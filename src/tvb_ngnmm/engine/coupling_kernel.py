@@ -1,13 +1,24 @@
 r"""Blocked accumulation of the delayed coupling sums from the node-major history ring.
 
-The history ring ``hist[c, j, t, b]`` (coupling variable, source node, time slot, batch member)
-is node-major: for a fixed edge the samples of successive steps are contiguous, and for all
+The history ring ``ring[c, j, t, b]`` (channel, source node, time slot, batch member) is
+node-major: for a fixed edge the samples of successive steps are contiguous, and for all
 members of a batch too. The coupling of step ``n`` needs :math:`x_j` at step ``n - 1 - d_{ij}``
 for every edge, so the sums for the ``K`` steps ``n, ..., n + K - 1`` need only samples up to
 step ``n + K - 2 - d_min``. With ``K <= d_min + 1`` they are all known before step ``n`` is
 taken, and :func:`accumulate_delayed` computes them in one pass per edge, reading ``K * B``
-consecutive floats (two runs where the ring wraps). Without delays (``d_min = 0``) ``K = 1``:
-the coupling is computed step by step, from the state just stored.
+consecutive floats, and hands them over step-major, ``out[k, c, i*B + b]``, so that each step
+reads its sums as one contiguous row per coupling variable.
+
+The ring has ``H`` slots (slot ``s mod H`` holds step ``s``; ``H`` is TVB's history length)
+followed by a mirror of its first slots (:func:`ring_slots`): every window starting in the
+first ``H`` slots is contiguous, so a pass per edge is one loop without a cut where the ring
+wraps, rounded up to whole vectors of 16 floats (the extra sums are scratch).
+
+Edges of zero delay (TVB's self-connections) read the previous step, ``x_j(n - 1)``: they are
+left out of the blocked sums (``d_min`` is the shortest non-zero delay) and added step by step
+by the kernel from the values it has just stored (:mod:`.kernel`). A network whose delays are
+all zero and that is dense enough is summed step by step with a dense matrix instead
+(:func:`accumulate_dense`).
 """
 
 from __future__ import annotations
@@ -18,15 +29,25 @@ import numpy as np
 
 from .._numba import jit
 
+#: Floats per pass of the summing loops (a vector of 16 float32); windows are rounded up to it.
+VECTOR = 16
+
+
+def ring_slots(H: int, k_block: int) -> int:
+    """Slots of a ring of ``H`` steps read in blocks of ``k_block``: ``H`` and the mirror."""
+    return H + k_block + VECTOR
+
 
 @jit(nogil=True)
-def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights, out):
-    r"""``out[c, i, k*B + b] = Σ_e w[c, e] hist[c, src_e, (step - 1 - d_e + k) mod H, b]``.
+def accumulate_delayed(ring, H, step, n_block, row_start, sources, idelays, weights, out):
+    r"""``out[k, c, i*B + b] = Σ_e w[c, e] ring[c, src_e, (step - 1 - d_e + k) mod H, b]``.
 
     Parameters
     ----------
-    hist : numpy.ndarray, float32, shape (n_cvar, n_node, H, B)
-        History ring; slot ``s mod H`` holds step ``s``.
+    ring : numpy.ndarray, float32, shape (n_cvar, n_node, ring_slots(H, K_max), B)
+        History ring; slot ``s mod H`` holds step ``s``, slot ``H + s`` mirrors slot ``s``.
+    H : int
+        Steps the ring holds (``d_e < H``).
     step : int
         First step of the block.
     n_block : int
@@ -37,20 +58,28 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
         Source node and delay (steps) of each edge.
     weights : numpy.ndarray, float32, shape (n_cvar, n_edge)
         Effective weight of each edge for each coupling variable.
-    out : numpy.ndarray, float32, shape (n_cvar, n_node, K_max * B)
-        Receives the sums (float32 products added in float32, as TVB's ``Linear`` does,
-        grouped by four connections); entries past ``K * B`` are left untouched.
+    out : numpy.ndarray, float32, shape (K_max, n_cvar, n_node * B)
+        Receives the sums of step ``step + k`` in ``out[k, c, i*B + b]`` (float32 products
+        added in float32, as TVB's ``Linear`` does, grouped by four connections); rows past
+        ``K`` are left untouched.
     """
     if n_block == 1:
-        _accumulate_one_step(hist, step, row_start, sources, idelays, weights, out)
+        _accumulate_one_step(ring, H, step, row_start, sources, idelays, weights, out)
         return
-    n_cvar, n_node, H, B = hist.shape
-    flat = hist.reshape((n_cvar, n_node, H * B))
+    n_cvar, n_node, slots, B = ring.shape
+    flat = ring.reshape((n_cvar, n_node, slots * B))
     width = n_block * B
+    padded = (width + VECTOR - 1) // VECTOR * VECTOR
+    # The sums of a tile of targets, written out step-major a whole vector at a time (target by
+    # target, each step's row would be written one float at a time, a cache line each).
+    tile = max(1, VECTOR // B)
+    sums = np.empty((tile, padded), dtype=np.float32)
+    now = (step - 1) % H  # one division per block; per edge a subtraction (delays are < H)
     for c in range(n_cvar):
+        w_c = weights[c]
         for i in range(n_node):
-            acc = out[c, i, :width]
-            for m in range(width):
+            acc = sums[i % tile]
+            for m in range(padded):
                 acc[m] = 0.0
             e = row_start[i]
             end = row_start[i + 1]
@@ -58,63 +87,47 @@ def accumulate_delayed(hist, step, n_block, row_start, sources, idelays, weights
                 # Four edges per pass: the sums are read and written once for four products
                 # (added pairwise, then to the sum). The grouping depends only on the edge
                 # order, so the result does not depend on how the run is cut into blocks.
-                s0 = (step - 1 - idelays[e]) % H * B
-                s1 = (step - 1 - idelays[e + 1]) % H * B
-                s2 = (step - 1 - idelays[e + 2]) % H * B
-                s3 = (step - 1 - idelays[e + 3]) % H * B
-                w0, w1 = weights[c, e], weights[c, e + 1]
-                w2, w3 = weights[c, e + 2], weights[c, e + 3]
-                r0, r1 = flat[c, sources[e]], flat[c, sources[e + 1]]
-                r2, r3 = flat[c, sources[e + 2]], flat[c, sources[e + 3]]
-                ring = H * B
-                # The block is cut where a window wraps around the end of the ring (at most
-                # four cuts); within a piece every window is contiguous. Slices, not
-                # ``r0[s0 + m]``: an index Numba cannot prove non-negative gets a wrap-around
-                # select that turns the contiguous read into a gather.
-                a = 0
-                while a < width:
-                    b = width
-                    for cut in (ring - s0, ring - s1, ring - s2, ring - s3):
-                        if a < cut < b:
-                            b = cut
-                    o0 = s0 + a if a < ring - s0 else s0 + a - ring
-                    o1 = s1 + a if a < ring - s1 else s1 + a - ring
-                    o2 = s2 + a if a < ring - s2 else s2 + a - ring
-                    o3 = s3 + a if a < ring - s3 else s3 + a - ring
-                    n = b - a
-                    x0, x1 = r0[o0 : o0 + n], r1[o1 : o1 + n]
-                    x2, x3 = r2[o2 : o2 + n], r3[o3 : o3 + n]
-                    part = acc[a:b]
-                    for m in range(n):
-                        part[m] += (w0 * x0[m] + w1 * x1[m]) + (w2 * x2[m] + w3 * x3[m])
-                    a = b
+                # Slices, not ``r[o + m]``: an index Numba cannot prove non-negative gets a
+                # wrap-around select that turns the contiguous read into a gather.
+                o0 = _slot(now, idelays[e], H) * B
+                o1 = _slot(now, idelays[e + 1], H) * B
+                o2 = _slot(now, idelays[e + 2], H) * B
+                o3 = _slot(now, idelays[e + 3], H) * B
+                w0, w1, w2, w3 = w_c[e], w_c[e + 1], w_c[e + 2], w_c[e + 3]
+                x0 = flat[c, sources[e], o0 : o0 + padded]
+                x1 = flat[c, sources[e + 1], o1 : o1 + padded]
+                x2 = flat[c, sources[e + 2], o2 : o2 + padded]
+                x3 = flat[c, sources[e + 3], o3 : o3 + padded]
+                for m in range(padded):
+                    acc[m] += (w0 * x0[m] + w1 * x1[m]) + (w2 * x2[m] + w3 * x3[m])
                 e += 4
             while e < end:
-                w = weights[c, e]
-                start = (step - 1 - idelays[e]) % H
-                first = min(n_block, H - start) * B
-                src = flat[c, sources[e], start * B : start * B + first]
-                for m in range(first):
-                    acc[m] += w * src[m]
-                if first < width:  # the window wraps around the end of the ring
-                    src = flat[c, sources[e], : width - first]
-                    rest = acc[first:]
-                    for m in range(width - first):
-                        rest[m] += w * src[m]
+                w = w_c[e]
+                o = _slot(now, idelays[e], H) * B
+                x = flat[c, sources[e], o : o + padded]
+                for m in range(padded):
+                    acc[m] += w * x[m]
                 e += 1
+            if i % tile == tile - 1 or i == n_node - 1:  # the tile's sums, step-major
+                first = i - i % tile
+                for k in range(n_block):
+                    row = out[k, c]
+                    for t in range(i + 1 - first):
+                        for b in range(B):
+                            row[(first + t) * B + b] = sums[t, k * B + b]
 
 
 @jit(nogil=True)
-def _accumulate_one_step(hist, step, row_start, sources, idelays, weights, out):
-    """:func:`accumulate_delayed` for a block of one step (a network with a zero delay).
+def _accumulate_one_step(ring, H, step, row_start, sources, idelays, weights, out):
+    """:func:`accumulate_delayed` for a block of one step (the last step of a chunk).
 
     The same sums in the same grouping, read sample by sample into a register: with one step
     per block the windows are ``B`` floats long, too short for the contiguous passes to pay.
     """
-    n_cvar, n_node, H, B = hist.shape
+    n_cvar, n_node, slots, B = ring.shape
     now = (step - 1) % H  # one division; per edge only a subtraction (delays are < H)
     for c in range(n_cvar):
-        ring = hist[c].reshape(n_node * H * B)  # sample (j, t, b) at (j * H + t) * B + b
+        flat = ring[c].reshape(n_node * slots * B)  # sample (j, t, b) at (j * slots + t) * B + b
         w_c = weights[c]
         for i in range(n_node):
             first, end = row_start[i], row_start[i + 1]
@@ -122,66 +135,62 @@ def _accumulate_one_step(hist, step, row_start, sources, idelays, weights, out):
                 acc = np.float32(0.0)
                 e = first
                 while e + 4 <= end:
-                    x0 = ring[(sources[e] * H + _slot(now, idelays[e], H)) * B + b]
-                    x1 = ring[(sources[e + 1] * H + _slot(now, idelays[e + 1], H)) * B + b]
-                    x2 = ring[(sources[e + 2] * H + _slot(now, idelays[e + 2], H)) * B + b]
-                    x3 = ring[(sources[e + 3] * H + _slot(now, idelays[e + 3], H)) * B + b]
+                    x0 = flat[(sources[e] * slots + _slot(now, idelays[e], H)) * B + b]
+                    x1 = flat[(sources[e + 1] * slots + _slot(now, idelays[e + 1], H)) * B + b]
+                    x2 = flat[(sources[e + 2] * slots + _slot(now, idelays[e + 2], H)) * B + b]
+                    x3 = flat[(sources[e + 3] * slots + _slot(now, idelays[e + 3], H)) * B + b]
                     acc += (w_c[e] * x0 + w_c[e + 1] * x1) + (w_c[e + 2] * x2 + w_c[e + 3] * x3)
                     e += 4
                 while e < end:
-                    acc += w_c[e] * ring[(sources[e] * H + _slot(now, idelays[e], H)) * B + b]
+                    acc += w_c[e] * flat[(sources[e] * slots + _slot(now, idelays[e], H)) * B + b]
                     e += 1
-                out[c, i, b] = acc
+                out[0, c, i * B + b] = acc
 
 
 @jit(nogil=True)
-def accumulate_dense(hist, dense, out):
-    r"""The coupling sums of a network without delays, from a dense weight matrix.
+def accumulate_dense(x, dense, out):
+    r"""The coupling sums of one step of a network without delays, from a dense weight matrix.
 
-    ``out[c, i, b] = Σ_j dense[c, j, i] hist[c, j, 0, b]`` (the ring has one slot when every
-    delay is zero), summed over sources ``j`` four at a time. The loop runs over targets ``i``
-    for each group of sources, which LLVM vectorises; on a nearly complete connectome this is
-    several times faster than reading the edges one by one.
+    ``out[c, i*B + b] = Σ_j dense[c, j, i] x[c, j*B + b]``, summed over sources ``j`` four at a
+    time. The loop runs over targets ``i`` for each group of sources, which LLVM vectorises; on
+    a nearly complete connectome this is several times faster than reading the edges one by one.
 
     Parameters
     ----------
-    hist : numpy.ndarray, float32, shape (n_cvar, n_node, 1, B)
+    x : numpy.ndarray, float32, shape (n_cvar, n_node * B)
+        The summed channels at the previous step (as the history ring holds them).
     dense : numpy.ndarray, float32, shape (n_cvar, n_node, n_node)
         ``dense[c, j, i]``: weight from source ``j`` to target ``i`` (zero without an edge).
-    out : numpy.ndarray, float32, shape (n_cvar, n_node, K_max * B)
-        Receives the sums in ``out[c, i, :B]``.
+    out : numpy.ndarray, float32, shape (n_cvar, n_node * B)
+        Receives the sums.
     """
-    n_cvar, n_node, H, B = hist.shape
-    acc = np.empty(n_node * B, dtype=np.float32)
+    n_cvar, n_node = dense.shape[0], dense.shape[1]
+    B = x.shape[1] // n_node
     for c in range(n_cvar):
-        x = hist[c].reshape(n_node * H * B)  # H == 1: sample (j, b) at j * B + b
-        d = dense[c]
+        xc, d, acc = x[c], dense[c], out[c]
         for m in range(n_node * B):
             acc[m] = 0.0
         j = 0
         while j + 4 <= n_node:
             d0, d1, d2, d3 = d[j], d[j + 1], d[j + 2], d[j + 3]
             if B == 1:
-                x0, x1, x2, x3 = x[j], x[j + 1], x[j + 2], x[j + 3]
+                x0, x1, x2, x3 = xc[j], xc[j + 1], xc[j + 2], xc[j + 3]
                 for i in range(n_node):
                     acc[i] += (d0[i] * x0 + d1[i] * x1) + (d2[i] * x2 + d3[i] * x3)
             else:
                 for i in range(n_node):
                     a = acc[i * B : (i + 1) * B]
                     for b in range(B):
-                        a[b] += (d0[i] * x[j * B + b] + d1[i] * x[(j + 1) * B + b]) + (
-                            d2[i] * x[(j + 2) * B + b] + d3[i] * x[(j + 3) * B + b]
+                        a[b] += (d0[i] * xc[j * B + b] + d1[i] * xc[(j + 1) * B + b]) + (
+                            d2[i] * xc[(j + 2) * B + b] + d3[i] * xc[(j + 3) * B + b]
                         )
             j += 4
         while j < n_node:
             dj = d[j]
             for i in range(n_node):
                 for b in range(B):
-                    acc[i * B + b] += dj[i] * x[j * B + b]
+                    acc[i * B + b] += dj[i] * xc[j * B + b]
             j += 1
-        for i in range(n_node):
-            for b in range(B):
-                out[c, i, b] = acc[i * B + b]
 
 
 @jit(nogil=True, inline="always")
@@ -262,46 +271,39 @@ def apply_pre(kind, parameters, raw, out, width):
 
 
 @jit(nogil=True)
-def apply_post(kind, parameters, sums, base, X, cvar, G, C):
-    r"""The coupling ``C[c, i*B + b]`` of one step from its sums ``sums[p, i, base + b]``.
+def apply_post(kind, parameters, S, X, cvar, G, C):
+    r"""The coupling ``C[c, m]`` of one step from its sums ``S[p, m]`` (``m = i*B + b``).
 
-    ``X`` (n_var, n_node * B) is the state at the previous step (its coupling variables rounded
-    to float32 as TVB's history holds them, for :data:`KURAMOTO`), ``G`` (n_gain, n_node * B)
-    the gain ``a`` per node and member, ``C`` (n_cvar, n_node * B) receives the coupling.
+    ``S`` (n_sum, n_node * B) float32 holds the step's sums, ``X`` (n_var, n_node * B) the state
+    at the previous step (its coupling variables rounded to float32 as TVB's history holds them,
+    for :data:`KURAMOTO`), ``G`` (n_gain, n_node * B) the gain ``a`` per node and member, ``C``
+    (n_cvar, n_node * B) receives the coupling.
     """
     n_cvar, M = C.shape
-    n_node = sums.shape[1]
-    B = M // n_node
     if kind == SIGMOIDAL:
         cmin, cmax, midpoint, sigma = parameters[0], parameters[1], parameters[2], parameters[3]
         for c in range(n_cvar):
-            for i in range(n_node):
-                for b in range(B):
-                    m = i * B + b
-                    gx = np.float64(sums[c, i, base + b])
-                    exponent = -G[c, m] * ((gx - midpoint) / sigma)
-                    C[c, m] = cmin + (cmax - cmin) / (1.0 + exp(exponent))
+            s, g, out = S[c], G[c], C[c]
+            for m in range(M):
+                exponent = -g[m] * ((np.float64(s[m]) - midpoint) / sigma)
+                out[m] = cmin + (cmax - cmin) / (1.0 + exp(exponent))
     elif kind == SIGMOIDAL_JANSEN_RIT:  # one coupling row, as TVB returns; the others zero
-        for i in range(n_node):
-            for b in range(B):
-                m = i * B + b
-                C[0, m] = G[0, m] * np.float64(sums[0, i, base + b])
-                for c in range(1, n_cvar):
-                    C[c, m] = 0.0
+        s, g, out = S[0], G[0], C[0]
+        for m in range(M):
+            out[m] = g[m] * np.float64(s[m])
+        for c in range(1, n_cvar):
+            zero = C[c]
+            for m in range(M):
+                zero[m] = 0.0
     elif kind == KURAMOTO:  # TVB's post divides by gx.shape[0], the number of coupling variables
         for c in range(n_cvar):
-            xc = X[cvar[c]]
-            for i in range(n_node):
-                for b in range(B):
-                    m = i * B + b
-                    own = np.float64(np.float32(xc[m]))
-                    total = cos(own) * np.float64(sums[2 * c, i, base + b]) - sin(own) * np.float64(
-                        sums[2 * c + 1, i, base + b]
-                    )
-                    C[c, m] = G[c, m] / n_cvar * total
+            xc, s_sin, s_cos, g, out = X[cvar[c]], S[2 * c], S[2 * c + 1], G[c], C[c]
+            for m in range(M):
+                own = np.float64(np.float32(xc[m]))
+                total = cos(own) * np.float64(s_sin[m]) - sin(own) * np.float64(s_cos[m])
+                out[m] = g[m] / n_cvar * total
     else:  # HYPERBOLIC_TANGENT: the sum of the pre values times a
         for c in range(n_cvar):
-            for i in range(n_node):
-                for b in range(B):
-                    m = i * B + b
-                    C[c, m] = G[c, m] * np.float64(sums[c, i, base + b])
+            s, g, out = S[c], G[c], C[c]
+            for m in range(M):
+                out[m] = g[m] * np.float64(s[m])

@@ -1,7 +1,9 @@
 r"""The compiled loop over the steps of one chunk.
 
-Per block of ``K`` steps (``K = min(d_min + 1, K_max)``, see :mod:`.coupling_kernel`), the
-delayed sums are accumulated in one pass. Then, step by step, the coupling
+Per block of ``K`` steps (``K = min(d_min + 1, K_max)`` with ``d_min`` the shortest non-zero
+delay, see :mod:`.coupling_kernel`), the delayed sums are accumulated in one pass, step-major.
+Then, step by step, the edges of zero delay (self-connections) add the values each source had
+at the previous step, as stored in the history (float32, or its pre channels), and the coupling
 
 .. math:: C_{c,i} = a_{c,i}\,\big(S_{c,i} - \kappa_{c,i}\, x_{c,i}(n-1)\big) + b_c
 
@@ -10,12 +12,13 @@ rounded to float32 (the value TVB's ``SparseHistory`` returns) (couplings with a
 ``pre`` or ``post`` function: see :mod:`.coupling_kernel`), and all nodes of all batch
 members are advanced together by TVB's scheme (:mod:`.integrate`; boundaries applied after
 each stage). The state is held as ``(n_var, M)`` with ``M = n_node * B`` (batch member last),
-so each stage is a loop over ``m`` that LLVM vectorises. The new coupling variables are staged
-(float32) and copied into the node-major ring at the end of the block, ``K`` consecutive slots
-per node (writing the ring step by step would touch one cache line per node and step). A
-non-finite state marks its batch member as blown up (``status[:, b]``: step, region, state
-variable of the first non-finite value, in node then variable order); that member is not
-advanced further, the others go on.
+so that every per-step loop runs over ``m`` contiguously and LLVM vectorises it. The new
+coupling variables are staged (float32, step-major, and their pre channels when the coupling
+has a pre function) and copied into the node-major ring at the end of the block, ``K``
+consecutive slots per node (writing the ring step by step would touch one cache line per node
+and step). A non-finite state marks its batch member as blown up (``status[:, b]``: step,
+region, state variable of the first non-finite value, in node then variable order); that member
+is not advanced further, the others go on.
 
 :func:`run_chunk` is a template: :mod:`._cache` compiles it once per model, in a module where
 ``model_dfun`` is that model's loop over nodes (:mod:`.equations`), so that the model's equations
@@ -29,6 +32,7 @@ import numpy as np
 from .._numba import jit
 from .coupling_kernel import (
     LINEAR,
+    VECTOR,
     accumulate_delayed,
     accumulate_dense,
     apply_post,
@@ -39,22 +43,39 @@ from .integrate import EULER
 
 
 @jit(nogil=True)
-def store_block(hist, stage, step, n_block):
-    """Copy ``stage[c, i, k*B + b]`` (steps ``step .. step + K - 1``) into the history ring."""
-    n_cvar, n_node, H, B = hist.shape
-    flat = hist.reshape((n_cvar, n_node, H * B))
-    start = step % H
-    first = min(n_block, H - start) * B
-    width = n_block * B
-    offset = start * B
-    for c in range(n_cvar):
-        for i in range(n_node):
-            dst = flat[c, i]
-            src = stage[c, i]
-            for m in range(first):
-                dst[offset + m] = src[m]
-            for m in range(first, width):
-                dst[m - first] = src[m]
+def store_block(ring, H, stage, step, n_block):
+    """Copy ``stage[k, c, i*B + b]`` (steps ``step .. step + K - 1``) into the ring's slots.
+
+    ``ring`` (n_channel, n_node, slots, B) is node-major: slot ``s mod H`` holds step ``s`` and
+    every slot ``s + H``, ``s + 2H``, ... below ``slots`` mirrors it; ``stage`` (K_max,
+    n_channel, n_node * B) is step-major. A block longer than the ring (no delayed edges)
+    leaves each slot its last step. Nodes are copied a tile at a time, so that each step's row
+    of the stage is read a whole cache line at a time.
+    """
+    n_channel, n_node, slots, B = ring.shape
+    flat = ring.reshape(n_channel * n_node * slots * B)  # (c, i, slot, b), indexed directly
+    tile = max(1, VECTOR // B)
+    for c in range(n_channel):
+        for first in range(0, n_node, tile):
+            last = min(first + tile, n_node)
+            slot = step % H
+            for k in range(n_block):
+                src = stage[k, c]
+                image = slot
+                while image < slots:
+                    at = (c * n_node * slots + image) * B
+                    if B == 1:  # one float per node: no loop over members
+                        for i in range(first, last):
+                            flat[at + i * slots] = src[i]
+                    else:
+                        for i in range(first, last):
+                            o = at + i * slots * B
+                            for b in range(B):
+                                flat[o + b] = src[i * B + b]
+                    image += H
+                slot += 1
+                if slot == H:
+                    slot = 0
 
 
 @jit(nogil=True)
@@ -106,29 +127,35 @@ def model_dfun(_x, _C, _p, _out):
 
 
 def run_chunk(
-    scheme, x, hist, first_step, n_steps, k_block,
-    row_start, sources, idelays, weights, dense, kappa, gain, offset, cvar,
-    coupling_kind, coupling_parameters,
+    scheme, x, ring, H, first_step, n_steps, k_block,
+    row_start, sources, idelays, weights, local_start, local_sources, local_weights, dense,
+    kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
     status,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
 
-    ``weights`` (n_sum, n_edge) float32 weights of the edges, ``dense`` their dense
-    ``(n_sum, source, target)`` matrix when no edge has a delay (else empty, see
-    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind`` (:data:`.coupling_kernel.LINEAR`,
-    or a coupling with a pre and/or post function) and ``coupling_parameters`` (float64) say how
-    the ``n_sum`` delayed sums (``sums``, float32) become the coupling; ``noise`` is
-    (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
-    ``noise_index[v]`` for state variable ``v`` (-1: no noise on it);
-    ``stim`` (n_steps, n_var, n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives
-    the state variables ``obs_index`` after each step; ``status`` (3, B) int64 holds, per member,
-    the step, region and state variable of the first non-finite state (-1 while finite).
-    All arrays are C-contiguous.
+    ``ring`` (n_sum, n_node, slots, B) float32 is the history of the summed channels (the
+    coupling variables, or their pre channels for a coupling with a pre function), ``H`` steps
+    and their mirror (:func:`.coupling_kernel.ring_slots`).
+    ``row_start``, ``sources``, ``idelays``, ``weights`` (n_sum, n_edge) float32 are the edges
+    of non-zero delay, ``local_start``, ``local_sources``, ``local_weights`` those of zero delay
+    (``local_weights`` (n_sum, n_local) float32), ``dense`` the dense ``(n_sum, source,
+    target)`` matrix of a network without delays (then it replaces all edges; else empty, see
+    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind``
+    (:data:`.coupling_kernel.LINEAR`, or a coupling with a pre and/or post function) and
+    ``coupling_parameters`` (float64) say how the ``n_sum`` sums become the coupling;
+    ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
+    ``noise_index[v]`` for state variable ``v`` (-1: no noise on it); ``stim`` (n_steps, n_var,
+    n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives the state variables
+    ``obs_index`` after each step; ``sums`` (K_max, n_sum, n_node * B) float32 is scratch;
+    ``status`` (3, B) int64 holds, per member, the step, region and state variable of the first
+    non-finite state (-1 while finite). All arrays are C-contiguous.
     """
     n_var, n_node, B = x.shape
     M = n_node * B
-    n_cvar, H = hist.shape[0], hist.shape[2]
+    n_cvar = cvar.shape[0]
+    n_sum, slots = ring.shape[0], ring.shape[2]
     n_obs = obs_index.shape[0]
     X = x.reshape((n_var, M))
     P = params.reshape((params.shape[0], M))
@@ -145,48 +172,60 @@ def run_chunk(
     for b in range(B):
         for i in range(n_node):
             alive[i * B + b] = status[0, b] < 0
-    stage = np.empty((n_cvar, n_node, sums.shape[2]), dtype=np.float32)
-    # A coupling with a pre function sums its pre channels, kept in a second ring rebuilt from
-    # the raw one at the start of each chunk (both are written at the end of each block).
-    ring = hist
-    pre_stage = stage
+    k_max = sums.shape[0]
+    stage = np.empty((k_max, n_cvar, M), dtype=np.float32)
+    channels = stage  # what the ring holds: the coupling variables, or their pre channels
     if has_pre(coupling_kind):
-        n_pre = weights.shape[0]
-        ring = np.empty((n_pre, n_node, H, B), dtype=np.float32)
-        apply_pre(coupling_kind, coupling_parameters, hist.reshape((n_cvar, n_node, H * B)),
-                  ring.reshape((n_pre, n_node, H * B)), H * B)  # fmt: skip
-        pre_stage = np.empty((n_pre, n_node, sums.shape[2]), dtype=np.float32)
+        channels = np.empty((k_max, n_sum, M), dtype=np.float32)
+    # The summed channels of the previous step, read by the edges of zero delay.
+    n_local = local_sources.shape[0]
+    is_dense = dense.shape[0] > 0
+    previous = np.empty((n_sum, M), dtype=np.float32)
+    if n_local > 0 or is_dense:
+        flat = ring.reshape((n_sum, n_node, slots * B))
+        slot = (first_step - 1) % H * B
+        for p in range(n_sum):
+            for i in range(n_node):
+                for b in range(B):
+                    previous[p, i * B + b] = flat[p, i, slot + b]
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
+    forced = stochastic or stimulated  # noise and stimulus terms (zero when absent)
     half_dt = dt / 2.0
     done = 0
     while done < n_steps:
         K = min(k_block, n_steps - done)
-        if dense.shape[0] > 0:  # no delays (K == 1): the dense matrix-vector product
-            accumulate_dense(ring, dense, sums)
-        else:
+        if sources.shape[0] > 0:
             accumulate_delayed(
-                ring, first_step + done, K, row_start, sources, idelays, weights, sums
+                ring, H, first_step + done, K, row_start, sources, idelays, weights, sums
             )
+        elif not is_dense:
+            sums[:K] = 0.0
         for k in range(K):
             step = first_step + done + k
             row = done + k
+            S = sums[k]
+            if is_dense:  # no delays: the dense matrix-vector product of the previous step
+                accumulate_dense(previous, dense, S)
+            elif n_local > 0:  # zero delay: the sources' values at the previous step
+                for p in range(n_sum):
+                    w_p, prev_p, S_p = local_weights[p], previous[p], S[p]
+                    for i in range(n_node):
+                        first, end = local_start[i], local_start[i + 1]
+                        for b in range(B):
+                            acc = np.float32(0.0)
+                            for e in range(first, end):
+                                acc += w_p[e] * prev_p[local_sources[e] * B + b]
+                            if end > first:
+                                S_p[i * B + b] += acc
             if coupling_kind == LINEAR:
                 for c in range(n_cvar):
-                    xc = X[cvar[c]]
-                    Cc = C[c]
-                    g = G[c]
-                    kc = kap[c]
-                    b_c = offset[c]
-                    S = sums[c]
-                    base = k * B
-                    for i in range(n_node):
-                        for b in range(B):
-                            m = i * B + b
-                            own = np.float64(np.float32(xc[m]))
-                            Cc[m] = g[m] * (np.float64(S[i, base + b]) - kc[m] * own) + b_c
+                    xc, Cc, g, kc, b_c, S_c = X[cvar[c]], C[c], G[c], kap[c], offset[c], S[c]
+                    for m in range(M):
+                        own = np.float64(np.float32(xc[m]))
+                        Cc[m] = g[m] * (np.float64(S_c[m]) - kc[m] * own) + b_c
             else:
-                apply_post(coupling_kind, coupling_parameters, sums, k * B, X, cvar, G, C)
+                apply_post(coupling_kind, coupling_parameters, S, X, cvar, G, C)
             if stochastic:
                 z = noise[row].reshape((noise.shape[1], M))
                 for v in range(n_var):
@@ -207,43 +246,50 @@ def run_chunk(
                 for v in range(n_var):
                     xv, kv, nv, sv, tv = X[v], k1[v], nz[v], st[v], tmp[v]
                     lo_v, hi_v = lo[v], hi[v]
-                    for m in range(M):
-                        tv[m] = _clamp(xv[m] + dt * kv[m] + nv[m] + dt * sv[m], lo_v, hi_v)
+                    if forced:
+                        for m in range(M):
+                            tv[m] = _clamp(xv[m] + dt * kv[m] + nv[m] + dt * sv[m], lo_v, hi_v)
+                    else:
+                        for m in range(M):
+                            tv[m] = _clamp(xv[m] + dt * kv[m], lo_v, hi_v)
                 model_dfun(tmp, C, P, k2)
             bad = False
             for v in range(n_var):
-                xv, kv, k2v, nv, sv = X[v], k1[v], k2[v], nz[v], st[v]
+                xv, kv, k2v, nv, sv, tv = X[v], k1[v], k2[v], nz[v], st[v], tmp[v]
                 lo_v, hi_v = lo[v], hi[v]
                 if scheme == EULER:
                     for m in range(M):
-                        new = _clamp(xv[m] + kv[m] * dt + nv[m] + dt * sv[m], lo_v, hi_v)
-                        new = new if alive[m] else xv[m]
-                        bad |= ((new - new) != 0.0) & alive[m]  # NaN exactly when not finite
-                        xv[m] = new
+                        tv[m] = xv[m] + kv[m] * dt
                 else:
                     for m in range(M):
-                        new = xv[m] + (kv[m] + k2v[m]) * half_dt + nv[m] + dt * sv[m]
-                        new = _clamp(new, lo_v, hi_v)
-                        new = new if alive[m] else xv[m]
-                        bad |= ((new - new) != 0.0) & alive[m]
-                        xv[m] = new
+                        tv[m] = xv[m] + (kv[m] + k2v[m]) * half_dt
+                if forced:
+                    for m in range(M):
+                        tv[m] = tv[m] + nv[m] + dt * sv[m]
+                for m in range(M):
+                    new = _clamp(tv[m], lo_v, hi_v)
+                    new = new if alive[m] else xv[m]
+                    bad |= ((new - new) != 0.0) & alive[m]  # NaN exactly when not finite
+                    xv[m] = new
             if bad:
                 _find_blow_ups(X, alive, status, step, n_node, B)
-            for c in range(n_cvar):
-                xc = X[cvar[c]]
-                dst = stage[c]
-                base = k * B
-                for i in range(n_node):
-                    for b in range(B):
-                        dst[i, base + b] = np.float32(xc[i * B + b])
+            for c in range(n_cvar):  # the history's float32 values of the new state
+                xc, dst = X[cvar[c]], stage[k, c]
+                for m in range(M):
+                    dst[m] = np.float32(xc[m])
+            if has_pre(coupling_kind):
+                apply_pre(coupling_kind, coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
+                          channels[k].reshape((n_sum, 1, M)), M)  # fmt: skip
+            if n_local > 0 or is_dense:
+                for p in range(n_sum):
+                    src, dst = channels[k, p], previous[p]
+                    for m in range(M):
+                        dst[m] = src[m]
             out = obs[row].reshape((n_obs, M))
             for o in range(n_obs):
                 xo = X[obs_index[o]]
                 oo = out[o]
                 for m in range(M):
                     oo[m] = xo[m]
-        store_block(hist, stage, first_step + done, K)
-        if has_pre(coupling_kind):
-            apply_pre(coupling_kind, coupling_parameters, stage, pre_stage, K * B)
-            store_block(ring, pre_stage, first_step + done, K)
+        store_block(ring, H, channels, first_step + done, K)
         done += K

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import check_stimulus_values
+from .coupling import KernelEdges
+from .coupling_kernel import apply_pre, has_pre, ring_slots
 from .spec import SimulationSpec
 
 #: Largest coupling block (steps); the shortest delay + 1 bounds it too.
@@ -34,32 +36,46 @@ class RunState:
     """The mutable arrays of a run, with a batch axis B last."""
 
     x: np.ndarray  # (n_var, n_node, B) float64
-    hist: np.ndarray  # (n_cvar, n_node, H, B) float32
+    ring: np.ndarray  # (n_sum, n_node, slots, B) float32: history of the summed channels
     params: np.ndarray  # (n_parameter, n_node, B) float64
     gain: np.ndarray  # (n_cvar, n_node, B) float64
     status: np.ndarray  # (3, B) int64: step, region, state variable of a blow-up, or -1
 
 
 def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) -> RunState:
-    """Run arrays from the spec, for a batch of ``params.shape[-1]`` members."""
+    """Run arrays from the spec, for a batch of ``params.shape[-1]`` members.
+
+    The ring holds the history's float32 coupling variables, or, for a coupling with a pre
+    function, their pre channels (computed once here, then by the kernel as it stores each step).
+    """
     batch = params.shape[-1]
     x = np.repeat(spec.state[..., np.newaxis], batch, axis=-1)
-    hist = np.repeat(spec.history[..., np.newaxis], batch, axis=-1)
+    n_cvar, n_node, H = spec.history.shape
+    edges = spec.coupling.kernel_edges()
+    # The mirror serves the blocked reads of delayed edges; without them the ring is TVB's.
+    slots = H if edges.block is None else ring_slots(H, block_size(spec, edges))
+    mirrored = spec.history[:, :, np.arange(slots) % H]  # slot s + H repeats slot s
+    hist = np.ascontiguousarray(np.repeat(mirrored[..., np.newaxis], batch, axis=-1))
+    c = spec.coupling
+    if has_pre(c.kind):
+        ring = np.empty((c.weights.shape[0], n_node, slots, batch), dtype=np.float32)
+        apply_pre(c.kind, c.parameters, hist.reshape(n_cvar, n_node, slots * batch),
+                  ring.reshape(ring.shape[0], n_node, slots * batch), slots * batch)  # fmt: skip
+        hist = ring
     status = np.full((3, batch), -1, dtype=np.int64)
-    return RunState(x, np.ascontiguousarray(hist), np.ascontiguousarray(params),
-                    np.ascontiguousarray(gain), status)  # fmt: skip
+    return RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
 
 
-def block_size(spec: SimulationSpec) -> int:
-    """Steps per coupling block: ``min(d_min + 1, K_MAX)``, never more than the history ring holds.
-
-    A network without edges has no shortest delay; its block is still bounded by the ring length
-    (a block longer than the ring would write past its end).
+def block_size(spec: SimulationSpec, edges: KernelEdges | None = None) -> int:
+    """Steps per coupling block: ``min(d_min + 1, K_MAX)`` with ``d_min`` the shortest non-zero
+    delay, never more than the history ring holds (a block of delayed sums longer than the ring
+    would read slots it overwrites); without delayed edges, :data:`K_MAX`.
     """
-    d_min = spec.coupling.min_delay
-    ring = spec.history.shape[-1]
-    k_block = K_MAX if d_min is None else min(d_min + 1, K_MAX)
-    return max(1, min(k_block, ring))
+    if edges is None:
+        edges = spec.coupling.kernel_edges()
+    if edges.block is None:
+        return K_MAX
+    return max(1, min(edges.block, K_MAX, spec.history.shape[-1]))
 
 
 def chunk_size(spec: SimulationSpec, batch: int, k_block: int, requested: int | None) -> int:
@@ -89,18 +105,16 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_one_chunk(spec, state, coupling, noise_index, draws, first, n, k_block, obs_index):
+def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, sums):
     steps = np.arange(first, first + n)
     n_node = spec.n_node
     batch = state.x.shape[-1]
     obs = np.empty((n, len(obs_index), n_node, batch))
-    c = spec.coupling
-    sums = np.empty((c.weights.shape[0], n_node, k_block * batch), dtype=np.float32)
-    weights, dense = coupling
+    c, e = spec.coupling, edges
     spec.kernel.run_chunk(
-        spec.scheme, state.x, state.hist, first, n, k_block,
-        c.row_start, c.sources, c.idelays, weights, dense, c.kappa, state.gain, c.offset, spec.cvar,
-        c.kind, c.parameters,
+        spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
+        e.row_start, e.sources, e.idelays, e.weights, e.local_start, e.local_sources,
+        e.local_weights, e.dense, c.kappa, state.gain, c.offset, spec.cvar, c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
     )  # fmt: skip
@@ -125,7 +139,8 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
         has the same times).
     """
     batch = state.x.shape[-1]
-    k_block = block_size(spec)
+    edges = spec.coupling.kernel_edges()
+    k_block = block_size(spec, edges)
     chunk = chunk_size(spec, batch, k_block, chunk_steps)
     obs_index = spec.observed
     outputs = [([], []) for _ in monitors]
@@ -145,7 +160,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             return _Ready(noise.draw(n_next, n_var, n_node))
         return drawer.submit(noise.draw, n_next, n_var, n_node)
 
-    coupling = (spec.coupling.weights.astype(np.float32), spec.coupling.dense())
+    sums = np.empty((k_block, edges.weights.shape[0], n_node * batch), dtype=np.float32)
     done = 0
     computed = None  # steps computed when ``on_chunk`` stopped the kernel
     pending = draw(0)
@@ -159,7 +174,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                 draws = pending.result()
                 pending = draw(done + n)
                 steps, obs = _run_one_chunk(
-                    spec, state, coupling, noise_index, draws, first, n, k_block, obs_index
+                    spec, state, edges, noise_index, draws, first, n, k_block, obs_index, sums
                 )
             else:  # nothing left to compute: the monitors still get their samples, as NaN
                 steps = np.arange(first, first + n)
