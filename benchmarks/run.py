@@ -162,6 +162,7 @@ def sweep64_dask_once(n_workers: int, length: float) -> dict:
     return {"total_s": total, **phases, "first_result_s": tasks[0][0] - start,
             "tasks": len(tasks), "task_s_median": statistics.median(busy),
             "task_cpu_s_median": statistics.median(cpu for _, _, cpu in tasks),
+            "after_last_result_s": start + total - tasks[-1][0],
             "overhead_s": total - sum(busy) / n_workers}  # fmt: skip
 
 
