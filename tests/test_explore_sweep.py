@@ -16,7 +16,7 @@ from tvb.simulator import monitors
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.explore import SweepStore, grid, points, sobol, sweep
-from tvb_ngnmm.explore.sweep import _auto_batch_size
+from tvb_ngnmm.explore.sweep import SECONDS_PER_NODE_STEP, _auto_batch_size
 
 distributed = pytest.importorskip("distributed")
 
@@ -290,7 +290,8 @@ def test_a_local_cluster_forks_its_workers_and_closes_them(sim, tmp_path, monkey
 
 def test_automatic_batch_size_is_whole_groups_and_balanced(sim):
     n_node = sim.connectivity.number_of_regions
-    steps_of = {"short": 100, "five_seconds": int(5.0 / (7e-8 * n_node) / 16), "long": 10**8}
+    steps_of = {"short": 100, "long": 10**8,
+                "five_seconds": int(5.0 / (SECONDS_PER_NODE_STEP * n_node) / 16)}  # fmt: skip
     # SWEEP-64 on 2 workers: whole groups of 8, four tasks per worker
     assert _auto_batch_size(sim, steps_of["five_seconds"], 64, 2) == 8
     # long runs keep whole groups (members together run faster), short ones gather many

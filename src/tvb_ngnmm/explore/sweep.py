@@ -28,7 +28,9 @@ from .recipe import SimulatorRecipe, classify, default_unit, simulator_for
 from .reduce import as_measures, describe_measures, reduce_member
 from .store import SweepStore, digest, simulator_description
 
-SECONDS_PER_NODE_STEP = 7e-8  # one member on one core, EI-90 (benchmarks: SWEEP-64)
+# CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
+# per member and simulated second, 90 nodes, 10^5 steps)
+SECONDS_PER_NODE_STEP = 3.2e-8
 GROUP_SIZE = 8  # members that run_batch runs together (its default group_size)
 
 
@@ -262,14 +264,16 @@ def sweep(
         Length of each run (ms); default ``sim.simulation_length``.
     client : None, distributed.Client or str
         None starts a ``LocalCluster`` (worker processes, one thread each) and closes it at the
-        end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster. Worker
-        processes start by importing the script that created them again, so a script that
-        starts a local cluster must keep its top level under ``if __name__ == "__main__":``
-        (as for any ``multiprocessing`` program); without it the sweep is refused.
+        end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster. On Linux
+        the workers are forked from this process (they start with its imports); elsewhere they
+        are spawned and import the script that created them again, so a script that starts a
+        local cluster keeps its top level under ``if __name__ == "__main__":`` (as for any
+        ``multiprocessing`` program); a sweep started from such a re-import is refused.
     n_workers : int, optional
         Workers of the local cluster (default ``min(2, cpu_count)``).
     batch_size : int, optional
-        Points per task; default about five seconds of work, at least two tasks per worker.
+        Points per task; default whole groups of ``run_batch`` (8) of about five seconds of
+        work, at least four tasks per worker.
     retries : int
         Times a task that raised is run again before its points are given up.
     raw : bool
