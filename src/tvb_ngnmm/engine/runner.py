@@ -22,7 +22,7 @@ import numpy as np
 
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
-from .coupling_kernel import apply_pre, has_pre, ring_slots
+from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
 from .spec import SimulationSpec
 
 #: Largest coupling block (steps); the shortest delay + 1 bounds it too.
@@ -53,7 +53,7 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
     n_cvar, n_node, H = spec.history.shape
     edges = spec.coupling.kernel_edges()
     # The mirror serves the blocked reads of delayed edges; without them the ring is TVB's.
-    slots = H if edges.block is None else ring_slots(H, block_size(spec, edges))
+    slots = H if edges.block is None else ring_slots(H, block_size(spec, edges, batch))
     mirrored = spec.history[:, :, np.arange(slots) % H]  # slot s + H repeats slot s
     hist = np.ascontiguousarray(np.repeat(mirrored[..., np.newaxis], batch, axis=-1))
     c = spec.coupling
@@ -66,16 +66,21 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
     return RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
 
 
-def block_size(spec: SimulationSpec, edges: KernelEdges | None = None) -> int:
+def block_size(spec: SimulationSpec, edges: KernelEdges | None = None, batch: int = 1) -> int:
     """Steps per coupling block: ``min(d_min + 1, K_MAX)`` with ``d_min`` the shortest non-zero
     delay, never more than the history ring holds (a block of delayed sums longer than the ring
     would read slots it overwrites); without delayed edges, :data:`K_MAX`.
+
+    Rounded down, where that leaves at least one, to whole vectors of the summing loops
+    (``K * batch`` a multiple of 16 floats: no pass computes sums it throws away).
     """
     if edges is None:
         edges = spec.coupling.kernel_edges()
     if edges.block is None:
         return K_MAX
-    return max(1, min(edges.block, K_MAX, spec.history.shape[-1]))
+    k_block = max(1, min(edges.block, K_MAX, spec.history.shape[-1]))
+    steps_per_vector = VECTOR // math.gcd(VECTOR, batch)
+    return max(k_block // steps_per_vector * steps_per_vector, k_block % steps_per_vector)
 
 
 def chunk_size(spec: SimulationSpec, batch: int, k_block: int, requested: int | None) -> int:
@@ -140,7 +145,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     """
     batch = state.x.shape[-1]
     edges = spec.coupling.kernel_edges()
-    k_block = block_size(spec, edges)
+    k_block = block_size(spec, edges, batch)
     chunk = chunk_size(spec, batch, k_block, chunk_steps)
     obs_index = spec.observed
     outputs = [([], []) for _ in monitors]
