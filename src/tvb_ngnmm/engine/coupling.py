@@ -19,7 +19,8 @@ history ring's float32 values, so the sums run over the "pre channels", and the 
 - ``HyperbolicTangent``: ``S`` of ``pre = a (1 + tanh((b x_j - midpoint) / sigma))`` (``a``
   applied after the sum);
 - ``SigmoidalJansenRit``: ``a S`` of ``pre = cmin + (cmax - cmin) / (1 + exp(r (midpoint -
-  (x_{0,j} - x_{1,j}))))`` on the model's two coupling variables, one coupling row (TVB's);
+  (x_{0,j} - x_{1,j}))))`` on the model's two coupling variables, one sum delivered on every
+  coupling row (as TVB does);
 - ``Kuramoto``: ``a / n_cvar sum_j w_ij sin(x_j - x_i) = a / n_cvar (cos x_i S^sin_i - sin x_i
   S^cos_i)``, sums of ``sin x_j`` and ``cos x_j`` (TVB divides by ``gx.shape[0]``, the number of
   coupling variables, not of nodes).
@@ -64,7 +65,7 @@ class CouplingTerms:
     Linear couplings have one sum and one row per coupling variable; TVB's nonlinear ones
     (``kind`` other than :data:`.coupling_kernel.LINEAR`) as many sums as pre channels (two per
     coupling variable for ``Kuramoto``, one for ``SigmoidalJansenRit``) and as many gain rows
-    as coupling rows (one for ``SigmoidalJansenRit``).
+    as coupling rows (one for ``SigmoidalJansenRit``, whose one sum feeds every row).
     """
 
     row_start: np.ndarray  # (n_node + 1,) int64

@@ -214,8 +214,8 @@ SIGMOIDAL = 1
 #: Parameters ``b, midpoint, sigma``.
 HYPERBOLIC_TANGENT = 2
 #: TVB's ``SigmoidalJansenRit``: ``pre = cmin + (cmax - cmin) / (1 + exp(r (midpoint - (y1_j -
-#: y2_j))))`` on the two coupling variables (one pre channel), post ``a S``. Parameters ``cmin,
-#: cmax, midpoint, r``.
+#: y2_j))))`` on the two coupling variables (one pre channel), post ``a S`` on every coupling
+#: row (TVB repeats the one sum). Parameters ``cmin, cmax, midpoint, r``.
 SIGMOIDAL_JANSEN_RIT = 3
 #: TVB's ``Kuramoto``: ``sum_j w_ij sin(x_j - x_i) = cos x_i S^sin_i - sin x_i S^cos_i``, two pre
 #: channels (``sin x_j``, ``cos x_j``) per coupling variable, post ``a / n_cvar`` times it.
@@ -287,14 +287,12 @@ def apply_post(kind, parameters, S, X, cvar, G, C):
             for m in range(M):
                 exponent = -g[m] * ((np.float64(s[m]) - midpoint) / sigma)
                 out[m] = cmin + (cmax - cmin) / (1.0 + exp(exponent))
-    elif kind == SIGMOIDAL_JANSEN_RIT:  # one coupling row, as TVB returns; the others zero
-        s, g, out = S[0], G[0], C[0]
-        for m in range(M):
-            out[m] = g[m] * np.float64(s[m])
-        for c in range(1, n_cvar):
-            zero = C[c]
+    elif kind == SIGMOIDAL_JANSEN_RIT:  # one sum and gain, on every coupling row as in TVB
+        s, g = S[0], G[0]
+        for c in range(n_cvar):
+            out = C[c]
             for m in range(M):
-                zero[m] = 0.0
+                out[m] = g[m] * np.float64(s[m])
     elif kind == KURAMOTO:  # TVB's post divides by gx.shape[0], the number of coupling variables
         for c in range(n_cvar):
             xc, s_sin, s_cos, g, out = X[cvar[c]], S[2 * c], S[2 * c + 1], G[c], C[c]
