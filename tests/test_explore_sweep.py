@@ -301,3 +301,25 @@ def test_automatic_batch_size_is_whole_groups_and_balanced(sim):
     # few points: smaller tasks, so that every worker has some
     assert _auto_batch_size(sim, steps_of["long"], 8, 2) == 1
     assert _auto_batch_size(sim, steps_of["long"], 24, 2) == 3
+
+
+def test_a_seeded_points_noise_does_not_depend_on_the_batching(tmp_path):
+    """Per-point seeds: the same point gives the same output in tasks of 1 and of 3 points."""
+    from tvb.simulator import integrators, noise
+
+    from tvb_ngnmm.explore.sweep import point_seed
+
+    integrator = integrators.HeunStochastic(
+        dt=0.01, noise=noise.Additive(nsig=np.array([0.0, 0.01, 0.0, 0.0, 0.01, 0.0]))
+    )
+    sim = make_sim("NextGenEI", integrator=integrator, length=5.0)
+    values = {"I_e": [10.0, 12.0, 14.0]}
+    together = run_batch(sim, values, seed=[point_seed(3, p) for p in range(3)], progress=False)
+    alone = run_batch(sim, {"I_e": [12.0]}, seed=[point_seed(3, 1)], progress=False)
+    np.testing.assert_array_equal(together[0].values[1], alone[0].values[0])
+    other = run_batch(sim, {"I_e": [12.0]}, seed=[point_seed(4, 1)], progress=False)
+    assert not np.array_equal(other[0].values[0], alone[0].values[0])
+    with pytest.raises(ValueError, match=r"'seed'.*one integer per member \(3\), but got 2"):
+        run_batch(sim, values, seed=[1, 2], progress=False)
+    with pytest.raises(ValueError, match=r"'seed'.*non-negative integer.*-1"):
+        run_batch(sim, values, seed=[1, -1, 2], progress=False)

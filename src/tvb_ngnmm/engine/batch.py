@@ -31,6 +31,7 @@ runs to the furthest time any member reached, a member's samples after the time 
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 import warnings
@@ -169,10 +170,12 @@ def run_batch(
         Length (ms); default ``sim.simulation_length``.
     n_jobs : int, optional
         Threads running the member groups; default one per CPU core.
-    seed : int, optional
+    seed : int or sequence of int, optional
         Noise of the members (stochastic integrators): None, the simulator's own noise stream
         for every member (member ``k`` equals ``run_sim`` with its parameters); an int, an
-        independent generator per member.
+        independent generator per member; one int per member, member ``k``'s generator
+        ``default_rng(seed[k])`` (its noise then depends on its own seed only, not on which
+        other members run with it).
     chunk_steps, progress
         As for :class:`~tvb_ngnmm.backend.NumbaBackend` (with several groups, the progress bar
         counts finished groups).
@@ -195,9 +198,20 @@ def run_batch(
         Bad swept values (naming the parameter, member, domain and value), an empty design,
         or settings checked before the first step (:mod:`.checks`).
     """
-    check_seed(seed, allow_generator=False)
+    per_member = seed is not None and not isinstance(seed, numbers.Integral)
+    if per_member:
+        seed = list(seed) if isinstance(seed, list | tuple | np.ndarray) else [seed]
+        for value in seed:
+            check_seed(value, allow_generator=False)
+    else:
+        check_seed(seed, allow_generator=False)
     spec = extract(sim)
     params, gain, batch = _batch_arrays(sim, spec, parameters)
+    if per_member and len(seed) != batch:
+        raise ValueError(
+            "Invalid value for the 'seed' parameter. Allowed are None, an integer or one "
+            f"integer per member ({batch}), but got {len(seed)} seeds."
+        )
     n_steps = n_steps_for(sim, simulation_length)
     if int(group_size) < 1:
         raise ValueError(
@@ -212,7 +226,9 @@ def run_batch(
     n_groups = max(n_jobs, -(-batch // int(group_size)))
     groups = np.array_split(np.arange(batch), n_groups)
     rngs = None
-    if seed is not None:
+    if per_member:
+        rngs = [np.random.default_rng(int(s)) for s in seed]
+    elif seed is not None:
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch)]
     show = _progress_flag(progress, n_steps, n_groups)
     results = _BatchResults(sim, spec, batch)

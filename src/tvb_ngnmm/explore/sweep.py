@@ -139,6 +139,12 @@ def _auto_batch_size(sim, n_steps: int, n_point: int, n_workers: int) -> int:
     return size if size < GROUP_SIZE else size - size % GROUP_SIZE
 
 
+def point_seed(seed: int, point: int) -> int:
+    """The noise seed of design point ``point`` of a sweep seeded with ``seed``: its noise does
+    not depend on which other points share its task (nor on ``batch_size``)."""
+    return int(np.random.SeedSequence([seed, point]).generate_state(1)[0])
+
+
 def run_task(recipe, settings, values, points, simulation_length, measures, raw, seed):
     """One batch on a worker: ``run_batch``, then the measures of each member.
 
@@ -150,10 +156,9 @@ def run_task(recipe, settings, values, points, simulation_length, measures, raw,
     started, cpu = time.perf_counter(), time.process_time()
     sim = simulator_for(recipe, settings)
     built = time.perf_counter()
-    task_seed = None if seed is None else [seed, int(points[0])]
-    if task_seed is not None:
-        task_seed = int(np.random.SeedSequence(task_seed).generate_state(1)[0])
-    outputs = run_batch(sim, values, simulation_length, n_jobs=1, seed=task_seed, progress=False)
+    member_seeds = None if seed is None else [point_seed(seed, int(p)) for p in points]
+    outputs = run_batch(sim, values, simulation_length, n_jobs=1, seed=member_seeds,
+                        progress=False)  # fmt: skip
     simulated = time.perf_counter()
     blown = outputs[0].blown_up.values
     labels = list(sim.connectivity.region_labels)
@@ -282,7 +287,8 @@ def sweep(
         Show a progress bar of the points.
     seed : int, optional
         Noise (stochastic integrators): None, the simulator's own stream for every point (as
-        ``run_batch``); an int, independent noise per task from ``seed`` and its first point.
+        ``run_batch``); an int, independent noise per point from ``seed`` and the point's
+        index (:func:`point_seed`), whatever the batching.
 
     Returns
     -------
@@ -328,8 +334,7 @@ def sweep(
             batch_size = _auto_batch_size(sim, n_steps, design.n_point, workers)
         run_settings = {"measures": describe_measures(measures),
                         "simulation_length": simulation_length, "raw": bool(raw),
-                        "seed": seed,
-                        "batch_size": None if seed is None else batch_size}  # fmt: skip
+                        "seed": seed}  # fmt: skip
         fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
                         "run": digest(run_settings)}  # fmt: skip
         sweep_store = SweepStore.open(store, template, fingerprints)
