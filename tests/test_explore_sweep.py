@@ -323,3 +323,15 @@ def test_a_seeded_points_noise_does_not_depend_on_the_batching(tmp_path):
         run_batch(sim, values, seed=[1, 2], progress=False)
     with pytest.raises(ValueError, match=r"'seed'.*non-negative integer.*-1"):
         run_batch(sim, values, seed=[1, -1, 2], progress=False)
+
+
+def test_noise_amplitude_sets_the_noisy_variables_only():
+    from tvb.simulator import integrators, noise
+
+    from tvb_ngnmm.explore.recipe import _set
+
+    pattern = np.array([0.0, 0.05, 0.0, 0.0, 0.05, 0.0])
+    integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=pattern))
+    sim = make_sim("NextGenEI", integrator=integrator, length=1.0)
+    _set(sim, "noise_amplitude", 0.2)
+    np.testing.assert_array_equal(np.ravel(sim.integrator.noise.nsig), 4 * pattern)

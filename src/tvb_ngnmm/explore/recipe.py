@@ -85,6 +85,10 @@ def default_unit(sim, name: str) -> str:
 def _set(sim, path: str, value) -> None:
     owner, attribute = _resolve(sim, path)
     current = getattr(owner, attribute)
+    if path == "noise_amplitude" and isinstance(current, np.ndarray) and np.any(current > 0):
+        # The amplitude of the noisy variables; those configured without noise stay without.
+        setattr(owner, attribute, np.where(current > 0, float(value), 0.0))
+        return
     if isinstance(current, np.ndarray):
         value = np.array(np.broadcast_to(np.asarray(value, dtype=float), current.shape))
         if np.ndim(value) == 0 or current.shape == ():

@@ -257,7 +257,8 @@ def sweep(
         :func:`grid`, :func:`points` or :func:`sobol` (a dict is a grid, a list of dicts the
         points). Names: the model's parameters and ``'a'`` (swept within a batch, one value or
         one per region), ``'conduction_speed'`` (mm/ms), ``'noise_amplitude'`` (the noise's
-        ``nsig``), or a dotted path to a numeric attribute of the coupling, integrator or
+        ``nsig`` of the state variables the configured noise reaches; the others stay
+        without), or a dotted path to a numeric attribute of the coupling, integrator or
         connectivity (``'coupling.b'``, ``'integrator.noise.nsig'``).
     measures : str, callable, list or dict
         Names in :data:`~tvb_ngnmm.explore.reduce.MEASURES` (``'fc'``, ``'fcd'``,
