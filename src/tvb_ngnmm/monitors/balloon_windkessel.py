@@ -2,9 +2,10 @@ r"""Balloon–Windkessel BOLD: the nonlinear hemodynamic model run alongside the
 
 A neural signal :math:`x(t)` of each region (default: the signal the model declares,
 ``register_model(..., signal=...)``, e.g. the excitatory rate ``r_e`` of ``NextGenEI``, the rate
-``r`` of ``MPRSynaptic`` and of TVB's ``MontbrioPazoRoxin``; rates in kHz) drives the balloon model through :math:`z = \mathrm{gain}\,(x - \mathrm{baseline})`
-(:math:`z` in s⁻²). Time is in **seconds inside the hemodynamics** and in ms at the interface
-(``period``, ``hemodynamic_step``, sample times).
+``r`` of ``MPRSynaptic`` and of TVB's ``MontbrioPazoRoxin``; rates in kHz) drives the balloon
+model through :math:`z = \mathrm{gain}\,(x - \mathrm{baseline})` (:math:`z` in s⁻²). Time is
+in **seconds inside the hemodynamics** and in ms at the interface (``period``,
+``hemodynamic_step``, sample times).
 
 Equations (Friston et al. 2000 and 2003; Stephan et al. 2007, eqs. 4–10), with vasodilatory
 signal :math:`s` (s⁻¹), normalised inflow :math:`f`, venous volume :math:`v` and
