@@ -74,26 +74,31 @@ def _connect(client, n_workers: int | None):
     )
 
 
-def _local_cluster(distributed, n_workers: int):
-    """Worker processes (one thread each), forked from this one on Linux.
+#: Modules a local cluster's fork server imports once, before it forks the workers.
+WORKER_PRELOAD = ("distributed", "tvb_ngnmm.explore.sweep", "tvb_ngnmm.models", "xarray")
 
-    A forked worker starts with this process's imports (TVB's models alone take seconds to
-    import, as their Numba functions compile) and its loaded kernels, in a fraction of a second;
-    elsewhere (macOS, Windows: no safe ``fork``) workers are spawned and import what they need.
-    The only other threads of this process while it forks are Dask's own (its event loop and
-    idle executors), which the workers do not use.
+
+def _local_cluster(distributed, n_workers: int):
+    """Worker processes (one thread each), forked by a fork server on Linux.
+
+    The fork server is a fresh single-threaded process that imports :data:`WORKER_PRELOAD`
+    once (TVB's models take seconds to import, as their Numba functions compile); each worker
+    is forked from it, with those imports, in a fraction of a second. Workers are not forked
+    from this process itself: a fork copies locks held by its other threads (Dask's event
+    loop), and a worker forked that way can wait on one for ever. Elsewhere (macOS, Windows)
+    workers are spawned and import what they need.
     """
+    import multiprocessing
+
     import dask
 
     method = dask.config.get("distributed.worker.multiprocessing-method")
     if sys.platform == "linux":
-        method = "fork"
-    with (
-        dask.config.set({"distributed.worker.multiprocessing-method": method}),
-        warnings.catch_warnings(),
-    ):
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded, use of fork",
-                                DeprecationWarning)  # fmt: skip
+        method = "forkserver"
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        if method == "forkserver":
+            distributed.utils.get_mp_context()  # Dask's own preload, then ours (a superset)
+            multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
         return distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
             scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP routes: any free port
@@ -271,8 +276,8 @@ def sweep(
     client : None, distributed.Client or str
         None starts a ``LocalCluster`` (worker processes, one thread each) and closes it at the
         end; a client or a scheduler address ``'tcp://host:port'`` uses that cluster. On Linux
-        the workers are forked from this process (they start with its imports); elsewhere they
-        are spawned and import the script that created them again, so a script that starts a
+        the workers are forked by a fork server that imported TVB and the models once; elsewhere
+        they are spawned and import the script that created them again, so a script that starts a
         local cluster keeps its top level under ``if __name__ == "__main__":`` (as for any
         ``multiprocessing`` program); a sweep started from such a re-import is refused.
     n_workers : int, optional
