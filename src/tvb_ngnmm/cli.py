@@ -109,7 +109,6 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
 
 def _write_outputs(parser, config, results, folder: Path, output: dict) -> list:
     """Each monitor's netCDF file and the figure, atomically; no new folder left on failure."""
-    from ._util import write_atomically
 
     datasets = [monitor_dataset(config, k, *pair) for k, pair in enumerate(results)]
     files = []
@@ -119,6 +118,13 @@ def _write_outputs(parser, config, results, folder: Path, output: dict) -> list:
         figure = plot_monitor(datasets[0])
         files.append((f"monitor0_{datasets[0].attrs['monitor']}.png",
                       lambda p: figure.savefig(p, dpi=110)))  # fmt: skip
+    return _write_files(parser, folder, files)
+
+
+def _write_files(parser, folder: Path, files: list) -> list:
+    """Each ``(name, writer)`` into ``folder``, atomically; on failure nothing new is left."""
+    from ._util import write_atomically
+
     created, written = not folder.exists(), []
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -318,7 +324,6 @@ def _toml_key(name: str) -> str:
 
 def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> list:
     """The history (netCDF), the best parameters (TOML) and the figure; atomically."""
-    from ._util import write_atomically
 
     history = result.history.copy()
     history.attrs.update({"config": config.text, "config_file": str(config.source or "")})
@@ -333,18 +338,7 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> li
         figure = result.plot(show=False)
         figure = getattr(figure, "figure", figure)
         files.append(("fit_convergence.png", lambda p: figure.savefig(p, dpi=110)))
-    created, written = not folder.exists(), []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, writer in files:
-            written.append(write_atomically(folder / name, writer))
-    except OSError as err:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if created and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-        _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}")
-    return written
+    return _write_files(parser, folder, files)
 
 
 def main(argv: list[str] | None = None) -> int:
