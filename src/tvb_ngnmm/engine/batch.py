@@ -43,6 +43,7 @@ from .._util import check_values
 from ..models._base import AbstractNextGenModel
 from .checks import check_seed, n_steps_for
 from .noise import NoiseSource
+from .normals import NormalStream
 from .runner import initial_state, simulate
 from .spec import extract
 
@@ -173,9 +174,9 @@ def run_batch(
     seed : int or sequence of int, optional
         Noise of the members (stochastic integrators): None, the simulator's own noise stream
         for every member (member ``k`` equals ``run_sim`` with its parameters); an int, an
-        independent generator per member; one int per member, member ``k``'s generator
-        ``default_rng(seed[k])`` (its noise then depends on its own seed only, not on which
-        other members run with it).
+        independent stream per member; one int per member, member ``k``'s stream
+        ``NormalStream(seed[k])`` (:mod:`.normals`; its noise then depends on its own seed
+        only, not on which other members run with it).
     chunk_steps, progress
         As for :class:`~tvb_ngnmm.backend.NumbaBackend` (with several groups, the progress bar
         counts finished groups).
@@ -227,9 +228,9 @@ def run_batch(
     groups = np.array_split(np.arange(batch), n_groups)
     rngs = None
     if per_member:
-        rngs = [np.random.default_rng(int(s)) for s in seed]
+        rngs = [NormalStream(int(s)) for s in seed]
     elif seed is not None:
-        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch)]
+        rngs = [NormalStream(s) for s in np.random.SeedSequence(seed).spawn(batch)]
     show = _progress_flag(progress, n_steps, n_groups)
     results = _BatchResults(sim, spec, batch)
     stop = threading.Event()
