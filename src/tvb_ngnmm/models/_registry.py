@@ -160,8 +160,22 @@ def unregister_model(model: type) -> bool:
 
 
 def declaration_of(model: type) -> ModelDeclaration | None:
-    """The declaration registered for exactly this class (subclasses are not covered), or None."""
-    return _REGISTRY.get(model)
+    """The declaration registered for exactly this class (subclasses are not covered), or None.
+
+    A class of TVB's own ``tvb.simulator.models`` not registered yet has its family loaded first
+    (:func:`~tvb_ngnmm.models.tvb_models.load_family`).
+    """
+    declaration = _REGISTRY.get(model)
+    module = getattr(model, "__module__", None) or ""
+    if declaration is None and module.startswith(_TVB_MODELS):
+        from . import tvb_models
+
+        if tvb_models.load_family(module[len(_TVB_MODELS) :]):
+            declaration = _REGISTRY.get(model)
+    return declaration
+
+
+_TVB_MODELS = "tvb.simulator.models."
 
 
 def default_signal(model) -> str | None:
@@ -182,5 +196,8 @@ def default_signal(model) -> str | None:
 
 
 def registered_models() -> tuple[ModelDeclaration, ...]:
-    """Every declaration, in the order of registration."""
+    """Every declaration (TVB's models loaded first), in the order of registration."""
+    from . import tvb_models
+
+    tvb_models.load_all()
     return tuple(_REGISTRY.values())

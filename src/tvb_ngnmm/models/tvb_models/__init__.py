@@ -10,21 +10,45 @@ replayed noise. :data:`NOT_ON_ENGINE` names the stock models the engine refuses,
 :data:`FIRST_REGION_IN_TVB` the parameters the engine reads per region where stock TVB reads the
 first region's; :data:`DEFINED_STATE_RANGES` where a model's dfun is defined when its own
 ``state_variable_range`` reaches beyond.
+
+The modules are imported when needed, not with the package: importing TVB's model modules
+compiles their Numba functions (about 6 s for all of them, 2 s for ``epileptorcodim3`` alone),
+which every process importing ``tvb_ngnmm.models`` (each Dask worker among them) would pay.
+:func:`~tvb_ngnmm.models.declaration_of` loads the family of a TVB class it does not know yet
+(:func:`load_family`), and :func:`~tvb_ngnmm.models.registered_models` loads them all
+(:func:`load_all`). The next-generation family (``infinite_theta``) is cheap and loaded with the
+package.
 """
 
-from . import (
-    epileptor,
-    epileptorcodim3,
-    hopfield,
-    jansen_rit,
-    k_ion_exchange,
-    larter_breakspear,
-    oscillator,
-    wilson_cowan,
-    wong_wang,
-    zerlaut,
-)
+import importlib
+import pkgutil
+
 from .infinite_theta import montbrio_pazo_roxin_equations
+
+#: TVB model modules whose classes are registered in a module of another name here.
+_FAMILY_OF = {"epileptor_rs": "epileptor", "wong_wang_exc_inh": "wong_wang"}
+
+
+def families() -> tuple[str, ...]:
+    """Names of the modules here, one per family of TVB models."""
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.ispkg))
+
+
+def load_family(tvb_module: str) -> bool:
+    """Import (and so register) the family of TVB's module ``tvb.simulator.models.<tvb_module>``;
+    False if there is none here."""
+    name = _FAMILY_OF.get(tvb_module, tvb_module)
+    if name not in families():
+        return False
+    importlib.import_module(f"{__name__}.{name}")
+    return True
+
+
+def load_all() -> None:
+    """Import every family (registering every TVB model the engine runs)."""
+    for name in families():
+        importlib.import_module(f"{__name__}.{name}")
+
 
 _MODES = "{} modes per node (number_of_modes = 3): the engine runs one mode per node"
 
@@ -67,15 +91,8 @@ __all__ = [
     "DEFINED_STATE_RANGES",
     "FIRST_REGION_IN_TVB",
     "NOT_ON_ENGINE",
-    "epileptor",
-    "epileptorcodim3",
-    "hopfield",
-    "jansen_rit",
-    "k_ion_exchange",
-    "larter_breakspear",
+    "families",
+    "load_all",
+    "load_family",
     "montbrio_pazo_roxin_equations",
-    "oscillator",
-    "wilson_cowan",
-    "wong_wang",
-    "zerlaut",
 ]
