@@ -153,3 +153,28 @@ def test_a_model_declaring_a_coefficient_vector_runs_on_the_engine_with_its_elem
         assert np.abs(runs[0] - runs[1]).max() > 1e-2
     finally:
         unregister_model(LinearDrift)
+
+
+def test_tvb_model_families_are_registered_when_first_needed():
+    """Importing the package does not import TVB's model modules (seconds of Numba compilation
+    in every process, each Dask worker too); the engine finds each stock model's declaration
+    the first time it meets the class, whichever of our modules registers it."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import tvb_ngnmm.models
+loaded = sorted(m for m in sys.modules if m.startswith("tvb.simulator.models."))
+assert loaded == ["tvb.simulator.models.base", "tvb.simulator.models.infinite_theta"], loaded
+from tvb.simulator.models import ModelsEnum
+from tvb_ngnmm.models import declaration_of
+from tvb_ngnmm.models.tvb_models import NOT_ON_ENGINE
+missing = [m.value for m in ModelsEnum if m.value != "Model" and m.value not in NOT_ON_ENGINE
+           and declaration_of(m.get_class()) is None]
+assert not missing, missing
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().endswith("ok")
