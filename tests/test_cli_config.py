@@ -3,14 +3,13 @@
 built by hand, and every bad configuration is refused naming the key, what is allowed and what
 was given (exit status 2, one line, no output left behind)."""
 
-import os
 import re
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from dask_cluster import local_cluster
 from tvb.simulator import coupling, integrators, monitors, simulator
 
 from tvb_ngnmm import cli
@@ -87,27 +86,11 @@ def test_run_example_writes_labelled_netcdf_and_figure(tmp_path, capsys):
 
 
 def test_sweep_example_completes_its_store_on_a_given_scheduler(tmp_path, capsys):
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(  # HTTP server on a free port (8787 may be taken)
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=40,
-    )  # fmt: skip
-    client = distributed.Client(cluster)
-    started = set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
-    started.discard(os.getpid())
     store = tmp_path / "s.zarr"
-    try:
+    with local_cluster(2) as (cluster, _):
         argv = ["sweep", str(EXAMPLES / "sweep_ei90.toml"), "--scheduler",
                 cluster.scheduler_address, "--store", str(store), "--no-progress"]  # fmt: skip
         assert cli.main(argv) == 0
-    finally:
-        client.close()
-        cluster.close()
-        for pid in started:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     with xr.open_zarr(store, consolidated=False) as ds:
         assert ds.done.values.all() and ds.sizes["point"] == 4
         assert ds.I_e.values.tolist() == [10.0, 10.0, 15.0, 15.0]

@@ -2,15 +2,14 @@
 target made by the same configuration; outputs are labelled files; bad ``[fit]`` sections are
 refused naming the key, what is allowed and what was given (exit status 2, one line)."""
 
-import os
 import re
-import signal
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from dask_cluster import local_cluster
 
 from tvb_ngnmm import cli
 from tvb_ngnmm.analysis import functional_connectivity
@@ -81,25 +80,8 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scheduler():
-    # The scheduler's HTTP server on a free port (by default it takes 8787, which another
-    # cluster on the machine may hold).
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=40,
-    )  # fmt: skip
-    client = distributed.Client(cluster)
-    started = set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
-    started.discard(os.getpid())
-    try:
+    with local_cluster(2) as (cluster, _):
         yield cluster.scheduler_address
-    finally:
-        client.close()
-        cluster.close()
-        for pid in started:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _fails(argv, capsys) -> tuple[int, str]:

@@ -2,13 +2,11 @@
 objectives against independent computations; undefined losses and blow-ups are recorded and
 avoided; a fit resumes from its store; bad input is refused naming the parameter."""
 
-import os
-import signal
-
 import matplotlib
 import numpy as np
 import pytest
 import xarray as xr
+from dask_cluster import local_cluster
 from test_engine_agreement import make_sim
 from tvb.simulator import monitors
 
@@ -46,36 +44,10 @@ RECOVERY = {  # method: (budget, options)
 }
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _pids(client) -> set:
-    return set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
-
-
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40)  # fmt: skip
-    client = distributed.Client(cluster)
-    started = _pids(client) - {os.getpid()}
-    try:
+    with local_cluster(2) as (_, client):
         yield client
-    finally:
-        try:
-            started |= _pids(client) - {os.getpid()}
-        except Exception:  # noqa: BLE001 - the cluster may be half down; kill what we know
-            pass
-        client.close()
-        cluster.close()
-        for pid in started:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from dask_cluster import alive, local_cluster
 from test_engine_agreement import make_sim
 from tvb.simulator import monitors
 
@@ -23,37 +24,10 @@ distributed = pytest.importorskip("distributed")
 MEASURES = ["mean_rate", "fc", "kuramoto"]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _pids(client) -> set:
-    """Worker processes and their nannies."""
-    return set(client.run(os.getpid).values()) | set(client.run(os.getppid).values())
-
-
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)  # fmt: skip
-    client = distributed.Client(cluster)
-    started = _pids(client) - {os.getpid()}
-    try:
+    with local_cluster(2) as (_, client):
         yield client
-    finally:
-        try:
-            started |= _pids(client) - {os.getpid()}
-        except Exception:  # noqa: BLE001 - the cluster may be half down; kill what we know
-            pass
-        client.close()
-        cluster.close()
-        for pid in started:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +121,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(client, sim, tmp_path, mon
     ds = sweep(long_sim, design, MEASURES, tmp_path / "s.zarr", client=client, batch_size=2,
                progress=False)  # fmt: skip
     killer.join()
-    assert killed and not _alive(killed[0])
+    assert killed and not alive(killed[0])
     assert sorted(written) == list(range(12))  # each point written once
     _assert_equal_reference(ds, _reference(long_sim, design))
     client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker
