@@ -25,7 +25,9 @@ class MultiCoupling(SparseCoupling):
     variables (checked at the first evaluation). The plugin's couplings
     (:class:`~tvb_ngnmm.coupling.Laplacian`, :class:`~tvb_ngnmm.coupling.Additive`) and TVB's
     sparse couplings (``Linear``, ``Scaling``, ``Difference``, ``HyperbolicTangent``) may be
-    mixed.
+    mixed in TVB's own simulator; the engine runs the linear ones (the plugin's, ``Linear``,
+    ``Scaling``, ``Difference``) and refuses a mix that contains a nonlinear coupling, naming
+    it.
     """
 
     couplings = List(

@@ -131,6 +131,12 @@ class SimulatorRecipe:
         from tvb.simulator.simulator import Simulator
 
         parts = copy.deepcopy(self.parts)
+        noise = getattr(parts.get("integrator"), "noise", None)
+        nsig = getattr(noise, "nsig", None)
+        if nsig is not None and nsig.ndim == 3 and nsig.shape[1:] == (1, 1):
+            # configure() left it (n_var, 1, 1), a shape configure() itself does not accept
+            # (it logs an error and keeps it): give it back as one value per variable
+            noise.nsig = nsig.reshape(-1)
         sim = Simulator(**{k: v for k, v in parts.items() if v is not None})
         for path, value in settings.items():
             _set(sim, path, value)

@@ -10,6 +10,7 @@ from . import hrf_bold, raw, temporal_average  # noqa: F401  (register the engin
 from ._base import (
     AbstractEngineMonitor,
     engine_monitor_class,
+    engine_monitor_classes,
     engine_monitor_names,
     register_engine_monitor,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "bold_to_netcdf",
     "bold_to_nifti",
     "engine_monitor_class",
+    "engine_monitor_classes",
     "engine_monitor_names",
     "region_forward",
     "register_engine_monitor",

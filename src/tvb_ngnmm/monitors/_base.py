@@ -82,6 +82,11 @@ def engine_monitor_class(monitor) -> type[AbstractEngineMonitor] | None:
     return _ENGINE_MONITORS.get(type(monitor))
 
 
+def engine_monitor_classes() -> tuple[type, ...]:
+    """The TVB monitor classes the engine runs, sorted by name."""
+    return tuple(sorted(_ENGINE_MONITORS, key=lambda cls: cls.__name__))
+
+
 def engine_monitor_names() -> tuple[str, ...]:
     """Names of the TVB monitor classes the engine runs, sorted."""
     return tuple(sorted(cls.__name__ for cls in _ENGINE_MONITORS))

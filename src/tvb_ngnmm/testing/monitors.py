@@ -80,9 +80,9 @@ def _monitor_examples() -> dict:
 def engine_monitors() -> tuple[type, ...]:
     """The TVB monitor classes with an engine monitor registered
     (:func:`tvb_ngnmm.monitors.register_engine_monitor`), sorted by name."""
-    from ..monitors._base import _ENGINE_MONITORS
+    from ..monitors._base import engine_monitor_classes
 
-    return tuple(sorted(_ENGINE_MONITORS, key=lambda cls: cls.__name__))
+    return engine_monitor_classes()
 
 
 def example_monitor(monitor_cls: type) -> tvb_monitors.Monitor:
