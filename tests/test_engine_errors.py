@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -195,14 +196,24 @@ def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeyp
     kernel_file.write_text("# another kernel")
     monkeypatch.setattr(cache, "_KERNEL_SOURCES", (kernel_file,))
     assert cache.kernel_digest(model) != first  # a changed kernel source
-    old = tmp_path / f"MontbrioPazoRoxin_{'0' * 20}.py"
-    old.write_text("# an older version")
+    # Another digest of the model: deleted once unused for UNUSED_KERNEL_AGE, kept before (a
+    # process may be about to load it)
     (tmp_path / "__pycache__").mkdir()
-    old_cache = tmp_path / "__pycache__" / f"{old.stem}.run_chunk-37.py311.nbi"
-    old_cache.write_text("x")
+    versions = {}
+    for digit, age in (("0", cache.UNUSED_KERNEL_AGE + 60.0), ("1", 60.0)):
+        path = tmp_path / f"MontbrioPazoRoxin_{digit * 20}.py"
+        path.write_text("# another version")
+        compiled = tmp_path / "__pycache__" / f"{path.stem}.run_chunk-37.py311.nbi"
+        compiled.write_text("x")
+        then = time.time() - age
+        os.utime(path, (then, then))
+        versions[digit] = (path, compiled)
     module = cache.compiled_kernel(model)
     assert Path(module.__file__).parent == tmp_path
-    assert not old.exists() and not old_cache.exists()
+    used = Path(module.__file__).with_suffix(".used")
+    assert time.time() - used.stat().st_mtime < 60.0  # marked when loaded
+    assert not any(p.exists() for p in versions["0"])
+    assert all(p.exists() for p in versions["1"])
 
 
 def test_an_expression_as_variable_of_interest_is_named():

@@ -18,6 +18,7 @@ import inspect
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -107,13 +108,34 @@ def _write_once(path: Path, text: str) -> None:
     write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
+#: A kernel of another digest of the same model is deleted once it has not been loaded for this
+#: long (seconds). Not at once: another process (a Dask worker, a second script, a network of
+#: the same model name with other groups or expressions) may be about to load it.
+UNUSED_KERNEL_AGE = 7 * 24 * 3600.0
+
+
 def _drop_older_versions(directory: Path, name: str, keep: str) -> None:
-    """Delete the model's kernels of other digests, and their cached compiled code."""
+    """Delete the model's kernels of other digests not loaded for :data:`UNUSED_KERNEL_AGE`,
+    and their cached compiled code (each load touches its kernel file)."""
+    now = time.time()
     for path in directory.glob(f"{name}_*.py"):
-        if path.stem != keep and len(path.stem) == len(keep):
+        if path.stem == keep or len(path.stem) != len(keep):
+            continue
+        try:
+            stamps = [p.stat().st_mtime for p in (path, _used_marker(path)) if p.exists()]
+        except FileNotFoundError:  # deleted meanwhile by another process
+            continue
+        if stamps and now - max(stamps) > UNUSED_KERNEL_AGE:
             path.unlink(missing_ok=True)
+            _used_marker(path).unlink(missing_ok=True)
             for cached in (directory / "__pycache__").glob(f"{path.stem}.*"):
                 cached.unlink(missing_ok=True)
+
+
+def _used_marker(path: Path) -> Path:
+    """The empty file whose time says when the kernel ``path`` was last loaded (the kernel
+    itself is not touched: Numba's cache of its compiled code is keyed by its time)."""
+    return path.with_suffix(".used")
 
 
 def _compiled(equations):
@@ -135,6 +157,7 @@ def compiled_kernel(model: EngineModel) -> ModuleType:
     directory = kernel_dir()
     path = directory / f"{stem}.py"
     _write_once(path, module_source(model))
+    _used_marker(path).touch()  # in use: not an old version to another process
     _drop_older_versions(directory, model.name, stem)
     name = f"tvb_ngnmm_kernels.{stem}"
     spec = importlib.util.spec_from_file_location(name, path)
