@@ -97,21 +97,37 @@ def _local_cluster(distributed, n_workers: int):
     loop), and a worker forked that way can wait on one for ever. Elsewhere (macOS, Windows)
     workers are spawned and import what they need.
     """
-    import multiprocessing
-
     import dask
 
-    method = dask.config.get("distributed.worker.multiprocessing-method")
-    if sys.platform == "linux":
-        method = "forkserver"
+    method = "forkserver" if start_fork_server(distributed) else (
+        dask.config.get("distributed.worker.multiprocessing-method")
+    )  # fmt: skip
     with dask.config.set({"distributed.worker.multiprocessing-method": method, **WORKER_CONFIG}):
-        if method == "forkserver":
-            distributed.utils.get_mp_context()  # Dask's own preload, then ours (a superset)
-            multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
         return distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
             scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP routes: any free port
         )  # fmt: skip
+
+
+def start_fork_server(distributed=None) -> bool:
+    """Start the local cluster's fork server (Linux; False elsewhere) if it is not running.
+
+    Its imports (:data:`WORKER_PRELOAD`, ~3 s) then overlap what this process does before the
+    cluster starts (:func:`sweep` and :func:`~tvb_ngnmm.explore.fit` call it first thing).
+    """
+    if sys.platform != "linux":
+        return False
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    import dask
+
+    distributed = distributed or _import_distributed()
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        distributed.utils.get_mp_context()  # Dask's own preload, then ours (a superset)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
+    forkserver.ensure_running()
+    return True
 
 
 def _check_not_bootstrapping() -> None:
@@ -324,6 +340,9 @@ def sweep(
     from ..backend import n_steps_for
     from ..engine.spec import extract
 
+    if client is None:
+        _check_not_bootstrapping()
+        start_fork_server()
     design = as_design(design)
     measures = as_measures(measures)
     spec = extract(sim)
