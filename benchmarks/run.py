@@ -163,7 +163,8 @@ def sweep64_dask_once(n_workers: int, length: float) -> dict:
             "tasks": len(tasks), "task_s_median": statistics.median(busy),
             "task_cpu_s_median": statistics.median(cpu for _, _, cpu in tasks),
             "after_last_result_s": start + total - tasks[-1][0],
-            "overhead_s": total - sum(busy) / n_workers}  # fmt: skip
+            "overhead_s": total - sum(busy) / n_workers,
+            "after_start_s": total - phases["cluster_start_s"]}  # fmt: skip
 
 
 def _sweep64_dask_in_own_process(n_workers: int, length: float) -> dict:
@@ -200,7 +201,9 @@ def bench_sweep64_dask(args) -> dict:
         for key in runs[0]:
             out[f"dask_{label}_{key}"] = statistics.median(run[key] for run in runs)
     two, one = out["dask_2_workers_total_s"], out["dask_1_worker_total_s"]
+    after_start = out["dask_1_worker_after_start_s"] / out["dask_2_workers_after_start_s"]
     out.update({"dask_over_run_batch": two / direct, "throughput_2_over_1_workers": one / two,
+                "throughput_2_over_1_after_cluster_start": after_start,
                 "note": f"{length:g} ms/member; cluster start, store, mean rates included; "
                         f"medians of {args.repeat} rounds"})  # fmt: skip
     return out
