@@ -167,15 +167,22 @@ def declaration_of(model: type) -> ModelDeclaration | None:
     """
     declaration = _REGISTRY.get(model)
     module = getattr(model, "__module__", None) or ""
-    if declaration is None and module.startswith(_TVB_MODELS):
-        from . import tvb_models
-
-        if tvb_models.load_family(module[len(_TVB_MODELS) :]):
+    if declaration is None and module.startswith(_TVB_MODELS) and _FAMILIES["one"] is not None:
+        if _FAMILIES["one"](module[len(_TVB_MODELS) :]):
             declaration = _REGISTRY.get(model)
     return declaration
 
 
 _TVB_MODELS = "tvb.simulator.models."
+
+#: How TVB's model families are registered when needed: ``one(tvb_module_name) -> bool`` and
+#: ``every()``, set by :mod:`.tvb_models` as it is imported (with the package).
+_FAMILIES: dict = {"one": None, "every": None}
+
+
+def register_family_loaders(one, every) -> None:
+    """Let the registry load TVB's model families when needed (see :mod:`.tvb_models`)."""
+    _FAMILIES["one"], _FAMILIES["every"] = one, every
 
 
 def default_signal(model) -> str | None:
@@ -197,7 +204,6 @@ def default_signal(model) -> str | None:
 
 def registered_models() -> tuple[ModelDeclaration, ...]:
     """Every declaration (TVB's models loaded first), in the order of registration."""
-    from . import tvb_models
-
-    tvb_models.load_all()
+    if _FAMILIES["every"] is not None:
+        _FAMILIES["every"]()
     return tuple(_REGISTRY.values())

@@ -23,6 +23,7 @@ package.
 import importlib
 import pkgutil
 
+from .._registry import register_family_loaders
 from .infinite_theta import montbrio_pazo_roxin_equations
 
 #: TVB model modules whose classes are registered in a module of another name here.
@@ -48,6 +49,9 @@ def load_all() -> None:
     """Import every family (registering every TVB model the engine runs)."""
     for name in families():
         importlib.import_module(f"{__name__}.{name}")
+
+
+register_family_loaders(load_family, load_all)
 
 
 _MODES = "{} modes per node (number_of_modes = 3): the engine runs one mode per node"
