@@ -224,11 +224,23 @@ def expression_names(model, variable: str, expression: str, allowed, coupling) -
     return names
 
 
+def expression_text(expression):
+    """An expression of ``state_variable_dfuns`` as a string.
+
+    TVB's storage of a simulation (``JsonFinal``) reads every value of a ``Final`` dict back as a
+    NumPy array, and writes it into the class's shared default: after a simulation with the
+    model has been saved and reloaded (the GUI does), its expressions are 0-d string arrays.
+    """
+    if isinstance(expression, np.ndarray) and expression.ndim == 0 and expression.dtype.kind == "U":
+        return str(expression.item())
+    return expression
+
+
 def _expression_part(model, slots=None, first_row=0):
     """(parameters, bindings, body) of a model written in ``state_variable_dfuns``."""
     coupling = coupling_term_names(model)
     allowed = _allowed(model, coupling)
-    dfuns = dict(model.state_variable_dfuns)
+    dfuns = {name: expression_text(value) for name, value in model.state_variable_dfuns.items()}
     missing = [v for v in model.state_variables if v not in dfuns]
     if missing:
         raise UnsupportedSimulationError(

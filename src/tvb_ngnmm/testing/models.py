@@ -15,6 +15,7 @@ from tvb.datatypes.connectivity import Connectivity
 from tvb.simulator import integrators
 from tvb.simulator.models.base import Model
 
+from ..engine.equations import expression_text
 from ._common import (
     BIG_NOISE_NSIG,
     DT,
@@ -182,7 +183,7 @@ def check_dfun_strings(model_cls: type, seed: int = 0) -> None:
     namespace.update(zip(model.state_variables, state, strict=True))
     namespace.update(zip(model.coupling_terms, coupling_values, strict=True))
     for index, sv in enumerate(model.state_variables):
-        expression = model.state_variable_dfuns[sv]
+        expression = expression_text(model.state_variable_dfuns[sv])
         try:
             value = numexpr.evaluate(expression, local_dict=namespace)
         except (KeyError, NameError, SyntaxError, TypeError) as error:
