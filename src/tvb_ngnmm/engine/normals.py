@@ -114,6 +114,10 @@ def _next_python(s: list) -> int:
     return result
 
 
+def _uniform_python(s: list) -> float:
+    return (_next_python(s) >> 11) * _U53
+
+
 def _fill_python(state: np.ndarray, out: np.ndarray, x_edges, y_edges) -> None:
     """The compiled fill, transcribed on Python integers (the JIT-disabled path)."""
     s = [int(v) for v in state]
@@ -127,15 +131,13 @@ def _fill_python(state: np.ndarray, out: np.ndarray, x_edges, y_edges) -> None:
                 break
             if layer == 0:
                 while True:
-                    a = -math.log(1.0 - (_next_python(s) >> 11) * _U53) / _TAIL
-                    b = -math.log(1.0 - (_next_python(s) >> 11) * _U53)
+                    a = -math.log(1.0 - _uniform_python(s)) / _TAIL
+                    b = -math.log(1.0 - _uniform_python(s))
                     if 2.0 * b > a * a:
                         break
                 z = _TAIL + a
                 break
-            y = y_edges[layer] + ((_next_python(s) >> 11) * _U53) * (
-                y_edges[layer + 1] - y_edges[layer]
-            )
+            y = y_edges[layer] + _uniform_python(s) * (y_edges[layer + 1] - y_edges[layer])
             if y < math.exp(-0.5 * z * z):
                 break
         out[k] = -z if negative else z

@@ -91,7 +91,7 @@ def _local_cluster(distributed, n_workers: int):
     """Worker processes (one thread each), forked by a fork server on Linux.
 
     The fork server is a fresh single-threaded process that imports :data:`WORKER_PRELOAD`
-    once (TVB's models take seconds to import, as their Numba functions compile); each worker
+    once (TVB's simulator, the engine and the models: about 3 s); each worker
     is forked from it, with those imports, in a fraction of a second. Workers are not forked
     from this process itself: a fork copies locks held by its other threads (Dask's event
     loop), and a worker forked that way can wait on one for ever. Elsewhere (macOS, Windows)
