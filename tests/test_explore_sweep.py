@@ -1,6 +1,7 @@
 """Sweeps on Dask: labelled results equal ``run_batch``, resume after an interrupted client or a
 killed worker computes only what is missing, blow-ups per point, bounded retries, bad input."""
 
+import contextlib
 import functools
 import os
 import signal
@@ -243,6 +244,15 @@ def forked_by_another_process(outputs):
     return float(os.getppid() != CLIENT["pid"])
 
 
+def _is_fork_server(psutil, process) -> bool:
+    """Whether ``process`` is multiprocessing's fork server (an exited, unreaped worker — a
+    zombie — has no command line left: not the fork server)."""
+    try:
+        return "forkserver" in " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return False
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is used on Linux only")
 def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, tmp_path):
     psutil = pytest.importorskip("psutil")
@@ -253,12 +263,13 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
         left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     finally:
         for process in psutil.Process().children(recursive=True):
-            if process.pid not in before and "forkserver" not in " ".join(process.cmdline()):
-                process.kill()
+            if process.pid not in before and not _is_fork_server(psutil, process):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
     assert bool(ds.done.all()) and (ds.forked_by_another_process.values == 1.0).all()
     rates = _reference(sim, DESIGN).mean("time").values * 1000.0
     np.testing.assert_allclose(ds.mean_rate_r_e.values, rates[:, 0], rtol=1e-12)
-    workers = [p for p in left if "forkserver" not in " ".join(p.cmdline())]
+    workers = [p for p in left if not _is_fork_server(psutil, p)]
     assert not [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
