@@ -2,7 +2,8 @@
 
 ``Sigmoidal``, ``HyperbolicTangent``, ``SigmoidalJansenRit``, ``Kuramoto`` and ``Scaling`` with
 delays, deterministic and stochastic (the simulator's own noise stream, ``seed=None``), without
-delays, and cut into chunks; then the inputs the engine refuses. The engine applies ``pre`` to
+delays, and cut into chunks; ``PreSigmoidal`` as stock TVB reads it; then the inputs the engine
+refuses. The engine applies ``pre`` to
 the float32 values of its history ring (as TVB applies it to its float32 history), rounds the
 result to float32 and sums in float32 (TVB sums ``pre`` in float64 for ``HyperbolicTangent`` and
 ``SigmoidalJansenRit``): the difference stays within the 1e-5 of tests/test_engine_agreement.py.
@@ -18,8 +19,10 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.coupling import MultiCoupling
+from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.models import NextGenEI
+from tvb_ngnmm.testing import check_coupling
 
 RTOL = 1e-5
 
@@ -187,10 +190,53 @@ def test_one_value_per_coupling_parameter():
         NumbaBackend(progress=False).run_sim(sim, 1.0)
 
 
-def test_pre_sigmoidal_is_refused_with_the_supported_list():
-    sim = make_sim(next_gen_ei(), tvb_coupling.PreSigmoidal(dynamic=False))
-    with pytest.raises(UnsupportedSimulationError, match=r"'Kuramoto'.*got 'PreSigmoidal'"):
+def pre_sigmoidal(dynamic):
+    return tvb_coupling.PreSigmoidal(
+        G=np.array([2.0]), P=np.array([1.2]), theta=np.array([0.3]), dynamic=dynamic
+    )
+
+
+def test_pre_sigmoidal_with_a_static_threshold_passes_the_coupling_suite():
+    """The suite's example is the dynamic threshold (tests/test_common.py); the static one sums
+    other weights (TVB's transposed ones) and adds a constant per one-way connection."""
+    check_coupling(pre_sigmoidal(dynamic=False))
+
+
+def test_pre_sigmoidal_reads_as_stock_tvb_does():
+    """Stock TVB's ``PreSigmoidal`` gives each node a function of its own delayed state: with
+    every other node's state changed, a node's first step is the same (the coupling suite checks
+    that the engine's values are stock TVB's)."""
+    n_cvar = 2
+    sim = make_sim(montbrio_pazo_roxin(), pre_sigmoidal(dynamic=True))
+    assert len(sim.model.cvar) == n_cvar
+    first = NumbaBackend(progress=False).run_sim(sim, 0.01)[0][1]
+    history = sim.history.buffer.copy()
+    sim.history.buffer[:, :, 1:] += 0.5  # every node's history but node 0's
+    second = NumbaBackend(progress=False).run_sim(sim, 0.01)[0][1]
+    sim.history.buffer[:] = history
+    assert first[0, 0, 0] == second[0, 0, 0]  # node 0's rate after one step: its c_0 only
+    assert np.all(first[0, 0, 1:] != second[0, 0, 1:])  # the others' own histories changed
+
+
+def test_pre_sigmoidal_with_a_dynamic_global_threshold_is_refused():
+    coupling = pre_sigmoidal(dynamic=True)
+    coupling.globalT = True
+    sim = make_sim(montbrio_pazo_roxin(), coupling)
+    with pytest.raises(UnsupportedSimulationError, match=r"'globalT'.*PreSigmoidal.*got True"):
         NumbaBackend(progress=False).run_sim(sim, 1.0)
+
+
+def test_pre_sigmoidal_with_a_dynamic_threshold_needs_two_coupling_variables():
+    model = next_gen_ei()  # one coupling variable, s_e (stock TVB fails on an index)
+    sim = make_sim(model, pre_sigmoidal(dynamic=True))
+    with pytest.raises(ValueError, match=r"PreSigmoidal.*allowed are 2 coupling variables.*got 1"):
+        NumbaBackend(progress=False).run_sim(sim, 1.0)
+
+
+def test_a_coupling_without_a_gain_cannot_have_it_swept():
+    sim = make_sim(montbrio_pazo_roxin(), pre_sigmoidal(dynamic=True))
+    with pytest.raises(ValueError, match=r"'a'.*PreSigmoidal has no gain. Allowed names are 'tau'"):
+        run_batch(sim, {"a": [0.1, 0.2]}, 1.0)
 
 
 def test_multi_coupling_takes_linear_couplings_only():

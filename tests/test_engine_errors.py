@@ -26,6 +26,16 @@ class OwnOscillator(models.Generic2dOscillator):
     """A user's subclass: the registry covers exactly the classes registered."""
 
 
+class OwnCoupling(tvb_coupling.SparseCoupling):
+    """A user's coupling with a nonlinear pre function the engine does not know."""
+
+    def pre(self, x_i, x_j):
+        return np.sin(x_j - x_i) ** 2
+
+    def post(self, gx):
+        return gx
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
@@ -35,8 +45,8 @@ class OwnOscillator(models.Generic2dOscillator):
             "state_variable_dfuns, but got 'OwnOscillator', which has neither",
         ),
         (
-            {"coupling": tvb_coupling.PreSigmoidal()},
-            "'coupling' .* supports 'Linear', 'Difference', .* but got 'PreSigmoidal'",
+            {"coupling": OwnCoupling()},
+            "'coupling' .* supports 'Linear', 'Difference', .* but got 'OwnCoupling'",
         ),
         (
             {"integrator": integrators.RungeKutta4thOrderDeterministic(dt=0.01)},

@@ -66,9 +66,32 @@ def test_a_model_with_several_modes_is_refused_naming_the_modes():
         run(None, sim)
 
 
-def test_hopfield_with_a_dynamic_threshold_is_refused_by_its_coupling_variables():
-    with pytest.raises(UnsupportedSimulationError, match="'cvar' of Hopfield.*supports 1"):
-        run(tvb_models.Hopfield(dynamic=np.array([1])))
+@pytest.mark.parametrize("coupling", ["Linear", "PreSigmoidal"])
+def test_hopfield_with_a_dynamic_threshold_matches_stock(coupling):
+    """``dynamic = 1``: TVB's ``dfunDyn`` on two coupling variables, the threshold driven by
+    ``c_1``; with ``Linear``, and with the ``PreSigmoidal`` of TVB's Hopfield examples (on a
+    network with one-way connections and delayed self-connections, where its reading of the
+    sums matters)."""
+    from tvb.simulator import coupling as tvb_coupling
+
+    model = tvb_models.Hopfield(dynamic=np.array([1]), tauT=np.array([2.0]))
+    model.variables_of_interest = ("x", "theta")
+    if coupling == "Linear":
+        chosen = tvb_coupling.Linear(a=np.array([0.3]))
+    else:
+        chosen = tvb_coupling.PreSigmoidal(G=np.array([2.0]), P=np.array([1.2]))
+    sim = build_simulator(
+        model,
+        integrators.HeunDeterministic(dt=0.01),
+        connectivity=tiny_connectivity(self_connections=True, one_way=True),
+        coupling=chosen,
+    )
+    assert list(sim.model.cvar) == [0, 1]
+    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=20.0)
+    ((t_stock, y_stock),) = sim.run(simulation_length=20.0)
+    np.testing.assert_array_equal(t, t_stock)
+    assert np.ptp(y_stock[:, 1]) > 0.1  # the threshold moves
+    np.testing.assert_allclose(y, y_stock, rtol=1e-5, atol=1e-5 * np.abs(y_stock).max())
 
 
 class Epileptor2DWithoutZCoupling(tvb_models.Epileptor2D):

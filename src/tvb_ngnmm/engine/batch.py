@@ -42,6 +42,7 @@ import numpy as np
 from .._util import check_values
 from ..models._base import AbstractNextGenModel
 from .checks import check_seed, n_steps_for
+from .coupling_kernel import PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC
 from .noise import NoiseSource
 from .normals import NormalStream
 from .runner import initial_state, simulate
@@ -68,6 +69,12 @@ def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
         )
     values = {}
     for name, value in parameters.items():
+        if name == "a" and spec.coupling.kind in (PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC):
+            raise ValueError(
+                "Invalid value for the 'parameters' parameter: 'a' is the coupling gain and "
+                f"{type(sim.coupling).__name__} has no gain. Allowed names are "
+                f"{', '.join(repr(a) for a in allowed[:-1])}, but got 'a'."
+            )
         if name not in allowed:
             raise ValueError(
                 f"Invalid value for the 'parameters' parameter. Allowed names are "

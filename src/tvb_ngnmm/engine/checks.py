@@ -137,7 +137,8 @@ def _check_coupling(sim, terms) -> None:
     for c in range(terms.gain.shape[0]):
         part = parts[c % len(parts)]
         owner = type(part).__name__
-        check_values(part.a, f"the 'a' parameter (coupling gain) of {owner}")
+        if hasattr(part, "a"):  # PreSigmoidal has none (its parameters: engine.coupling)
+            check_values(part.a, f"the 'a' parameter (coupling gain) of {owner}")
         if hasattr(part, "b"):
             check_values(part.b, f"the 'b' parameter of {owner}")
         check_values(terms.weights[c], f"the effective weights of {owner}")

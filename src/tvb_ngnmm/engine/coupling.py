@@ -28,9 +28,25 @@ history ring's float32 values, so the sums run over the "pre channels", and the 
 Their parameters are single values (the gain ``a`` can be swept by ``run_batch``).
 
 The edges are the non-zero weights of TVB's ``SparseHistory`` (rows sorted), with its integer
-delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`;
-``PreSigmoidal`` is refused: stock TVB sums its terms over the targets' axis (each node receives
-its own delayed output weighted by the transposed weights), which the engine does not reproduce.
+delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
+
+TVB's ``PreSigmoidal`` is run as stock TVB computes it, which is not what its docstring suggests:
+its ``__call__`` sums over axis 0 of the delayed state, the *targets'* axis, so with
+:math:`f(u) = H (Q + \tanh(G u))` and :math:`W_{ij}`, :math:`d_{ij}` the weight and delay of
+the edge from :math:`j` to :math:`i` (TVB's history), node :math:`j` receives
+
+- dynamic threshold: :math:`c_{0,j} = \sum_i W_{ij}\, f(P x_{0,j}(t - d_{ij}) - x_{1,j}(t -
+  d_{ij}))`, a function of its *own* delayed state through its out-edges, and :math:`c_{1,j} =
+  f(P x_{0,j}(t - d_{jj}) - x_{1,j}(t - d_{jj}))` if it has a self-connection, else
+  :math:`f(0) = H Q` (TVB's sparse history holds zeros where a weight is zero);
+- static threshold, per coupling variable: :math:`c_j = \sum_i W_{ji}\, f(P x_j(t - d_{ij}) -
+  \theta)` over the :math:`i` with :math:`W_{ij} \ne 0`, plus :math:`W_{ji} f(-\theta)` for each
+  :math:`i` with :math:`W_{ji} \ne 0 = W_{ij}`.
+
+The engine sums the pre values :math:`f(\cdot)` of each node over a transposed edge list (for
+node :math:`j`, itself at the delays :math:`d_{ij}`), with those weights, and adds the constants
+per node after the sum. ``globalT`` with a dynamic threshold (each target's threshold read from
+node 0's delayed state inside the sigmoid) is refused.
 """
 
 from __future__ import annotations
@@ -44,7 +60,15 @@ from .._util import check_values
 from ..coupling import MultiCoupling
 from ..coupling._base import AbstractLinearCoupling
 from ..coupling.linear_form import linear_form
-from .coupling_kernel import HYPERBOLIC_TANGENT, KURAMOTO, LINEAR, SIGMOIDAL, SIGMOIDAL_JANSEN_RIT
+from .coupling_kernel import (
+    HYPERBOLIC_TANGENT,
+    KURAMOTO,
+    LINEAR,
+    PRE_SIGMOIDAL,
+    PRE_SIGMOIDAL_STATIC,
+    SIGMOIDAL,
+    SIGMOIDAL_JANSEN_RIT,
+)
 from .errors import UnsupportedSimulationError
 
 LINEAR_SUPPORTED = ("Linear", "Difference", "Scaling", "Laplacian", "Additive")
@@ -54,6 +78,7 @@ NONLINEAR = {
     tvb_coupling.HyperbolicTangent: (HYPERBOLIC_TANGENT, ("b", "midpoint", "sigma")),
     tvb_coupling.SigmoidalJansenRit: (SIGMOIDAL_JANSEN_RIT, ("cmin", "cmax", "midpoint", "r")),
     tvb_coupling.Kuramoto: (KURAMOTO, ()),
+    tvb_coupling.PreSigmoidal: (PRE_SIGMOIDAL, ("H", "Q", "G", "P", "theta")),
 }
 SUPPORTED = (*LINEAR_SUPPORTED, *(cls.__name__ for cls in NONLINEAR), "MultiCoupling")
 
@@ -96,8 +121,8 @@ class CouplingTerms:
             return empty
         targets = np.repeat(np.arange(n_node), np.diff(self.row_start))
         out = np.zeros((n_cvar, n_node, n_node), dtype=np.float32)
-        for c in range(n_cvar):
-            out[c, self.sources, targets] = self.weights[c]
+        for c in range(n_cvar):  # added: a pair can repeat (PreSigmoidal's reading)
+            np.add.at(out[c], (self.sources, targets), self.weights[c])
         return out
 
     @property
@@ -223,6 +248,8 @@ def _nonlinear(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
     """One of TVB's couplings with a nonlinear pre or post function (see the module docstring)."""
     kind, names = NONLINEAR[type(coupling)]
     owner = type(coupling).__name__
+    if kind == PRE_SIGMOIDAL:
+        return _pre_sigmoidal(coupling, history, n_node, n_cvar)
     if kind == SIGMOIDAL_JANSEN_RIT and n_cvar != 2:
         raise ValueError(
             f"Invalid value for the 'cvar' of the model: {owner} takes the sigmoid of the "
@@ -250,4 +277,60 @@ def _nonlinear(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
         offset=np.zeros(n_row),
         kind=kind,
         parameters=np.array(values[1:], dtype=float),
+    )
+
+
+def _pre_sigmoidal(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
+    """TVB's ``PreSigmoidal`` as stock TVB sums it (see the module docstring)."""
+    _, names = NONLINEAR[tvb_coupling.PreSigmoidal]
+    owner = "PreSigmoidal"
+    values = {}
+    for name in names:
+        value = _one_value(coupling, name, np.asarray(getattr(coupling, name), dtype=float))
+        check_values(value, f"the {name!r} parameter of {owner}")
+        values[name] = value
+    dynamic = bool(coupling.dynamic)
+    if dynamic and n_cvar != 2:
+        raise ValueError(
+            f"Invalid value for the 'cvar' of the model: {owner} with a dynamic threshold reads "
+            "the threshold from the second coupling variable and gives two coupling terms, so "
+            f"allowed are 2 coupling variables, but got {n_cvar} instead."
+        )
+    if dynamic and bool(coupling.globalT):
+        raise UnsupportedSimulationError(
+            f"Invalid value for the 'globalT' parameter of {owner}: the fast engine supports "
+            "globalT=False with a dynamic threshold (with globalT=True stock TVB reads each "
+            "target's threshold from node 0's delayed state inside the sigmoid, which is not a "
+            "sum of per-node values), but got True."
+        )
+    h, q, g, p, theta = (values[name] for name in names)
+    weights = np.asarray(history.weights, dtype=float)
+    rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)  # i: TVB's target axis
+    cols = np.asarray(history.nnz_col_el_idx, dtype=np.int64)  # j: receives the term
+    delays = np.asarray(history.nnz_idelays, dtype=np.int64)
+    if dynamic:
+        edge_weights = [weights[rows, cols], np.where(rows == cols, 1.0, 0.0)]
+        own = np.zeros(n_node, dtype=bool)
+        own[rows[rows == cols]] = True
+        offsets = [np.zeros(n_node), np.where(own, 0.0, h * q)]
+    else:
+        mirrored = weights[cols, rows]  # W_ji, the weight TVB's static branch applies
+        at_zero = h * (q + np.tanh(-g * theta))  # the pre value of TVB's zeros
+        unmatched = (weights != 0.0) & (weights.T == 0.0)  # W_ji != 0 = W_ij: a constant
+        offset = at_zero * np.where(unmatched, weights, 0.0).sum(axis=1)
+        edge_weights = [mirrored] * n_cvar
+        offsets = [offset] * n_cvar
+    order = np.argsort(cols, kind="stable")  # by the node that receives the term
+    row_start = np.searchsorted(cols[order], np.arange(n_node + 1)).astype(np.int64)
+    n_row = 2 if dynamic else n_cvar
+    return CouplingTerms(
+        row_start=row_start,
+        sources=cols[order],
+        idelays=delays[order],
+        weights=np.array([w[order] for w in edge_weights], dtype=float),
+        kappa=np.zeros((n_row, n_node)),
+        gain=np.ones((n_row, n_node)),
+        offset=np.zeros(n_row),
+        kind=PRE_SIGMOIDAL if dynamic else PRE_SIGMOIDAL_STATIC,
+        parameters=np.concatenate([[h, q, g, p, theta], np.ravel(offsets)]).astype(float),
     )

@@ -220,12 +220,21 @@ SIGMOIDAL_JANSEN_RIT = 3
 #: TVB's ``Kuramoto``: ``sum_j w_ij sin(x_j - x_i) = cos x_i S^sin_i - sin x_i S^cos_i``, two pre
 #: channels (``sin x_j``, ``cos x_j``) per coupling variable, post ``a / n_cvar`` times it.
 KURAMOTO = 4
+#: TVB's ``PreSigmoidal`` with a dynamic threshold: one pre value ``H (Q + tanh(G (P x_0 -
+#: x_1)))`` per node, held twice (two channels: ``c_0`` sums it over the node's edges, ``c_1``
+#: reads the node's own), post ``S + offset`` with an offset per coupling row and node. Parameters
+#: ``H, Q, G, P, theta``, then the offsets (n_row, n_node). The edges are those of
+#: :mod:`.coupling`'s reading of TVB's sums (a node's own delayed values).
+PRE_SIGMOIDAL = 5
+#: TVB's ``PreSigmoidal`` with a static threshold: ``H (Q + tanh(G (P x_c - theta)))`` per
+#: coupling variable, post ``S + offset`` as :data:`PRE_SIGMOIDAL`; same parameters.
+PRE_SIGMOIDAL_STATIC = 6
 
 
 @jit(nogil=True, inline="always")
 def has_pre(kind):
     """Whether coupling ``kind`` sums a function of the delayed values (a second ring)."""
-    return kind == HYPERBOLIC_TANGENT or kind == SIGMOIDAL_JANSEN_RIT or kind == KURAMOTO
+    return kind == HYPERBOLIC_TANGENT or kind == SIGMOIDAL_JANSEN_RIT or kind >= KURAMOTO
 
 
 @jit(nogil=True)
@@ -235,7 +244,8 @@ def apply_pre(kind, parameters, raw, out, width):
     Parameters
     ----------
     kind : int
-        :data:`HYPERBOLIC_TANGENT`, :data:`SIGMOIDAL_JANSEN_RIT` or :data:`KURAMOTO`.
+        :data:`HYPERBOLIC_TANGENT`, :data:`SIGMOIDAL_JANSEN_RIT`, :data:`KURAMOTO`,
+        :data:`PRE_SIGMOIDAL` or :data:`PRE_SIGMOIDAL_STATIC`.
     parameters : numpy.ndarray, float64
         The coupling's parameters (see each kind).
     raw : numpy.ndarray, float32, shape (n_cvar, n_node, L)
@@ -261,13 +271,30 @@ def apply_pre(kind, parameters, raw, out, width):
             for m in range(width):
                 difference = np.float64(x0[m] - x1[m])  # float32 difference, as in TVB
                 y[m] = np.float32(cmin + (cmax - cmin) / (1.0 + exp(r * (midpoint - difference))))
-    else:  # KURAMOTO
+    elif kind == KURAMOTO:
         for c in range(n_cvar):
             for j in range(n_node):
                 x, s, co = raw[c, j], out[2 * c, j], out[2 * c + 1, j]
                 for m in range(width):
                     s[m] = np.float32(sin(np.float64(x[m])))
                     co[m] = np.float32(cos(np.float64(x[m])))
+    else:  # PRE_SIGMOIDAL (dynamic threshold, the second coupling variable) or _STATIC
+        h, q, g, p = parameters[0], parameters[1], parameters[2], parameters[3]
+        theta = parameters[4]
+        dynamic = kind == PRE_SIGMOIDAL
+        for c in range(1 if dynamic else n_cvar):
+            for j in range(n_node):
+                x, y = raw[c, j], out[c, j]
+                for m in range(width):
+                    if dynamic:  # the threshold is the second coupling variable
+                        u = p * np.float64(x[m]) - np.float64(raw[1, j, m])
+                    else:
+                        u = p * np.float64(x[m]) - theta
+                    y[m] = np.float32(h * (q + tanh(g * u)))
+                if dynamic:  # the second channel holds the same values (read as c_1)
+                    z = out[1, j]
+                    for m in range(width):
+                        z[m] = y[m]
 
 
 @jit(nogil=True)
@@ -300,8 +327,17 @@ def apply_post(kind, parameters, S, X, cvar, G, C):
                 own = np.float64(np.float32(xc[m]))
                 total = cos(own) * np.float64(s_sin[m]) - sin(own) * np.float64(s_cos[m])
                 out[m] = g[m] / n_cvar * total
-    else:  # HYPERBOLIC_TANGENT: the sum of the pre values times a
+    elif kind == HYPERBOLIC_TANGENT:  # the sum of the pre values times a
         for c in range(n_cvar):
             s, g, out = S[c], G[c], C[c]
             for m in range(M):
                 out[m] = g[m] * np.float64(s[m])
+    else:  # PRE_SIGMOIDAL(_STATIC): the sum and a constant per node (parameters[5:])
+        n_node = (parameters.shape[0] - 5) // n_cvar
+        B = M // n_node
+        for c in range(n_cvar):
+            s, out = S[c], C[c]
+            offsets = parameters[5 + c * n_node : 5 + (c + 1) * n_node]
+            for i in range(n_node):
+                for b in range(B):
+                    out[i * B + b] = np.float64(s[i * B + b]) + offsets[i]

@@ -73,11 +73,17 @@ class EngineModel:
 
 
 def coupling_term_names(model) -> tuple[str, ...]:
-    """The model's ``coupling_terms``, or ``c_0, c_1, …`` (one per coupling variable)."""
+    """The model's ``coupling_terms``, or ``c_0, c_1, …``: one per coupling variable, or as many
+    as the most coupling variables its declaration accepts (``cvar_counts``; TVB's ``Hopfield``
+    has one or two, by its ``dynamic`` flag, and its equations read both terms)."""
     names = getattr(model, "coupling_terms", None)
     if names:
         return tuple(names)
-    return tuple(f"c_{k}" for k in range(len(model.cvar)))
+    declaration = declaration_of(type(model))
+    n_terms = len(model.cvar)
+    if declaration is not None and declaration.cvar_counts:
+        n_terms = max(n_terms, *declaration.cvar_counts)
+    return tuple(f"c_{k}" for k in range(n_terms))
 
 
 def _header(model, coupling, doc) -> list[str]:

@@ -47,7 +47,8 @@ acts visibly). For a coupling the engine runs (:func:`engine_runs_coupling`):
 - ``coupling_values``: :class:`CouplingProbe`, a model whose state integrates the coupling it
   receives, records the coupling of every Euler step in the engine and in ``sim.run()`` from
   the same random delayed history; they agree within :data:`COUPLING_RTOL`, with the checks'
-  delays (1–4 ms), without delays, and with self-connections (:data:`COUPLING_NETWORKS`);
+  delays (1–4 ms), without delays, with self-connections, and with one-way connections,
+  asymmetric delays and delayed self-connections (:data:`COUPLING_NETWORKS`);
 - ``matches_stock``: the model that suits the coupling (:func:`coupling_partner`) runs on the
   engine as in ``sim.run()`` (Heun, within :data:`ENGINE_RTOL`), with and without delays;
 - ``per_region_parameters``: a gain per region (the package's couplings) agrees with TVB;

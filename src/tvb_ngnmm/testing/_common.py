@@ -72,6 +72,7 @@ def tiny_connectivity(
     seed: int = 0,
     delays: bool = True,
     self_connections: bool = False,
+    one_way: bool = False,
 ) -> Connectivity:
     """A small random network with delays, configured.
 
@@ -88,6 +89,11 @@ def tiny_connectivity(
     self_connections : bool
         True: every region also connects to itself (weights 0.2–1, tract length 0, so zero
         delay in a network with delays), as in many of TVB's connectomes.
+    one_way : bool
+        True: about half the connections are kept, independently in each direction (many pairs
+        are connected one way only), tract lengths are not symmetric, and self-connections
+        (with ``self_connections``) have tract lengths 5–20 mm: a network on which a coupling
+        that confuses sources and targets, or a weight with its transpose, shows it.
 
     Returns
     -------
@@ -97,13 +103,21 @@ def tiny_connectivity(
     rng = np.random.default_rng(seed)
     weights = rng.uniform(0.2, 1.0, (n_regions, n_regions))
     lengths = rng.uniform(5.0, 20.0, (n_regions, n_regions))
-    lengths = (lengths + lengths.T) / 2 if delays else np.zeros_like(lengths)
+    own_lengths = np.diag(lengths).copy()
+    if not one_way:
+        lengths = (lengths + lengths.T) / 2
+    if not delays:
+        lengths = np.zeros_like(lengths)
     np.fill_diagonal(weights, 0.0)
-    np.fill_diagonal(lengths, 0.0)
+    np.fill_diagonal(lengths, own_lengths if one_way and delays else 0.0)
     centres = rng.normal(size=(n_regions, 3))
     orientations = rng.normal(size=(n_regions, 3))
     if self_connections:
         np.fill_diagonal(weights, rng.uniform(0.2, 1.0, n_regions))
+    if one_way:
+        weights *= rng.uniform(size=weights.shape) < 0.5
+        if self_connections:  # every region keeps its self-connection
+            np.fill_diagonal(weights, rng.uniform(0.2, 1.0, n_regions))
     connectivity = Connectivity(
         weights=weights,
         tract_lengths=lengths,

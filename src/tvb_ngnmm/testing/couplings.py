@@ -112,6 +112,9 @@ def _coupling_examples() -> dict:
             a=one(0.3), b=one(0.8), midpoint=one(0.1), sigma=one(0.2)
         ),
         tvb_coupling.Kuramoto: lambda: tvb_coupling.Kuramoto(a=one(0.5)),
+        tvb_coupling.PreSigmoidal: lambda: tvb_coupling.PreSigmoidal(
+            H=one(0.5), Q=one(1.0), G=one(2.0), P=one(1.2), theta=one(0.3), dynamic=True
+        ),
         Laplacian: lambda: Laplacian(a=one(0.4), normalize="rw"),
         Additive: lambda: Additive(a=one(0.3), normalize="row"),
         MultiCoupling: lambda: MultiCoupling(
@@ -212,11 +215,13 @@ def _oscillating_mpr(cv: float = 0.0) -> Model:
 
 
 #: The networks of the coupling checks, by name: :func:`tiny_connectivity` with delays, without,
-#: and with delays and self-connections (of zero delay).
+#: with delays and self-connections (of zero delay), and with connections one way only,
+#: asymmetric delays and delayed self-connections.
 COUPLING_NETWORKS = {
     "delays": {},
     "zero_delay": {"delays": False},
     "self_connections": {"self_connections": True},
+    "one_way": {"self_connections": True, "one_way": True},
 }
 
 
@@ -249,7 +254,7 @@ def check_coupling_values(
     """The engine's coupling equals TVB's own, step by step, on the same delayed history.
 
     :class:`CouplingProbe` on one of :data:`COUPLING_NETWORKS` (delays 1–4 ms; none; with
-    self-connections) starts from a
+    self-connections; one-way connections) starts from a
     random history and records the coupling of every step in both simulators; they must agree
     within :data:`COUPLING_RTOL`, and the coupling must vary (otherwise the check could not
     fail). Returns the largest difference relative to the largest value.
