@@ -10,7 +10,12 @@ from test_engine_agreement import make_sim
 from tvb.simulator import integrators, monitors, noise
 
 from tvb_ngnmm.backend import NumbaBackend
-from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.batch import (
+    GROUP_RING_BYTES,
+    MAX_GROUP_SIZE,
+    default_group_size,
+    run_batch,
+)
 from tvb_ngnmm.models import NextGenEI
 
 
@@ -241,3 +246,15 @@ def test_ctrl_c_stops_run_sim_and_keeps_what_was_computed():
         ((t, y),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=100_000.0)
     timer.join()
     assert 0 < len(t) < 100_000 and np.isfinite(y).all()
+
+
+def test_default_group_size_keeps_a_groups_history_ring_within_its_budget():
+    assert default_group_size(1, 90, 3021) == 4  # EI-90: 1.15 MB of ring per member
+    assert default_group_size(1, 90, 10) == MAX_GROUP_SIZE  # short delays
+    assert default_group_size(2, 1000, 3000) == 1  # one member already exceeds the budget
+    for n_channel, n_node, horizon in [(1, 90, 3021), (2, 76, 800), (1, 68, 4000)]:
+        size = default_group_size(n_channel, n_node, horizon)
+        assert size * 4 * n_channel * n_node * horizon <= GROUP_RING_BYTES
+        assert (size + 1) * 4 * n_channel * n_node * horizon > GROUP_RING_BYTES or (
+            size == MAX_GROUP_SIZE
+        )

@@ -31,7 +31,6 @@ from .store import SweepStore, digest, simulator_description
 # CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
 # per member and simulated second, 90 nodes, 10^5 steps)
 SECONDS_PER_NODE_STEP = 3.2e-8
-GROUP_SIZE = 8  # members that run_batch runs together (its default group_size)
 
 
 def _import_distributed():
@@ -160,13 +159,17 @@ def _batches(design, config: list, batch_size: int) -> list:
 
 def _auto_batch_size(sim, n_steps: int, n_point: int, n_workers: int) -> int:
     """Points per task: about five seconds of work, at least four tasks per worker (so the
-    workers finish together), and not less than one group of ``run_batch`` (its members run
-    together, about twice as fast per member as alone) unless balance needs it; whole groups."""
-    per_member = SECONDS_PER_NODE_STEP * n_steps * sim.connectivity.number_of_regions
+    workers finish together), and not less than one group of ``run_batch`` (its members share
+    each delayed read) unless balance needs it; whole groups."""
+    from ..engine.batch import default_group_size
+
+    conn = sim.connectivity
+    group = default_group_size(len(sim.model.cvar), conn.number_of_regions, conn.horizon)
+    per_member = SECONDS_PER_NODE_STEP * n_steps * conn.number_of_regions
     by_time = max(1, int(5.0 / max(per_member, 1e-9)))
     by_balance = max(1, n_point // (4 * n_workers))
-    size = max(min(by_time, by_balance), min(GROUP_SIZE, by_balance))
-    return size if size < GROUP_SIZE else size - size % GROUP_SIZE
+    size = max(min(by_time, by_balance), min(group, by_balance))
+    return size if size < group else size - size % group
 
 
 def point_seed(seed: int, point: int) -> int:
