@@ -320,3 +320,18 @@ def test_noise_amplitude_sets_the_noisy_variables_only():
     sim = make_sim("NextGenEI", integrator=integrator, length=1.0)
     _set(sim, "noise_amplitude", 0.2)
     np.testing.assert_array_equal(np.ravel(sim.integrator.noise.nsig), 4 * pattern)
+
+
+def test_the_workers_preload_leaves_out_the_fits_signal_processing():
+    """The fork server imports WORKER_PRELOAD before the first worker starts (on the sweep's
+    critical path); the objectives' scipy.signal is imported where a measure needs it."""
+    import subprocess
+
+    from tvb_ngnmm.explore.sweep import WORKER_PRELOAD
+
+    code = (
+        f"import importlib, sys; [importlib.import_module(m) for m in {list(WORKER_PRELOAD)!r}]; "
+        "print('scipy.signal' in sys.modules, 'tvb_ngnmm.analysis' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "False"]

@@ -93,3 +93,18 @@ def pyplot(what: str = "Plotting"):
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(f"{what} needs matplotlib: pip install 'tvb-ngnmm[plot]'.") from error
     return plt
+
+
+class UndefinedMeasureWarning(RuntimeWarning):
+    """A measure is undefined for some regions (e.g. a constant signal) and is NaN there.
+
+    Attributes
+    ----------
+    regions : tuple of int
+        Column indices of the regions whose entries are NaN (``(0,)`` for a single 1-D signal);
+        empty when the reason is not tied to regions (e.g. a flat spectrum).
+    """
+
+    def __init__(self, message: str, regions: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.regions = tuple(int(r) for r in regions)

@@ -33,23 +33,10 @@ import warnings
 import numpy as np
 from scipy import signal
 
+from .._util import UndefinedMeasureWarning  # defined there: the sweep's workers need no scipy
+
 CONSTANT_RTOL = 100 * np.finfo(float).eps
 """Relative tolerance below which a signal counts as numerically constant (about 2.2e-14)."""
-
-
-class UndefinedMeasureWarning(RuntimeWarning):
-    """A measure is undefined for some regions (e.g. a constant signal) and is NaN there.
-
-    Attributes
-    ----------
-    regions : tuple of int
-        Column indices of the regions whose entries are NaN (``(0,)`` for a single 1-D signal);
-        empty when the reason is not tied to regions (e.g. a flat spectrum).
-    """
-
-    def __init__(self, message: str, regions: tuple[int, ...] = ()) -> None:
-        super().__init__(message)
-        self.regions = tuple(int(r) for r in regions)
 
 
 def warn_undefined(message: str, regions=(), stacklevel: int = 3) -> None:

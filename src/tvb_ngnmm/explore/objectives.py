@@ -30,8 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis._signal_checks import CONSTANT_REASON, constant_signals, warn_undefined
-
 
 def _bad(name: str, allowed: str, given) -> ValueError:
     return ValueError(
@@ -78,6 +76,8 @@ def _choose_output(outputs, monitor: int | None, prefer_bold: bool):
 
 def _series(outputs, monitor, variable, prefer_bold: bool, who: str):
     """(data (time, region), dt in ms) of one variable, or None (with a warning) if not finite."""
+    from ..analysis._signal_checks import warn_undefined  # here: the package imports scipy
+
     output = _choose_output(outputs, monitor, prefer_bold)
     variable = output.state_variable.values[0] if variable is None else variable
     data = np.asarray(output.sel(state_variable=variable).values, dtype=float)
@@ -206,6 +206,8 @@ class FCCorrelation(_FCObjective):
     name = "fc_correlation"
 
     def __init__(self, target_fc, variable: str | None = None, monitor: int | None = None):
+        from ..analysis._signal_checks import constant_signals
+
         super().__init__(target_fc, variable, monitor)
         if constant_signals(_upper(self.target_fc)):
             raise _bad("target_fc", "is a matrix whose off-diagonal entries vary (else r is "
@@ -218,6 +220,8 @@ class FCCorrelation(_FCObjective):
 
 
 def _pearson(simulated: np.ndarray, target: np.ndarray, who: str) -> float:
+    from ..analysis._signal_checks import CONSTANT_REASON, constant_signals, warn_undefined
+
     if constant_signals(simulated):
         warn_undefined(f"{who}: the simulated FC's upper triangle is {CONSTANT_REASON} "
                        "(every pair equally correlated), so r is undefined and NaN.",

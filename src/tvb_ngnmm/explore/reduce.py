@@ -190,7 +190,7 @@ def reduce_member(outputs, measures: list) -> dict:
     """``{variable: xarray.DataArray}`` of one member's measures."""
     import xarray as xr
 
-    from ..analysis import UndefinedMeasureWarning
+    from .._util import UndefinedMeasureWarning  # not ..analysis: it imports scipy.signal
 
     values = {}
     with warnings.catch_warnings():
