@@ -94,3 +94,9 @@ def test_ziggurat_layers_have_equal_areas():
     base = x[1] * y[1] + np.sqrt(np.pi / 2) * stats.norm.sf(x[1]) * 2
     np.testing.assert_allclose(rect, base, rtol=1e-9)
     assert x[-1] == 0.0 and np.all(np.diff(x[1:]) < 0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", None, True])
+def test_a_bad_seed_is_refused_naming_the_parameter(seed):
+    with pytest.raises(ValueError, match=r"'seed' parameter of NormalStream.*integers >= 0"):
+        NormalStream(seed)

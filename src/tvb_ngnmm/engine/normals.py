@@ -22,6 +22,7 @@ the same draws, slowly.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -160,9 +161,15 @@ class NormalStream:
     """
 
     def __init__(self, seed):
-        sequence = seed if isinstance(seed, np.random.SeedSequence) else (
-            np.random.SeedSequence(int(seed))
-        )  # fmt: skip
+        if isinstance(seed, np.random.SeedSequence):
+            sequence = seed
+        elif isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+            sequence = np.random.SeedSequence(int(seed))
+        else:
+            raise ValueError(
+                "Invalid value for the 'seed' parameter of NormalStream. Allowed are integers "
+                f">= 0 or a numpy.random.SeedSequence, but got {seed!r} instead."
+            )
         self.state = sequence.generate_state(4, np.uint64)
         if not self.state.any():  # the one state xoshiro cannot leave (probability 2**-256)
             self.state[0] = np.uint64(1)

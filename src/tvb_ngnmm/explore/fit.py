@@ -387,8 +387,11 @@ def fit(
     """
     from tqdm.auto import tqdm
 
-    from .sweep import _connect
+    from .sweep import _check_not_bootstrapping, _connect, start_fork_server
 
+    if client is None:  # its imports overlap the checks below
+        _check_not_bootstrapping()
+        start_fork_server()
     objective = _checked_objective(objective)
     method, budget = _checked_method(method, budget)
     simulation_length = float(simulation_length or sim.simulation_length)
