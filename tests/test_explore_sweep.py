@@ -3,6 +3,7 @@ killed worker computes only what is missing, blow-ups per point, bounded retries
 
 import contextlib
 import functools
+import importlib
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from tvb_ngnmm.explore.sweep import SECONDS_PER_NODE_STEP, _auto_batch_size
 distributed = pytest.importorskip("distributed")
 
 MEASURES = ["mean_rate", "fc", "kuramoto"]
+sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")  # the attribute is the function
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,10 @@ def _assert_equal_reference(ds, reference):
     assert ds.done.all()
 
 
-def test_labelled_results_equal_run_batch(client, sim, tmp_path):
+@pytest.mark.parametrize("inline", [True, False], ids=["recipe-in-each-task", "recipe-as-task"])
+def test_labelled_results_equal_run_batch(client, sim, tmp_path, monkeypatch, inline):
+    if not inline:  # a recipe too large to send with every task: one task's result
+        monkeypatch.setattr(sweep_module, "INLINE_RECIPE_BYTES", 0)
     ds = sweep(sim, DESIGN, MEASURES, tmp_path / "s.zarr", client=client, batch_size=3,
                progress=False)  # fmt: skip
     _assert_equal_reference(ds, _reference(sim, DESIGN))
