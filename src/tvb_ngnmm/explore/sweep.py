@@ -74,9 +74,11 @@ def _connect(client, n_workers: int | None):
 
 
 #: Modules a local cluster's fork server imports once, before it forks the workers (what a task
-#: needs: TVB's simulator to rebuild the recipe, the engine, the package's models).
+#: needs: TVB's simulator to rebuild the recipe, the engine, the package's models; and
+#: ``dask.array``, which xarray imports when it makes its first array if Dask is installed:
+#: 0.2 s of each worker's first task otherwise).
 WORKER_PRELOAD = ("distributed", "tvb_ngnmm.explore.sweep", "tvb_ngnmm.models", "xarray",
-                  "tvb.simulator.simulator", "tvb_ngnmm.engine.batch")  # fmt: skip
+                  "dask.array", "tvb.simulator.simulator", "tvb_ngnmm.engine.batch")  # fmt: skip
 
 #: Dask's settings for the local cluster's workers. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_``
 #: in their workers (to hand memory back to the system sooner); glibc then keeps its mmap
@@ -98,7 +100,7 @@ def _local_cluster(distributed, n_workers: int):
     """
     import dask
 
-    method = "forkserver" if start_fork_server(distributed) else (
+    method = "forkserver" if start_fork_server() else (
         dask.config.get("distributed.worker.multiprocessing-method")
     )  # fmt: skip
     with dask.config.set({"distributed.worker.multiprocessing-method": method, **WORKER_CONFIG}):
@@ -108,22 +110,20 @@ def _local_cluster(distributed, n_workers: int):
         )  # fmt: skip
 
 
-def start_fork_server(distributed=None) -> bool:
+def start_fork_server() -> bool:
     """Start the local cluster's fork server (Linux; False elsewhere) if it is not running.
 
-    Its imports (:data:`WORKER_PRELOAD`, ~3 s) then overlap what this process does before the
-    cluster starts (:func:`sweep` and :func:`~tvb_ngnmm.explore.fit` call it first thing).
+    Its imports (:data:`WORKER_PRELOAD`, 2-3 s) then overlap what this process does before the
+    cluster starts (:func:`sweep` and :func:`~tvb_ngnmm.explore.fit` call it first thing). It is
+    started before this process imports Dask (0.7 s, and Dask's own preload list imports more):
+    Dask's nannies later fork their workers from the server already running, whose preload is a
+    superset of Dask's.
     """
     if sys.platform != "linux":
         return False
     import multiprocessing
     from multiprocessing import forkserver
 
-    import dask
-
-    distributed = distributed or _import_distributed()
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        distributed.utils.get_mp_context()  # Dask's own preload, then ours (a superset)
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
     forkserver.ensure_running()
     return True
