@@ -4,6 +4,7 @@ killed worker computes only what is missing, blow-ups per point, bounded retries
 import contextlib
 import functools
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -259,12 +260,16 @@ def _is_fork_server(psutil, process) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is used on Linux only")
-def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, tmp_path):
+def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, tmp_path,
+                                                                           caplog):  # fmt: skip
+    """... and holds back Dask's INFO messages while it runs (TVB prints them on stdout)."""
     psutil = pytest.importorskip("psutil")
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    level = logging.getLogger("distributed").level
     try:
-        ds = sweep(sim, DESIGN, ["mean_rate", forked_by_another_process], tmp_path / "s.zarr",
-                   n_workers=1, progress=False)  # fmt: skip
+        with caplog.at_level(logging.INFO):
+            ds = sweep(sim, DESIGN, ["mean_rate", forked_by_another_process], tmp_path / "s.zarr",
+                       n_workers=1, progress=False)  # fmt: skip
         left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     finally:
         for process in psutil.Process().children(recursive=True):
@@ -276,6 +281,10 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
     np.testing.assert_allclose(ds.mean_rate_r_e.values, rates[:, 0], rtol=1e-12)
     workers = [p for p in left if not _is_fork_server(psutil, p)]
     assert not [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    dask_info = [r for r in caplog.records if r.name.startswith("distributed")
+                 and r.levelno < logging.WARNING]  # fmt: skip
+    assert not dask_info, dask_info[:3]
+    assert logging.getLogger("distributed").level == level  # as it was before the sweep
 
 
 def test_automatic_batch_size_is_whole_groups_and_balanced(sim):

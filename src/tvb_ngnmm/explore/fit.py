@@ -387,7 +387,7 @@ def fit(
     """
     from tqdm.auto import tqdm
 
-    from .sweep import _check_not_bootstrapping, _connect, start_fork_server
+    from .sweep import _check_not_bootstrapping, _connect, _disconnect, start_fork_server
 
     if client is None:  # its imports overlap the checks below
         _check_not_bootstrapping()
@@ -418,10 +418,7 @@ def fit(
         history = evaluate.history(objective)
     finally:
         bar.close()
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
     return _result(history, list(bounds), method)

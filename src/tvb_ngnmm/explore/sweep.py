@@ -16,6 +16,7 @@ again elsewhere (Dask's ``allowed-failures``), a task that raises is retried ``r
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -44,13 +45,26 @@ def _import_distributed():
 
 
 def _connect(client, n_workers: int | None):
-    """(client, cluster started here or None, whether the client was opened here)."""
+    """(client, cluster started here or None, whether the client was opened here).
+
+    While a local cluster started here runs, Dask's INFO messages (about thirty lines of
+    scheduler and nanny start and stop, which TVB's root log handler prints on stdout) are held
+    back; warnings and errors still show. :func:`_disconnect` lets them through again.
+    """
     distributed = _import_distributed()
     if client is None:
         _check_not_bootstrapping()
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
         try:
             cluster = _local_cluster(distributed, n_workers or min(2, os.cpu_count() or 1))
-        except RuntimeError as err:
+            cluster.tvb_ngnmm_log_level = level  # restored by _disconnect
+        except BaseException as err:
+            logger.setLevel(level)
+            if not isinstance(err, RuntimeError):
+                raise
             raise RuntimeError(
                 f"The local Dask cluster failed to start ({err}). From a script, keep its top "
                 "level under 'if __name__ == \"__main__\":': worker processes import the "
@@ -86,6 +100,15 @@ WORKER_PRELOAD = ("distributed", "tvb_ngnmm.explore.sweep", "tvb_ngnmm.models", 
 #: whose pages fault in again: measured on EI-90 batches, 144,000 page faults and 3.2 s per task
 #: of 8 members with it, 37,000 and 2.5 s without (as in a plain process).
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def _disconnect(client, cluster, own_client: bool) -> None:
+    """Close what :func:`_connect` opened (the client, a local cluster and its log quieting)."""
+    if own_client:
+        client.close()
+    if cluster is not None:
+        cluster.close()
+        logging.getLogger("distributed").setLevel(cluster.tvb_ngnmm_log_level)
 
 
 def _local_cluster(distributed, n_workers: int):
@@ -414,10 +437,7 @@ def sweep(
             already=int(done.sum()),
         )
     finally:
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        _disconnect(client, cluster, own_client)
     result = sweep_store.load()
     result.attrs.update(tasks_run=counts[0], points_run=counts[1])
     return result
