@@ -349,3 +349,31 @@ def test_the_workers_preload_leaves_out_the_fits_signal_processing():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["False", "False"]
+
+
+def test_sweeping_the_noise_seed_gives_each_point_that_seeds_noise(client, tmp_path):
+    """'integrator.noise.noise_seed' as a design parameter: each point runs the noise stream of
+    its seed from its start, ``RandomState(seed)`` (the recipe's saved stream, or the one TVB
+    keeps on configure(), would give every point the same noise)."""
+    from tvb.simulator import integrators, noise
+
+    def noisy_sim(noise_seed):
+        nsig = np.array([0.0, 0.01, 0.0, 0.0, 0.01, 0.0])
+        additive = noise.Additive(nsig=nsig, noise_seed=noise_seed)
+        integrator = integrators.HeunStochastic(dt=0.01, noise=additive)
+        return make_sim("NextGenEI", n=4, integrator=integrator, length=5.0,
+                        mons=[monitors.Raw()])  # fmt: skip
+
+    sim = noisy_sim(5)
+    design = points({"integrator.noise.noise_seed": [5, 6, 5]})
+    ds = sweep(sim, design, ["mean_rate"], tmp_path / "s.zarr", client=client, batch_size=1,
+               raw=True, progress=False)  # fmt: skip
+    raw = ds.raw_Raw.values
+    for point, noise_seed in enumerate([5, 6, 5]):
+        sim.integrator.noise.random_stream = np.random.RandomState(noise_seed)
+        (expected,) = run_batch(sim, {"I_e": [float(sim.model.I_e[0])]}, progress=False)
+        np.testing.assert_array_equal(raw[point], expected.values[0])
+    assert not np.array_equal(raw[0], raw[1])
+    with pytest.raises(ValueError, match=r"'integrator.noise.noise_seed'.*whole numbers.*5.5"):
+        sweep(noisy_sim(5), points({"integrator.noise.noise_seed": [5.5]}), ["mean_rate"],
+              tmp_path / "t.zarr", client=client, progress=False)  # fmt: skip

@@ -82,6 +82,12 @@ def default_unit(sim, name: str) -> str:
     return "1"
 
 
+def is_whole_number_setting(sim, path: str) -> bool:
+    """Whether configuration parameter ``path`` takes whole numbers (e.g. the noise's seed)."""
+    owner, attribute = _resolve(sim, path)
+    return isinstance(getattr(owner, attribute), int | np.integer)
+
+
 def _set(sim, path: str, value) -> None:
     owner, attribute = _resolve(sim, path)
     current = getattr(owner, attribute)
@@ -93,6 +99,13 @@ def _set(sim, path: str, value) -> None:
         value = np.array(np.broadcast_to(np.asarray(value, dtype=float), current.shape))
         if np.ndim(value) == 0 or current.shape == ():
             value = np.atleast_1d(value)
+    elif isinstance(current, int | np.integer):  # e.g. the noise's seed: a whole number
+        if float(value) != int(float(value)):
+            raise ValueError(
+                f"Invalid value for the swept parameter {path!r}. Allowed are whole numbers, "
+                f"but got {value!r} instead."
+            )
+        value = int(float(value))
     else:
         value = float(value)
     setattr(owner, attribute, value)
@@ -138,13 +151,18 @@ class SimulatorRecipe:
             # (it logs an error and keeps it): give it back as one value per variable
             noise.nsig = nsig.reshape(-1)
         sim = Simulator(**{k: v for k, v in parts.items() if v is not None})
+        reseeded = False
         for path, value in settings.items():
             _set(sim, path, value)
+            owner, attribute = _resolve(sim, path)
+            reseeded |= attribute == "noise_seed" and owner is noise
         sim.configure()
         sim.current_step = self.current_step
         sim.current_state[...] = self.current_state
         _restore_history(sim.history.buffer, self.history, self.current_step)
-        if self.noise_state is not None:
+        if reseeded:  # the stream of the new seed (TVB keeps an existing stream on configure())
+            sim.integrator.noise.reset_random_stream()
+        elif self.noise_state is not None:
             sim.integrator.noise.random_stream.set_state(self.noise_state)
         return sim
 

@@ -25,7 +25,13 @@ import warnings
 import numpy as np
 
 from .design import as_design
-from .recipe import SimulatorRecipe, classify, default_unit, simulator_for
+from .recipe import (
+    SimulatorRecipe,
+    classify,
+    default_unit,
+    is_whole_number_setting,
+    simulator_for,
+)
 from .reduce import as_measures, describe_measures, reduce_member
 from .store import SweepStore, digest, simulator_description
 
@@ -266,13 +272,21 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
     """The batch parameters' values, checked as ``run_batch`` checks them (per-region shapes)."""
     from ..engine.batch import _swept_values
 
-    _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+    if batch_names:  # a design of configuration parameters only has none
+        _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
     for name, value in design.values.items():
         if name not in batch_names and value.ndim != 1:
             raise ValueError(
                 f"Invalid value for the 'design' parameter. Allowed for the configuration "
                 f"parameter {name!r} is one value per point, but got shape {value.shape}."
             )
+        if name not in batch_names and is_whole_number_setting(sim, name):
+            fractional = value[value != np.round(value)]
+            if fractional.size:
+                raise ValueError(
+                    f"Invalid value for the swept parameter {name!r}. Allowed are whole "
+                    f"numbers, but got {fractional[0]!r} instead."
+                )
 
 
 def _batch_values(spec, design, batch_names: list, points: np.ndarray) -> dict:
