@@ -350,6 +350,8 @@ def test_an_interrupted_fit_resumes_from_its_store(client, sim, objective, tmp_p
         ({"method": "cma", "options": {"x0": {"I_e": 30.0}}}, "x0\\['I_e'\\] is a number in"),
         ({"method": "cma", "options": {"x0": {"b": 1.0}}}, "x0 is a dict"),
         ({"store": "holding"}, "'store'.*a folder holding other files"),
+        ({"realisations": 0}, "'realisations'.*integers >= 1, but got 0"),
+        ({"realisations": 2}, "'realisations'.*deterministic integrator.*2 with HeunDeter"),
     ],
 )
 def test_bad_fit_arguments(sim, objective, tmp_path, change, match):
@@ -408,3 +410,28 @@ def test_objectives_are_checked_against_the_simulator(sim):
         with pytest.raises(ValueError, match=match):
             fit(sim, objective, BOUNDS, method="grid", budget=9, client="tcp://127.0.0.1:1",
                 progress=False)  # fmt: skip
+
+
+def test_realisations_average_each_points_loss_over_noise_streams(client, objective, tmp_path):
+    """With ``realisations=2`` a point's loss is the mean of its two runs, which use the noise
+    streams RandomState(noise_seed) and RandomState(noise_seed + 1) (checked against runs of
+    the simulator with those streams); the same two streams for every point."""
+    from tvb.simulator import integrators, noise
+
+    nsig = np.array([0.0, 0.05, 0.0, 0.0, 0.05, 0.0])
+    integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=nsig, noise_seed=3))
+    noisy = make_sim("NextGenEI", n=5, integrator=integrator, length=100.0,
+                     mons=[monitors.TemporalAverage(period=0.5)])  # fmt: skip
+    result = fit(noisy, objective, {"a": BOUNDS["a"]}, method="grid", budget=3, seed=1,
+                 client=client, progress=False, realisations=2,
+                 options={"points_per_axis": 3})  # fmt: skip
+    history = result.history
+    assert history.sizes["evaluation"] == 3
+    for k, a in enumerate(history.a.values):
+        losses = []
+        for noise_seed in (3, 4):
+            noisy.integrator.noise.random_stream = np.random.RandomState(noise_seed)
+            outputs = run_batch(noisy, {"a": [a]}, progress=False)
+            losses.append(objective.evaluate([o.isel(member=0) for o in outputs])["loss"])
+        assert losses[0] != losses[1]  # the realisations differ
+        np.testing.assert_allclose(history.loss.values[k], np.mean(losses), rtol=1e-12)

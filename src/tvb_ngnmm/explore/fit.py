@@ -18,6 +18,11 @@ end counts them. With a ``store`` folder every generation is kept as a sweep sto
 (``generation_00000.zarr``, ...): the optimisers are deterministic given ``seed`` and the
 losses, so a fit run again with the same store replays the stored generations and computes
 only what is missing.
+
+With ``realisations=k`` each point runs ``k`` times, realisation ``r`` with the noise stream
+``RandomState(noise_seed + r)`` (``noise_seed`` the simulator's; the same ``k`` streams for every
+point: common random numbers), and its loss and components are the means over the ``k`` runs
+(undefined if any run's is); a point blew up if any of its runs did.
 """
 
 from __future__ import annotations
@@ -130,14 +135,20 @@ def _best_so_far_index(loss: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The design parameter of a fit's noise realisations.
+NOISE_SEED = "integrator.noise.noise_seed"
+
+
 class _Evaluator:
     """Evaluates populations as sweeps, keeps the history, penalises undefined losses."""
 
-    def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar):
+    def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar,
+                 realisations: int = 1):  # fmt: skip
         self.sim, self.names, self.units, self.client = sim, list(bounds), units, client
         self.bounds = tuple(np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
         self.measure = functools.partial(evaluate_objective, objective=objective)
         self.folder, self.simulation_length, self.bar = folder, simulation_length, bar
+        self.realisations = int(realisations)
         self.generations: list = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
@@ -146,16 +157,23 @@ class _Evaluator:
         from .sweep import sweep
 
         values = np.atleast_2d(np.asarray(values, dtype=float))
-        design = points({name: values[:, k] for k, name in enumerate(self.names)}, self.units)
+        k = self.realisations
+        columns = {name: np.repeat(values[:, j], k) for j, name in enumerate(self.names)}
+        if k > 1:
+            first = int(self.sim.integrator.noise.noise_seed)
+            columns[NOISE_SEED] = np.tile(first + np.arange(k), len(values)).astype(float)
+        design = points(columns, {**self.units, NOISE_SEED: "1"} if k > 1 else self.units)
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
                    client=self.client, progress=False)  # fmt: skip
         if not ds["done"].all():
             raise RuntimeError(
                 f"The fit was interrupted in generation {len(self.generations)} "
-                f"({int(ds['done'].sum())} of {len(values)} points done): run it again with the "
-                "same store to resume it."
+                f"({int(ds['done'].sum())} of {len(values) * k} runs done): run it again with "
+                "the same store to resume it."
             )
+        if k > 1:
+            ds = _over_realisations(ds, k)
         self.generations.append(ds)
         self.bar.update(len(values))
         losses = ds["loss"].values if "loss" in ds else np.full(len(values), np.nan)
@@ -208,6 +226,32 @@ class _Evaluator:
 
 
 _SWEEP_VARIABLES = {"done", "blown_up", "blow_up_time", "blow_up_region"}
+
+
+def _over_realisations(ds, k: int):
+    """A generation of ``n * k`` runs as ``n`` points: each point's ``k`` consecutive runs
+    (its realisations) averaged; blown up if any run blew up (time and region of the first)."""
+    n = ds.sizes["point"] // k
+    out = ds.isel(point=slice(0, None, k)).drop_vars(NOISE_SEED)
+    blown = ds["blown_up"].values.reshape(n, k).astype(bool)
+    first_blown = np.argmax(blown, axis=1)[:, np.newaxis]  # the first run that blew up, or 0
+    for name, variable in ds.data_vars.items():
+        if variable.dims[:1] != ("point",):
+            continue
+        runs = variable.values.reshape((n, k) + variable.shape[1:])
+        if name == "done":
+            value = runs.all(axis=1)
+        elif name == "blown_up":
+            value = blown.any(axis=1)
+        elif str(name).startswith("blow_up"):
+            index = first_blown.reshape((n, 1) + (1,) * (runs.ndim - 2))
+            value = np.take_along_axis(runs, index, axis=1)[:, 0]
+        elif runs.dtype.kind == "f":
+            value = runs.mean(axis=1)  # NaN when any realisation's is
+        else:
+            value = runs[:, 0]
+        out[name] = (variable.dims, value, variable.attrs)
+    return out.assign_attrs(realisations=k)
 
 
 def _normal(rng, n_sample: int, dimension: int) -> np.ndarray:
@@ -324,6 +368,7 @@ def fit(
     simulation_length: float | None = None,
     options: dict | None = None,
     units: dict | None = None,
+    realisations: int = 1,
 ) -> FitResult:
     """Minimise an objective over parameter boxes, each generation a sweep on Dask.
 
@@ -366,6 +411,11 @@ def fit(
         (``'mutation'``, ``'tol'``, ...) for 'differential_evolution'.
     units : dict, optional
         ``{name: unit}`` of the parameters (defaults as for sweeps).
+    realisations : int
+        Noise realisations per point (>= 1; more than one needs a stochastic integrator):
+        realisation ``r`` runs the noise stream ``RandomState(noise_seed + r)``, the loss is the
+        mean over them (see the module's docstring). ``budget`` counts points, each of which
+        runs ``realisations`` simulations.
 
     Returns
     -------
@@ -399,9 +449,12 @@ def fit(
     objective.check_simulator(sim, simulation_length)
     options = _checked_options(method, bounds, budget, options)
     units = _units(sim, bounds, units)
+    realisations = _checked_realisations(sim, realisations, bounds)
     settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
                 "options": repr(sorted(options.items())).replace("\n", " "),
                 "objective": repr(objective), "simulation_length": simulation_length}  # fmt: skip
+    if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
+        settings["realisations"] = realisations
     if store is not None:
         _open_fit_store(Path(store), settings)
     client, cluster, own_client = _connect(client, n_workers)
@@ -412,7 +465,7 @@ def fit(
         if temporary is not None:
             _open_fit_store(folder, settings)
         evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
-                              bar)  # fmt: skip
+                              bar, realisations)  # fmt: skip
         lows, highs = evaluate.bounds
         RUNNERS[method](evaluate, lows, highs, budget, seed, options)
         history = evaluate.history(objective)
@@ -444,6 +497,20 @@ def _result(history, names: list, method: str) -> FitResult:
                   if k not in skipped}  # fmt: skip
     parameters = {name: float(history[name].values[best]) for name in names}
     return FitResult(parameters, float(loss[best]), components, history, method)
+
+
+def _checked_realisations(sim, realisations, bounds: dict) -> int:
+    """``realisations`` as an int >= 1; more than one needs noise whose seed is not fitted."""
+    if (isinstance(realisations, bool) or not isinstance(realisations, int | np.integer)
+            or realisations < 1):  # fmt: skip
+        raise _bad("realisations", "are integers >= 1", repr(realisations))
+    if realisations > 1 and getattr(sim.integrator, "noise", None) is None:
+        raise _bad("realisations", "is 1 with a deterministic integrator (no noise to realise)",
+                   f"{realisations} with {type(sim.integrator).__name__}")  # fmt: skip
+    if realisations > 1 and NOISE_SEED in bounds:
+        raise _bad("realisations", f"is 1 when {NOISE_SEED!r} is a fitted parameter",
+                   repr(realisations))  # fmt: skip
+    return int(realisations)
 
 
 def _checked_objective(objective) -> AbstractObjective:
