@@ -112,6 +112,7 @@ def test_fit_example_configuration_is_valid():
     arguments = config.fit_arguments()
     assert arguments["bounds"] == {"I_e": (8.0, 16.0), "a": (2.0, 12.0)}
     assert arguments["method"] == "cma" and arguments["budget"] == 48
+    assert arguments["realisations"] == 1  # the default
     assert arguments["objective"].target_fc.shape == (90, 90)
 
 
@@ -127,6 +128,8 @@ def test_fit_example_configuration_is_valid():
         ('kind = "fc_correlation"', 'kind = "fc_corr"', r"objective.kind.*'fc_correlation'"),
         ('target_fc = "target.npy"', 'target_fc = "none.npy"', r"target_fc.*does not exist"),
         ("points_per_axis = 3", "points = 3", r"\[fit\].options.*points_per_axis"),
+        ("budget = 9", "budget = 9\nrealisations = 0", r"\[fit\].realisations.*>= 1.*0"),
+        ("budget = 9", "budget = 9\nrealisations = 1.5", r"\[fit\].realisations.*1.5"),
     ],
 )
 def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):

@@ -28,7 +28,8 @@ to the current folder):
   file), ``method`` (``'cma'``, ``'grid'``, ``'differential_evolution'``; default ``'cma'``),
   ``budget`` (simulations, default 100), ``seed`` (of the optimiser, default 0), ``store``
   (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
-  (the optimiser's options, e.g. ``{popsize = 8}``).
+  (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per
+  point, their losses averaged; default 1).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
   (booleans).
 
@@ -188,6 +189,7 @@ def _schemas() -> dict:
             "store": Key("str"),
             "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
             "options": Key("table", default={}),
+            "realisations": Key("int", default=1, check=_positive, allowed="integers >= 1"),
         },
         "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
                    "figure": Key("bool", default=True)},
@@ -353,7 +355,7 @@ def _sweep_arguments(sim, sweep: dict, duration: float) -> dict:
 
 def _fit_arguments(sim, table: dict, duration: float, base: Path) -> dict:
     """``explore.fit`` keyword arguments from the checked ``[fit]`` (checked as ``fit`` does)."""
-    from .fit import _checked_bounds, _checked_method, _checked_options
+    from .fit import _checked_bounds, _checked_method, _checked_options, _checked_realisations
     from .objectives import objective_from_config
 
     bounds = {}
@@ -375,9 +377,14 @@ def _fit_arguments(sim, table: dict, duration: float, base: Path) -> dict:
         objective.check_simulator(sim, duration)
     except (ValueError, OSError) as err:
         raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+    try:
+        _checked_realisations(sim, table["realisations"], bounds)
+    except ValueError as err:
+        raise ConfigError("[fit].realisations", f"[fit].realisations: {err}") from None
     return {"objective": objective, "bounds": bounds, "method": method, "budget": budget,
             "seed": table["seed"], "store": table["store"], "n_workers": table["n_workers"],
-            "options": dict(table["options"]), "simulation_length": duration}  # fmt: skip
+            "options": dict(table["options"]), "simulation_length": duration,
+            "realisations": table["realisations"]}  # fmt: skip
 
 
 def _design(sweep: dict):
