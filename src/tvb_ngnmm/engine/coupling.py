@@ -187,6 +187,16 @@ def _one_value(coupling, name: str, values: np.ndarray) -> float:
     return float(values[0])
 
 
+def _single_values(coupling, names) -> list[float]:
+    """The coupling's parameters ``names``, one finite value each (checked, named if not)."""
+    values = []
+    for name in names:
+        value = _one_value(coupling, name, np.asarray(getattr(coupling, name), dtype=float))
+        check_values(value, f"the {name!r} parameter of {type(coupling).__name__}")
+        values.append(value)
+    return values
+
+
 def _one(coupling, history, n_node: int, part: bool = False) -> tuple:
     """(edge weights, kappa, gain, offset) of one coupling on the history's edges.
 
@@ -256,11 +266,7 @@ def _nonlinear(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
             f"difference of two coupling variables, so allowed are 2 coupling variables, but got "
             f"{n_cvar} instead."
         )
-    values = []
-    for name in ("a", *names):
-        value = _one_value(coupling, name, np.asarray(getattr(coupling, name), dtype=float))
-        check_values(value, f"the {name!r} parameter of {owner}")
-        values.append(value)
+    values = _single_values(coupling, ("a", *names))
     n_sum = {SIGMOIDAL_JANSEN_RIT: 1, KURAMOTO: 2 * n_cvar}.get(kind, n_cvar)
     n_row = 1 if kind == SIGMOIDAL_JANSEN_RIT else n_cvar
     row_start, sources, idelays = _edges(history, n_node)
@@ -284,11 +290,7 @@ def _pre_sigmoidal(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms
     """TVB's ``PreSigmoidal`` as stock TVB sums it (see the module docstring)."""
     _, names = NONLINEAR[tvb_coupling.PreSigmoidal]
     owner = "PreSigmoidal"
-    values = {}
-    for name in names:
-        value = _one_value(coupling, name, np.asarray(getattr(coupling, name), dtype=float))
-        check_values(value, f"the {name!r} parameter of {owner}")
-        values[name] = value
+    h, q, g, p, theta = _single_values(coupling, names)
     dynamic = bool(coupling.dynamic)
     if dynamic and n_cvar != 2:
         raise ValueError(
@@ -303,7 +305,6 @@ def _pre_sigmoidal(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms
             "target's threshold from node 0's delayed state inside the sigmoid, which is not a "
             "sum of per-node values), but got True."
         )
-    h, q, g, p, theta = (values[name] for name in names)
     weights = np.asarray(history.weights, dtype=float)
     rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)  # i: TVB's target axis
     cols = np.asarray(history.nnz_col_el_idx, dtype=np.int64)  # j: receives the term

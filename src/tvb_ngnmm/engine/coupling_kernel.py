@@ -234,7 +234,7 @@ PRE_SIGMOIDAL_STATIC = 6
 @jit(nogil=True, inline="always")
 def has_pre(kind):
     """Whether coupling ``kind`` sums a function of the delayed values (a second ring)."""
-    return kind == HYPERBOLIC_TANGENT or kind == SIGMOIDAL_JANSEN_RIT or kind >= KURAMOTO
+    return kind != LINEAR and kind != SIGMOIDAL  # every other kind sums pre channels
 
 
 @jit(nogil=True)
