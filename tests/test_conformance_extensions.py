@@ -215,9 +215,19 @@ class ShiftedTemporalAverage(tvb_monitors.TemporalAverage):
 
 
 class EngineShiftedTemporalAverage(EngineTemporalAverage):
-    def consume(self, steps, obs):
-        times, data = super().consume(steps, obs)
+    def consume_means(self, steps, ends, means):  # what consume and the summed run both call
+        times, data = super().consume_means(steps, ends, means)
         return times + self.dt, data
+
+
+class PerStepOnlyTemporalAverage(tvb_monitors.TemporalAverage):
+    """Registered below with an engine monitor whose block means bypass its ``consume``."""
+
+
+class EnginePerStepOnlyTemporalAverage(EngineTemporalAverage):
+    def consume(self, steps, obs):  # a change the engine's summed path never sees
+        times, data = super().consume(steps, obs)
+        return times, 2.0 * data
 
 
 class ChunkedSubSample(tvb_monitors.SubSample):
@@ -251,8 +261,12 @@ class EngineMixedMembersRaw(EngineRaw):
          "EngineChunkedSubSample gives other times cut into chunks"),
         (MixedMembersRaw(), EngineMixedMembersRaw, "engine_monitor_contract",
          "EngineMixedMembersRaw gives other samples batch member 0 alone"),
+        (PerStepOnlyTemporalAverage(period=0.25), EnginePerStepOnlyTemporalAverage,
+         "engine_monitor_contract", "EnginePerStepOnlyTemporalAverage gives other samples from "
+         r"the block sums of chunks \(consume_means\)"),
     ],
-    ids=["late_times", "chunk_dependent-stock", "chunk_dependent-contract", "mixes_members"],
+    ids=["late_times", "chunk_dependent-stock", "chunk_dependent-contract", "mixes_members",
+         "means_bypass_consume"],
 )  # fmt: skip
 def test_monitor_checks_catch_a_wrong_engine_monitor(
     monkeypatch, monitor, engine_cls, check_name, match

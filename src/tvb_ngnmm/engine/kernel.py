@@ -130,8 +130,8 @@ def run_chunk(
     scheme, x, ring, H, first_step, n_steps, k_block,
     row_start, sources, idelays, weights, local_start, local_sources, local_weights, dense,
     kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
-    params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs, sums,
-    status,
+    params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
+    obs_phase, obs, sums, status,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
 
@@ -147,10 +147,15 @@ def run_chunk(
     ``coupling_parameters`` (float64) say how the ``n_sum`` sums become the coupling;
     ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
     ``noise_index[v]`` for state variable ``v`` (-1: no noise on it); ``stim`` (n_steps, n_var,
-    n_node) or empty; ``obs`` (n_steps, n_obs, n_node, B) receives the state variables
-    ``obs_index`` after each step; ``sums`` (K_max, n_sum, n_node * B) float32 is scratch;
-    ``status`` (3, B) int64 holds, per member, the step, region and state variable of the first
-    non-finite state (-1 while finite). All arrays are C-contiguous.
+    n_node) or empty; ``obs`` (n_rows, n_obs, n_node, B) receives the state variables
+    ``obs_index`` after each step, summed over ``obs_every`` consecutive steps per row: the
+    chunk's first step is the ``obs_phase``-th step of row 0 (``0 <= obs_phase < obs_every``;
+    when it is not the row's first, the step is added to what row 0 holds), so that with
+    ``obs_every = 1`` row ``k`` is the state after step ``k``, and with a monitor's averaging
+    period the rows are its block sums, added step by step in order; ``sums`` (K_max, n_sum,
+    n_node * B) float32 is scratch; ``status`` (3, B) int64 holds, per member, the step, region
+    and state variable of the first non-finite state (-1 while finite). All arrays are
+    C-contiguous.
     """
     n_var, n_node, B = x.shape
     M = n_node * B
@@ -285,11 +290,17 @@ def run_chunk(
                     src, dst = channels[k, p], previous[p]
                     for m in range(M):
                         dst[m] = src[m]
-            out = obs[row].reshape((n_obs, M))
-            for o in range(n_obs):
-                xo = X[obs_index[o]]
-                oo = out[o]
-                for m in range(M):
-                    oo[m] = xo[m]
+            at = obs_phase + row
+            out = obs[at // obs_every].reshape((n_obs, M))
+            if at % obs_every == 0:  # the row's first step
+                for o in range(n_obs):
+                    xo, oo = X[obs_index[o]], out[o]
+                    for m in range(M):
+                        oo[m] = xo[m]
+            else:
+                for o in range(n_obs):
+                    xo, oo = X[obs_index[o]], out[o]
+                    for m in range(M):
+                        oo[m] += xo[m]
         store_block(ring, H, channels, first_step + done, K)
         done += K

@@ -3,7 +3,9 @@ r"""The chunked run: Python over chunks, compiled kernel over steps.
 A run of ``n_steps`` is cut into chunks of at most ``chunk_steps`` steps (sized so that the
 chunk's noise and observed states stay within a few MiB and a whole number of coupling blocks).
 Per chunk: draw the noise, evaluate the stimulus, run the model's compiled
-:func:`.kernel.run_chunk`, feed the monitors, check for blow-up. Memory thus depends on the
+:func:`.kernel.run_chunk`, feed the monitors, check for blow-up. A run's only monitor, when it
+averages over blocks of steps (:func:`summed_monitor`), gets the block sums the kernel forms as
+it steps instead of every step's state. Memory thus depends on the
 delay horizon (history ring), the network, the chunk and the monitors' buffers, not on the
 simulated length (monitor samples are streamed out per chunk). A ``KeyboardInterrupt`` between
 or during chunks ends the run with what was computed so far (and a warning); a run in a worker
@@ -110,19 +112,34 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, sums,
-                   obs):  # fmt: skip
+def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
+                   phase, sums, obs):  # fmt: skip
     steps = np.arange(first, first + n)
-    obs = obs[:n]
+    obs = obs[: (phase + n + every - 1) // every]
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
         e.row_start, e.sources, e.idelays, e.weights, e.local_start, e.local_sources,
         e.local_weights, e.dense, c.kappa, state.gain, c.offset, spec.cvar, c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
-        math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, obs, sums, state.status,
+        math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, every, phase, obs, sums,
+        state.status,
     )  # fmt: skip
     return steps, obs
+
+
+def summed_monitor(monitors: list):
+    """The run's monitor whose block sums the kernel forms as it steps, or None.
+
+    That is a run's only monitor when it declares a ``block_average`` (TVB's
+    ``TemporalAverage``, ``Bold`` and the sensor projections): the kernel then adds each step
+    into its block's row (``obs_every``), and the chunk's observed buffer holds a row per block
+    instead of a row per step (SWEEP-64: 10 times less to write and read back).
+    """
+    if len(monitors) != 1:
+        return None
+    average = getattr(monitors[0], "block_average", None)
+    return monitors[0] if average is not None and average.istep > 1 else None
 
 
 def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=None,
@@ -146,7 +163,11 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     edges = spec.coupling.kernel_edges()
     k_block = block_size(spec, edges, batch)
     chunk = chunk_size(spec, batch, k_block, chunk_steps)
-    obs_index = spec.observed
+    summed = summed_monitor(monitors)
+    obs_index, every = spec.observed, 1
+    if summed is not None:
+        obs_index = np.ascontiguousarray(spec.observed[summed.voi])
+        every = summed.block_average.istep
     outputs = [([], []) for _ in monitors]
     n_chunks = math.ceil(n_steps / chunk) if n_steps else 0
     bar = _progress(n_chunks, progress)
@@ -169,7 +190,8 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     # a view of it (Raw does): a new 8 MB array per chunk is a new mapping of fresh pages where
     # malloc's mmap threshold is fixed (Dask's workers set MALLOC_TRIM_THRESHOLD_), which made
     # every chunk pay its page faults (EI-90 batches ~1.5x slower in a Dask worker).
-    obs_shape = (min(chunk, n_steps), len(obs_index), n_node, batch)
+    rows = min(chunk, n_steps) if every == 1 else (min(chunk, n_steps) + every - 1) // every + 1
+    obs_shape = (rows, len(obs_index), n_node, batch)
     obs_buffer = None
     done = 0
     computed = None  # steps computed when ``on_chunk`` stopped the kernel
@@ -180,20 +202,30 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                 break
             n = min(chunk, n_steps - done)
             first = spec.current_step + 1 + done
+            phase, under_way = 0, None
+            if summed is not None:  # the sum of the block under way, continued by the kernel
+                under_way = summed.block_average.start_sum()
+                phase = summed.block_average.steps_under_way
             if computed is None:
                 draws = pending.result()
                 pending = draw(done + n)
                 if obs_buffer is None:
                     obs_buffer = np.empty(obs_shape)
+                if under_way is not None:
+                    obs_buffer[0] = under_way
                 steps, obs = _run_one_chunk(
-                    spec, state, edges, noise_index, draws, first, n, k_block, obs_index, sums,
-                    obs_buffer,
+                    spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
+                    phase, sums, obs_buffer,
                 )  # fmt: skip
             else:  # nothing left to compute: the monitors still get their samples, as NaN
                 steps = np.arange(first, first + n)
-                obs = np.full((n, len(obs_index), n_node, batch), np.nan)
+                obs = np.full(((phase + n + every - 1) // every, *obs_shape[1:]), np.nan)
             for (times, data), monitor in zip(outputs, monitors, strict=True):
-                t, d = monitor.consume(steps, obs)
+                if monitor is summed:
+                    ends, means = monitor.block_average.consume_sums(n, obs)
+                    t, d = monitor.consume_means(steps, ends, means)
+                else:
+                    t, d = monitor.consume(steps, obs)
                 times.append(t)
                 data.append(d)
                 if obs_buffer is not None and np.may_share_memory(d, obs_buffer):

@@ -49,9 +49,22 @@ class AbstractEngineMonitor(abc.ABC):
         """Shape of one sample of one member: (number of output variables, space size)."""
         return len(self.variable_names), len(self.space_labels)
 
+    #: A monitor whose samples depend on the observed states only through their means over
+    #: blocks of steps sets this to its :class:`BlockAverage` of the variables ``voi`` and
+    #: implements :meth:`consume_means`; when it is a run's only monitor, the engine then sums
+    #: the blocks in its compiled step instead of handing over every step.
+    block_average: BlockAverage | None = None
+
     @abc.abstractmethod
     def consume(self, steps: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Times (ms) and data ``(n_samples, *sample_shape, B)`` of the samples in this chunk."""
+
+    def consume_means(
+        self, steps: np.ndarray, ends: np.ndarray, means: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`consume`, from the means ``(n_block, n_voi, n_node, B)`` of the blocks of
+        :attr:`block_average` this chunk completed (``ends``: their last steps)."""
+        raise NotImplementedError(f"{type(self).__name__} has no block_average")
 
 
 _ENGINE_MONITORS: dict[type, type[AbstractEngineMonitor]] = {}
@@ -110,7 +123,9 @@ class BlockAverage:
     """Means over the blocks of ``istep`` steps ending at multiples of ``istep``.
 
     ``pending`` starts with the rows of the block under way at ``current_step`` taken from TVB's
-    stock of the monitor, as a continued TVB run would (none when ``stock`` is None).
+    stock of the monitor, as a continued TVB run would (none when ``stock`` is None). It is fed
+    either every step (:meth:`consume`) or, when the engine sums the blocks as it steps, their
+    sums (:meth:`start_sum`, :meth:`consume_sums`); the means are the same.
     """
 
     def __init__(self, istep: int, stock: np.ndarray | None, current_step: int, batch: int):
@@ -120,9 +135,13 @@ class BlockAverage:
             self.pending = None
         else:
             self.pending = stock_rows(stock, self.boundary + 1, current_step, self.istep, batch)
+        self.sum_under_way = None  # with consume_sums: the sum of the block under way
+        self.steps_under_way = 0 if self.pending is None else len(self.pending)
 
     def consume(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Steps (the block ends) and means of the blocks completed by ``values``."""
+        if self.sum_under_way is not None:
+            raise RuntimeError("BlockAverage.consume after consume_sums: use one or the other.")
         if self.pending is None:
             self.pending = np.zeros((0,) + values.shape[1:])
         # Only the rows of the block begun in an earlier chunk are copied; the rest are
@@ -132,6 +151,7 @@ class BlockAverage:
             need = self.istep - len(self.pending)
             if len(values) < need:
                 self.pending = np.concatenate([self.pending, values])
+                self.steps_under_way = len(self.pending)
                 return np.zeros(0, dtype=np.int64), head
             block = np.concatenate([self.pending, values[:need]])
             head = block.reshape((1,) + block.shape).mean(axis=1)
@@ -144,4 +164,33 @@ class BlockAverage:
         self.pending = values[used:].copy()
         ends = self.boundary + self.istep * np.arange(1, len(means) + 1)
         self.boundary += self.istep * len(means)
+        self.steps_under_way = len(self.pending)
+        return ends, means
+
+    def start_sum(self) -> np.ndarray | None:
+        """The sum of the steps of the block under way, to which :meth:`consume_sums` expects
+        the next steps to have been added (in order), or None at a block boundary."""
+        if self.pending is not None:  # rows kept so far (TVB's stock): their sum, in order
+            if len(self.pending):
+                self.sum_under_way = np.add.reduce(self.pending, axis=0)
+            self.pending = None
+        return self.sum_under_way
+
+    def consume_sums(self, n_steps: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steps (the block ends) and means of the blocks completed by ``n_steps`` more steps,
+        given as their sums over blocks: ``rows[0]`` continues the block under way (it includes
+        :meth:`start_sum`), the others begin at block boundaries; the last may be partial.
+
+        The engine forms these sums in its compiled step (``obs_every``), adding the steps in
+        order as :meth:`consume` does, so both give the same means.
+        """
+        if self.pending is not None:
+            self.start_sum()
+        total = self.steps_under_way + int(n_steps)
+        complete = total // self.istep
+        means = rows[:complete] / self.istep
+        self.steps_under_way = total % self.istep
+        self.sum_under_way = rows[complete].copy() if self.steps_under_way else None
+        ends = self.boundary + self.istep * np.arange(1, complete + 1)
+        self.boundary += self.istep * complete
         return ends, means

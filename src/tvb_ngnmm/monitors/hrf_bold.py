@@ -22,7 +22,7 @@ class EngineHrfBold(AbstractEngineMonitor):
     def __init__(self, monitor, spec, batch):
         super().__init__(monitor, spec, batch)
         self.istep = int(monitor.istep)
-        self.interim = BlockAverage(
+        self.block_average = BlockAverage(
             monitor._interim_istep, monitor._interim_stock, spec.current_step, batch
         )
         stock = np.asarray(monitor._stock, dtype=float)
@@ -36,10 +36,10 @@ class EngineHrfBold(AbstractEngineMonitor):
     def _store(self, ends: np.ndarray, means: np.ndarray) -> None:
         n_stock = self.stock.shape[0]
         for end, mean in zip(ends, means, strict=True):
-            self.stock[((end // self.interim.istep % n_stock) - 1)] = mean
+            self.stock[((end // self.block_average.istep % n_stock) - 1)] = mean
 
     def _bold(self, step: int) -> np.ndarray:
-        shift = (step // self.interim.istep % self.stock.shape[0]) - 1
+        shift = (step // self.block_average.istep % self.stock.shape[0]) - 1
         hrf = np.roll(self.hrf, shift, axis=1)
         bold = np.dot(hrf, self.stock.transpose((1, 2, 0, 3)))
         if self.k1_V0 is not None:
@@ -47,7 +47,9 @@ class EngineHrfBold(AbstractEngineMonitor):
         return bold.reshape(self.stock.shape[1:])
 
     def consume(self, steps, obs):
-        ends, means = self.interim.consume(select(obs, self.voi))
+        return self.consume_means(steps, *self.block_average.consume(select(obs, self.voi)))
+
+    def consume_means(self, steps, ends, means):
         outputs = steps[steps % self.istep == 0]
         data = []
         done = 0

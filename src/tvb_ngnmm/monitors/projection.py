@@ -294,7 +294,7 @@ class EngineSensorProjection(AbstractEngineMonitor):
         n_voi, n_node = len(self.voi), len(spec.labels)
         under_way = spec.current_step % self.istep
         zeros = np.zeros((self.istep, n_voi, n_node, 1)) if under_way else None
-        self.average = BlockAverage(self.istep, zeros, spec.current_step, self.batch)
+        self.block_average = BlockAverage(self.istep, zeros, spec.current_step, self.batch)
 
     def project(self, means: np.ndarray) -> np.ndarray:
         """``gain @ means`` for every sample, variable and member: one matrix product.
@@ -308,7 +308,9 @@ class EngineSensorProjection(AbstractEngineMonitor):
         return data.transpose(1, 2, 0, 3)
 
     def consume(self, steps, obs):
-        ends, means = self.average.consume(select(obs, self.voi))
+        return self.consume_means(steps, *self.block_average.consume(select(obs, self.voi)))
+
+    def consume_means(self, steps, ends, means):
         data = self.project(means)
         if self.carry is not None and len(ends):
             data[0] += self.carry / self.istep

@@ -17,8 +17,10 @@ class EngineTemporalAverage(AbstractEngineMonitor):
 
     def __init__(self, monitor, spec, batch):
         super().__init__(monitor, spec, batch)
-        self.average = BlockAverage(monitor.istep, monitor._stock, spec.current_step, batch)
+        self.block_average = BlockAverage(monitor.istep, monitor._stock, spec.current_step, batch)
 
     def consume(self, steps, obs):
-        ends, means = self.average.consume(select(obs, self.voi))
-        return (ends - self.average.istep / 2.0) * self.dt, means
+        return self.consume_means(steps, *self.block_average.consume(select(obs, self.voi)))
+
+    def consume_means(self, steps, ends, means):
+        return (ends - self.block_average.istep / 2.0) * self.dt, means

@@ -186,6 +186,30 @@ def _consume_in_chunks(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray, 
     return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
 
 
+def _consume_block_sums(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """Feed the monitor's ``block_average`` the chunks' block sums, formed as the engine's kernel
+    forms them (``obs_every``: each step added in order to its block's row, row 0 continuing the
+    block under way), and return :meth:`consume_means` of each chunk, joined."""
+    average = engine_monitor.block_average
+    every, voi = average.istep, engine_monitor.voi
+    pieces = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        under_way = average.start_sum()
+        phase = average.steps_under_way
+        rows = np.empty(((phase + b - a + every - 1) // every, len(voi), *obs.shape[2:]))
+        if under_way is not None:
+            rows[0] = under_way
+        for k in range(b - a):
+            at = phase + k
+            if at % every == 0:
+                rows[at // every] = obs[a + k, voi]
+            else:
+                rows[at // every] += obs[a + k, voi]
+        ends, means = average.consume_sums(b - a, rows)
+        pieces.append(engine_monitor.consume_means(steps[a:b], ends, means))
+    return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
+
+
 def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> None:
     """The registered engine monitor keeps the contract of
     :class:`tvb_ngnmm.monitors.AbstractEngineMonitor`.
@@ -194,7 +218,9 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     observed states of three periods: ``space`` is ``'region'`` (labels the regions') or
     ``'sensor'``; ``consume`` returns increasing times and data shaped ``(n_sample,
     *sample_shape, batch)``; the same steps cut into random chunks give the same samples
-    (chunk independence); and each batch member equals a run of that member alone.
+    (chunk independence); each batch member equals a run of that member alone; and a monitor
+    with a ``block_average`` gives the same samples from the chunks' block sums (as the engine
+    forms them when it is a run's only monitor) through ``consume_means``.
     """
     from ..engine.spec import extract
     from ..monitors import AbstractEngineMonitor, engine_monitor_class
@@ -231,9 +257,15 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
         (engine_cls(configured, spec, 1).consume(steps, obs[..., b : b + 1]), f" member {b}")
         for b in range(batch)
     ]
+    summed = engine_cls(configured, spec, batch)
+    if summed.block_average is not None:
+        parts.append((_consume_block_sums(summed, steps, obs, bounds), "block sums"))
     for (t, d), member in parts:
-        expected = data[..., int(member[-1]) : int(member[-1]) + 1] if member else data
-        what = f"batch{member} alone" if member else "cut into chunks"
+        alone = member.startswith(" member")
+        expected = data[..., int(member[-1]) : int(member[-1]) + 1] if alone else data
+        what = f"batch{member} alone" if alone else "cut into chunks"
+        if member == "block sums":
+            what = "from the block sums of chunks (consume_means)"
         if not np.array_equal(t, times):
             raise _fail(owner, f"{engine_cls.__name__} gives other times {what}.")
         if not np.allclose(d, expected, rtol=1e-12, atol=1e-12 * np.abs(data).max()):
