@@ -202,8 +202,13 @@ def bench_sweep64_dask(args) -> dict:
             out[f"dask_{label}_{key}"] = statistics.median(run[key] for run in runs)
     two, one = out["dask_2_workers_total_s"], out["dask_1_worker_total_s"]
     after_start = out["dask_1_worker_after_start_s"] / out["dask_2_workers_after_start_s"]
+    # While tasks run: points per second of all workers, from the median task (a task of the
+    # 1-worker sweep holds twice the points of one of the 2-worker sweep).
+    rate = {n: n * (64 / out[f"dask_{label}_tasks"]) / out[f"dask_{label}_task_s_median"]
+            for n, label in ((2, "2_workers"), (1, "1_worker"))}  # fmt: skip
     out.update({"dask_over_run_batch": two / direct, "throughput_2_over_1_workers": one / two,
                 "throughput_2_over_1_after_cluster_start": after_start,
+                "throughput_2_over_1_while_running": rate[2] / rate[1],
                 "note": f"{length:g} ms/member; cluster start, store, mean rates included; "
                         f"medians of {args.repeat} rounds"})  # fmt: skip
     return out

@@ -43,3 +43,46 @@ def test_jit_and_python_paths_agree():
     np.testing.assert_allclose(python["rates"], compiled.rates, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(python["voltages"], compiled.voltages, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(python["spikes"], compiled.spike_times, rtol=1e-9, atol=1e-12)
+
+
+TVB_IMPORT = """
+import json, sys, numpy as np
+mode = sys.argv[1]
+if mode == "no_locator":  # Numba with nowhere to cache: its decorator raises RuntimeError
+    import numba
+    plain = numba.guvectorize
+    def refusing(*args, **kwargs):
+        if kwargs.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return plain(*args, **kwargs)
+    numba.guvectorize = refusing
+from tvb_ngnmm._numba import import_tvb_simulator
+simulator = import_tvb_simulator()
+from tvb.simulator.models import oscillator
+# TVB's dfun (the gufunc) against its NumPy equations, on two nodes.
+model = oscillator.Generic2dOscillator()
+model.configure()
+x, c = np.array([[[0.3], [0.1]], [[-0.2], [0.4]]]), np.array([[[0.1], [-0.3]]])
+agree = np.allclose(model.dfun(x, c), model._numpy_dfun(x, c), rtol=1e-12, atol=0)
+print(json.dumps({"simulator": hasattr(simulator, "Simulator"), "agree": bool(agree)}))
+"""
+
+
+def _tvb_import(tmp_path, mode):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", TVB_IMPORT, mode], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_tvb_simulator_import_caches_the_gufuncs_tvb_compiles(tmp_path):
+    assert _tvb_import(tmp_path, "cached") == {"simulator": True, "agree": True}
+    assert any("_numba_dfun_g2d" in p.name for p in tmp_path.rglob("*.nbi")), (
+        "TVB's gufuncs were not written to Numba's cache"
+    )
+    assert _tvb_import(tmp_path, "cached") == {"simulator": True, "agree": True}  # from it
+
+
+def test_tvb_simulator_import_without_a_cache_compiles_as_tvb_does(tmp_path):
+    assert _tvb_import(tmp_path / "unused", "no_locator") == {"simulator": True, "agree": True}
+    assert not (tmp_path / "unused").exists() or not any((tmp_path / "unused").rglob("*.nbi"))

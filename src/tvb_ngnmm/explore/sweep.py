@@ -94,11 +94,12 @@ def _connect(client, n_workers: int | None):
 
 
 #: Modules a local cluster's fork server imports once, before it forks the workers (what a task
-#: needs: TVB's simulator to rebuild the recipe, the engine, the package's models; and
+#: needs: TVB's simulator to rebuild the recipe, imported first by ``_preload`` so that the
+#: gufuncs TVB compiles at import come from Numba's cache, the engine, the package's models; and
 #: ``dask.array``, which xarray imports when it makes its first array if Dask is installed:
 #: 0.2 s of each worker's first task otherwise).
-WORKER_PRELOAD = ("distributed", "tvb_ngnmm.explore.sweep", "tvb_ngnmm.models", "xarray",
-                  "dask.array", "tvb.simulator.simulator", "tvb_ngnmm.engine.batch")  # fmt: skip
+WORKER_PRELOAD = ("tvb_ngnmm.explore._preload", "distributed", "tvb_ngnmm.explore.sweep",
+                  "tvb_ngnmm.models", "xarray", "dask.array", "tvb_ngnmm.engine.batch")  # fmt: skip
 
 #: Dask's settings for the local cluster's workers. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_``
 #: in their workers (to hand memory back to the system sooner); glibc then keeps its mmap
@@ -420,18 +421,22 @@ def sweep(
         units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
         measures=[m[0] for m in measures],
     )  # fmt: skip
+    run_settings = {"measures": describe_measures(measures),
+                    "simulation_length": simulation_length, "raw": bool(raw),
+                    "seed": seed}  # fmt: skip
+    fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
+                    "run": digest(run_settings)}  # fmt: skip
+    sweep_store = None
+    if client is None:  # opened (or refused) while the fork server is still importing
+        sweep_store = SweepStore.open(store, template, fingerprints)
     client, cluster, own_client = _connect(client, n_workers)
     try:
+        if sweep_store is None:  # a scheduler that cannot be reached leaves no store behind
+            sweep_store = SweepStore.open(store, template, fingerprints)
+        done = sweep_store.done()
         workers = max(1, len(client.scheduler_info()["workers"]))
         if batch_size is None:
             batch_size = _auto_batch_size(sim, n_steps, design.n_point, workers)
-        run_settings = {"measures": describe_measures(measures),
-                        "simulation_length": simulation_length, "raw": bool(raw),
-                        "seed": seed}  # fmt: skip
-        fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
-                        "run": digest(run_settings)}  # fmt: skip
-        sweep_store = SweepStore.open(store, template, fingerprints)
-        done = sweep_store.done()
         todo = [(s, p) for s, p in _batches(design, config_names, batch_size) if not done[p].all()]
         recipe = _shared_recipe(client, SimulatorRecipe.from_simulator(sim))
 
