@@ -12,6 +12,7 @@ model's older versions are deleted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -69,11 +70,18 @@ def kernel_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"tvb_ngnmm_kernels_{os.getuid()}"
 
 
+@functools.cache
+def _kernel_template() -> str:
+    """The source of :func:`.kernel.run_chunk` as this process imported it (read once:
+    ``inspect`` tokenizes the whole file, 10 ms, which every run paid when it was read per run)."""
+    return inspect.getsource(kernel.run_chunk)
+
+
 def module_source(model: EngineModel) -> str:
     """The generated module: header, the model's loop, then the integration kernel."""
     from .equations import MATH_NAMES
 
-    template = inspect.getsource(kernel.run_chunk)
+    template = _kernel_template()
     header = _HEADER.format(name=model.name, math_names=", ".join(MATH_NAMES))
     return f"{header}\n{model.source}\n\n@jit(nogil=True)\n{template}"
 
