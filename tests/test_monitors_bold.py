@@ -94,7 +94,11 @@ def fake_simulator(dt, n_node=1, names=("x",)):
 def engine_monitor(monitor, dt, batch=1, n_node=1):
     monitor.config_for_sim(fake_simulator(dt, n_node))
     spec = types.SimpleNamespace(
-        dt=dt, labels=[f"n{i}" for i in range(n_node)], state_variables=["x"], observed=[0]
+        dt=dt,
+        labels=[f"n{i}" for i in range(n_node)],
+        state_variables=["x"],
+        observed=[0],
+        current_step=0,
     )
     return EngineBalloonWindkesselBold(monitor, spec, batch)
 

@@ -132,7 +132,8 @@ def summed_monitor(monitors: list):
     """The run's monitor whose block sums the kernel forms as it steps, or None.
 
     That is a run's only monitor when it declares a ``block_average`` (TVB's
-    ``TemporalAverage``, ``Bold`` and the sensor projections): the kernel then adds each step
+    ``TemporalAverage``, ``Bold``, the sensor projections, ``BalloonWindkesselBold``, whose drive
+    is the signal's mean over each hemodynamic step): the kernel then adds each step
     into its block's row (``obs_every``), and the chunk's observed buffer holds a row per block
     instead of a row per step (SWEEP-64: 10 times less to write and read back).
     """

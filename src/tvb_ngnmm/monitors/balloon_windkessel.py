@@ -91,7 +91,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._numba import jit
 from ..models._registry import default_signal
-from ._base import AbstractEngineMonitor, register_engine_monitor
+from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor
 
 __all__ = [
     "FIELD_STRENGTHS",
@@ -292,6 +292,35 @@ def advance(first_step, obs, variable, n_h, istep, params, state, drive_sum, out
     return k
 
 
+@jit(nogil=True)
+def advance_blocks(ends, means, istep, params, state, out):
+    """As :func:`advance`, from the signal's means over the hemodynamic blocks (``means``
+    (n_block, n_node, B), the blocks ending at steps ``ends``, multiples of ``n_h``): one RK4
+    step per block, a BOLD row at each end that is a multiple of ``istep``. Returns the number
+    of rows written."""
+    gain, baseline, h = params[0], params[1], params[2]
+    kappa, gamma, tau, alpha, e0 = params[3], params[4], params[5], params[6], params[7]
+    scale, k1, k2, k3 = 100.0 * params[8], params[9], params[10], params[11]
+    n_block, n_node, n_b = means.shape
+    n = n_node * n_b
+    x = state.reshape((4, n))
+    drive = means.reshape((n_block, n))
+    rows = out.reshape((out.shape[0], n))
+    k = 0
+    for j in range(n_block):
+        for m in range(n):
+            z = gain * (drive[j, m] - baseline)
+            x[0, m], x[1, m], x[2, m], x[3, m] = _rk4(
+                x[0, m], x[1, m], x[2, m], x[3, m], z, h, kappa, gamma, tau, alpha, e0
+            )
+        if ends[j] % istep == 0:
+            for m in range(n):
+                v, q = x[2, m], x[3, m]
+                rows[k, m] = scale * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
+            k += 1
+    return k
+
+
 def _invalid(name: str, allowed: str, given) -> ValueError:
     return ValueError(
         f"Invalid value for the {name!r} parameter of BalloonWindkesselBold. Allowed values "
@@ -450,6 +479,20 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
             np.broadcast_to(monitor.hemodynamic_state[..., :1], (4, n_node, batch))
         )
         self.drive_sum = np.array(np.broadcast_to(monitor.drive_sum[:, :1], (n_node, batch)))
+        # The drive's means over the hemodynamic blocks, continuing the block under way from
+        # the TVB monitor's sum of it (read only when the engine forms the block sums).
+        self.block_average = BlockAverage(self.n_h, None, spec.current_step, batch)
+        if spec.current_step % self.n_h:
+            self.block_average.sum_under_way = self.drive_sum[np.newaxis].copy()
+            self.block_average.steps_under_way = spec.current_step % self.n_h
+
+    def consume_means(self, steps, ends, means):
+        sampled = steps[steps % self.istep == 0]
+        out = np.empty((len(sampled), len(self.space_labels), self.batch))
+        if len(ends):
+            advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(means[:, 0]),
+                           self.istep, self.params, self.state, out)  # fmt: skip
+        return sampled * self.dt, out[:, np.newaxis]
 
     def consume(self, steps, obs):
         sampled = steps[steps % self.istep == 0]
