@@ -112,10 +112,16 @@ def stimulus_chunk(spec: SimulationSpec, steps: np.ndarray) -> np.ndarray:
     return out
 
 
+def block_rows(phase: int, n_steps: int, every: int) -> int:
+    """Rows of ``every`` steps that ``n_steps`` steps touch when the first is the ``phase``-th
+    step of its row (the kernel's ``obs_every``, ``obs_phase``)."""
+    return -(-(phase + n_steps) // every)
+
+
 def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
                    phase, sums, obs):  # fmt: skip
     steps = np.arange(first, first + n)
-    obs = obs[: (phase + n + every - 1) // every]
+    obs = obs[: block_rows(phase, n, every)]
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
@@ -191,8 +197,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     # a view of it (Raw does): a new 8 MB array per chunk is a new mapping of fresh pages where
     # malloc's mmap threshold is fixed (Dask's workers set MALLOC_TRIM_THRESHOLD_), which made
     # every chunk pay its page faults (EI-90 batches ~1.5x slower in a Dask worker).
-    rows = min(chunk, n_steps) if every == 1 else (min(chunk, n_steps) + every - 1) // every + 1
-    obs_shape = (rows, len(obs_index), n_node, batch)
+    obs_shape = (block_rows(every - 1, min(chunk, n_steps), every), len(obs_index), n_node, batch)
     obs_buffer = None
     done = 0
     computed = None  # steps computed when ``on_chunk`` stopped the kernel
@@ -220,7 +225,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                 )  # fmt: skip
             else:  # nothing left to compute: the monitors still get their samples, as NaN
                 steps = np.arange(first, first + n)
-                obs = np.full(((phase + n + every - 1) // every, *obs_shape[1:]), np.nan)
+                obs = np.full((block_rows(phase, n, every), *obs_shape[1:]), np.nan)
             for (times, data), monitor in zip(outputs, monitors, strict=True):
                 if monitor is summed:
                     ends, means = monitor.block_average.consume_sums(n, obs)

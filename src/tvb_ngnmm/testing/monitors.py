@@ -190,13 +190,15 @@ def _consume_block_sums(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray,
     """Feed the monitor's ``block_average`` the chunks' block sums, formed as the engine's kernel
     forms them (``obs_every``: each step added in order to its block's row, row 0 continuing the
     block under way), and return :meth:`consume_means` of each chunk, joined."""
+    from ..engine.runner import block_rows
+
     average = engine_monitor.block_average
     every, voi = average.istep, engine_monitor.voi
     pieces = []
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         under_way = average.start_sum()
         phase = average.steps_under_way
-        rows = np.empty(((phase + b - a + every - 1) // every, len(voi), *obs.shape[2:]))
+        rows = np.empty((block_rows(phase, b - a, every), len(voi), *obs.shape[2:]))
         if under_way is not None:
             rows[0] = under_way
         for k in range(b - a):
