@@ -79,6 +79,42 @@ def test_a_group_that_blew_up_entirely_still_returns_every_sample():
     assert np.isfinite(result.values[[0, 2]]).all()
 
 
+@pytest.mark.parametrize("expected", [0, 7])
+def test_samples_beyond_the_expected_count_are_kept(monkeypatch, expected):
+    # The output is allocated for the samples TVB's monitors give (one per multiple of istep);
+    # a monitor that gave more must lose none of them, whichever group wrote them.
+    from tvb_ngnmm.engine import batch
+
+    sim = make_sim("NextGenEI", mons=[monitors.TemporalAverage(period=0.2)], length=4.0)
+    I_e = np.linspace(10.0, 15.0, 5)
+    (reference,) = run_batch(sim, {"I_e": I_e}, n_jobs=2, group_size=2, chunk_steps=30)
+    assert len(reference.time) == batch.expected_samples(sim.monitors[0], 0, 400) == 20
+    monkeypatch.setattr(batch, "expected_samples", lambda *args: expected)
+    (result,) = run_batch(sim, {"I_e": I_e}, n_jobs=2, group_size=2, chunk_steps=30)
+    np.testing.assert_array_equal(result.time.values, reference.time.values)
+    np.testing.assert_array_equal(result.values, reference.values)
+
+
+@pytest.mark.parametrize(
+    "monitor",
+    [
+        monitors.Raw(),
+        monitors.SubSample(period=0.03),
+        monitors.TemporalAverage(period=0.07),
+        monitors.Bold(period=0.5),
+    ],  # fmt: skip
+    ids=lambda m: type(m).__name__,
+)
+def test_the_expected_sample_count_is_what_each_monitor_gives(monitor):
+    sim = make_sim("NextGenEI", mons=[monitor], length=1.13)
+    sim.current_step = 11  # a continued run: not at a multiple of the period
+    from tvb_ngnmm.engine.batch import expected_samples
+
+    (result,) = run_batch(sim, {"I_e": np.array([14.0, 15.0])}, n_jobs=1)
+    assert len(result.time) == expected_samples(sim.monitors[0], 11, 113) > 0
+    assert np.isfinite(result.values).all()
+
+
 def test_stochastic_members_have_their_own_noise_independent_of_threads():
     integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=np.array([1e-4])))
     sim = make_sim("NextGenEI", integrator=integrator, length=5.0)

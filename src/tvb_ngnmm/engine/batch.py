@@ -151,7 +151,7 @@ def _warn_if_members_repeat(params: np.ndarray, gain: np.ndarray) -> None:
         )
 
 
-def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, stop):
+def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, stop, sink):
     state = initial_state(spec, params, gain)
     from .monitors import make_monitors
 
@@ -161,11 +161,11 @@ def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, st
     def all_blown_up(run_state, done):
         return bool(np.all(run_state.status[0] >= 0))
 
-    outputs, steps = simulate(
+    _, steps = simulate(
         spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up,
-        stop=stop,
+        stop=stop, sink=sink,
     )  # fmt: skip
-    return [outputs, state.status, steps]  # a list, so the caller can drop the data once copied
+    return state.status, steps
 
 
 def run_batch(
@@ -258,7 +258,7 @@ def run_batch(
     elif seed is not None:
         rngs = [NormalStream(s) for s in np.random.SeedSequence(seed).spawn(batch)]
     show = _progress_flag(progress, n_steps, n_groups)
-    results = _BatchResults(sim, spec, batch)
+    results = _BatchResults(sim, spec, batch, n_steps)
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=n_jobs)
     bar = None
@@ -269,7 +269,7 @@ def run_batch(
     futures = {
         pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
                     None if rngs is None else [rngs[b] for b in g], chunk_steps,
-                    show if n_groups == 1 else False, stop): (k, g)
+                    show if n_groups == 1 else False, stop, results.sink(g)): (k, g)
         for k, g in enumerate(groups)
     }  # fmt: skip
     try:
@@ -301,40 +301,83 @@ def _collect_after_interrupt(futures: dict, results, stop: threading.Event) -> N
     results.interrupted = True
 
 
-class _BatchResults:
-    """The members' monitor outputs, filled group by group (NaN where nothing was computed)."""
+def expected_samples(monitor, current_step: int, n_steps: int) -> int:
+    """Samples TVB's ``monitor`` gives in the ``n_steps`` steps after ``current_step``: one at
+    each step that is a multiple of its ``istep`` (0 for a monitor without one)."""
+    istep = int(getattr(monitor, "istep", 0) or 0)
+    if istep <= 0:
+        return 0
+    return (current_step + n_steps) // istep - current_step // istep
 
-    def __init__(self, sim, spec, batch: int):
-        self.sim, self.spec, self.batch = sim, spec, batch
-        n_monitor = len(sim.monitors)
-        self.times = [np.zeros(0)] * n_monitor
-        self.data = [None] * n_monitor  # (time, voi, region, member): chunks copy whole rows
+
+class _BatchResults:
+    """The members' monitor outputs, written by each group's thread as its chunks come.
+
+    Each monitor's array (member, time, voi, region) is allocated once, for the samples a run of
+    ``n_steps`` gives (TVB's monitors sample at the steps that are multiples of their ``istep``),
+    without being filled: each group writes its members' samples into it chunk by chunk (no copy
+    of the whole output by the calling thread afterwards, no second set of pages). Samples beyond
+    that count (a monitor sampling otherwise) are kept aside and added once all groups are done;
+    whatever a member did not reach (interruption, group not run) is NaN.
+    """
+
+    def __init__(self, sim, spec, batch: int, n_steps: int):
+        self.spec, self.batch = spec, batch
+        first = spec.current_step
+        self.times, self.data = [], []
+        for monitor, engine_monitor in zip(sim.monitors, spec.monitors, strict=True):
+            rows = expected_samples(monitor, first, n_steps)
+            self.times.append(np.full(rows, np.nan))
+            self.data.append(np.empty((batch, rows, *engine_monitor.sample_shape)))
+        self.written = np.zeros((len(self.data), batch), dtype=np.int64)  # rows per member
+        self.extra = [[] for _ in self.data]  # (members, first row, times, samples) beyond
+        self.lock = threading.Lock()
         self.status = np.full((3, batch), -1, dtype=np.int64)
         self.steps = np.zeros(batch, dtype=np.int64)
         self.stored = set()
         self.interrupted = False
 
-    def _reserve(self, m: int, times: np.ndarray) -> None:
-        """Room for ``times`` in monitor ``m``'s array (longer after an interruption)."""
-        old = self.data[m]
-        if old is not None and len(times) <= len(self.times[m]):
-            return
-        shape = (len(times), *self.spec.monitors[m].sample_shape, self.batch)
-        self.data[m] = np.full(shape, np.nan)
-        if old is not None:
-            self.data[m][: len(old)] = old
-        self.times[m] = times
+    def sink(self, members: np.ndarray):
+        """``simulate``'s ``sink`` for a group of consecutive ``members``."""
+        columns = slice(int(members[0]), int(members[-1]) + 1)
 
-    def add(self, k: int, members: np.ndarray, result: list) -> None:
-        """Store group ``k`` (``members``) from ``_run_group``'s result, then drop the result."""
-        pieces, status, steps = result
-        for m, (chunk_times, chunks) in enumerate(pieces):
-            self._reserve(m, np.concatenate(chunk_times) if chunk_times else np.zeros(0))
-            _store_group(self.data[m], chunks, members)
+        def write(m: int, times: np.ndarray, samples: np.ndarray) -> None:
+            start = int(self.written[m, columns.start])
+            end = start + len(times)
+            fit = max(0, min(end, len(self.times[m])) - start)  # rows within the allocation
+            if fit:
+                self.times[m][start : start + fit] = times[:fit]
+                self.data[m][columns, start : start + fit] = np.moveaxis(samples[:fit], -1, 0)
+            if fit < len(times):
+                with self.lock:
+                    self.extra[m].append((columns, start + fit, times[fit:].copy(),
+                                          samples[fit:].copy()))  # fmt: skip
+            self.written[m, columns] = end
+
+        return write
+
+    def add(self, k: int, members: np.ndarray, result: tuple) -> None:
+        """Record group ``k``'s (``members``) end: status and steps (its samples are written)."""
+        status, steps = result
         self.status[:, members] = status
         self.steps[members] = steps
         self.stored.add(k)
-        result.clear()  # the future keeps its result: let the group's arrays go
+
+    def _assemble(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Monitor ``m``'s times and samples once every group is done; NaN where not reached."""
+        times, data, written = self.times[m], self.data[m], self.written[m]
+        total = int(written.max(initial=0))
+        if total > len(times):  # samples beyond the expected count: add them now
+            more = total - len(times)
+            times = np.concatenate([times, np.full(more, np.nan)])
+            data = np.concatenate([data, np.empty((len(data), more, *data.shape[2:]))], axis=1)
+            for columns, start, t, d in self.extra[m]:
+                times[start : start + len(t)] = t
+                data[columns, start : start + len(t)] = np.moveaxis(d, -1, 0)
+        times, data = times[:total], data[:, :total]
+        for b in np.flatnonzero(written < total):
+            data[b, written[b] :] = np.nan
+        return times, data
 
     def to_xarray(self, parameters: dict, n_steps: int) -> list:
         """One ``xarray.DataArray`` per monitor; warns first if the run was cut short."""
@@ -343,11 +386,9 @@ class _BatchResults:
         computed_until = (self.spec.current_step + self.steps) * self.spec.dt
         out = []
         for m, monitor in enumerate(self.spec.monitors):
-            data = self.data[m]
-            if data is None:
-                data = np.zeros((0, *monitor.sample_shape, self.batch))
-            out.append(_to_xarray(self.spec, monitor, self.times[m], data, parameters,
-                                  self.status, computed_until))  # fmt: skip
+            times, data = self._assemble(m)
+            out.append(_to_xarray(self.spec, monitor, times, data, parameters, self.status,
+                                  computed_until))  # fmt: skip
         return out
 
 
@@ -365,15 +406,6 @@ def _warn_interrupted(steps: np.ndarray, n_steps: int, dt: float) -> None:
         RuntimeWarning,
         stacklevel=4,
     )
-
-
-def _store_group(data: np.ndarray, chunks: list, members: np.ndarray) -> None:
-    """Copy a group's chunks ``(time, voi, region, b)`` into ``data[..., members]``."""
-    start = 0
-    members = slice(members[0], members[-1] + 1)  # groups are consecutive members
-    for chunk in chunks:
-        data[start : start + len(chunk), ..., members] = chunk
-        start += len(chunk)
 
 
 def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
@@ -407,7 +439,7 @@ def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
     coords["blow_up_region"] = ("member", np.where(blown, regions, ""))
     coords["computed_until"] = ("member", computed_until)
     return xr.DataArray(
-        np.moveaxis(data, -1, 0),
+        data,
         dims=("member", "time", "state_variable", monitor.space),
         coords=coords,
         name=type(monitor.monitor).__name__,
