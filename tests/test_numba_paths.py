@@ -59,12 +59,18 @@ if mode == "no_locator":  # Numba with nowhere to cache: its decorator raises Ru
 from tvb_ngnmm._numba import import_tvb_simulator
 simulator = import_tvb_simulator()
 from tvb.simulator.models import oscillator
+compiled_at_import = oscillator._numba_dfun_g2d._compiled is not None
 # TVB's dfun (the gufunc) against its NumPy equations, on two nodes.
 model = oscillator.Generic2dOscillator()
 model.configure()
 x, c = np.array([[[0.3], [0.1]], [[-0.2], [0.4]]]), np.array([[[0.1], [-0.3]]])
 agree = np.allclose(model.dfun(x, c), model._numpy_dfun(x, c), rtol=1e-12, atol=0)
-print(json.dumps({"simulator": hasattr(simulator, "Simulator"), "agree": bool(agree)}))
+hopf = oscillator.SupHopf()
+hopf.configure()
+c2 = np.array([[[0.1], [-0.3]], [[0.2], [0.05]]])  # its two coupling terms
+agree &= np.allclose(hopf.dfun(x, c2), hopf._numpy_dfun(x, c2), rtol=1e-12, atol=0)
+print(json.dumps({"simulator": hasattr(simulator, "Simulator"), "agree": bool(agree),
+                  "compiled_at_import": compiled_at_import}))
 """
 
 
@@ -75,14 +81,18 @@ def _tvb_import(tmp_path, mode):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_tvb_simulator_import_caches_the_gufuncs_tvb_compiles(tmp_path):
-    assert _tvb_import(tmp_path, "cached") == {"simulator": True, "agree": True}
-    assert any("_numba_dfun_g2d" in p.name for p in tmp_path.rglob("*.nbi")), (
-        "TVB's gufuncs were not written to Numba's cache"
-    )
-    assert _tvb_import(tmp_path, "cached") == {"simulator": True, "agree": True}  # from it
+EXPECTED = {"simulator": True, "agree": True, "compiled_at_import": False}
+
+
+def test_tvb_simulator_import_compiles_tvbs_gufuncs_when_used_and_caches_them(tmp_path):
+    assert _tvb_import(tmp_path, "cached") == EXPECTED
+    for name in ("_numba_dfun_g2d", "_numba_dfun_supHopf"):
+        assert any(name in p.name for p in tmp_path.rglob("*.nbi")), (
+            f"TVB's gufunc {name} was not written to Numba's cache"
+        )
+    assert _tvb_import(tmp_path, "cached") == EXPECTED  # from it
 
 
 def test_tvb_simulator_import_without_a_cache_compiles_as_tvb_does(tmp_path):
-    assert _tvb_import(tmp_path / "unused", "no_locator") == {"simulator": True, "agree": True}
+    assert _tvb_import(tmp_path / "unused", "no_locator") == EXPECTED
     assert not (tmp_path / "unused").exists() or not any((tmp_path / "unused").rglob("*.nbi"))

@@ -8,7 +8,9 @@ paths agree.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 
 JIT_ENABLED = os.environ.get("TVB_NGNMM_DISABLE_JIT", "").strip().lower() not in (
     "1",
@@ -68,13 +70,44 @@ def jit(function=None, **options):
 TVB_GUFUNC_MODULE = "tvb.simulator.models.oscillator"
 
 
-def import_tvb_simulator():
-    """Import ``tvb.simulator.simulator`` with TVB's import-time gufuncs cached on disk.
+class _LazyGufunc:
+    """A gufunc compiled when it is first used: with ``cache=True`` (loaded from Numba's cache
+    after the first process), or, where Numba has nowhere to cache, in memory as TVB does."""
 
-    TVB compiles two gufuncs each time a process imports its simulator (about 0.35 s here, a
-    sixth of what the local cluster's workers import before they start); compiled with
-    ``cache=True``, the next process loads them from Numba's cache. Where Numba has nowhere to
-    cache, or the module is already imported, it is imported as it is.
+    def __init__(self, guvectorize, args, kwargs, function):
+        self._make = (guvectorize, args, kwargs, function)
+        self._compiled = None
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, function)
+
+    def _gufunc(self):
+        with self._lock:
+            if self._compiled is None:
+                guvectorize, args, kwargs, function = self._make
+                try:
+                    self._compiled = guvectorize(*args, **{"cache": True, **kwargs})(function)
+                except RuntimeError:  # no cache locator
+                    self._compiled = guvectorize(*args, **kwargs)(function)
+            return self._compiled
+
+    def __call__(self, *args, **kwargs):
+        return self._gufunc()(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("_make", "_compiled", "_lock"):
+            raise AttributeError(name)
+        return getattr(self._gufunc(), name)
+
+
+def import_tvb_simulator():
+    """Import ``tvb.simulator.simulator`` without compiling TVB's import-time gufuncs.
+
+    TVB compiles two gufuncs each time a process imports its simulator (0.35 s here; 0.27 s
+    even loaded from Numba's cache), a sixth of what the local cluster's workers import before
+    they start, for the equations of two of its stock models the engine never calls. Imported
+    this way, each is compiled when first called (loaded from Numba's cache after the first
+    process; in memory where Numba has nowhere to cache). A module already imported is left
+    as it is.
     """
     import sys
 
@@ -83,15 +116,12 @@ def import_tvb_simulator():
 
         plain = numba.guvectorize
 
-        def cached(*args, **kwargs):
-            kwargs.setdefault("cache", True)
-            return plain(*args, **kwargs)
+        def lazy(*args, **kwargs):
+            return lambda function: _LazyGufunc(plain, args, kwargs, function)
 
-        numba.guvectorize = cached
+        numba.guvectorize = lazy
         try:
             __import__(TVB_GUFUNC_MODULE)
-        except RuntimeError:  # no cache locator: compile in memory, as TVB does
-            sys.modules.pop(TVB_GUFUNC_MODULE, None)
         finally:
             numba.guvectorize = plain
     import tvb.simulator.simulator
