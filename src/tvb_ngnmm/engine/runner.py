@@ -94,15 +94,15 @@ def chunk_size(
     batch: int,
     k_block: int,
     requested: int | None,
-    n_noisy: int = 0,
-    n_obs: int | None = None,
-    every: int = 1,
+    n_noisy: int,
+    n_obs: int,
+    every: int,
 ) -> int:
     """Steps per chunk: a whole number (at least one) of blocks, at most
     :data:`MAX_CHUNK_STEPS`, whose per-step buffers stay within :data:`CHUNK_BYTES`.
 
     The buffers are the chunk's normals (``n_noisy`` noisy variables), its stimulus and its
-    observed rows (``n_obs`` variables, default all observed; one row per ``every`` steps when
+    observed rows (``n_obs`` variables; one row per ``every`` steps when
     the kernel forms a monitor's block sums). Each chunk costs a call of the kernel and of the
     monitors (about 0.3 ms): a deterministic EI-90 batch with block sums has buffers of 0.6 kB
     per step, and took 8-15 % longer in the chunks of 304 steps that counting every variable
@@ -111,7 +111,6 @@ def chunk_size(
     if requested is not None:
         return max(1, int(requested))
     n_var, n_node = spec.state.shape
-    n_obs = len(spec.observed) if n_obs is None else n_obs
     per_row = batch * n_node * (n_noisy + n_obs / max(1, every))
     per_step = 8 * (per_row + (n_var * n_node if spec.stimulus is not None else 0) + 1)
     blocks = min(CHUNK_BYTES / (per_step * k_block), MAX_CHUNK_STEPS // k_block)
@@ -200,7 +199,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
         obs_index = np.ascontiguousarray(spec.observed[summed.voi])
         every = summed.block_average.istep
     noise_index = noise.index(spec.noise_scale)
-    n_noisy = int(np.count_nonzero(noise_index >= 0)) if noise.stochastic else 0
+    n_noisy = noise.noisy.size if noise.stochastic else 0
     chunk = chunk_size(spec, batch, k_block, chunk_steps, n_noisy, len(obs_index), every)
     outputs = [([], []) for _ in monitors]
     n_chunks = math.ceil(n_steps / chunk) if n_steps else 0
