@@ -251,8 +251,12 @@ def forked_by_another_process(outputs):
 
 
 def _is_fork_server(psutil, process) -> bool:
-    """Whether ``process`` is multiprocessing's fork server (an exited, unreaped worker — a
-    zombie — has no command line left: not the fork server)."""
+    """Whether ``process`` is multiprocessing's fork server, fresh or forked from this process
+    (an exited, unreaped worker — a zombie — has no command line left: not the fork server)."""
+    from tvb_ngnmm.explore import _forkserver
+
+    if process.pid == _forkserver.pid():
+        return True
     try:
         return "forkserver" in " ".join(process.cmdline())
     except (psutil.ZombieProcess, psutil.NoSuchProcess):
@@ -285,6 +289,85 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
                  and r.levelno < logging.WARNING]  # fmt: skip
     assert not dask_info, dask_info[:3]
     assert logging.getLogger("distributed").level == level  # as it was before the sweep
+
+
+FORKED_SERVER_SCRIPT = """
+import json, multiprocessing, os, sys, threading
+sys.path.insert(0, {tests!r})
+from test_engine_agreement import make_sim
+from tvb.simulator import integrators, monitors, noise
+import numpy as np
+from tvb_ngnmm.explore import _forkserver, sweep
+
+
+def probe():
+    from tvb_ngnmm.engine import _cache
+    return os.getppid(), len(_cache._LOADED), "xarray" in sys.modules, threading.active_count()
+
+
+if __name__ == "__main__":
+    nsig = np.array([0.0, 0.01, 0.0, 0.0, 0.01, 0.0])
+    integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=nsig))
+    sim = make_sim("NextGenEI", n=4, integrator=integrator, length=5.0,
+                   mons=[monitors.TemporalAverage(period=0.5)])
+    ds = sweep(sim, {{"I_e": [10.0, 12.0], "a": [0.1]}}, ["mean_rate"], {store!r}, n_workers=1,
+               seed=3, progress=False)
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        parent, loaded, xarray, threads = pool.apply(probe)
+    import psutil
+    server = _forkserver.pid()
+    print(json.dumps({{"server": server, "server_parent": psutil.Process(server).ppid(),
+                      "me": os.getpid(), "parent": parent, "loaded": loaded, "xarray": xarray,
+                      "threads": threads, "rates": ds.mean_rate_r_e.values.tolist()}}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is used on Linux only")
+def test_a_single_threaded_script_is_forked_into_the_fork_server_with_its_kernel(tmp_path):
+    """A script's sweep: the fork server is a fork of the script, has the model's kernel loaded
+    and xarray imported before its first worker, and the results are run_batch's."""
+    import json
+    import subprocess
+
+    script = tmp_path / "script.py"
+    store = tmp_path / "s.zarr"
+    tests = os.path.dirname(os.path.abspath(__file__))
+    script.write_text(FORKED_SERVER_SCRIPT.format(tests=tests, store=str(store)))
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True, timeout=300)  # fmt: skip
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["server_parent"] == got["me"] and got["parent"] == got["server"]
+    assert got["loaded"] >= 1 and got["xarray"] and got["threads"] == 1
+    from tvb.simulator import integrators, noise
+
+    from tvb_ngnmm.explore.sweep import point_seed
+
+    nsig = np.array([0.0, 0.01, 0.0, 0.0, 0.01, 0.0])
+    integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=nsig))
+    sim = make_sim("NextGenEI", n=4, integrator=integrator, length=5.0,
+                   mons=[monitors.TemporalAverage(period=0.5)])  # fmt: skip
+    (out,) = run_batch(sim, {"I_e": [10.0, 12.0], "a": [0.1, 0.1]},
+                       seed=[point_seed(3, p) for p in range(2)], progress=False)  # fmt: skip
+    np.testing.assert_allclose(got["rates"], out.mean("time").values[:, 0] * 1000.0, rtol=1e-12)
+
+
+def test_a_process_with_other_threads_or_much_memory_is_not_forked(monkeypatch):
+    """Another Python thread (it could hold a lock the fork server needs) or a resident size
+    above a quarter of a worker's share of memory: the fresh fork server is started instead."""
+    from tvb_ngnmm.explore import _forkserver
+
+    if threading.active_count() == 1:
+        assert _forkserver.can_fork_caller(1) is (sys.platform == "linux")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not _forkserver.can_fork_caller(1)
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setattr(_forkserver, "MAX_SHARE_OF_WORKER_MEMORY", 1e-6)
+    assert not _forkserver.can_fork_caller(1)
 
 
 def test_automatic_batch_size_is_whole_groups_and_balanced(sim):

@@ -441,7 +441,7 @@ def fit(
 
     if client is None:  # its imports overlap the checks below
         _check_not_bootstrapping()
-        start_fork_server()
+        start_fork_server(sim, n_workers)
     objective = _checked_objective(objective)
     method, budget = _checked_method(method, budget)
     simulation_length = float(simulation_length or sim.simulation_length)

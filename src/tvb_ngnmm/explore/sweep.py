@@ -15,6 +15,7 @@ again elsewhere (Dask's ``allowed-failures``), a task that raises is retried ``r
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -121,12 +122,12 @@ def _disconnect(client, cluster, own_client: bool) -> None:
 def _local_cluster(distributed, n_workers: int):
     """Worker processes (one thread each), forked by a fork server on Linux.
 
-    The fork server is a fresh single-threaded process that imports :data:`WORKER_PRELOAD`
-    once (TVB's simulator, the engine and the models: about 3 s); each worker
-    is forked from it, with those imports, in a fraction of a second. Workers are not forked
-    from this process itself: a fork copies locks held by its other threads (Dask's event
-    loop), and a worker forked that way can wait on one for ever. Elsewhere (macOS, Windows)
-    workers are spawned and import what they need.
+    The fork server (:func:`start_fork_server`) is a single-threaded process that has
+    :data:`WORKER_PRELOAD` imported: a fork of this process made before it imported Dask, or a
+    fresh interpreter; each worker is forked from it, with those imports, in a fraction of a
+    second. Workers are not forked from this process once Dask runs in it: a fork copies locks
+    held by its other threads (Dask's event loop), and a worker forked that way can wait on one
+    for ever. Elsewhere (macOS, Windows) workers are spawned and import what they need.
     """
     import dask
 
@@ -140,23 +141,36 @@ def _local_cluster(distributed, n_workers: int):
         )  # fmt: skip
 
 
-def start_fork_server() -> bool:
+def start_fork_server(sim=None, n_workers: int | None = None) -> bool:
     """Start the local cluster's fork server (Linux; False elsewhere) if it is not running.
 
-    Its imports (:data:`WORKER_PRELOAD`, 2-3 s) then overlap what this process does before the
-    cluster starts (:func:`sweep` and :func:`~tvb_ngnmm.explore.fit` call it first thing). It is
-    started before this process imports Dask (0.7 s, and Dask's own preload list imports more):
-    Dask's nannies later fork their workers from the server already running, whose preload is a
-    superset of Dask's.
+    From a process running one thread it is forked from this process (:mod:`._forkserver`),
+    which has TVB and the engine imported, and loads the kernel of ``sim``'s model before it
+    forks a worker; otherwise it is a new interpreter importing :data:`WORKER_PRELOAD` (1.6-1.8
+    s). Either way its work overlaps what this process does before the cluster starts
+    (:func:`sweep` and :func:`~tvb_ngnmm.explore.fit` call it first thing): it is started before
+    this process imports Dask (0.7 s, and Dask's own preload list imports more); Dask's nannies
+    later fork their workers from the server already running, whose preload is a superset of
+    Dask's.
     """
     if sys.platform != "linux":
         return False
-    import multiprocessing
-    from multiprocessing import forkserver
+    from . import _forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
-    forkserver.ensure_running()
+    warm_up = None if sim is None else functools.partial(_load_kernel, sim)
+    n_workers = n_workers or min(2, os.cpu_count() or 1)
+    _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers)
     return True
+
+
+def _load_kernel(sim) -> None:
+    """Run ``sim`` for one step through ``run_batch`` (its kernel is then in memory)."""
+    from ..engine.batch import run_batch
+    from ..engine.spec import extract
+
+    spec = extract(sim)
+    values = {spec.parameter_names[0]: spec.params[0][np.newaxis]}
+    run_batch(sim, values, sim.integrator.dt, n_jobs=1, progress=False)
 
 
 def _check_not_bootstrapping() -> None:
@@ -402,7 +416,7 @@ def sweep(
 
     if client is None:
         _check_not_bootstrapping()
-        start_fork_server()
+        start_fork_server(sim, n_workers)
     design = as_design(design)
     measures = as_measures(measures)
     spec = extract(sim)
@@ -415,7 +429,6 @@ def sweep(
     n_steps = n_steps_for(sim, simulation_length)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
     description = simulator_description(sim)
-    # Made before a local cluster starts, so that forked workers have its imports (xarray).
     template = _template(sim, design, units).assign_attrs(
         simulator=json.dumps(description, default=str), simulation_length=simulation_length,
         units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
