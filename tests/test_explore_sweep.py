@@ -374,8 +374,11 @@ def test_automatic_batch_size_is_whole_groups_and_balanced(sim):
     n_node = sim.connectivity.number_of_regions
     steps_of = {"short": 100, "long": 10**8,
                 "five_seconds": int(5.0 / (SECONDS_PER_NODE_STEP * n_node) / 16)}  # fmt: skip
-    # SWEEP-64 on 2 workers: whole groups of 8, four tasks per worker
+    # 64 points on 2 workers: whole groups of 8 (four tasks per worker: eight would split them)
     assert _auto_batch_size(sim, steps_of["five_seconds"], 64, 2) == 8
+    # eight tasks per worker where whole groups allow it
+    assert _auto_batch_size(sim, steps_of["five_seconds"], 128, 2) == 8
+    assert _auto_batch_size(sim, steps_of["five_seconds"], 256, 2) == 16
     # long runs keep whole groups (members together run faster), short ones gather many
     assert _auto_batch_size(sim, steps_of["long"], 10_000, 8) == 8
     size = _auto_batch_size(sim, steps_of["short"], 10_000, 2)
