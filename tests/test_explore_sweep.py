@@ -250,6 +250,18 @@ def forked_by_another_process(outputs):
     return float(os.getppid() != CLIENT["pid"])
 
 
+def worker_settings_applied(outputs):
+    """1.0 where the worker runs with the local cluster's settings (WORKER_CONFIG): no
+    MALLOC_TRIM_THRESHOLD_, no statistical profiler."""
+    import dask
+    from distributed import get_worker
+
+    profiling = "profile" in get_worker().periodic_callbacks
+    trim = "MALLOC_TRIM_THRESHOLD_" in os.environ
+    return float(not profiling and not trim and not dask.config.get(
+        "distributed.worker.profile.enabled"))  # fmt: skip
+
+
 def _is_fork_server(psutil, process) -> bool:
     """Whether ``process`` is multiprocessing's fork server, fresh or forked from this process
     (an exited, unreaped worker — a zombie — has no command line left: not the fork server)."""
@@ -272,7 +284,8 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
     level = logging.getLogger("distributed").level
     try:
         with caplog.at_level(logging.INFO):
-            ds = sweep(sim, DESIGN, ["mean_rate", forked_by_another_process], tmp_path / "s.zarr",
+            ds = sweep(sim, DESIGN, ["mean_rate", forked_by_another_process,
+                                     worker_settings_applied], tmp_path / "s.zarr",
                        n_workers=1, progress=False)  # fmt: skip
         left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     finally:
@@ -281,6 +294,7 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
                 with contextlib.suppress(psutil.NoSuchProcess):
                     process.kill()
     assert bool(ds.done.all()) and (ds.forked_by_another_process.values == 1.0).all()
+    assert (ds.worker_settings_applied.values == 1.0).all()
     rates = _reference(sim, DESIGN).mean("time").values * 1000.0
     np.testing.assert_allclose(ds.mean_rate_r_e.values, rates[:, 0], rtol=1e-12)
     workers = [p for p in left if not _is_fork_server(psutil, p)]

@@ -106,8 +106,12 @@ WORKER_PRELOAD = ("tvb_ngnmm.explore._preload", "distributed", "tvb_ngnmm.explor
 #: in their workers (to hand memory back to the system sooner); glibc then keeps its mmap
 #: threshold fixed, so every array above 128 kB the engine allocates per chunk is a new mapping
 #: whose pages fault in again: measured on EI-90 batches, 144,000 page faults and 3.2 s per task
-#: of 8 members with it, 37,000 and 2.5 s without (as in a plain process).
-WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+#: of 8 members with it, 37,000 and 2.5 s without (as in a plain process). Dask's statistical
+#: profiler (a thread in each worker reading the task's stack every 10 ms, for a dashboard the
+#: local cluster does not show) is off: SWEEP-64 on 2 workers 9.1 and 8.5 s without it against
+#: 9.9 and 9.3 s with it (medians of two sets of five interleaved rounds; 9 of 10 faster).
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                 "distributed.worker.profile.enabled": False}  # fmt: skip
 
 
 def _disconnect(client, cluster, own_client: bool) -> None:
