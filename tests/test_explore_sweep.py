@@ -257,7 +257,10 @@ def worker_settings_applied(outputs):
     from distributed import get_worker
 
     profiling = "profile" in get_worker().periodic_callbacks
-    trim = "MALLOC_TRIM_THRESHOLD_" in os.environ
+    with open("/proc/self/environ", "rb") as environ:  # what the C library started with
+        started = environ.read().split(b"\0")
+    trim = "MALLOC_TRIM_THRESHOLD_" in os.environ or any(
+        v.startswith(b"MALLOC_TRIM_THRESHOLD_=") for v in started)  # fmt: skip
     return float(not profiling and not trim and not dask.config.get(
         "distributed.worker.profile.enabled"))  # fmt: skip
 
@@ -305,7 +308,7 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
     assert logging.getLogger("distributed").level == level  # as it was before the sweep
 
 
-FORKED_SERVER_SCRIPT = """
+FORK_SERVER_SCRIPT = """
 import json, multiprocessing, os, sys, threading
 sys.path.insert(0, {tests!r})
 from test_engine_agreement import make_sim
@@ -319,39 +322,60 @@ def probe():
     return os.getppid(), len(_cache._LOADED), "xarray" in sys.modules, threading.active_count()
 
 
+def no_trim_threshold(outputs):
+    with open("/proc/self/environ", "rb") as environ:  # what the C library started with
+        initial = environ.read().split(b"\\0")
+    started = any(v.startswith(b"MALLOC_TRIM_THRESHOLD_=") for v in initial)
+    return float(not started and "MALLOC_TRIM_THRESHOLD_" not in os.environ)
+
+
 if __name__ == "__main__":
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"  # as an earlier Dask cluster's nanny leaves it
+    stop = threading.Event()
+    if {other_thread}:
+        threading.Thread(target=stop.wait, daemon=True).start()
     nsig = np.array([0.0, 0.01, 0.0, 0.0, 0.01, 0.0])
     integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=nsig))
     sim = make_sim("NextGenEI", n=4, integrator=integrator, length=5.0,
                    mons=[monitors.TemporalAverage(period=0.5)])
-    ds = sweep(sim, {{"I_e": [10.0, 12.0], "a": [0.1]}}, ["mean_rate"], {store!r}, n_workers=1,
-               seed=3, progress=False)
+    ds = sweep(sim, {{"I_e": [10.0, 12.0], "a": [0.1]}}, ["mean_rate", no_trim_threshold],
+               {store!r}, n_workers=1, seed=3, progress=False)
+    stop.set()
     with multiprocessing.get_context("forkserver").Pool(1) as pool:
         parent, loaded, xarray, threads = pool.apply(probe)
     import psutil
-    server = _forkserver.pid()
-    print(json.dumps({{"server": server, "server_parent": psutil.Process(server).ppid(),
+    server = psutil.Process(_forkserver.pid())
+    print(json.dumps({{"server": server.pid, "server_parent": server.ppid(),
+                      "fresh": "forkserver" in " ".join(server.cmdline()),
                       "me": os.getpid(), "parent": parent, "loaded": loaded, "xarray": xarray,
-                      "threads": threads, "rates": ds.mean_rate_r_e.values.tolist()}}))
+                      "threads": threads, "rates": ds.mean_rate_r_e.values.tolist(),
+                      "no_trim": ds.no_trim_threshold.values.tolist()}}))
 """
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is used on Linux only")
-def test_a_single_threaded_script_is_forked_into_the_fork_server_with_its_kernel(tmp_path):
-    """A script's sweep: the fork server is a fork of the script, has the model's kernel loaded
-    and xarray imported before its first worker, and the results are run_batch's."""
+@pytest.mark.parametrize("other_thread", [False, True], ids=["one-thread", "other-thread"])
+def test_the_fork_server_is_forked_from_a_single_threaded_script_with_its_kernel(
+    tmp_path, other_thread
+):
+    """A script's sweep: with one thread the fork server is a fork of the script with the
+    model's kernel loaded and xarray imported before its first worker; with another thread it
+    is a fresh interpreter. Either way its workers start without the MALLOC_TRIM_THRESHOLD_ a
+    Dask nanny left in the script's environment, and the results are run_batch's."""
     import json
     import subprocess
 
     script = tmp_path / "script.py"
-    store = tmp_path / "s.zarr"
     tests = os.path.dirname(os.path.abspath(__file__))
-    script.write_text(FORKED_SERVER_SCRIPT.format(tests=tests, store=str(store)))
+    script.write_text(FORK_SERVER_SCRIPT.format(tests=tests, store=str(tmp_path / "s.zarr"),
+                                                other_thread=other_thread))  # fmt: skip
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          check=True, timeout=300)  # fmt: skip
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["server_parent"] == got["me"] and got["parent"] == got["server"]
-    assert got["loaded"] >= 1 and got["xarray"] and got["threads"] == 1
+    assert got["fresh"] is other_thread
+    assert (got["loaded"] >= 1) is not other_thread
+    assert got["xarray"] and got["threads"] == 1 and got["no_trim"] == [1.0, 1.0]
     from tvb.simulator import integrators, noise
 
     from tvb_ngnmm.explore.sweep import point_seed

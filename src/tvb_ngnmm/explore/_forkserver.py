@@ -41,19 +41,28 @@ _STATE = ("_forkserver_address", "_forkserver_alive_fd", "_forkserver_pid", "_lo
 _MAIN_PARAMETERS = ["listener_fd", "alive_r", "preload", "main_path", "sys_path"]
 
 
-def ensure_running(preload, warm_up=None, n_workers: int = 1) -> str:
+def ensure_running(preload, warm_up=None, n_workers: int = 1, unset_environ=()) -> str:
     """Start the fork server if it is not running; what runs: ``'running'`` (already),
     ``'forked'`` (from this process; ``warm_up()`` is called in it, quietly, before it forks any
-    worker) or ``'fresh'`` (a new interpreter importing ``preload``)."""
+    worker) or ``'fresh'`` (a new interpreter importing ``preload``).
+
+    The variables ``unset_environ`` are left out of the fork server's environment (and so of its
+    workers'), whoever set them in this one: Dask's nannies set their ``pre-spawn-environ`` in
+    the process that runs them, and it stays there after their cluster has closed.
+    """
     server = forkserver._forkserver
     forkserver.set_forkserver_preload(list(preload))
     if _alive(server):
         return "running"
     if can_fork_caller(n_workers):
         with server._lock:
-            _fork_caller(server, list(preload), warm_up)
+            _fork_caller(server, list(preload), warm_up, tuple(unset_environ))
         return "forked"
-    forkserver.ensure_running()
+    saved = {name: os.environ.pop(name) for name in unset_environ if name in os.environ}
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.update(saved)
     return "fresh"
 
 
@@ -96,7 +105,7 @@ def _alive(server) -> bool:
         return False
 
 
-def _fork_caller(server, preload: list, warm_up) -> None:
+def _fork_caller(server, preload: list, warm_up, unset_environ: tuple) -> None:
     """Fork this process into the fork server and record it as ``ensure_running`` would."""
     resource_tracker.ensure_running()
     with socket.socket(socket.AF_UNIX) as listener:
@@ -114,19 +123,22 @@ def _fork_caller(server, preload: list, warm_up) -> None:
             warnings.simplefilter("ignore", DeprecationWarning)
             child = os.fork()
         if child == 0:
-            _serve(listener.fileno(), alive_r, alive_w, preload, warm_up)
+            _serve(listener.fileno(), alive_r, alive_w, preload, warm_up, unset_environ)
         os.close(alive_r)
     server._forkserver_address = address
     server._forkserver_alive_fd = alive_w
     server._forkserver_pid = child
 
 
-def _serve(listener_fd: int, alive_r: int, alive_w: int, preload: list, warm_up) -> None:
+def _serve(listener_fd: int, alive_r: int, alive_w: int, preload: list, warm_up,
+           unset_environ: tuple) -> None:  # fmt: skip
     """The forked child: warm up, then serve forks until the calling process has exited."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the calling process
         os.close(alive_w)
+        for name in unset_environ:
+            os.environ.pop(name, None)
         if warm_up is not None:
             _quietly(warm_up)
         if not _single_threaded():

@@ -163,7 +163,10 @@ def start_fork_server(sim=None, n_workers: int | None = None) -> bool:
 
     warm_up = None if sim is None else functools.partial(_load_kernel, sim)
     n_workers = n_workers or min(2, os.cpu_count() or 1)
-    _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers)
+    prefix = "distributed.nanny.pre-spawn-environ."
+    unset = [key[len(prefix):] for key, value in WORKER_CONFIG.items()
+             if key.startswith(prefix) and value is None]  # fmt: skip
+    _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers, unset)
     return True
 
 
