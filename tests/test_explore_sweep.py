@@ -354,14 +354,19 @@ if __name__ == "__main__":
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the fork server is used on Linux only")
-@pytest.mark.parametrize("other_thread", [False, True], ids=["one-thread", "other-thread"])
+@pytest.mark.parametrize(
+    "other_thread, started_with_threshold",
+    [(False, False), (True, False), (False, True)],
+    ids=["one-thread", "other-thread", "started-with-MALLOC_TRIM_THRESHOLD_"],
+)
 def test_the_fork_server_is_forked_from_a_single_threaded_script_with_its_kernel(
-    tmp_path, other_thread
+    tmp_path, other_thread, started_with_threshold
 ):
     """A script's sweep: with one thread the fork server is a fork of the script with the
-    model's kernel loaded and xarray imported before its first worker; with another thread it
-    is a fresh interpreter. Either way its workers start without the MALLOC_TRIM_THRESHOLD_ a
-    Dask nanny left in the script's environment, and the results are run_batch's."""
+    model's kernel loaded and xarray imported before its first worker; with another thread, or
+    when the script started with MALLOC_TRIM_THRESHOLD_ (its malloc keeps it, and so would a
+    fork), a fresh interpreter. Either way its workers start without the MALLOC_TRIM_THRESHOLD_
+    a Dask nanny left in the script's environment, and the results are run_batch's."""
     import json
     import subprocess
 
@@ -369,12 +374,16 @@ def test_the_fork_server_is_forked_from_a_single_threaded_script_with_its_kernel
     tests = os.path.dirname(os.path.abspath(__file__))
     script.write_text(FORK_SERVER_SCRIPT.format(tests=tests, store=str(tmp_path / "s.zarr"),
                                                 other_thread=other_thread))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    if started_with_threshold:
+        env["MALLOC_TRIM_THRESHOLD_"] = "65536"
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         check=True, timeout=300)  # fmt: skip
+                         check=True, timeout=300, env=env)  # fmt: skip
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["server_parent"] == got["me"] and got["parent"] == got["server"]
-    assert got["fresh"] is other_thread
-    assert (got["loaded"] >= 1) is not other_thread
+    fresh = other_thread or started_with_threshold
+    assert got["fresh"] is fresh
+    assert (got["loaded"] >= 1) is not fresh
     assert got["xarray"] and got["threads"] == 1 and got["no_trim"] == [1.0, 1.0]
     from tvb.simulator import integrators, noise
 

@@ -54,7 +54,7 @@ def ensure_running(preload, warm_up=None, n_workers: int = 1, unset_environ=()) 
     forkserver.set_forkserver_preload(list(preload))
     if _alive(server):
         return "running"
-    if can_fork_caller(n_workers):
+    if can_fork_caller(n_workers, unset_environ):
         with server._lock:
             _fork_caller(server, list(preload), warm_up, tuple(unset_environ))
         return "forked"
@@ -72,10 +72,18 @@ def pid() -> int | None:
     return server._forkserver_pid if _alive(server) else None
 
 
-def can_fork_caller(n_workers: int) -> bool:
-    """Whether this process may be forked into the fork server (see the module's text)."""
+def can_fork_caller(n_workers: int, unset_environ=()) -> bool:
+    """Whether this process may be forked into the fork server (see the module's text), and
+    did not start with any of the variables ``unset_environ`` (the C library read them then:
+    a fork keeps what they set, such as glibc's ``MALLOC_TRIM_THRESHOLD_``)."""
     server = forkserver._forkserver
     if sys.platform != "linux" or not all(hasattr(server, name) for name in _STATE):
+        return False
+    with open("/proc/self/environ", "rb") as environ:
+        started = {
+            v.split(b"=", 1)[0].decode(errors="replace") for v in environ.read().split(b"\0")
+        }
+    if started & set(unset_environ):
         return False
     if list(inspect.signature(forkserver.main).parameters) != _MAIN_PARAMETERS:
         return False
