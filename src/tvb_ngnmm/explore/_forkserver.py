@@ -79,15 +79,13 @@ def can_fork_caller(n_workers: int, unset_environ=()) -> bool:
     server = forkserver._forkserver
     if sys.platform != "linux" or not all(hasattr(server, name) for name in _STATE):
         return False
-    with open("/proc/self/environ", "rb") as environ:
-        started = {
-            v.split(b"=", 1)[0].decode(errors="replace") for v in environ.read().split(b"\0")
-        }
-    if started & set(unset_environ):
-        return False
     if list(inspect.signature(forkserver.main).parameters) != _MAIN_PARAMETERS:
         return False
     if threading.active_count() != 1 or threading.current_thread() is not threading.main_thread():
+        return False
+    with open("/proc/self/environ", "rb") as environ:
+        started = {v.split(b"=", 1)[0] for v in environ.read().split(b"\0")}
+    if started & {name.encode() for name in unset_environ}:
         return False
     page = os.sysconf("SC_PAGE_SIZE")
     with open("/proc/self/statm") as statm:

@@ -112,6 +112,10 @@ WORKER_PRELOAD = ("tvb_ngnmm.explore._preload", "distributed", "tvb_ngnmm.explor
 #: 9.9 and 9.3 s with it (medians of two sets of five interleaved rounds; 9 of 10 faster).
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                  "distributed.worker.profile.enabled": False}  # fmt: skip
+_PRE_SPAWN = "distributed.nanny.pre-spawn-environ."
+#: Environment variables the workers must not have (:data:`WORKER_CONFIG` sets them to None).
+UNSET_ENVIRON = tuple(key[len(_PRE_SPAWN) :] for key, value in WORKER_CONFIG.items()
+                      if key.startswith(_PRE_SPAWN) and value is None)  # fmt: skip
 
 
 def _disconnect(client, cluster, own_client: bool) -> None:
@@ -163,10 +167,7 @@ def start_fork_server(sim=None, n_workers: int | None = None) -> bool:
 
     warm_up = None if sim is None else functools.partial(_load_kernel, sim)
     n_workers = n_workers or min(2, os.cpu_count() or 1)
-    prefix = "distributed.nanny.pre-spawn-environ."
-    unset = [key[len(prefix):] for key, value in WORKER_CONFIG.items()
-             if key.startswith(prefix) and value is None]  # fmt: skip
-    _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers, unset)
+    _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers, UNSET_ENVIRON)
     return True
 
 
