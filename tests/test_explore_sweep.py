@@ -252,10 +252,15 @@ def forked_by_another_process(outputs):
 
 def worker_settings_applied(outputs):
     """1.0 where the worker runs with the local cluster's settings (WORKER_CONFIG): no
-    MALLOC_TRIM_THRESHOLD_, no statistical profiler."""
+    MALLOC_TRIM_THRESHOLD_, no statistical profiler, Dask's settings as given."""
     import dask
     from distributed import get_worker
 
+    from tvb_ngnmm.explore.sweep import WORKER_CONFIG
+
+    given = {key: value for key, value in WORKER_CONFIG.items() if "pre-spawn-environ" not in key}
+    if not all(dask.config.get(key) == value for key, value in given.items()):
+        return 0.0
     profiling = "profile" in get_worker().periodic_callbacks
     with open("/proc/self/environ", "rb") as environ:  # what the C library started with
         started = environ.read().split(b"\0")

@@ -90,6 +90,7 @@ class SweepStore:
 
     def __init__(self, path):
         self.path = Path(path)
+        self._arrays = None  # {name: zarr array} of the writes, opened once
 
     @classmethod
     def open(cls, path, template, fingerprints: dict) -> SweepStore:
@@ -160,19 +161,24 @@ class SweepStore:
 
     def write(self, result: dict, n_point: int, chunk: int) -> None:
         """Write one task's points: its measures and raw output, then the blow-ups, then done."""
-        group = self._group()
-        missing = {name: v[:3] for name, v in result["values"].items() if name not in group}
-        if missing:
-            self._create(missing, n_point, chunk, result.get("coords", {}))
+        if self._arrays is None or not set(result["values"]) <= set(self._arrays):
             group = self._group()
+            missing = {name: v[:3] for name, v in result["values"].items() if name not in group}
+            if missing:
+                self._create(missing, n_point, chunk, result.get("coords", {}))
+                group = self._group()
+            # Opened once: the metadata of a group and its arrays cost as much as the writes
+            # (this process is the store's only writer, so they do not change under it).
+            self._arrays = dict(group.arrays())
+        arrays = self._arrays
         points = np.asarray(result["points"])
         for name, (_, _, _, values) in result["values"].items():
-            array = group[name]
+            array = arrays[name]
             array.oindex[(points,) + (slice(None),) * (array.ndim - 1)] = values
-        group["blown_up"].oindex[points] = result["blown_up"]
-        group["blow_up_time"].oindex[points] = result["blow_up_time"]
-        group["blow_up_region_index"].oindex[points] = result["blow_up_region_index"]
-        group["done"].oindex[points] = True
+        arrays["blown_up"].oindex[points] = result["blown_up"]
+        arrays["blow_up_time"].oindex[points] = result["blow_up_time"]
+        arrays["blow_up_region_index"].oindex[points] = result["blow_up_region_index"]
+        arrays["done"].oindex[points] = True
 
     def load(self):
         """The store as an ``xarray.Dataset`` in memory, blow-up regions as labels."""
