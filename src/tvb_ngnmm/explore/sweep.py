@@ -98,9 +98,11 @@ def _connect(client, n_workers: int | None):
 #: needs: TVB's simulator to rebuild the recipe, imported first by ``_preload`` so that the
 #: gufuncs TVB compiles at import come from Numba's cache, the engine, the package's models; and
 #: ``dask.array``, which xarray imports when it makes its first array if Dask is installed:
-#: 0.2 s of each worker's first task otherwise).
+#: 0.2 s of each worker's first task otherwise); last, the workers' log level
+#: (:mod:`._worker_logging`: Dask's warnings, not its INFO messages).
 WORKER_PRELOAD = ("tvb_ngnmm.explore._preload", "distributed", "tvb_ngnmm.explore.sweep",
-                  "tvb_ngnmm.models", "xarray", "dask.array", "tvb_ngnmm.engine.batch")  # fmt: skip
+                  "tvb_ngnmm.models", "xarray", "dask.array", "tvb_ngnmm.engine.batch",
+                  "tvb_ngnmm.explore._worker_logging")  # fmt: skip
 
 #: Dask's settings for the local cluster's workers. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_``
 #: in their workers (to hand memory back to the system sooner); glibc then keeps its mmap
