@@ -267,8 +267,7 @@ def worker_settings_applied(outputs):
         started = environ.read().split(b"\0")
     trim = "MALLOC_TRIM_THRESHOLD_" in os.environ or any(
         v.startswith(b"MALLOC_TRIM_THRESHOLD_=") for v in started)  # fmt: skip
-    return float(not profiling and not trim and not dask.config.get(
-        "distributed.worker.profile.enabled"))  # fmt: skip
+    return float(not profiling and not trim)
 
 
 def _is_fork_server(psutil, process) -> bool:
