@@ -42,7 +42,8 @@ import numpy as np
 
 from tvb_ngnmm._numba import jit
 from tvb_ngnmm.engine.coupling_kernel import (
-    LINEAR, accumulate_delayed, accumulate_dense, apply_post, apply_pre, has_pre,
+    LINEAR, accumulate_delayed, accumulate_dense, accumulate_recent, apply_post, apply_pre,
+    has_pre, recent_offsets,
 )
 from tvb_ngnmm.engine.integrate import EULER
 from tvb_ngnmm.engine.kernel import _clamp, _find_blow_ups, _per_node, store_block

@@ -69,6 +69,7 @@ from .coupling_kernel import (
     SIGMOIDAL,
     SIGMOIDAL_JANSEN_RIT,
 )
+from .delays import short_delay_threshold
 from .errors import UnsupportedSimulationError
 
 LINEAR_SUPPORTED = ("Linear", "Difference", "Scaling", "Laplacian", "Additive")
@@ -130,8 +131,13 @@ class CouplingTerms:
         """Shortest delay (steps) over the edges; None without edges."""
         return int(self.idelays.min()) if self.idelays.size else None
 
-    def kernel_edges(self) -> KernelEdges:
-        """The edges as :func:`.kernel.run_chunk` takes them (see :class:`KernelEdges`)."""
+    def kernel_edges(self, history_steps: int) -> KernelEdges:
+        """The edges as :func:`.kernel.run_chunk` takes them (see :class:`KernelEdges`).
+
+        ``history_steps``: steps the history holds (a block never spans more). The edges with
+        a delay below :func:`.delays.short_delay_threshold` are summed step by step, the
+        others in blocks.
+        """
         weights = self.weights.astype(np.float32)
         dense = self.dense()
         n_node = self.row_start.size - 1
@@ -142,32 +148,35 @@ class CouplingTerms:
             chosen_weights = np.ascontiguousarray(weights[:, chosen])
             return row_start, self.sources[chosen], self.idelays[chosen], chosen_weights
 
-        delayed = edges(self.idelays > 0)
+        threshold = short_delay_threshold(self.idelays, history_steps)
+        delayed = edges(self.idelays >= threshold)
         # A dense matrix, when there is one, sums all the edges (all of zero delay).
-        local_start, local_sources, _, local_weights = edges(
-            (self.idelays == 0) & (dense.shape[0] == 0)
-        )
+        short = edges((self.idelays < threshold) & (dense.shape[0] == 0))
         block = int(delayed[2].min()) + 1 if delayed[2].size else None
-        return KernelEdges(*delayed, local_start, local_sources, local_weights, dense, block)
+        recent = int(short[2].max()) + 1 if short[2].size else int(dense.shape[0] > 0)
+        return KernelEdges(*delayed, *short, dense, block, recent)
 
 
 @dataclass
 class KernelEdges:
-    """Edges split by delay, for the kernel: those of non-zero delay are summed in blocks of up
-    to ``block`` steps from the history ring, those of zero delay (TVB's self-connections) step
-    by step from the previous step's values; a network without delays and dense enough, by a
-    ``dense`` matrix (then both lists are empty). ``block`` is None without delayed edges.
-    Weights are float32, ``(n_sum, n_edge)``."""
+    """Edges split by delay, for the kernel (:mod:`.delays`): those of a delay at or above the
+    threshold are summed in blocks of up to ``block`` steps from the history ring, the shorter
+    ones (TVB's self-connections among them) step by step from the last ``recent`` steps'
+    stored values; a network without delays and dense enough, by a ``dense`` matrix (then both
+    lists are empty and ``recent`` is 1). ``block`` is None without blocked edges, ``recent`` 0
+    without step-by-step sums. Weights are float32, ``(n_sum, n_edge)``."""
 
     row_start: np.ndarray
     sources: np.ndarray
     idelays: np.ndarray
     weights: np.ndarray
-    local_start: np.ndarray
-    local_sources: np.ndarray
-    local_weights: np.ndarray
+    short_start: np.ndarray
+    short_sources: np.ndarray
+    short_idelays: np.ndarray
+    short_weights: np.ndarray
     dense: np.ndarray
     block: int | None
+    recent: int
 
 
 def _unsupported(coupling, supported=SUPPORTED, where="the 'coupling' of the simulator"):

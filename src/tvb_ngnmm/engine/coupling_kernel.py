@@ -14,10 +14,11 @@ followed by a mirror of its first slots (:func:`ring_slots`): every window start
 first ``H`` slots is contiguous, so a pass per edge is one loop without a cut where the ring
 wraps, rounded up to whole vectors of 16 floats (the extra sums are scratch).
 
-Edges of zero delay (TVB's self-connections) read the previous step, ``x_j(n - 1)``: they are
-left out of the blocked sums (``d_min`` is the shortest non-zero delay) and added step by step
-by the kernel from the values it has just stored (:mod:`.kernel`). A network whose delays are
-all zero and that is dense enough is summed step by step with a dense matrix instead
+Edges of a delay below a threshold chosen by cost (:mod:`.delays`; always those of zero
+delay, TVB's self-connections, which read the previous step ``x_j(n - 1)``) are left out of
+the blocked sums (``d_min`` is the shortest delay of the blocked edges) and added step by step
+by the kernel from the values it has just stored (:func:`accumulate_recent`). A network whose
+delays are all zero and that is dense enough is summed step by step with a dense matrix instead
 (:func:`accumulate_dense`).
 """
 
@@ -145,6 +146,92 @@ def _accumulate_one_step(ring, H, step, row_start, sources, idelays, weights, ou
                     acc += w_c[e] * flat[(sources[e] * slots + _slot(now, idelays[e], H)) * B + b]
                     e += 1
                 out[0, c, i * B + b] = acc
+
+
+@jit(nogil=True)
+def recent_offsets(n_node, n_sum, M, sources, idelays):
+    """Where :func:`accumulate_recent` finds each edge's source, relative to the previous
+    step's row: ``sources[e] * B - idelays[e] * n_sum * M`` (``B = M / n_node``)."""
+    B = M // n_node
+    out = np.empty(sources.shape[0], dtype=np.int64)
+    for e in range(sources.shape[0]):
+        out[e] = sources[e] * B - idelays[e] * n_sum * M
+    return out
+
+
+@jit(nogil=True)
+def accumulate_recent(recent, step, row_start, offsets, weights, S):
+    r"""``S[c, i*B + b] += Σ_e w[c, e] x_{c, src_e, b}(step - 1 - d_e)``, from recent steps.
+
+    The sums of one step over the edges too short to be summed in blocks (:mod:`.delays`),
+    read from the step-major buffer of the last ``R`` steps' stored (float32) values. Each
+    target's edges are added in float32, four products at a time as
+    :func:`accumulate_delayed` adds them, into a sum of their own that is then added to the
+    blocked sum; with a batch the members are the inner, contiguous loop, each with the
+    arithmetic of a single run.
+
+    Parameters
+    ----------
+    recent : numpy.ndarray, float32, shape (2 R, n_sum, n_node * B)
+        Rows ``s mod R`` and ``s mod R + R`` hold the summed channels stored at step ``s``, for
+        the last ``R`` steps (the mirror: a read ``d < R`` rows back never wraps).
+    step : int
+        The step whose coupling is summed (it reads steps ``step - 1 - d_e``, ``d_e < R``).
+    row_start : numpy.ndarray, int64, shape (n_node + 1,)
+        Edges of target ``i`` are ``row_start[i]:row_start[i + 1]``.
+    offsets : numpy.ndarray, int64, shape (n_edge,)
+        ``src_e * B - d_e * n_sum * n_node * B``: the source's values ``d_e`` rows back.
+    weights : numpy.ndarray, float32, shape (n_sum, n_edge)
+        Weight of each edge for each summed channel.
+    S : numpy.ndarray, float32, shape (n_sum, n_node * B)
+        The step's sums, added to.
+    """
+    rows, n_sum, M = recent.shape
+    R = rows // 2
+    n_node = row_start.shape[0] - 1
+    B = M // n_node
+    flat = recent.reshape(rows * n_sum * M)
+    acc = np.empty(B, dtype=np.float32)
+    for c in range(n_sum):
+        w_c, S_c = weights[c], S[c]
+        at = ((step - 1) % R + R) * n_sum * M + c * M  # the previous step's row, mirrored
+        for i in range(n_node):
+            e, end = row_start[i], row_start[i + 1]
+            if e == end:
+                continue
+            if B == 1:
+                total = np.float32(0.0)
+                while e + 4 <= end:
+                    x0 = flat[at + offsets[e]]
+                    x1 = flat[at + offsets[e + 1]]
+                    x2 = flat[at + offsets[e + 2]]
+                    x3 = flat[at + offsets[e + 3]]
+                    total += (w_c[e] * x0 + w_c[e + 1] * x1) + (w_c[e + 2] * x2 + w_c[e + 3] * x3)
+                    e += 4
+                while e < end:
+                    total += w_c[e] * flat[at + offsets[e]]
+                    e += 1
+                S_c[i] += total
+                continue
+            for b in range(B):
+                acc[b] = 0.0
+            while e + 4 <= end:
+                w0, w1, w2, w3 = w_c[e], w_c[e + 1], w_c[e + 2], w_c[e + 3]
+                o0, o1 = at + offsets[e], at + offsets[e + 1]
+                o2, o3 = at + offsets[e + 2], at + offsets[e + 3]
+                x0, x1 = flat[o0 : o0 + B], flat[o1 : o1 + B]
+                x2, x3 = flat[o2 : o2 + B], flat[o3 : o3 + B]
+                for b in range(B):
+                    acc[b] += (w0 * x0[b] + w1 * x1[b]) + (w2 * x2[b] + w3 * x3[b])
+                e += 4
+            while e < end:
+                w, o = w_c[e], at + offsets[e]
+                x = flat[o : o + B]
+                for b in range(B):
+                    acc[b] += w * x[b]
+                e += 1
+            for b in range(B):
+                S_c[i * B + b] += acc[b]
 
 
 @jit(nogil=True)

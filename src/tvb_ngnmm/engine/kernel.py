@@ -1,9 +1,10 @@
 r"""The compiled loop over the steps of one chunk.
 
-Per block of ``K`` steps (``K = min(d_min + 1, K_max)`` with ``d_min`` the shortest non-zero
-delay, see :mod:`.coupling_kernel`), the delayed sums are accumulated in one pass, step-major.
-Then, step by step, the edges of zero delay (self-connections) add the values each source had
-at the previous step, as stored in the history (float32, or its pre channels), and the coupling
+Per block of ``K`` steps (``K = min(d_min + 1, K_max)`` with ``d_min`` the shortest delay of
+the edges summed in blocks, see :mod:`.delays` and :mod:`.coupling_kernel`), their sums are
+accumulated in one pass, step-major. Then, step by step, the edges of shorter delay
+(self-connections among them) add the values each source had ``1 + d`` steps before, as stored
+(float32, or its pre channels) in a step-major buffer of the last steps, and the coupling
 
 .. math:: C_{c,i} = a_{c,i}\,\big(S_{c,i} - \kappa_{c,i}\, x_{c,i}(n-1)\big) + b_c
 
@@ -35,9 +36,11 @@ from .coupling_kernel import (
     VECTOR,
     accumulate_delayed,
     accumulate_dense,
+    accumulate_recent,
     apply_post,
     apply_pre,
     has_pre,
+    recent_offsets,
 )
 from .integrate import EULER
 
@@ -128,7 +131,8 @@ def model_dfun(_x, _C, _p, _out):
 
 def run_chunk(
     scheme, x, ring, H, first_step, n_steps, k_block,
-    row_start, sources, idelays, weights, local_start, local_sources, local_weights, dense,
+    row_start, sources, idelays, weights, short_start, short_sources, short_idelays,
+    short_weights, dense,
     kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
     obs_phase, obs, sums, status,
@@ -139,10 +143,11 @@ def run_chunk(
     coupling variables, or their pre channels for a coupling with a pre function), ``H`` steps
     and their mirror (:func:`.coupling_kernel.ring_slots`).
     ``row_start``, ``sources``, ``idelays``, ``weights`` (n_sum, n_edge) float32 are the edges
-    of non-zero delay, ``local_start``, ``local_sources``, ``local_weights`` those of zero delay
-    (``local_weights`` (n_sum, n_local) float32), ``dense`` the dense ``(n_sum, source,
-    target)`` matrix of a network without delays (then it replaces all edges; else empty, see
-    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind``
+    summed in blocks, ``short_start``, ``short_sources``, ``short_idelays``, ``short_weights``
+    (n_sum, n_short) float32 those of shorter delays, summed step by step (:mod:`.delays`),
+    ``dense`` the dense ``(n_sum, source, target)`` matrix of a network without delays (then it
+    replaces all edges; else empty, see :meth:`.coupling.CouplingTerms.dense`);
+    ``coupling_kind``
     (:data:`.coupling_kernel.LINEAR`, or a coupling with a pre and/or post function) and
     ``coupling_parameters`` (float64) say how the ``n_sum`` sums become the coupling;
     ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
@@ -182,17 +187,28 @@ def run_chunk(
     channels = stage  # what the ring holds: the coupling variables, or their pre channels
     if has_pre(coupling_kind):
         channels = np.empty((k_max, n_sum, M), dtype=np.float32)
-    # The summed channels of the previous step, read by the edges of zero delay.
-    n_local = local_sources.shape[0]
+    # The summed channels of the last ``n_recent`` steps, step-major (step ``s`` in row
+    # ``s mod n_recent``), read by the edges summed step by step and by a dense matrix.
+    n_short = short_sources.shape[0]
     is_dense = dense.shape[0] > 0
-    previous = np.empty((n_sum, M), dtype=np.float32)
-    if n_local > 0 or is_dense:
+    n_recent = 1 if is_dense else 0
+    for e in range(n_short):
+        n_recent = max(n_recent, short_idelays[e] + 1)
+    # Row ``s mod n_recent + n_recent`` mirrors row ``s mod n_recent`` (reads never wrap).
+    recent = np.empty((2 * max(n_recent, 1), n_sum, M), dtype=np.float32)
+    offsets = recent_offsets(n_node, n_sum, M, short_sources, short_idelays)
+    if n_recent > 0:
         flat = ring.reshape((n_sum, n_node, slots * B))
-        slot = (first_step - 1) % H * B
-        for p in range(n_sum):
-            for i in range(n_node):
-                for b in range(B):
-                    previous[p, i * B + b] = flat[p, i, slot + b]
+        for back in range(n_recent):
+            past = first_step - 1 - back
+            slot = (past % H + H) % H * B
+            into = (past % n_recent + n_recent) % n_recent
+            for p in range(n_sum):
+                for i in range(n_node):
+                    for b in range(B):
+                        value = flat[p, i, slot + b]
+                        recent[into, p, i * B + b] = value
+                        recent[into + n_recent, p, i * B + b] = value
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
     forced = stochastic or stimulated  # noise and stimulus terms (zero when absent)
@@ -211,18 +227,9 @@ def run_chunk(
             row = done + k
             S = sums[k]
             if is_dense:  # no delays: the dense matrix-vector product of the previous step
-                accumulate_dense(previous, dense, S)
-            elif n_local > 0:  # zero delay: the sources' values at the previous step
-                for p in range(n_sum):
-                    w_p, prev_p, S_p = local_weights[p], previous[p], S[p]
-                    for i in range(n_node):
-                        first, end = local_start[i], local_start[i + 1]
-                        for b in range(B):
-                            acc = np.float32(0.0)
-                            for e in range(first, end):
-                                acc += w_p[e] * prev_p[local_sources[e] * B + b]
-                            if end > first:
-                                S_p[i * B + b] += acc
+                accumulate_dense(recent[(step - 1) % n_recent], dense, S)
+            elif n_short > 0:  # short delays: the values of the last steps, step by step
+                accumulate_recent(recent, step, short_start, offsets, short_weights, S)
             if coupling_kind == LINEAR:
                 for c in range(n_cvar):
                     xc, Cc, g, kc, b_c, S_c = X[cvar[c]], C[c], G[c], kap[c], offset[c], S[c]
@@ -285,11 +292,14 @@ def run_chunk(
             if has_pre(coupling_kind):
                 apply_pre(coupling_kind, coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
                           channels[k].reshape((n_sum, 1, M)), M)  # fmt: skip
-            if n_local > 0 or is_dense:
+            if n_recent > 0:
+                newest = step % n_recent
                 for p in range(n_sum):
-                    src, dst = channels[k, p], previous[p]
+                    src, dst = channels[k, p], recent[newest, p]
+                    mirror = recent[newest + n_recent, p]
                     for m in range(M):
                         dst[m] = src[m]
+                        mirror[m] = src[m]
             at = obs_phase + row
             out = obs[at // obs_every].reshape((n_obs, M))
             if at % obs_every == 0:  # the row's first step

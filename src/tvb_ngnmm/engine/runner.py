@@ -26,10 +26,9 @@ import numpy as np
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
 from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
+from .delays import MAX_BLOCK as K_MAX
 from .spec import SimulationSpec
 
-#: Largest coupling block (steps); the shortest delay + 1 bounds it too.
-K_MAX = 512
 #: Bytes of per-step chunk buffers (noise, stimulus, observed states) aimed at.
 CHUNK_BYTES = 8 * 2**20
 #: Most steps per chunk: a chunk is also the unit of progress, of a ``stop`` and of the blow-up
@@ -57,7 +56,7 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
     batch = params.shape[-1]
     x = np.repeat(spec.state[..., np.newaxis], batch, axis=-1)
     n_cvar, n_node, H = spec.history.shape
-    edges = spec.coupling.kernel_edges()
+    edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     # The mirror serves the blocked reads of delayed edges; without them the ring is TVB's.
     slots = H if edges.block is None else ring_slots(H, block_size(spec, edges, batch))
     mirrored = spec.history[:, :, np.arange(slots) % H]  # slot s + H repeats slot s
@@ -73,15 +72,16 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
 
 
 def block_size(spec: SimulationSpec, edges: KernelEdges | None = None, batch: int = 1) -> int:
-    """Steps per coupling block: ``min(d_min + 1, K_MAX)`` with ``d_min`` the shortest non-zero
-    delay, never more than the history ring holds (a block of delayed sums longer than the ring
-    would read slots it overwrites); without delayed edges, :data:`K_MAX`.
+    """Steps per coupling block: ``min(d_min + 1, K_MAX)`` with ``d_min`` the shortest delay of
+    the edges summed in blocks (:mod:`.delays`), never more than the history ring holds (a
+    block of delayed sums longer than the ring would read slots it overwrites); without such
+    edges, :data:`K_MAX`.
 
     Rounded down, where that leaves at least one, to whole vectors of the summing loops
     (``K * batch`` a multiple of 16 floats: no pass computes sums it throws away).
     """
     if edges is None:
-        edges = spec.coupling.kernel_edges()
+        edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     if edges.block is None:
         return K_MAX
     k_block = max(1, min(edges.block, K_MAX, spec.history.shape[-1]))
@@ -147,8 +147,9 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
-        e.row_start, e.sources, e.idelays, e.weights, e.local_start, e.local_sources,
-        e.local_weights, e.dense, c.kappa, state.gain, c.offset, spec.cvar, c.kind, c.parameters,
+        e.row_start, e.sources, e.idelays, e.weights, e.short_start, e.short_sources,
+        e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain, c.offset, spec.cvar,
+        c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, every, phase, obs, sums,
         state.status,
@@ -191,7 +192,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
         has the same times).
     """
     batch = state.x.shape[-1]
-    edges = spec.coupling.kernel_edges()
+    edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     k_block = block_size(spec, edges, batch)
     summed = summed_monitor(monitors)
     obs_index, every = spec.observed, 1

@@ -1,0 +1,159 @@
+"""Short tracts beside long ones (as tractography gives them): edges of 0, 1, 2 and a few steps
+are summed step by step from the last steps' stored values while the long ones are summed in
+blocks; the run must be stock TVB's, and the same whatever the batch or the chunking.
+"""
+
+import numpy as np
+import pytest
+from tvb.datatypes.connectivity import Connectivity
+from tvb.simulator import coupling as tvb_coupling
+from tvb.simulator import integrators, monitors, noise
+from tvb.simulator.models import JansenRit, Kuramoto
+from tvb.simulator.simulator import Simulator
+
+from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.delays import block_cost_per_step, short_delay_threshold
+from tvb_ngnmm.engine.spec import extract
+from tvb_ngnmm.models import NextGenEI
+
+RTOL = 1e-5
+N = 10
+SPEED = 5.0  # mm/ms
+#: Delays (steps at dt = 0.01 ms) of the short tracts: 0 off the diagonal too, then 1, 2, 3, 5.
+SHORT_STEPS = {(0, 1): 0, (1, 2): 1, (2, 1): 1, (3, 4): 2, (4, 5): 2, (5, 6): 3, (7, 8): 5}
+
+
+def connectivity(dt, seed=0):
+    """Random weights (self-connections kept) on tracts of 3-40 mm, except the pairs of
+    :data:`SHORT_STEPS`, whose lengths give those delays at ``dt``."""
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0.2, 1.0, (N, N)) * (rng.uniform(size=(N, N)) < 0.8)
+    np.fill_diagonal(weights, rng.uniform(0.2, 1.0, N))
+    lengths = rng.uniform(3.0, 40.0, (N, N))
+    np.fill_diagonal(lengths, 0.0)
+    for (i, j), steps in SHORT_STEPS.items():
+        weights[i, j] = 0.6
+        lengths[i, j] = steps * SPEED * dt
+    return Connectivity(
+        weights=weights,
+        tract_lengths=lengths,
+        region_labels=np.array([f"region{i}" for i in range(N)]),
+        centres=rng.uniform(-50, 50, (N, 3)),
+        speed=np.array([SPEED]),
+    )
+
+
+def make_sim(model, coupling, dt=0.01, stochastic=False, spread=1.0, seed=1, conn=None):
+    """A configured simulator with a seeded initial history drawn from the model's ranges."""
+    conn = conn or connectivity(dt)
+    conn.configure()
+    conn.set_idelays(dt)
+    rng = np.random.default_rng(seed)
+    ranges = np.array([model.state_variable_range[v] for v in model.state_variables])
+    shape = (conn.horizon, len(ranges), N, 1)
+    middle, half = ranges.mean(axis=1)[:, None, None], np.ptp(ranges, axis=1)[:, None, None] / 2
+    history = middle - spread * half + 2 * spread * half * rng.uniform(size=shape)
+    if stochastic:
+        additive = noise.Additive(nsig=np.full(len(ranges), 1e-4), noise_seed=7)
+        integrator = integrators.HeunStochastic(dt=dt, noise=additive)
+    else:
+        integrator = integrators.HeunDeterministic(dt=dt)
+    sim = Simulator(model=model, connectivity=conn, coupling=coupling, integrator=integrator,
+                    monitors=[monitors.Raw()], initial_conditions=history)  # fmt: skip
+    return sim.configure()
+
+
+def next_gen_ei():
+    return NextGenEI(I_e=np.array([15.0]))
+
+
+def linear():
+    return tvb_coupling.Linear(a=np.array([0.1]))
+
+
+# model, coupling, dt, simulated ms, spread of the initial history
+CASES = {
+    "Linear-NextGenEI": (next_gen_ei, linear, 0.01, 20.0, 0.5),
+    "Kuramoto-Kuramoto": (lambda: Kuramoto(omega=np.linspace(0.5, 1.5, N)),
+                          lambda: tvb_coupling.Kuramoto(a=np.array([0.5])), 0.01, 20.0, 1.0),
+    "SigmoidalJansenRit-JansenRit": (JansenRit, tvb_coupling.SigmoidalJansenRit, 0.01, 20.0,
+                                     0.01),
+}  # fmt: skip
+
+
+def test_the_short_tracts_are_summed_step_by_step_and_the_others_in_blocks():
+    sim = make_sim(next_gen_ei(), linear())
+    edges = extract(sim).coupling.kernel_edges(sim.history.n_time)
+    assert set(SHORT_STEPS.values()) <= set(edges.short_idelays.tolist())
+    assert edges.idelays.min() >= 30 and edges.block == edges.idelays.min() + 1
+    assert edges.recent == edges.short_idelays.max() + 1 < edges.block
+    n_edges = np.count_nonzero(sim.connectivity.weights)
+    assert edges.idelays.size + edges.short_idelays.size == n_edges
+
+
+@pytest.mark.parametrize("stochastic", [False, True], ids=["deterministic", "stochastic"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_short_delays_match_stock(case, stochastic):
+    model, coupling, dt, length, spread = CASES[case]
+    sim = make_sim(model(), coupling(), dt=dt, stochastic=stochastic, spread=spread)
+    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, length)
+    ((t_ref, y_ref),) = sim.run(simulation_length=length)
+    np.testing.assert_array_equal(t, t_ref)
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())
+    assert np.ptp(y[:, 0]) > 0.0
+
+
+def test_short_tracts_change_the_run():
+    """The short edges are not dropped nor read late: the run differs when they are longer."""
+    runs = []
+    for extra_steps in (0, 1):
+        conn = connectivity(0.01)
+        for i, j in SHORT_STEPS:
+            conn.tract_lengths[i, j] += extra_steps * SPEED * 0.01
+        sim = make_sim(next_gen_ei(), linear(), conn=conn)
+        runs.append(NumbaBackend(progress=False).run_sim(sim, 10.0)[0][1])
+    short, longer = runs
+    assert not np.allclose(short, longer)
+
+
+@pytest.mark.parametrize("case", ["Linear-NextGenEI", "SigmoidalJansenRit-JansenRit"])
+def test_short_delays_give_the_same_run_however_it_is_cut_into_chunks(case):
+    model, coupling, dt, length, spread = CASES[case]
+    sim = make_sim(model(), coupling(), dt=dt, spread=spread, stochastic=True)
+    ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
+    for chunk_steps in (1, 2, 37):
+        ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+        np.testing.assert_array_equal(whole, cut)
+
+
+@pytest.mark.parametrize("n_member", [3, 16])
+def test_batch_members_with_short_delays_equal_separate_runs(n_member):
+    sim = make_sim(next_gen_ei(), linear(), stochastic=True, spread=0.2)
+    values = np.linspace(14.5, 15.5, n_member)
+    (batch,) = run_batch(sim, {"I_e": values}, 10.0, n_jobs=1, progress=False, chunk_steps=41)
+    for b in (0, n_member - 1):
+        sim.model.I_e = np.array([values[b]])
+        ((_, alone),) = NumbaBackend(progress=False).run_sim(sim, 10.0)
+        np.testing.assert_array_equal(batch.values[b], alone[..., 0])
+
+
+def test_threshold_keeps_long_blocks_when_no_tract_is_short():
+    """Without short tracts (tvb76's shortest delay is 247 steps) every delayed edge stays in
+    the blocks, as long as the shortest allows; edges of zero delay are always step by step."""
+    delays = np.concatenate([np.zeros(76, dtype=int), np.arange(247, 2247)])
+    assert short_delay_threshold(delays, 3000) == 247
+    assert short_delay_threshold(np.zeros(5, dtype=int), 1) == 1
+    assert short_delay_threshold(np.zeros(0, dtype=int), 1) == 1
+
+
+def test_threshold_weighs_step_by_step_sums_against_short_blocks():
+    """A few short tracts among many long ones go step by step; many short ones stay blocked."""
+    few = np.concatenate([[1, 2, 3], np.arange(40, 4040)])
+    assert 3 < short_delay_threshold(few, 5000) <= 4039
+    many = np.concatenate([np.full(4000, 8), np.arange(40, 400)])
+    assert short_delay_threshold(many, 5000) == 8
+    # by the model's own estimate, blocks of 9 steps are cheaper than 4,000 edges step by step
+    assert block_cost_per_step(4360, 9) < 4000 + block_cost_per_step(360, 41)
+    # and the history bounds a block: a ring of 20 steps gives blocks of at most 20
+    assert short_delay_threshold(few, 20) <= 40
