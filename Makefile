@@ -2,31 +2,39 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
-EXTRAS ?= test,plot
+# The extras the tests need (all of them; the GUI tests need `gui`), and the demo's (quick).
+EXTRAS ?= test,plot,gui
+DEMO_EXTRAS ?= plot
 DEMO_OUT ?= demo_output
+# One stamp per set of extras, remade when pyproject.toml changes: `make test` installs what the
+# tests need whatever ran before (e.g. `make demo`, which installs less).
+CREATED := $(VENV)/.created
+TEST_STAMP := $(VENV)/.installed-$(EXTRAS)
+DEMO_STAMP := $(VENV)/.installed-$(DEMO_EXTRAS)
 
 .PHONY: demo test lint clean gui
 
-$(STAMP): pyproject.toml
+$(CREATED):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
-	touch $(STAMP)
+	touch $@
 
-demo: $(STAMP)
+$(VENV)/.installed-%: pyproject.toml $(CREATED)
+	$(PY) -m pip install --quiet -e '.[$*]'
+	touch $@
+
+demo: $(DEMO_STAMP)
 	$(PY) -m tvb_ngnmm.demo --output $(DEMO_OUT)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests notebooks
 	$(VENV)/bin/ruff format --check src tests notebooks
 
-test: $(STAMP) lint
+test: $(TEST_STAMP) lint
 	$(PY) -m pytest tests --nbmake notebooks
 
 # The TVB web GUI with the plugin's models, on 127.0.0.1 (PORT ?= 8080); needs the gui extra.
-gui: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[gui]'
+gui: $(VENV)/.installed-gui
 	$(VENV)/bin/tvb-ngnmm gui --port $(or $(PORT),8080)
 
 clean:

