@@ -1,7 +1,7 @@
 """Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
-g2d76]`` (all by default).
+g2d76 real94]`` (all by default).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
-             "bold600", "jr76", "g2d76")  # fmt: skip
+             "bold600", "jr76", "g2d76", "real94")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -360,6 +360,42 @@ def bench_g2d76(args) -> dict:
     from benchmarks.workloads import g2d76
 
     return _bench_stock_model(g2d76, args)
+
+
+def bench_real94(args) -> dict:
+    """REAL-94: 20 s on the gw group tractography, seeded and with TVB's own noise stream,
+    against the same simulator with every delay >= 20 steps and with the weights zeroed, a
+    batch of 4 members, and stock TVB."""
+    from benchmarks.workloads import real94
+    from tvb_ngnmm.engine.batch import run_batch
+
+    length, steps = 20000.0, 200000
+    sims = {v: real94(length, v) for v in ("as is", "long delays", "no coupling")}
+    for sim in sims.values():
+        engine_run(sim, 200.0)  # warm-up (compile)
+    wall, stock = engine_and_stock(lambda: engine_run(sims["as is"], length),
+                                   lambda ms: real94(ms), args.stock_ms, args.repeat)  # fmt: skip
+    replayed = timed(lambda: engine_run(sims["as is"], length, seed=None), args.repeat)
+    long_delays = timed(lambda: engine_run(sims["long delays"], length), args.repeat)
+    floor = timed(lambda: engine_run(sims["no coupling"], length), args.repeat)
+    values = {"I_e": np.array([2.1, 2.2, 2.3, 2.4])}
+
+    def batch():
+        run_batch(sims["as is"], values, length, n_jobs=1, seed=1, progress=False)
+
+    batch()
+    batch_wall = timed(batch, args.repeat)
+    per_second = 1000.0 / length
+    return {"wall_s_per_sim_s": wall * per_second, "us_per_step": wall / steps * 1e6,
+            "replayed_s_per_sim_s": replayed * per_second,
+            "long_delays_us_per_step": long_delays / steps * 1e6,
+            "ratio_to_long_delays": wall / long_delays,
+            "no_coupling_us_per_step": floor / steps * 1e6,
+            "batch4_s_per_member_sim_s": batch_wall * per_second / 4,
+            "stock_s_per_sim_s": stock, "ratio_stock": stock / (wall * per_second),
+            "stock_note": f"stock timed on {args.stock_ms:g} ms, scaled; engine seeded unless "
+                          "'replayed' (TVB's own noise stream); batch: 4 values of I_e, one "
+                          "thread, seeded"}  # fmt: skip
 
 
 def run_one(name: str, args) -> dict:

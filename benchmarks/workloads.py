@@ -123,3 +123,40 @@ def g2d76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
         simulation_length=length,
     )
     return sim.configure()
+
+
+def real94(length: float = 20000.0, variant: str = "as is") -> Simulator:
+    """REAL-94: NextGenEI on the five gw subjects' group tractography (short tracts included).
+
+    √ of the symmetrised streamline counts scaled to a largest eigenvalue of 1, group tract
+    lengths, 9.2 mm/ms; ``J_ei = J_ie = 5``, ``I_e = 2.2``, ``Linear(a=7.99)``,
+    ``HeunStochastic(dt=0.1)`` with noise 0.048 on ``v_e`` and ``v_i``, Balloon-Windkessel BOLD
+    (TR 2 s) as the only monitor. ``variant``: ``"as is"``; ``"long delays"``, every connected
+    pair's tract lengthened to a delay of at least 20 steps; ``"no coupling"``, weights zeroed
+    (the floor: the model, the noise and the monitor).
+    """
+    from tvb_ngnmm.datasets import gw
+    from tvb_ngnmm.monitors import BalloonWindkesselBold
+
+    conn = gw.sqrt_connectivity(conduction_speed=9.2)
+    dt = 0.1
+    if variant == "long delays":
+        lengths = np.array(conn.tract_lengths)
+        connected = np.array(conn.weights) > 0
+        lengths[connected] = np.maximum(lengths[connected], 20.5 * dt * 9.2)
+        conn.tract_lengths = lengths
+    elif variant == "no coupling":
+        conn.weights = np.zeros_like(conn.weights)
+    elif variant != "as is":
+        raise ValueError(f"Unknown REAL-94 variant {variant!r}.")
+    conn.configure()
+    nsig = np.array([0.0, 0.048, 0.0, 0.0, 0.048, 0.0])
+    sim = Simulator(
+        model=NextGenEI(I_e=np.array([2.2]), J_ei=np.array([5.0]), J_ie=np.array([5.0])),
+        connectivity=conn,
+        coupling=coupling.Linear(a=np.array([7.99])),
+        integrator=integrators.HeunStochastic(dt=dt, noise=noise.Additive(nsig=nsig)),
+        monitors=[BalloonWindkesselBold(period=2000.0)],
+        simulation_length=length,
+    )
+    return sim.configure()
