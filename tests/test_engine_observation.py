@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_common import TVB_MODEL_NSIG, TVB_MODEL_RTOL
 from tvb.basic.neotraits.api import List
+from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators, monitors, noise
 from tvb.simulator.models import (
     Epileptor,
@@ -112,6 +113,18 @@ def test_epileptors_observed_by_several_monitors_match_stock(model_cls, stochast
 def test_epileptors_bold_of_the_expression_matches_stock(model_cls, bold):
     sim = build_simulator(model_cls(), integrator(False, dt=0.1), monitors=[bold()])
     assert_matches_stock(sim, 400.0, chunk_steps=333)
+
+
+@pytest.mark.parametrize("stochastic", [False, True], ids=["deterministic", "stochastic"])
+@pytest.mark.parametrize("model_cls", EPILEPTORS, ids=lambda c: c.__name__)
+def test_coupled_epileptors_observed_by_their_defaults_match_stock(model_cls, stochastic):
+    """Non-zero coupling gains (the defaults are 0) through TVB's ``Difference`` coupling."""
+    gains = {"Kvf": np.array([0.1]), "Ks": np.array([-0.2]), "Kf": np.array([0.1])}
+    mons = [monitors.TemporalAverage()]
+    coupling = tvb_coupling.Difference(a=np.array([1.0]))
+    model = model_cls(**gains)
+    sim = build_simulator(model, integrator(stochastic), monitors=mons, coupling=coupling)
+    assert_matches_stock(sim, 20.0)
 
 
 def test_a_continued_run_averages_the_expression_as_stock_continues():
