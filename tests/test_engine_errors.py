@@ -224,17 +224,3 @@ def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeyp
     assert time.time() - used.stat().st_mtime < 60.0  # marked when loaded
     assert not any(p.exists() for p in versions["0"])
     assert all(p.exists() for p in versions["1"])
-
-
-def test_an_expression_as_variable_of_interest_is_named():
-    """TVB's Epileptor observes 'x2 - x1' by default: the engine names it instead of failing."""
-    sim = Simulator(
-        model=models.Epileptor(),
-        connectivity=small_connectivity(),
-        coupling=tvb_coupling.Linear(),
-        integrator=integrators.HeunDeterministic(dt=0.05),
-        monitors=[monitors.Raw()],
-        simulation_length=1.0,
-    ).configure()
-    with pytest.raises(UnsupportedSimulationError, match=r"of Epileptor\. .* but got 'x2 - x1'"):
-        NumbaBackend(progress=False).run_sim(sim, simulation_length=1.0)

@@ -25,6 +25,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
 from tvb_ngnmm.monitors import (
     BalloonWindkesselBold,
@@ -96,8 +97,7 @@ def engine_monitor(monitor, dt, batch=1, n_node=1):
     spec = types.SimpleNamespace(
         dt=dt,
         labels=[f"n{i}" for i in range(n_node)],
-        state_variables=["x"],
-        observed=[0],
+        observation=observation_of(("x",), ("x",)),
         current_step=0,
     )
     return EngineBalloonWindkesselBold(monitor, spec, batch)

@@ -16,6 +16,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.monitors import ForwardProjection
 from tvb_ngnmm.monitors.projection import EngineForwardProjection
@@ -173,8 +174,7 @@ def synthetic_run(monitor, observed):
         dt=monitor.dt,
         current_step=0,
         labels=[str(i) for i in range(N_REGION)],
-        state_variables=("x",),
-        observed=np.array([0]),
+        observation=observation_of(("x",), ("x",)),
     )
     engine = EngineForwardProjection(monitor, spec, batch=1)
     times, data = engine.consume(np.arange(1, len(observed) + 1), observed)

@@ -9,7 +9,10 @@ Supported: every registered model with engine equations (``NextGenEI``, ``MPRSyn
 ``state_variable_dfuns`` (e.g. TVB's ``Linear``, or a class in a user's script); couplings
 TVB ``Linear`` and ``Difference`` and the package's ``Laplacian``, ``Additive``,
 ``MultiCoupling``; integrators Euler and Heun, deterministic and stochastic (TVB's additive
-white noise); region stimuli; monitors ``Raw``, ``SubSample``, ``TemporalAverage``, ``Bold``.
+white noise); region stimuli; monitors ``Raw``, ``SubSample``, ``TemporalAverage``, ``Bold``
+(and those registered in :mod:`tvb_ngnmm.monitors`), observing the model's variables of
+interest as TVB does, expressions such as the Epileptors' ``'x2 - x1'`` included
+(:mod:`.observation`).
 Anything else raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
 
 Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupling of step
@@ -29,6 +32,7 @@ short runs and a relative tolerance of 1e-5.
 Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced to one linear
 form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
 :mod:`.equations` (a model's loop over nodes, from its declaration or its expressions),
+:mod:`.observation` (the variables of interest from the recorded state variables),
 :mod:`._cache` (one compiled kernel per model, named by its sources), :mod:`.integrate` (TVB's
 schemes), :mod:`.kernel` (the chunk loop, compiled per model), :mod:`.noise`, :mod:`.monitors`,
 :mod:`.runner`

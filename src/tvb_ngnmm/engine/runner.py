@@ -4,7 +4,8 @@ A run of ``n_steps`` is cut into chunks of at most ``chunk_steps`` steps (by def
 number of coupling blocks whose noise, stimulus and observed states stay within a few MiB, and at
 most :data:`MAX_CHUNK_STEPS`).
 Per chunk: draw the noise, evaluate the stimulus, run the model's compiled
-:func:`.kernel.run_chunk`, feed the monitors, check for blow-up. A run's only monitor, when it
+:func:`.kernel.run_chunk`, form the variables of interest from the state variables it recorded
+(:mod:`.observation`), feed the monitors, check for blow-up. A run's only monitor, when it
 averages over blocks of steps (:func:`summed_monitor`), gets the block sums the kernel forms as
 it steps instead of every step's state. Memory thus depends on the
 delay horizon (history ring), the network, the chunk and the monitors' buffers, not on the
@@ -27,6 +28,7 @@ from .checks import check_stimulus_values
 from .coupling import KernelEdges
 from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
 from .delays import MAX_BLOCK as K_MAX
+from .observation import Observation
 from .spec import SimulationSpec
 
 #: Bytes of per-step chunk buffers (noise, stimulus, observed states) aimed at.
@@ -157,19 +159,26 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
     return steps, obs
 
 
-def summed_monitor(monitors: list):
+def summed_monitor(monitors: list, observation: Observation | None = None):
     """The run's monitor whose block sums the kernel forms as it steps, or None.
 
     That is a run's only monitor when it declares a ``block_average`` (TVB's
     ``TemporalAverage``, ``Bold``, the sensor projections, ``BalloonWindkesselBold``, whose drive
-    is the signal's mean over each hemodynamic step): the kernel then adds each step
+    is the signal's mean over each hemodynamic step) and the variables of interest it averages
+    are state variables or expressions linear in them (``observation``, the model's; an
+    expression such as ``'x2 - x1'`` is then evaluated on the sums, any other is evaluated at
+    every step before it is averaged): the kernel then adds each step
     into its block's row (``obs_every``), and the chunk's observed buffer holds a row per block
     instead of a row per step (SWEEP-64: 10 times less to write and read back).
     """
     if len(monitors) != 1:
         return None
     average = getattr(monitors[0], "block_average", None)
-    return monitors[0] if average is not None and average.istep > 1 else None
+    if average is None or average.istep <= 1:
+        return None
+    if observation is not None and not observation.subset(monitors[0].voi).linear:
+        return None
+    return monitors[0]
 
 
 def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=None,
@@ -194,11 +203,12 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     batch = state.x.shape[-1]
     edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     k_block = block_size(spec, edges, batch)
-    summed = summed_monitor(monitors)
-    obs_index, every = spec.observed, 1
+    summed = summed_monitor(monitors, spec.observation)
+    observation, every = spec.observation, 1
     if summed is not None:
-        obs_index = np.ascontiguousarray(spec.observed[summed.voi])
+        observation = observation.subset(summed.voi)
         every = summed.block_average.istep
+    obs_index = np.ascontiguousarray(observation.recorded)
     noise_index = noise.index(spec.noise_scale)
     n_noisy = noise.noisy.size if noise.stochastic else 0
     chunk = chunk_size(spec, batch, k_block, chunk_steps, n_noisy, len(obs_index), every)
@@ -243,15 +253,19 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                 pending = draw(done + n)
                 if obs_buffer is None:
                     obs_buffer = np.empty(obs_shape)
-                if under_way is not None:
-                    obs_buffer[0] = under_way
+                if under_way is not None:  # continued by the kernel (its state variables')
+                    obs_buffer[0] = under_way if observation.plain else 0.0
                 steps, obs = _run_one_chunk(
                     spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
                     phase, sums, obs_buffer,
                 )  # fmt: skip
+                obs = observation.evaluate(obs)
+                if under_way is not None and not observation.plain:
+                    obs[0] += under_way
             else:  # nothing left to compute: the monitors still get their samples, as NaN
                 steps = np.arange(first, first + n)
-                obs = np.full((block_rows(phase, n, every), *obs_shape[1:]), np.nan)
+                rows = block_rows(phase, n, every)
+                obs = np.full((rows, len(observation.names), *obs_shape[2:]), np.nan)
             for m, ((times, data), monitor) in enumerate(zip(outputs, monitors, strict=True)):
                 if monitor is summed:
                     ends, means = monitor.block_average.consume_sums(n, obs)

@@ -6,7 +6,8 @@ arrays ``(n_parameter, n_node)``), the integrator (scheme, ``dt``, noise amplitu
 variable and region), the state boundaries, the stimulus, the initial state
 (``sim.current_state``) and the initial history (``sim.history.buffer``, float32 as TVB keeps
 it; integer delays ``sim.connectivity .idelays = round(delay / dt)`` as set by ``set_idelays``),
-the coupling reduced to effective weights (:mod:`.coupling`) and the monitors. Anything the
+the coupling reduced to effective weights (:mod:`.coupling`), the variables of interest (state
+variables or expressions of them, :mod:`.observation`) and the monitors. Anything the
 engine cannot run raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming it;
 settings it could run but should not (non-finite inputs, a monitor period below ``dt``,
 parameters changed after ``configure()`` to invalid values) raise ``ValueError``
@@ -27,6 +28,7 @@ from .coupling import CouplingTerms, reduce_coupling
 from .equations import engine_model, parameter_value
 from .errors import UnsupportedSimulationError, unsupported
 from .integrate import EULER, HEUN
+from .observation import Observation, check_observation, observation_of
 
 INTEGRATORS = {
     integrators.EulerDeterministic: (EULER, False),
@@ -56,7 +58,7 @@ class SimulationSpec:
     history: np.ndarray  # (n_cvar, n_node, H) float32, slot s mod H holds step s
     current_step: int
     labels: tuple[str, ...]
-    observed: np.ndarray  # (n_obs,) state-variable index of each model variable of interest
+    observation: Observation  # the variables of interest, from the recorded state variables
     stvar: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     monitors: list = field(default_factory=list)
     stimulus: object = None
@@ -179,18 +181,13 @@ def _boundaries(sim) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _observed(model) -> np.ndarray:
-    """State-variable index of each variable of interest (expressions are refused by name)."""
-    names = tuple(model.state_variables)
-    unknown = [str(v) for v in model.variables_of_interest if v not in names]
-    if unknown:
-        raise UnsupportedSimulationError(
-            f"Invalid value for the 'variables_of_interest' parameter of {type(model).__name__}. "
-            f"The engine observes state variables ({', '.join(map(repr, names))}), but got "
-            f"{', '.join(map(repr, unknown))} instead; choose state variables and compute "
-            "expressions of them from the output."
-        )
-    return np.array([names.index(v) for v in model.variables_of_interest], dtype=np.int64)
+def _observation(model, state: np.ndarray) -> Observation:
+    """The model's variables of interest: state variables or TVB's observation expressions of
+    them, each checked to evaluate at ``state`` (the initial state)."""
+    owner = type(model).__name__
+    observation = observation_of(model.state_variables, model.variables_of_interest, owner)
+    check_observation(observation, state, owner)
+    return observation
 
 
 def extract(sim) -> SimulationSpec:
@@ -205,7 +202,7 @@ def extract(sim) -> SimulationSpec:
     scheme, stochastic, scale = _integrator(sim)
     lo, hi = _boundaries(sim)
     history = np.asarray(sim.history.buffer, dtype=np.float32)[..., 0]  # (H, n_cvar, n_node)
-    observed = _observed(model)
+    state = np.array(sim.current_state[..., 0], dtype=float)
     labels = tuple(str(lab) for lab in sim.connectivity.region_labels)
     spec = SimulationSpec(
         kernel=kernel,
@@ -220,11 +217,11 @@ def extract(sim) -> SimulationSpec:
         hi=hi,
         cvar=np.asarray(model.cvar, dtype=np.int64),
         coupling=reduce_coupling(sim),
-        state=np.array(sim.current_state[..., 0], dtype=float),
+        state=state,
         history=np.ascontiguousarray(history.transpose(1, 2, 0)),
         current_step=int(sim.current_step),
         labels=labels if len(labels) == n_node else tuple(str(i) for i in range(n_node)),
-        observed=observed,
+        observation=_observation(model, state),
         stvar=np.asarray(model.stvar, dtype=np.int64),
         stimulus=sim.stimulus,
     )

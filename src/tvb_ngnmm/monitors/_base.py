@@ -7,7 +7,8 @@ memory depends on the chunk and the monitor's own buffers, not on the simulated 
 :func:`register_engine_monitor` ties a TVB monitor class to its engine monitor; the engine looks
 monitors up here and nowhere else, so adding a monitor touches its own file only.
 
-In a chunk, ``obs`` holds the model's variables of interest at every step, shaped
+In a chunk, ``obs`` holds the model's variables of interest (as TVB's ``model.observe`` gives
+them: state variables or expressions of them) at every step, shaped
 ``(n_steps, n_obs, n_node, B)`` (B batch members in place of TVB's mode axis), and ``steps`` the
 step numbers (the first step of a run is ``sim.current_step + 1``; time is ``step * dt``).
 """
@@ -27,8 +28,9 @@ class AbstractEngineMonitor(abc.ABC):
     monitor : tvb.simulator.monitors.Monitor
         The configured TVB monitor (``sim.configure()`` has run its ``config_for_sim``).
     spec : tvb_ngnmm.engine.spec.SimulationSpec
-        What the engine read from the simulator: ``dt`` (ms), ``current_step``, ``labels``,
-        ``state_variables`` and ``observed`` (state-variable index of each variable of interest).
+        What the engine read from the simulator: ``dt`` (ms), ``current_step``, ``labels`` and
+        ``observation`` (its ``names``: the model's variables of interest, state variables or
+        expressions of them, :mod:`tvb_ngnmm.engine.observation`).
     batch : int
         Number of batch members B.
     """
@@ -41,7 +43,7 @@ class AbstractEngineMonitor(abc.ABC):
         self.dt = float(spec.dt)
         self.batch = int(batch)
         self.voi = np.asarray(monitor.voi, dtype=np.int64)
-        self.variable_names = tuple(spec.state_variables[spec.observed[v]] for v in self.voi)
+        self.variable_names = tuple(spec.observation.names[v] for v in self.voi)
         self.space_labels = tuple(spec.labels)
 
     @property

@@ -237,7 +237,7 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     n_steps = round(_monitor_length(monitor) / DT)
     steps = spec.current_step + 1 + np.arange(n_steps)
     rng = np.random.default_rng(seed)
-    obs = rng.uniform(0.0, 1.0, (n_steps, len(spec.observed), len(spec.labels), batch))
+    obs = rng.uniform(0.0, 1.0, (n_steps, len(spec.observation.names), len(spec.labels), batch))
     whole = engine_cls(configured, spec, batch)
     times, data = whole.consume(steps, obs)
     n_var, n_space = whole.sample_shape

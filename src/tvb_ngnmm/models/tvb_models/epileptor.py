@@ -5,10 +5,10 @@ Transcribed from their guvectorized ``dfun`` kernels, with their branches on the
 (``x1 < 0``, ``z < 0``, ``x2 < -0.25``) and on the boolean parameter ``modification`` (1.0 or
 0.0 in the kernel). ``Epileptor``: ``c_0`` is the coupling on ``x1`` (entering ``x1`` by
 ``Kvf`` and ``z`` by ``Ks``), ``c_1`` on ``x2`` (by ``Kf``); ``Epileptor2D``: ``c_0`` on ``x1``.
-Local coupling is 0 in region simulations and left out. The ``Epileptor``'s default
-``variables_of_interest`` include the expression ``'x2 - x1'``, which the engine does not
-observe: choose state variables (e.g. ``('x1', 'x2', 'z')``) and subtract. Typical coupling:
-``Difference`` (Proix et al. 2014's permittivity coupling) or ``Linear``.
+Local coupling is 0 in region simulations and left out. The default ``variables_of_interest``
+of the ``Epileptor`` and ``EpileptorRestingState`` begin with the expression ``'x2 - x1'`` (the
+LFP proxy), which the engine evaluates as TVB does (:mod:`tvb_ngnmm.engine.observation`).
+Typical coupling: ``Difference`` (Proix et al. 2014's permittivity coupling) or ``Linear``.
 ``EpileptorRestingState``: the ``Epileptor`` (without ``modification``) and a generic 2D
 oscillator (``x_rs, y_rs``), ``cvar = [x1, x2, x_rs]`` read as ``c_0, c_1, c_2``; its LFP
 ``output`` (a side effect of TVB's NumPy ``dfun``) is not computed.
