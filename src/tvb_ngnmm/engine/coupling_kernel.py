@@ -148,6 +148,9 @@ def _accumulate_one_step(ring, H, step, row_start, sources, idelays, weights, ou
                 out[0, c, i * B + b] = acc
 
 
+_ONE, _TWO, _THREE, _FOUR = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+
+
 @jit(nogil=True)
 def recent_offsets(n_node, n_sum, M, sources, idelays):
     """Where :func:`accumulate_recent` finds each edge's source, relative to the previous
@@ -199,18 +202,21 @@ def accumulate_recent(recent, step, row_start, offsets, weights, S):
             e, end = row_start[i], row_start[i + 1]
             if e == end:
                 continue
-            if B == 1:
+            if B == 1:  # unsigned indices: no wrap-around test per read (~1.7 -> 1.0 ns)
+                u, u_end, base = np.uint64(e), np.uint64(end), np.uint64(at)
                 total = np.float32(0.0)
-                while e + 4 <= end:
-                    x0 = flat[at + offsets[e]]
-                    x1 = flat[at + offsets[e + 1]]
-                    x2 = flat[at + offsets[e + 2]]
-                    x3 = flat[at + offsets[e + 3]]
-                    total += (w_c[e] * x0 + w_c[e + 1] * x1) + (w_c[e + 2] * x2 + w_c[e + 3] * x3)
-                    e += 4
-                while e < end:
-                    total += w_c[e] * flat[at + offsets[e]]
-                    e += 1
+                while u + _FOUR <= u_end:
+                    x0 = flat[base + np.uint64(offsets[u])]
+                    x1 = flat[base + np.uint64(offsets[u + _ONE])]
+                    x2 = flat[base + np.uint64(offsets[u + _TWO])]
+                    x3 = flat[base + np.uint64(offsets[u + _THREE])]
+                    total += (w_c[u] * x0 + w_c[u + _ONE] * x1) + (
+                        w_c[u + _TWO] * x2 + w_c[u + _THREE] * x3
+                    )
+                    u += _FOUR
+                while u < u_end:
+                    total += w_c[u] * flat[base + np.uint64(offsets[u])]
+                    u += _ONE
                 S_c[i] += total
                 continue
             for b in range(B):

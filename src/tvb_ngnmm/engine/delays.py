@@ -27,10 +27,10 @@ import numpy as np
 from .coupling_kernel import VECTOR
 
 # The costs were measured on the edges of the five subjects' group connectome (one core, one
-# member): the step-by-step sums 1.3-1.7 ns per edge; a blocked pass 4.8 ns per edge for 16
+# member): the step-by-step sums 1.0-1.1 ns per edge; a blocked pass 4.8 ns per edge for 16
 # floats, 5.7 for 32 and 8.9 for 64.
 #: Cost (ns) of one edge's read and product in the step-by-step sums.
-STEP_EDGE_NS = 1.4
+STEP_EDGE_NS = 1.0
 #: Cost (ns) of one edge's blocked pass, whatever its length (slots, loop set-up)...
 BLOCK_EDGE_NS = 4.0
 #: ... and of each float it sums (16 per vector: a block is rounded up to whole vectors).
