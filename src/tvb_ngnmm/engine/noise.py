@@ -21,10 +21,9 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
+from .legacy_normals import LegacyNormals
 from .normals import NormalStream
 
 
@@ -41,16 +40,16 @@ class NoiseSource:
         if not stochastic or members is not None:
             return
         if seed is None:
-            self.stream = copy.deepcopy(sim.integrator.noise.random_stream)
+            self.stream = LegacyNormals(sim.integrator.noise.random_stream)
         elif isinstance(seed, np.random.Generator):
             self.rng = seed
         else:
             self.rng = NormalStream(seed)
 
     def index(self, noise_scale: np.ndarray) -> np.ndarray:
-        """Row of each state variable in the drawn noise (-1: none); TVB's stream draws all."""
+        """Row of each state variable in the drawn noise (-1: none, a zero amplitude)."""
         n_var = noise_scale.shape[0]
-        if self.stream is not None or not self.stochastic:
+        if not self.stochastic:
             self.noisy = np.arange(n_var)
         else:
             self.noisy = np.flatnonzero(np.any(noise_scale != 0.0, axis=1))
@@ -62,6 +61,9 @@ class NoiseSource:
         """The normals of the next ``n_steps`` steps, (n_steps, n_noisy, n_node, B)."""
         if not self.stochastic:
             return np.zeros((0, 1, 1, 1))
+        if self.stream is not None:  # all of TVB's draws consumed, the noisy rows kept
+            draws = self.stream.normal((n_steps, n_var, n_node, 1), self.noisy)
+            return draws if self.batch == 1 else np.repeat(draws, self.batch, axis=-1)
         if self.noisy is not None:
             n_var = self.noisy.size
         shape = (n_steps, n_var, n_node, self.batch)
@@ -70,7 +72,4 @@ class NoiseSource:
             for b, rng in enumerate(self.members):
                 out[..., b] = rng.standard_normal(shape[:-1])
             return out
-        if self.stream is not None:  # the same draws for every member
-            draws = self.stream.normal(size=shape[:-1] + (1,))
-            return draws if self.batch == 1 else np.repeat(draws, self.batch, axis=-1)
         return self.rng.standard_normal(shape)
