@@ -147,9 +147,14 @@ def test_stimulus_matches_stock():
     assert not np.allclose(fast[0][1][:, :, 0], plain[0][1][:, :, 0])
 
 
+@pytest.mark.parametrize(
+    "nsig",
+    [[0.001, 0.01, 0.001, 0.001, 0.01, 0.001], [0.0, 0.01, 0.0, 0.0, 0.02, 0.0]],
+    ids=["all_noisy", "some_noiseless"],  # TVB draws for all; the engine computes the noisy
+)
 @pytest.mark.parametrize("scheme", [integrators.EulerStochastic, integrators.HeunStochastic])
-def test_stochastic_with_the_simulators_noise_stream_matches_stock(scheme):
-    nsig = np.array([0.001, 0.01, 0.001, 0.001, 0.01, 0.001])
+def test_stochastic_with_the_simulators_noise_stream_matches_stock(scheme, nsig):
+    nsig = np.array(nsig)
     integrator = scheme(dt=0.01, noise=noise.Additive(nsig=nsig, noise_seed=42))
     sim = make_sim("NextGenEI", integrator=integrator, length=10.0)
     assert_same_as_stock(sim)

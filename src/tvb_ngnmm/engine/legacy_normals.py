@@ -176,7 +176,8 @@ def _fill_compiled(runs, n_steps, out, key, words, pairs, accepted, ints, cached
         pending = 0
     if consumed > 0:
         ints[_USED] = accepted[taken - 1] + 1
-    ints[_TAKEN], ints[_N_ACCEPTED], ints[_HAS_GAUSS], cached[0] = taken, n_accepted, has_gauss, gauss
+    ints[_TAKEN], ints[_N_ACCEPTED], ints[_HAS_GAUSS] = taken, n_accepted, has_gauss
+    cached[0] = gauss
 
 
 class LegacyNormals:
