@@ -50,9 +50,10 @@ _TEMPER_C = np.uint32(0xEFC60000)
 _S1, _S5, _S6, _S7, _S11, _S15, _S18 = (np.uint32(k) for k in (1, 5, 6, 7, 11, 15, 18))
 # The integer state (``ints``): the words before the first whole attempt of a generation that
 # belong to the previous one (``pos % 4`` is the same all along: attempts take four words), the
-# attempts consumed in this generation, the accepted ones and how many of those were used, and
-# whether a value is kept for the next draw (``has_gauss``).
-_LEAD, _USED, _N_ACCEPTED, _TAKEN, _HAS_GAUSS = range(5)
+# attempts of this generation consumed, how many of them were accepted, the accepted attempts
+# of the generation and one past the last of them, and whether a value is kept for the next
+# draw (``has_gauss``).
+_LEAD, _USED, _TAKEN, _N_ACCEPTED, _END, _HAS_GAUSS = range(6)
 
 
 @jit(inline="always")
@@ -78,42 +79,60 @@ def _uniform(a, b):
     return (np.int32(a >> _S5) * 67108864.0 + np.int32(b >> _S6)) * _U53
 
 
+@jit(inline="always")
+def _attempt(x1, x2, r2, accepted, j, a, b, c, d):
+    """Attempt ``j`` from four tempered words: ``x1, x2, r2`` and whether it is accepted."""
+    u = 2.0 * _uniform(a, b) - 1.0
+    v = 2.0 * _uniform(c, d) - 1.0
+    r = u * u + v * v
+    x1[j], x2[j], r2[j] = u, v, r
+    accepted[j] = np.int64((r < 1.0) & (r != 0.0))
+
+
 @jit(nogil=True)
-def _attempts(key, words, pairs, accepted, lead):
-    """Temper the words of ``key`` after the ``lead`` words kept in ``words``; the attempts'
-    ``x1, x2, r2`` into ``pairs``, the indices of the accepted ones into ``accepted``.
+def _attempts(key, carry, pairs, accepted, lead):
+    """The attempts of the words of ``key`` (the first one after the ``lead`` tempered words
+    of the previous generation in ``carry``): each one's ``x1, x2, r2`` into ``pairs``,
+    whether it is accepted (1 or 0) into ``accepted``.
 
     Returns
     -------
-    int
-        The number of accepted attempts.
+    n_accepted, end : int
+        The number of accepted attempts, and one past the last of them.
     """
-    for i in range(_N):
-        words[lead + i] = _temper(key[i])
     x1, x2, r2 = pairs[0], pairs[1], pairs[2]
-    for j in range(_ATTEMPTS):
-        x1[j] = 2.0 * _uniform(words[4 * j], words[4 * j + 1]) - 1.0
-        x2[j] = 2.0 * _uniform(words[4 * j + 2], words[4 * j + 3]) - 1.0
-        r2[j] = x1[j] * x1[j] + x2[j] * x2[j]
-    n = 0
-    for j in range(_ATTEMPTS):
-        accepted[n] = j
-        n += (r2[j] < 1.0) & (r2[j] != 0.0)
-    return n
+    first = 0
+    if lead > 0:  # the attempt across the two generations
+        a = carry[0]
+        b = carry[1] if lead > 1 else _temper(key[1 - lead])
+        c = carry[2] if lead > 2 else _temper(key[2 - lead])
+        _attempt(x1, x2, r2, accepted, 0, a, b, c, _temper(key[3 - lead]))
+        first = 1
+    # the whole attempts, indexed from views (an offset index not known to be non-negative
+    # keeps the loop from being vectorised)
+    words = key[4 * first - lead :]
+    x1, x2, r2, flags = x1[first:], x2[first:], r2[first:], accepted[first:]
+    for q in range(_ATTEMPTS - first):
+        _attempt(x1, x2, r2, flags, q, _temper(words[4 * q]), _temper(words[4 * q + 1]),
+                 _temper(words[4 * q + 2]), _temper(words[4 * q + 3]))  # fmt: skip
+    end = _ATTEMPTS
+    while end > 0 and accepted[end - 1] == 0:
+        end -= 1
+    return accepted.sum(), end
 
 
 @jit(nogil=True)
-def _next_generation(key, words, pairs, accepted, lead):
+def _next_generation(key, carry, pairs, accepted, lead):
     """MT19937's next 624 words of state, and their attempts (the first one completing the
-    ``lead`` words left over from the previous generation); returns the number accepted."""
-    for i in range(lead):
-        words[i] = words[_N + i]
+    ``lead`` words left over from the previous generation), as :func:`_attempts`."""
+    for t in range(lead):
+        carry[t] = _temper(key[_N - lead + t])
     for i in range(_N - _M):
         key[i] = _mix(key[i], key[i + 1], key[i + _M])
     for i in range(_N - _M, _N - 1):
         key[i] = _mix(key[i], key[i + 1], key[i + _M - _N])
     key[_N - 1] = _mix(key[_N - 1], key[0], key[_M - 1])
-    return _attempts(key, words, pairs, accepted, lead)
+    return _attempts(key, carry, pairs, accepted, lead)
 
 
 @jit(inline="always")
@@ -122,33 +141,46 @@ def _factor(r2):
 
 
 @jit(inline="always")
-def _pairs(n, out, o, taken, n_accepted, key, words, pairs, accepted, lead):
+def _pairs(n, out, o, cursor, key, carry, pairs, accepted, lead):
     """Use the next ``n`` accepted attempts: their two draws each into ``out[o:o + 2n]``, or
-    nowhere when ``o < 0``. Returns the new ``taken`` and ``n_accepted``."""
+    nowhere when ``o < 0``; ``cursor``: the attempts used, accepted ones among them, accepted
+    ones and one past the last of them in the generation (returned, moved on)."""
+    used, taken, n_accepted, end = cursor
     while n > 0:
         if taken == n_accepted:
-            n_accepted, taken = _next_generation(key, words, pairs, accepted, lead), 0
-        m = min(n, n_accepted - taken)
-        if o >= 0:
-            for q in range(m):
-                j = accepted[taken + q]
-                f = _factor(pairs[2, j])
-                out[o + 2 * q] = f * pairs[1, j]
-                out[o + 2 * q + 1] = f * pairs[0, j]
-            o += 2 * m
-        taken += m
-        n -= m
-    return taken, n_accepted
+            (n_accepted, end), used, taken = _next_generation(key, carry, pairs, accepted,
+                                                              lead), 0, 0  # fmt: skip
+        if o < 0 and n >= n_accepted - taken:  # the rest of the generation, skipped
+            n -= n_accepted - taken
+            used, taken = end, n_accepted
+        elif o < 0:  # part of it, skipped: count the accepted attempts
+            while n > 0:
+                n -= accepted[used]
+                used += 1
+            taken = -1  # counted below
+        else:
+            while n > 0 and used < _ATTEMPTS:
+                if accepted[used]:
+                    f = _factor(pairs[2, used])
+                    out[o] = f * pairs[1, used]
+                    out[o + 1] = f * pairs[0, used]
+                    o += 2
+                    n -= 1
+                    taken += 1
+                used += 1
+        if taken < 0:
+            taken = accepted[:used].sum()
+    return used, taken, n_accepted, end
 
 
 @jit(nogil=True)
-def _fill_compiled(runs, n_steps, out, key, words, pairs, accepted, ints, cached):
+def _fill_compiled(runs, n_steps, out, key, carry, pairs, accepted, ints, cached):
     """``n_steps`` times the ``runs`` (draws skipped, then draws taken) of one step's draws;
     the draws taken written into ``out`` in order. Draws skipped cost no logarithm, except
     one kept for the next draw."""
-    lead, taken, n_accepted = ints[_LEAD], ints[_TAKEN], ints[_N_ACCEPTED]
-    has_gauss, gauss = ints[_HAS_GAUSS], cached[0]
-    o, pending, consumed = 0, 0, 0
+    lead, has_gauss, gauss = ints[_LEAD], ints[_HAS_GAUSS], cached[0]
+    cursor = ints[_USED], ints[_TAKEN], ints[_N_ACCEPTED], ints[_END]
+    o, pending = 0, 0
     for r in range(n_steps * runs.shape[0] + 1):
         last = r == n_steps * runs.shape[0]
         n_take = 0 if last else runs[r % runs.shape[0], 1]
@@ -161,23 +193,18 @@ def _fill_compiled(runs, n_steps, out, key, words, pairs, accepted, ints, cached
                     out[into] = gauss
                     into += 1
                 has_gauss, gauss, n = 0, 0.0, n - 1
-            consumed += n // 2 + n % 2
-            taken, n_accepted = _pairs(n // 2, out, into, taken, n_accepted, key, words,
-                                       pairs, accepted, lead)  # fmt: skip
+            cursor = _pairs(n // 2, out, into, cursor, key, carry, pairs, accepted, lead)
             if n % 2:
-                taken, n_accepted = _pairs(1, out, -1, taken, n_accepted, key, words, pairs,
-                                           accepted, lead)  # fmt: skip
-                j = accepted[taken - 1]
+                cursor = _pairs(1, out, -1, cursor, key, carry, pairs, accepted, lead)
+                j = cursor[0] - 1
                 f = _factor(pairs[2, j])
                 if into >= 0:
                     out[into + n - 1] = f * pairs[1, j]
                 has_gauss, gauss = 1, f * pairs[0, j]
         o += n_take
         pending = 0
-    if consumed > 0:
-        ints[_USED] = accepted[taken - 1] + 1
-    ints[_TAKEN], ints[_N_ACCEPTED], ints[_HAS_GAUSS] = taken, n_accepted, has_gauss
-    cached[0] = gauss
+    ints[_USED], ints[_TAKEN], ints[_N_ACCEPTED], ints[_END] = cursor
+    ints[_HAS_GAUSS], cached[0] = has_gauss, gauss
 
 
 class LegacyNormals:
@@ -201,16 +228,15 @@ class LegacyNormals:
         self._key = np.array(state["state"]["key"], dtype=np.uint32)
         pos = int(state["state"]["pos"])
         lead = -pos % 4
-        self._words = np.zeros(_N + 4, dtype=np.uint32)
+        self._carry = np.zeros(4, dtype=np.uint32)
         self._pairs = np.empty((3, _ATTEMPTS))
         self._accepted = np.empty(_ATTEMPTS, dtype=np.int64)
-        self._ints = np.zeros(5, dtype=np.int64)
+        self._ints = np.zeros(6, dtype=np.int64)
         self._ints[_LEAD] = lead
-        self._ints[_N_ACCEPTED] = _attempts(self._key, self._words, self._pairs, self._accepted,
-                                            lead)  # fmt: skip
+        n_accepted, end = _attempts(self._key, self._carry, self._pairs, self._accepted, lead)
         used = (lead + pos) // 4  # the attempts before ``pos`` (the first: the lead's, unknown)
-        self._ints[_USED] = used
-        self._ints[_TAKEN] = np.searchsorted(self._accepted[: self._ints[_N_ACCEPTED]], used)
+        self._ints[_USED], self._ints[_N_ACCEPTED], self._ints[_END] = used, n_accepted, end
+        self._ints[_TAKEN] = self._accepted[:used].sum()
         self._ints[_HAS_GAUSS] = state["has_gauss"]
         self._cached = np.array([state["gauss"]], dtype=float)
 
@@ -235,7 +261,7 @@ class LegacyNormals:
             return self._stream.normal(size=shape)[:, rows]
         out = np.empty((shape[0], rows.size) + shape[2:])
         _fill_compiled(_runs(shape[1], rows, math.prod(shape[2:])), shape[0], out.reshape(-1),
-                       self._key, self._words, self._pairs, self._accepted, self._ints,
+                       self._key, self._carry, self._pairs, self._accepted, self._ints,
                        self._cached)  # fmt: skip
         return out
 
