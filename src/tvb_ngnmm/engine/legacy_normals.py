@@ -18,7 +18,11 @@ the GIL, and computes only the draws the run uses, while consuming the stream ex
 
 Every pair of uniforms is one attempt, accepted or not, so a draw the run does not use still
 costs its attempts (four words each) but neither logarithm nor square root: with noise on one of
-JansenRit's six state variables, five sixths of the draws cost only their bits. The arithmetic
+JansenRit's six state variables, five sixths of the draws cost only their bits. Per generation
+of 624 words (156 attempts), one vectorised pass tempers the words and computes each attempt's
+:math:`x_1, x_2, r^2` and whether it is accepted; draws skipped only count accepted attempts
+(a whole generation at once where they can). JR-76's 456 draws per step, 76 of them used: about
+1.0-1.5 µs per step on the benchmark machine, against 7-8 µs for NumPy's. The arithmetic
 is NumPy's, operation for operation (no fused multiply-add, ``math.log`` and ``math.sqrt`` of
 the C library); tests check the draws and the end state bit for bit against ``RandomState``.
 
@@ -219,7 +223,7 @@ class LegacyNormals:
     One instance must not be drawn from by two threads at once.
     """
 
-    def __init__(self, random_stream: np.random.RandomState):
+    def __init__(self, random_stream):
         state = random_stream.get_state(legacy=False)
         self._stream = None
         if not JIT_ENABLED or state["bit_generator"] != "MT19937":

@@ -4,9 +4,10 @@ TVB's additive white noise adds :math:`(\sqrt{dt}\, z)\, \sqrt{2\, nsig}` to eac
 state variable of each node at each step, with ``z`` standard normal drawn with shape
 ``(n_var, n_node, n_mode)`` per step from the noise's ``random_stream``. Two sources:
 
-- ``seed=None``: a copy of the simulator's own ``random_stream`` (the simulator is not
-  touched); drawing ``(n_steps, n_var, n_node, 1)`` at once consumes the stream exactly as
-  ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step.
+- ``seed=None``: the simulator's own ``random_stream``, replayed from a copy of its state
+  (:class:`.legacy_normals.LegacyNormals`; the simulator is not touched): each chunk consumes
+  the stream exactly as its ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step
+  for step; only the draws of the state variables with a non-zero amplitude are computed.
 - ``seed=int``: a :class:`.normals.NormalStream` (compiled xoshiro256++ and ziggurat, about
   three times faster than NumPy's generator); same distribution, different draws; only the
   state variables with a non-zero amplitude are drawn. A ``numpy.random.Generator`` given as
