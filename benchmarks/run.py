@@ -1,7 +1,7 @@
 """Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
-g2d76 real94]`` (all by default).
+g2d76 replay real94]`` (all by default).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
-             "bold600", "jr76", "g2d76", "real94")  # fmt: skip
+             "bold600", "jr76", "g2d76", "replay", "real94")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -396,6 +396,24 @@ def bench_real94(args) -> dict:
             "stock_note": f"stock timed on {args.stock_ms:g} ms, scaled; engine seeded unless "
                           "'replayed' (TVB's own noise stream); batch: 4 values of I_e, one "
                           "thread, seeded"}  # fmt: skip
+
+
+def bench_replay(args) -> dict:
+    """JR-76 as loaded (10 s): ``run_sim`` without a seed (TVB's own noise stream, replayed, the
+    drop-in default) against a seeded run, taken in turn for ``--repeat`` rounds; medians."""
+    from benchmarks.workloads import jr76
+
+    sim = jr76(10000.0)
+    engine_run(sim, 100.0, seed=None)  # warm-up (compile), both generators
+    engine_run(sim, 100.0, seed=1)
+    walls = {"replayed": [], "seeded": []}
+    for _ in range(args.repeat):
+        for label, seed in (("replayed", None), ("seeded", 1)):
+            walls[label].append(timed(lambda seed=seed: engine_run(sim, 10000.0, seed)) / 10.0)
+    replayed, seeded = (statistics.median(walls[k]) for k in ("replayed", "seeded"))
+    return {"replayed_s_per_sim_s": replayed, "seeded_s_per_sim_s": seeded,
+            "ratio_replayed_to_seeded": replayed / seeded,
+            "note": f"JR-76 for 10 s, in turn; medians of {args.repeat} rounds"}  # fmt: skip
 
 
 def run_one(name: str, args) -> dict:

@@ -147,9 +147,14 @@ def test_stimulus_matches_stock():
     assert not np.allclose(fast[0][1][:, :, 0], plain[0][1][:, :, 0])
 
 
+@pytest.mark.parametrize(
+    "nsig",
+    [[0.001, 0.01, 0.001, 0.001, 0.01, 0.001], [0.0, 0.01, 0.0, 0.0, 0.02, 0.0]],
+    ids=["all_noisy", "some_noiseless"],  # TVB draws for all; the engine computes the noisy
+)
 @pytest.mark.parametrize("scheme", [integrators.EulerStochastic, integrators.HeunStochastic])
-def test_stochastic_with_the_simulators_noise_stream_matches_stock(scheme):
-    nsig = np.array([0.001, 0.01, 0.001, 0.001, 0.01, 0.001])
+def test_stochastic_with_the_simulators_noise_stream_matches_stock(scheme, nsig):
+    nsig = np.array(nsig)
     integrator = scheme(dt=0.01, noise=noise.Additive(nsig=nsig, noise_seed=42))
     sim = make_sim("NextGenEI", integrator=integrator, length=10.0)
     assert_same_as_stock(sim)
@@ -173,6 +178,27 @@ def test_result_does_not_depend_on_how_the_run_is_cut_into_chunks():
     ((t_cut, cut),) = NumbaBackend(progress=False, chunk_steps=37).run_sim(sim)
     np.testing.assert_array_equal(t, t_cut)
     np.testing.assert_array_equal(whole, cut)  # the same operations in the same order
+
+
+def test_a_noisy_runs_first_chunks_are_shorter_and_change_nothing():
+    from tvb_ngnmm.engine.runner import chunk_length, count_chunks
+
+    for n_steps, chunk, k_block in [(100_000, 8_500, 25), (20_000, 16_384, 1), (700, 512, 512)]:
+        lengths, done = [], 0
+        while done < n_steps:
+            lengths.append(chunk_length(done, n_steps, chunk, k_block, ramp=True))
+            done += lengths[-1]
+        assert sum(lengths) == n_steps
+        assert count_chunks(n_steps, chunk, k_block, True) == len(lengths)
+        assert lengths[0] == max(k_block, chunk // 8 // k_block * k_block)
+        assert all(n % k_block == 0 for n in lengths[:-1]) and max(lengths) <= chunk
+        assert all(n <= sum(lengths[:k]) for k, n in enumerate(lengths) if k > 0)
+    integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=np.array([1e-3])))
+    sim = make_sim("NextGenEI", integrator=integrator, length=50.0)  # 5,000 steps: 3 chunks
+    ((t, ramped),) = NumbaBackend(progress=False).run_sim(sim)
+    ((t_one, one),) = NumbaBackend(progress=False, chunk_steps=5_000).run_sim(sim)
+    np.testing.assert_array_equal(t, t_one)
+    np.testing.assert_array_equal(ramped, one)
 
 
 def test_bold_matches_stock():

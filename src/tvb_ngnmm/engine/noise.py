@@ -4,9 +4,10 @@ TVB's additive white noise adds :math:`(\sqrt{dt}\, z)\, \sqrt{2\, nsig}` to eac
 state variable of each node at each step, with ``z`` standard normal drawn with shape
 ``(n_var, n_node, n_mode)`` per step from the noise's ``random_stream``. Two sources:
 
-- ``seed=None``: a copy of the simulator's own ``random_stream`` (the simulator is not
-  touched); drawing ``(n_steps, n_var, n_node, 1)`` at once consumes the stream exactly as
-  ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step.
+- ``seed=None``: the simulator's own ``random_stream``, replayed from a copy of its state
+  (:class:`.legacy_normals.LegacyNormals`; the simulator is not touched): each chunk consumes
+  the stream exactly as its ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step
+  for step; only the draws of the state variables with a non-zero amplitude are computed.
 - ``seed=int``: a :class:`.normals.NormalStream` (compiled xoshiro256++ and ziggurat, about
   three times faster than NumPy's generator); same distribution, different draws; only the
   state variables with a non-zero amplitude are drawn. A ``numpy.random.Generator`` given as
@@ -21,10 +22,9 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
+from .legacy_normals import LegacyNormals
 from .normals import NormalStream
 
 
@@ -41,16 +41,16 @@ class NoiseSource:
         if not stochastic or members is not None:
             return
         if seed is None:
-            self.stream = copy.deepcopy(sim.integrator.noise.random_stream)
+            self.stream = LegacyNormals(sim.integrator.noise.random_stream)
         elif isinstance(seed, np.random.Generator):
             self.rng = seed
         else:
             self.rng = NormalStream(seed)
 
     def index(self, noise_scale: np.ndarray) -> np.ndarray:
-        """Row of each state variable in the drawn noise (-1: none); TVB's stream draws all."""
+        """Row of each state variable in the drawn noise (-1: none, a zero amplitude)."""
         n_var = noise_scale.shape[0]
-        if self.stream is not None or not self.stochastic:
+        if not self.stochastic:
             self.noisy = np.arange(n_var)
         else:
             self.noisy = np.flatnonzero(np.any(noise_scale != 0.0, axis=1))
@@ -62,6 +62,9 @@ class NoiseSource:
         """The normals of the next ``n_steps`` steps, (n_steps, n_noisy, n_node, B)."""
         if not self.stochastic:
             return np.zeros((0, 1, 1, 1))
+        if self.stream is not None:  # all of TVB's draws consumed, the noisy rows kept
+            draws = self.stream.normal((n_steps, n_var, n_node, 1), self.noisy)
+            return draws if self.batch == 1 else np.repeat(draws, self.batch, axis=-1)
         if self.noisy is not None:
             n_var = self.noisy.size
         shape = (n_steps, n_var, n_node, self.batch)
@@ -70,7 +73,4 @@ class NoiseSource:
             for b, rng in enumerate(self.members):
                 out[..., b] = rng.standard_normal(shape[:-1])
             return out
-        if self.stream is not None:  # the same draws for every member
-            draws = self.stream.normal(size=shape[:-1] + (1,))
-            return draws if self.batch == 1 else np.repeat(draws, self.batch, axis=-1)
         return self.rng.standard_normal(shape)
