@@ -13,7 +13,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
-from tvb_ngnmm.engine.delays import block_cost_per_step, short_delay_threshold
+from tvb_ngnmm.engine.delays import MAX_RECENT, block_cost_per_step, short_delay_threshold
 from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.models import NextGenEI
 
@@ -157,3 +157,12 @@ def test_threshold_weighs_step_by_step_sums_against_short_blocks():
     assert block_cost_per_step(4360, 9) < 4000 + block_cost_per_step(360, 41)
     # and the history bounds a block: a ring of 20 steps gives blocks of at most 20
     assert short_delay_threshold(few, 20) <= 40
+
+
+def test_threshold_keeps_the_step_by_step_buffer_small():
+    """Short edges are at most :data:`MAX_RECENT` steps long (their buffer stays in the fast
+    caches), and none leave the blocks for a gain too small to trust the estimate with."""
+    spread = np.arange(1, 2000)
+    assert short_delay_threshold(spread, 5000) <= MAX_RECENT
+    long_only = np.concatenate([[300, 310], np.arange(400, 2000)])
+    assert short_delay_threshold(long_only, 5000) == 300

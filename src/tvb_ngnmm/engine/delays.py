@@ -35,6 +35,11 @@ STEP_EDGE_NS = 1.0
 BLOCK_EDGE_NS = 4.0
 #: ... and of each float it sums (16 per vector: a block is rounded up to whole vectors).
 BLOCK_FLOAT_NS = 0.08
+#: Highest threshold (steps) considered: the step-by-step sums read a buffer of that many steps
+#: (kept small enough to stay in the fastest caches).
+MAX_RECENT = 64
+#: Least estimated saving (fraction of the cost per step) for which short edges leave the blocks.
+MIN_GAIN = 0.1
 #: Longest coupling block (steps); the shortest blocked delay + 1 and the history bound it too.
 MAX_BLOCK = 512
 
@@ -62,23 +67,27 @@ def short_delay_threshold(idelays: np.ndarray, history_steps: int) -> int:
     Returns
     -------
     int
-        ``D >= 1`` (edges of zero delay are always summed step by step) with the lowest estimated
-        cost per step: the shortest delay of the edges summed in blocks (the smallest such among
-        equal costs). Without edges of non-zero delay, 1.
+        ``D >= 1`` (edges of zero delay are always summed step by step): the shortest delay of
+        the edges summed in blocks. The shortest non-zero delay unless a higher threshold, at
+        most :data:`MAX_RECENT` steps, is estimated to cost at least :data:`MIN_GAIN` less per
+        step. Without edges of non-zero delay, 1.
     """
     delays = np.sort(np.asarray(idelays, dtype=np.int64))
     if delays.size == 0 or delays[-1] == 0:
         return 1
-    best, best_cost = 1, np.inf
-    # Only the distinct non-zero delays can be optimal: between two of them the short edges are
-    # the same and a longer block is never worse.
-    for threshold in np.unique(delays[delays > 0]):
+
+    def cost(threshold: int) -> float:
         n_short = int(np.searchsorted(delays, threshold))
         n_long = delays.size - n_short
         block = int(min(delays[n_short] + 1 if n_long else MAX_BLOCK, MAX_BLOCK, history_steps))
-        cost = STEP_EDGE_NS * n_short + block_cost_per_step(n_long, max(block, 1))
-        if cost < best_cost:
-            best, best_cost = int(threshold), cost
-        if n_short * STEP_EDGE_NS > best_cost:  # more short edges only cost more
-            break
-    return best
+        return STEP_EDGE_NS * n_short + block_cost_per_step(n_long, max(block, 1))
+
+    shortest = int(delays[delays > 0][0])
+    best, best_cost = shortest, cost(shortest)
+    # Only the distinct delays can be optimal: between two of them the short edges are the same
+    # and a longer block is never worse.
+    for threshold in np.unique(delays[(delays > shortest) & (delays <= MAX_RECENT)]):
+        candidate = cost(int(threshold))
+        if candidate < best_cost:
+            best, best_cost = int(threshold), candidate
+    return best if best_cost <= (1.0 - MIN_GAIN) * cost(shortest) else shortest
