@@ -106,8 +106,9 @@ def test_the_seeded_history_is_tvbs_own_draw_from_another_generator(monkeypatch)
     another generator: given the generator TVB uses for a stochastic run, the noise stream
     RandomState(seed), it gives TVB's history and current state exactly."""
     additive = noise.Additive(nsig=np.array([1e-3]), noise_seed=11)
-    stock = make_sim("NextGenEI", n=5, integrator=integrators.HeunStochastic(dt=0.01,
-                                                                             noise=additive))
+    stock = make_sim(
+        "NextGenEI", n=5, integrator=integrators.HeunStochastic(dt=0.01, noise=additive)
+    )
     legacy = np.random.RandomState  # noqa: NPY002 - TVB's noise stream
     monkeypatch.setattr(np.random, "default_rng", legacy)
     ours = seeded_simulator(stock, 11)
@@ -326,8 +327,11 @@ def test_a_resumed_fit_of_a_simulator_configured_again_equals_an_uninterrupted_o
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "0", None])
 def test_a_history_seed_that_is_not_a_non_negative_integer_is_refused(seed):
-    with pytest.raises(ValueError, match=f"'history_seed' parameter. Allowed values are "
-                                         f"non-negative integers, but got {seed!r} instead"):
+    with pytest.raises(
+        ValueError,
+        match=f"'history_seed' parameter. Allowed values are "
+        f"non-negative integers, but got {seed!r} instead",
+    ):
         configure_seeded(_small_sim(), seed)
 
 
@@ -355,8 +359,12 @@ def test_bad_seeds_of_sweep_and_fit_are_refused(tmp_path, arguments, match):
 
 def _with_initial_conditions(initial):
     sim = _small_sim()
-    unconfigured = Simulator(**{name: copy.deepcopy(getattr(sim, name)) for name in
-                                ("model", "coupling", "integrator", "connectivity", "monitors")})
+    unconfigured = Simulator(
+        **{
+            name: copy.deepcopy(getattr(sim, name))
+            for name in ("model", "coupling", "integrator", "connectivity", "monitors")
+        }
+    )
     unconfigured.initial_conditions = initial
     return unconfigured
 
