@@ -154,6 +154,17 @@ def test_a_user_configured_simulator_keeps_its_history():
     np.testing.assert_allclose(out.values[0], stock[1][..., 0], rtol=1e-5, atol=1e-7)
 
 
+def test_a_lesion_simulator_function_keeps_the_global_random_state():
+    from tvb_ngnmm.analysis import simulator_function
+
+    sim = make_sim("NextGenEI", n=4, mons=[monitors.TemporalAverage(period=0.5)], length=5.0)
+    before = _global_state()
+    simulate = simulator_function(sim, simulation_length=5.0)
+    first = simulate(sim.connectivity.weights)
+    _assert_global_state_is(before)
+    np.testing.assert_array_equal(simulate(sim.connectivity.weights), first)
+
+
 # ---------------------------------------------------------------------------------------------
 # Configuration files and the command line
 
