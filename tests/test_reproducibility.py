@@ -328,6 +328,10 @@ def test_a_resumed_fit_of_a_simulator_configured_again_equals_an_uninterrupted_o
     resumed = fit(_small_sim(), store=tmp_path / "resumed", **settings)
     xr.testing.assert_identical(resumed.history, whole.history)
     assert resumed.history.attrs["history_seed"] == 0
+    own = {**settings, "history_seed": None}
+    fit(_small_sim(), store=tmp_path / "own", **own)
+    with pytest.raises(ValueError, match=r"other \['initial_state'\] \(where the runs start"):
+        fit(_small_sim(), store=tmp_path / "own", **own)
     with pytest.raises(ValueError, match=r"written with other \['history_seed', 'initial_state'"):
         fit(_small_sim(), store=tmp_path / "resumed", **{**settings, "history_seed": 1})
 

@@ -617,9 +617,12 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
         if path.read_text() != text:
             stored = json.loads(path.read_text())
             changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
+            hint = (" (where the runs start differs: a simulator configured again has another "
+                    "random history unless history_seed is given)"
+                    if changed == ["initial_state"] else "")  # fmt: skip
             raise _bad("store", "is a new folder or the store of a fit with the same "
                        "settings (to resume it)",
-                       f"{str(folder)!r}, written with other {changed}")  # fmt: skip
+                       f"{str(folder)!r}, written with other {changed}{hint}")  # fmt: skip
         return
     if folder.exists() and any(folder.iterdir()):
         raise _bad("store", "is a new or empty folder, or the store of a fit",
