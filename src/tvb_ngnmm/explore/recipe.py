@@ -2,12 +2,13 @@
 
 A configured TVB ``Simulator`` does not pickle (its monitors hold closures), but its parts do.
 :class:`SimulatorRecipe` keeps the parts, the initial state and history and the noise stream's
-state; a worker rebuilds the simulator (``configure()``), sets the configuration parameters of
+state; a worker rebuilds the simulator (``configure()``, its random draw from a seeded generator,
+:func:`~.seeding.configure_seeded`, not NumPy's global one), sets the configuration parameters of
 its group of points (conduction speed, noise amplitude, any numeric attribute of the coupling,
 integrator or connectivity) and restores the initial state, so that every member starts where a
-``run_batch`` of the original simulator would. When the delays change, the history ring changes
-length: the recipe's history is then read back in time as far as it reaches and its oldest
-step repeated beyond (deterministic, so a retried task gives the same result).
+``run_batch`` of the original simulator would, in every process. When the delays change, the
+history ring changes length: the recipe's history is then read back in time as far as it reaches
+and its oldest step repeated beyond (deterministic, so a retried task gives the same result).
 
 Parameters that ``run_batch`` sweeps within one batch (model parameters and the coupling gain
 ``'a'``) are *batch* parameters; the others are *configuration* parameters: the points of a
