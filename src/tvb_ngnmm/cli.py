@@ -29,8 +29,10 @@ RUN_EXAMPLE = """example:
 
 The configuration (TOML) has the sections [connectome], [model], [coupling], [integrator],
 [[monitors]], [run] and optionally [output]; see examples/run_ei90.toml. Writes one labelled
-netCDF file per monitor (time in ms, region labels, the configuration as an attribute) and a
-figure of the first monitor."""
+netCDF file per monitor (time in ms, region labels, the configuration and its seeds as
+attributes) and a figure of the first monitor. The initial history is drawn from
+[run].history_seed (default 0) and the noise from [integrator].seed: the same configuration
+gives the same numbers every time."""
 
 SWEEP_EXAMPLE = """examples:
   tvb-ngnmm sweep examples/sweep_ei90.toml
@@ -148,6 +150,7 @@ def monitor_dataset(config, index: int, times, data):
     variable, dims ``(time, region)`` (``mode`` too when there are several), time in ms."""
     import xarray as xr
 
+    from .explore.seeding import seed_attributes
     from .models import declaration_of
 
     sim = config.simulator
@@ -175,6 +178,7 @@ def monitor_dataset(config, index: int, times, data):
         "coupling": type(sim.coupling).__name__, "integrator": type(sim.integrator).__name__,
         "dt_ms": float(sim.integrator.dt), "duration_ms": config.duration,
         "config": config.text, "config_file": str(config.source or ""),
+        **seed_attributes(sim, config.history_seed),
     }  # fmt: skip
     return xr.Dataset(variables, coords=coords, attrs=attrs)
 

@@ -108,7 +108,10 @@ def simulator_function(
 
 def _initial_history(simulator, seed: int) -> np.ndarray:
     """History constant in time, each region's state uniform in the model's ranges."""
-    probe = copy.deepcopy(simulator).configure()
+    from ..explore.seeding import configure_seeded
+
+    # configured for its history's shape; drawing nothing from NumPy's global generator
+    probe = configure_seeded(copy.deepcopy(simulator), seed)
     n_time, n_var, n_region, n_mode = probe.good_history_shape
     model = probe.model
     bounds = np.array([model.state_variable_range[name] for name in model.state_variables])

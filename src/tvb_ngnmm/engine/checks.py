@@ -50,15 +50,16 @@ def n_steps_for(sim, simulation_length: float | None) -> int:
     return int(math.ceil(length / sim.integrator.dt))
 
 
-def check_seed(seed, allow_generator: bool = True) -> None:
-    """``seed``: None, a non-negative integer, or (where allowed) a ``numpy.random.Generator``."""
+def check_seed(seed, allow_generator: bool = True, name: str = "seed") -> None:
+    """``seed``: None, a non-negative integer, or (where allowed) a ``numpy.random.Generator``;
+    ``name`` is the parameter the error names."""
     if seed is None or (allow_generator and isinstance(seed, np.random.Generator)):
         return
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
         return
     allowed = "None, a non-negative integer" + (" or a numpy.random.Generator" * allow_generator)
     raise ValueError(
-        f"Invalid value for the 'seed' parameter. Allowed values are {allowed}, but got "
+        f"Invalid value for the {name!r} parameter. Allowed values are {allowed}, but got "
         f"{seed!r} instead."
     )
 

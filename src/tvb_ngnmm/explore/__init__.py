@@ -9,6 +9,10 @@ as they arrive to a zarr store that a second call resumes.
 :class:`FCDistance`, :class:`FCDDistance`, :class:`SpectralPeak`, their weighted sums) with
 grid refinement, CMA-ES or differential evolution, each generation a sweep. Needs the
 ``explore`` extra (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
+
+``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
+drawn from a seed (:mod:`.seeding`): what the command line and ``history_seed`` of sweeps and
+fits use, so that runs give the same numbers every time.
 """
 
 from .design import Design, grid, points, sobol
@@ -25,6 +29,7 @@ from .objectives import (
     objective_from_config,
 )
 from .reduce import MEASURES
+from .seeding import configure_seeded
 from .store import SweepStore
 from .sweep import sweep
 
@@ -41,6 +46,7 @@ __all__ = [
     "SpectralPeak",
     "SweepStore",
     "combine",
+    "configure_seeded",
     "fit",
     "grid",
     "objective_from_config",

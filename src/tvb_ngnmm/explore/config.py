@@ -13,11 +13,18 @@ to the current folder):
 - ``[coupling]``\\* — ``name``\\* (TVB's couplings, the package's ``Laplacian``, ``Additive``),
   ``parameters`` (``{a = 9.0}``, ``{normalize = 'rw'}``, ...).
 - ``[integrator]``\\* — ``name``\\* (Euler or Heun, deterministic or stochastic), ``dt``\\*
-  (ms), ``nsig`` (stochastic only, required there: a number or a list), ``seed`` (of the noise).
+  (ms), ``nsig`` (stochastic only, required there: a number or a list), ``seed`` (of the noise,
+  an integer >= 0; default TVB's ``noise_seed``, 42): the noise stream is ``RandomState(seed)``
+  from its start.
 - ``[[monitors]]``\\* — one table per monitor: ``name``\\*, ``period`` (ms), ``variables``
   (names of the model's variables of interest) and the monitor's own options
   (``field_strength = '3T'`` of ``BalloonWindkesselBold``, ...).
-- ``[run]``\\* — ``duration``\\* (ms).
+- ``[run]``\\* — ``duration``\\* (ms), ``history_seed`` (an integer >= 0, default 0): the seed of
+  the random initial history (:func:`~tvb_ngnmm.explore.seeding.configure_seeded`: TVB's draw,
+  uniform in each state variable's ``state_variable_range``, from
+  ``np.random.default_rng(history_seed)`` instead of NumPy's global generator). With both
+  seeds fixed, every command gives the same numbers every time; both are recorded in the
+  outputs (attributes ``history_seed`` and ``noise_seed``).
 - ``[sweep]`` (the ``sweep`` command) — ``design``\\* (``'grid'``, ``'points'``, ``'sobol'``),
   ``parameters``\\* (``{name: values}``; for Sobol ``{name: [low, high]}`` and ``n_point``,
   ``design_seed``), ``measures``\\* (names, or a table ``{name: {options}}``), ``store``
@@ -170,7 +177,9 @@ def _schemas() -> dict:
             "nsig": Key("numbers", check=_non_negative, allowed="numbers >= 0"),
             "seed": Key("int", check=_non_negative, allowed="integers >= 0"),
         },
-        "run": {"duration": Key("number", True, check=_positive, allowed="numbers > 0 (ms)")},
+        "run": {"duration": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
+                "history_seed": Key("int", default=0, check=_non_negative,
+                                    allowed="integers >= 0")},
         "sweep": {
             "design": Key("str", True, choices=DESIGNS), "parameters": Key("table", True),
             "n_point": Key("int", check=_positive, allowed="integers >= 1"),
@@ -212,7 +221,8 @@ class Config:
     settings : dict
         The checked sections, defaults filled in.
     simulator : tvb.simulator.simulator.Simulator
-        Configured, ``simulation_length`` = ``[run].duration``.
+        Configured (its initial history drawn from ``[run].history_seed``),
+        ``simulation_length`` = ``[run].duration``.
     duration : float
         ``[run].duration`` (ms).
     """
@@ -238,6 +248,11 @@ class Config:
             raise ConfigError("[fit]", "Missing section [fit]. A fit needs [fit] with "
                                        "'parameters' and 'objective'.")  # fmt: skip
         return dict(self.fit)
+
+    @property
+    def history_seed(self) -> int:
+        """``[run].history_seed``: the seed of the simulator's initial history."""
+        return int(self.settings["run"]["history_seed"])
 
 
 def read_config(path, require_sweep: bool = False, require_fit: bool = False) -> Config:
@@ -294,8 +309,10 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
     config = Config(source, text, settings, sim, float(settings["run"]["duration"]))
     if "sweep" in settings:
         config.sweep = _sweep_arguments(sim, settings["sweep"], config.duration)
+        config.sweep["history_seed"] = config.history_seed
     if "fit" in settings:
         config.fit = _fit_arguments(sim, settings["fit"], config.duration, Path(base))
+        config.fit["history_seed"] = config.history_seed
     return config
 
 
@@ -312,8 +329,11 @@ def _monitor_tables(monitors) -> list:
 
 
 def build_simulator(settings: dict, base: Path):
-    """A configured TVB ``Simulator`` from checked settings (see the module docstring)."""
+    """A configured TVB ``Simulator`` from checked settings (see the module docstring); its
+    initial history drawn from ``[run].history_seed``, NumPy's global random state untouched."""
     from tvb.simulator.simulator import Simulator
+
+    from .seeding import configure_seeded
 
     connectivity = make_connectivity(settings["connectome"], base)
     model = make_model(settings["model"])
@@ -329,7 +349,7 @@ def build_simulator(settings: dict, base: Path):
         simulation_length=float(settings["run"]["duration"]),
     )
     try:
-        sim.configure()
+        configure_seeded(sim, settings["run"]["history_seed"])
     except (ValueError, TypeError, AttributeError) as err:
         key = "[integrator].nsig" if "nsig" in str(err) else "CONFIG"
         raise ConfigError(key, f"{key}: the simulator cannot be configured: {err}") from None
@@ -600,9 +620,9 @@ def make_integrator(section: dict):
         return getattr(integrators, name)(dt=float(section["dt"]))
     if section["nsig"] is None:
         raise _missing("[integrator].nsig", f"Required with the stochastic integrator {name!r}")
-    additive = noise.Additive(nsig=np.atleast_1d(np.asarray(section["nsig"], dtype=float)))
-    if section["seed"] is not None:
-        additive.noise_seed = section["seed"]
+    seed = {} if section["seed"] is None else {"noise_seed": section["seed"]}
+    # given to the constructor, which builds the stream RandomState(noise_seed) from it
+    additive = noise.Additive(nsig=np.atleast_1d(np.asarray(section["nsig"], dtype=float)), **seed)
     return getattr(integrators, name)(dt=float(section["dt"]), noise=additive)
 
 

@@ -143,8 +143,9 @@ class _Evaluator:
     """Evaluates populations as sweeps, keeps the history, penalises undefined losses."""
 
     def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar,
-                 realisations: int = 1):  # fmt: skip
+                 realisations: int = 1, history_seed: int | None = None):  # fmt: skip
         self.sim, self.names, self.units, self.client = sim, list(bounds), units, client
+        self.history_seed = history_seed
         self.bounds = tuple(np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
         self.measure = functools.partial(evaluate_objective, objective=objective)
         self.folder, self.simulation_length, self.bar = folder, simulation_length, bar
@@ -165,7 +166,7 @@ class _Evaluator:
         design = points(columns, {**self.units, NOISE_SEED: "1"} if k > 1 else self.units)
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
-                   client=self.client, progress=False)  # fmt: skip
+                   client=self.client, progress=False, history_seed=self.history_seed)  # fmt: skip
         if not ds["done"].all():
             raise RuntimeError(
                 f"The fit was interrupted in generation {len(self.generations)} "
@@ -369,6 +370,7 @@ def fit(
     options: dict | None = None,
     units: dict | None = None,
     realisations: int = 1,
+    history_seed: int | None = None,
 ) -> FitResult:
     """Minimise an objective over parameter boxes, each generation a sweep on Dask.
 
@@ -416,10 +418,18 @@ def fit(
         realisation ``r`` runs the noise stream ``RandomState(noise_seed + r)``, the loss is the
         mean over them (see the module's docstring). ``budget`` counts points, each of which
         runs ``realisations`` simulations.
+    history_seed : int, optional
+        Where every run starts, as for :func:`~tvb_ngnmm.explore.sweep`: None, ``sim``'s own
+        initial history, state and noise stream (a fit resumed with a simulator configured
+        again, which TVB gives another random history, is refused); an int, the history drawn
+        from ``np.random.default_rng(history_seed)`` (``initial_conditions`` kept) and the noise
+        stream ``RandomState(noise_seed)`` from its start, the same in every process.
 
     Returns
     -------
     FitResult
+        Its ``history`` records the seeds (``attrs``: ``seed``, ``history_seed``,
+        ``noise_seed``, ``initial_state_sha256``).
 
     Raises
     ------
@@ -450,9 +460,12 @@ def fit(
     options = _checked_options(method, bounds, budget, options)
     units = _units(sim, bounds, units)
     realisations = _checked_realisations(sim, realisations, bounds)
+    seeds = _seeds(sim, seed, history_seed)
     settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
                 "options": repr(sorted(options.items())).replace("\n", " "),
-                "objective": repr(objective), "simulation_length": simulation_length}  # fmt: skip
+                "objective": repr(objective), "simulation_length": simulation_length,
+                "history_seed": history_seed,
+                "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
     if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
         settings["realisations"] = realisations
     if store is not None:
@@ -465,16 +478,28 @@ def fit(
         if temporary is not None:
             _open_fit_store(folder, settings)
         evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
-                              bar, realisations)  # fmt: skip
+                              bar, realisations, history_seed)  # fmt: skip
         lows, highs = evaluate.bounds
         RUNNERS[method](evaluate, lows, highs, budget, seed, options)
-        history = evaluate.history(objective)
+        history = evaluate.history(objective).assign_attrs(seeds)
     finally:
         bar.close()
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
     return _result(history, list(bounds), method)
+
+
+def _seeds(sim, seed, history_seed) -> dict:
+    """The fit's seeds, checked, as attributes of its history; and where its runs start."""
+    from ..engine.checks import check_seed
+    from .seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
+
+    check_seed(seed, allow_generator=False)
+    check_history_seed(history_seed)
+    source = sim if history_seed is None else seeded_simulator(sim, history_seed)
+    return {"seed": "none" if seed is None else int(seed), **seed_attributes(sim, history_seed),
+            "initial_state_sha256": simulator_digest(source)}  # fmt: skip
 
 
 def _result(history, names: list, method: str) -> FitResult:
@@ -592,9 +617,12 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
         if path.read_text() != text:
             stored = json.loads(path.read_text())
             changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
+            hint = (" (where the runs start differs: a simulator configured again has another "
+                    "random history unless history_seed is given)"
+                    if changed == ["initial_state"] else "")  # fmt: skip
             raise _bad("store", "is a new folder or the store of a fit with the same "
                        "settings (to resume it)",
-                       f"{str(folder)!r}, written with other {changed}")  # fmt: skip
+                       f"{str(folder)!r}, written with other {changed}{hint}")  # fmt: skip
         return
     if folder.exists() and any(folder.iterdir()):
         raise _bad("store", "is a new or empty folder, or the store of a fit",

@@ -2,12 +2,13 @@
 
 A configured TVB ``Simulator`` does not pickle (its monitors hold closures), but its parts do.
 :class:`SimulatorRecipe` keeps the parts, the initial state and history and the noise stream's
-state; a worker rebuilds the simulator (``configure()``), sets the configuration parameters of
+state; a worker rebuilds the simulator (``configure()``, its random draw from a seeded generator,
+:func:`~.seeding.configure_seeded`, not NumPy's global one), sets the configuration parameters of
 its group of points (conduction speed, noise amplitude, any numeric attribute of the coupling,
 integrator or connectivity) and restores the initial state, so that every member starts where a
-``run_batch`` of the original simulator would. When the delays change, the history ring changes
-length: the recipe's history is then read back in time as far as it reaches and its oldest
-step repeated beyond (deterministic, so a retried task gives the same result).
+``run_batch`` of the original simulator would, in every process. When the delays change, the
+history ring changes length: the recipe's history is then read back in time as far as it reaches
+and its oldest step repeated beyond (deterministic, so a retried task gives the same result).
 
 Parameters that ``run_batch`` sweeps within one batch (model parameters and the coupling gain
 ``'a'``) are *batch* parameters; the others are *configuration* parameters: the points of a
@@ -143,28 +144,44 @@ class SimulatorRecipe:
         """A configured simulator with the configuration parameters ``settings`` set."""
         from tvb.simulator.simulator import Simulator
 
+        from .seeding import configure_seeded
+
         parts = copy.deepcopy(self.parts)
         noise = getattr(parts.get("integrator"), "noise", None)
-        nsig = getattr(noise, "nsig", None)
-        if nsig is not None and nsig.ndim == 3 and nsig.shape[1:] == (1, 1):
-            # configure() left it (n_var, 1, 1), a shape configure() itself does not accept
-            # (it logs an error and keeps it): give it back as one value per variable
-            noise.nsig = nsig.reshape(-1)
+        fix_noise_shape(parts.get("integrator"))
         sim = Simulator(**{k: v for k, v in parts.items() if v is not None})
         reseeded = False
         for path, value in settings.items():
             _set(sim, path, value)
             owner, attribute = _resolve(sim, path)
             reseeded |= attribute == "noise_seed" and owner is noise
-        sim.configure()
+        # The history it draws is replaced below: drawn from a seeded generator, not NumPy's
+        # global one; it also starts the noise stream of the (new) seed, RandomState(noise_seed)
+        configure_seeded(sim, 0)
         sim.current_step = self.current_step
         sim.current_state[...] = self.current_state
         _restore_history(sim.history.buffer, self.history, self.current_step)
-        if reseeded:  # the stream of the new seed (TVB keeps an existing stream on configure())
-            sim.integrator.noise.reset_random_stream()
-        elif self.noise_state is not None:
+        if not reseeded and self.noise_state is not None:
             sim.integrator.noise.random_stream.set_state(self.noise_state)
         return sim
+
+    def initial_state_digest(self) -> str:
+        """SHA-256 of where every run of the recipe starts (history, state, step, noise)."""
+        from .seeding import initial_state_digest
+
+        return initial_state_digest(self.history, self.current_state, self.current_step,
+                                    self.noise_state)  # fmt: skip
+
+
+def fix_noise_shape(integrator) -> None:
+    """Give a configured noise's ``nsig`` back as one value per variable.
+
+    ``configure()`` leaves it ``(n_var, 1, 1)``, a shape ``configure()`` itself does not accept
+    (it logs an error and keeps it).
+    """
+    nsig = getattr(getattr(integrator, "noise", None), "nsig", None)
+    if nsig is not None and nsig.ndim == 3 and nsig.shape[1:] == (1, 1):
+        integrator.noise.nsig = nsig.reshape(-1)
 
 
 def _restore_history(buffer: np.ndarray, saved: np.ndarray, step: int) -> None:

@@ -5,8 +5,10 @@ per swept parameter (``(point,)`` or ``(point, region)``, units in its attribute
 labels, a ``done`` flag per point, the blow-up record (``blown_up``, ``blow_up_time`` in ms,
 ``blow_up_region_index``) and one variable per measure, created when the first result that has
 it arrives (unwritten slots read NaN). The attributes hold the simulator's configuration (as
-JSON), the units and three fingerprints (SHA-256): of the simulator, of the design and of the
-run settings (measures, length, raw output, seed).
+JSON), the units, the seeds (``history_seed``, ``noise_seed``, ``seed``) and four fingerprints
+(SHA-256): of the simulator, of the design, of the run settings (measures, length, raw output,
+seed) and of where every run starts (``history_seed`` and the initial history, state and noise
+stream).
 
 Safety. One process writes (the client); each chunk file is replaced atomically by zarr's local
 store (written to a temporary file, then renamed), and a point's ``done`` flag is written after
@@ -63,8 +65,9 @@ def _value(value):
 def simulator_description(sim) -> dict:
     """The configuration of a simulator that a sweep's results depend on.
 
-    The initial history that ``configure()`` draws at random is not part of it unless given as
-    ``initial_conditions`` (a simulator built again by the same script can resume a sweep).
+    Where its runs start (the initial history ``configure()`` draws at random, the current
+    state, the noise stream's state) is not part of it: a sweep fingerprints that apart
+    (``fingerprint_initial_state``), so that a store can say which of the two differs.
     """
     from tvb.simulator.simulator import Simulator
 
@@ -102,7 +105,7 @@ class SweepStore:
         template : xarray.Dataset
             Coordinates, ``done`` and the blow-up record of a new store.
         fingerprints : dict
-            ``{'simulator': sha, 'design': sha, 'run': sha}``.
+            ``{'simulator': sha, 'design': sha, 'run': sha, 'initial_state': sha}``.
         """
         store = cls(path)
         if store.path.exists():
@@ -128,7 +131,10 @@ class SweepStore:
         if "fingerprint_design" not in attrs:
             raise _bad_store(self.path, "it is not the store of a sweep")
         labels = {"simulator": "simulator configuration", "design": "design",
-                  "run": "set of measures, simulation length, raw output or seed"}  # fmt: skip
+                  "run": "set of measures, simulation length, raw output or seed",
+                  "initial_state": "initial history, state or noise stream (the simulator's "
+                  "own, configured again, or another history_seed; pass the same history_seed "
+                  "to resume a sweep of a simulator configured again)"}  # fmt: skip
         for key, value in fingerprints.items():
             if attrs.get(f"fingerprint_{key}") != value:
                 raise _bad_store(self.path, f"it was written with a different {labels[key]}")

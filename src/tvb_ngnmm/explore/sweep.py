@@ -34,6 +34,7 @@ from .recipe import (
     simulator_for,
 )
 from .reduce import as_measures, describe_measures, reduce_member
+from .seeding import check_history_seed, seed_attributes, seeded_simulator
 from .store import SweepStore, digest, simulator_description
 
 # CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
@@ -369,11 +370,13 @@ def sweep(
     raw: bool = False,
     progress: bool = True,
     seed: int | None = None,
+    history_seed: int | None = None,
 ):
     """Run a design of parameter sets of a configured simulator on Dask into a zarr store.
 
-    Running again with the same store computes only the points not yet done; a store written
-    with another simulator, design or settings is refused.
+    Running again with the same store computes only the points not yet done, to the bit as an
+    uninterrupted sweep would; a store written with another simulator, initial state, design or
+    settings is refused.
 
     Parameters
     ----------
@@ -416,13 +419,25 @@ def sweep(
         Noise (stochastic integrators): None, the simulator's own stream for every point (as
         ``run_batch``); an int, independent noise per point from ``seed`` and the point's
         index (:func:`point_seed`), whatever the batching.
+    history_seed : int, optional
+        Where every point starts. None: from ``sim``'s own initial history, state and noise
+        stream (as ``run_batch(sim, ...)``); they are part of the store's fingerprint, so a
+        simulator configured again (TVB draws another random history from NumPy's global
+        generator at every ``configure()``) cannot resume the store: pass a seed, or give
+        ``initial_conditions``. An int: from a simulator of ``sim``'s parts configured by
+        :func:`~tvb_ngnmm.explore.seeding.configure_seeded` (its random initial history drawn
+        from ``np.random.default_rng(history_seed)``, its ``initial_conditions`` kept, the noise
+        stream ``RandomState(noise_seed)`` from its start): the same numbers in every process
+        and on resume, whoever configured ``sim``. ``sim`` is not changed either way.
 
     Returns
     -------
     xarray.Dataset
         The whole store (dims ``point`` and the measures' own), with per-point ``done``,
         ``blown_up``, ``blow_up_time`` (ms) and ``blow_up_region``; ``attrs['tasks_run']`` and
-        ``attrs['points_run']`` count what this call computed.
+        ``attrs['points_run']`` count what this call computed; ``attrs`` also hold the seeds
+        (``history_seed``, ``noise_seed``, ``seed``: an int or ``'none'``) and
+        ``initial_state_sha256`` (of the history, state and noise stream the points start from).
 
     Raises
     ------
@@ -434,6 +449,7 @@ def sweep(
         cluster would be started from a process that is itself starting (see ``client``).
     """
     from ..backend import n_steps_for
+    from ..engine.checks import check_seed
     from ..engine.spec import extract
 
     if client is None:
@@ -447,20 +463,28 @@ def sweep(
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"Invalid value for the 'retries' parameter. Allowed are integers >= 0, "
                          f"but got {retries!r} instead.")  # fmt: skip
+    check_seed(seed, allow_generator=False)
+    check_history_seed(history_seed)
     simulation_length = float(simulation_length or sim.simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
     description = simulator_description(sim)
+    source = sim if history_seed is None else seeded_simulator(sim, history_seed)
+    recipe = SimulatorRecipe.from_simulator(source)
+    initial_state = recipe.initial_state_digest()
     template = _template(sim, design, units).assign_attrs(
         simulator=json.dumps(description, default=str), simulation_length=simulation_length,
         units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
-        measures=[m[0] for m in measures],
+        measures=[m[0] for m in measures], **seed_attributes(sim, history_seed),
+        seed="none" if seed is None else int(seed), initial_state_sha256=initial_state,
     )  # fmt: skip
     run_settings = {"measures": describe_measures(measures),
                     "simulation_length": simulation_length, "raw": bool(raw),
                     "seed": seed}  # fmt: skip
     fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
-                    "run": digest(run_settings)}  # fmt: skip
+                    "run": digest(run_settings),
+                    "initial_state": digest({"history_seed": history_seed,
+                                             "state": initial_state})}  # fmt: skip
     sweep_store = None
     if client is None:  # opened (or refused) while the fork server is still importing
         sweep_store = SweepStore.open(store, template, fingerprints)
@@ -473,7 +497,7 @@ def sweep(
         if batch_size is None:
             batch_size = _auto_batch_size(sim, n_steps, design.n_point, workers)
         todo = [(s, p) for s, p in _batches(design, config_names, batch_size) if not done[p].all()]
-        recipe = _shared_recipe(client, SimulatorRecipe.from_simulator(sim))
+        recipe = _shared_recipe(client, recipe)
 
         def submit(settings, points):
             values = _batch_values(spec, design, batch_names, points)
