@@ -20,12 +20,17 @@ from tvb.simulator import monitors
 
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.engine.batch import run_batch
-from tvb_ngnmm.explore import SweepStore, grid, points, sobol, sweep
+from tvb_ngnmm.explore import SweepStore, grid, points, sobol
+from tvb_ngnmm.explore import sweep as seeded_sweep
 from tvb_ngnmm.explore.sweep import SECONDS_PER_NODE_STEP, _auto_batch_size
 
 distributed = pytest.importorskip("distributed")
 
 MEASURES = ["mean_rate", "fc", "kuramoto"]
+# These tests compare sweeps with run_batch on the simulator they configured: every point starts
+# from that simulator's own history (the default, a seeded history, is tested in
+# test_reproducibility.py).
+sweep = functools.partial(seeded_sweep, history_seed=None)
 sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")  # the attribute is the function
 
 
@@ -314,12 +319,14 @@ def test_a_local_cluster_starts_workers_from_a_fork_server_and_closes_them(sim, 
 
 
 FORK_SERVER_SCRIPT = """
-import json, multiprocessing, os, sys, threading
+import functools, json, multiprocessing, os, sys, threading
 sys.path.insert(0, {tests!r})
 from test_engine_agreement import make_sim
 from tvb.simulator import integrators, monitors, noise
 import numpy as np
-from tvb_ngnmm.explore import _forkserver, sweep
+from tvb_ngnmm.explore import _forkserver
+from tvb_ngnmm.explore import sweep as seeded_sweep
+sweep = functools.partial(seeded_sweep, history_seed=None)
 
 
 def probe():

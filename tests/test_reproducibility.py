@@ -281,16 +281,25 @@ def _small_sim():
 
 def test_a_sweep_of_a_simulator_configured_again_is_refused_unless_seeded(client, tmp_path):
     """history_seed=None: the simulator's own history is fingerprinted (a simulator configured
-    again cannot resume the store); history_seed=0: any simulator of the same parts can, and
-    gives the points run_batch gives on the seeded simulator."""
+    again cannot resume the store); history_seed=0, the default: any simulator of the same
+    parts can, and gives the points run_batch gives on the seeded simulator."""
     store = tmp_path / "own.zarr"
-    sweep(_small_sim(), DESIGN, ["mean_rate"], store, client=client, progress=False)
+    sweep(_small_sim(), DESIGN, ["mean_rate"], store, client=client, progress=False,
+          history_seed=None)  # fmt: skip
     with pytest.raises(ValueError, match="different initial history, state or noise stream"):
-        sweep(_small_sim(), DESIGN, ["mean_rate"], store, client=client, progress=False)
+        sweep(_small_sim(), DESIGN, ["mean_rate"], store, client=client, progress=False,
+              history_seed=None)  # fmt: skip
     sim = _small_sim()  # TVB's configure() draws from the global generator
     before = _global_state()
-    seeded = sweep(sim, DESIGN, ["mean_rate"], tmp_path / "seeded.zarr", client=client,
-                   raw=True, progress=False, history_seed=0)  # fmt: skip
+    seeded = sweep(
+        sim,
+        DESIGN,
+        ["mean_rate"],
+        tmp_path / "seeded.zarr",
+        client=client,
+        raw=True,
+        progress=False,
+    )  # fmt: skip  (the default: history_seed=0)
     _assert_global_state_is(before)
     again = sweep(_small_sim(), DESIGN, ["mean_rate"], tmp_path / "seeded.zarr", client=client,
                   raw=True, progress=False, history_seed=0)  # fmt: skip

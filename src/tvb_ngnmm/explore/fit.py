@@ -370,7 +370,7 @@ def fit(
     options: dict | None = None,
     units: dict | None = None,
     realisations: int = 1,
-    history_seed: int | None = None,
+    history_seed: int | None = 0,
 ) -> FitResult:
     """Minimise an objective over parameter boxes, each generation a sweep on Dask.
 
@@ -418,12 +418,13 @@ def fit(
         realisation ``r`` runs the noise stream ``RandomState(noise_seed + r)``, the loss is the
         mean over them (see the module's docstring). ``budget`` counts points, each of which
         runs ``realisations`` simulations.
-    history_seed : int, optional
-        Where every run starts, as for :func:`~tvb_ngnmm.explore.sweep`: None, ``sim``'s own
-        initial history, state and noise stream (a fit resumed with a simulator configured
-        again, which TVB gives another random history, is refused); an int, the history drawn
-        from ``np.random.default_rng(history_seed)`` (``initial_conditions`` kept) and the noise
-        stream ``RandomState(noise_seed)`` from its start, the same in every process.
+    history_seed : int or None, optional
+        Where every run starts, as for :func:`~tvb_ngnmm.explore.sweep`: an int (default 0),
+        the history drawn from ``np.random.default_rng(history_seed)`` (``initial_conditions``
+        kept) and the noise stream ``RandomState(noise_seed)`` from its start, the same in
+        every process; None, ``sim``'s own initial history, state and noise stream (a fit
+        resumed with a simulator configured again, which TVB gives another random history, is
+        refused).
 
     Returns
     -------
@@ -617,8 +618,8 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
         if path.read_text() != text:
             stored = json.loads(path.read_text())
             changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
-            hint = (" (where the runs start differs: a simulator configured again has another "
-                    "random history unless history_seed is given)"
+            hint = (" (where the runs start differs: with history_seed=None, a simulator "
+                    "configured again has another random history)"
                     if changed == ["initial_state"] else "")  # fmt: skip
             raise _bad("store", "is a new folder or the store of a fit with the same "
                        "settings (to resume it)",

@@ -370,7 +370,7 @@ def sweep(
     raw: bool = False,
     progress: bool = True,
     seed: int | None = None,
-    history_seed: int | None = None,
+    history_seed: int | None = 0,
 ):
     """Run a design of parameter sets of a configured simulator on Dask into a zarr store.
 
@@ -419,16 +419,16 @@ def sweep(
         Noise (stochastic integrators): None, the simulator's own stream for every point (as
         ``run_batch``); an int, independent noise per point from ``seed`` and the point's
         index (:func:`point_seed`), whatever the batching.
-    history_seed : int, optional
-        Where every point starts. None: from ``sim``'s own initial history, state and noise
-        stream (as ``run_batch(sim, ...)``); they are part of the store's fingerprint, so a
-        simulator configured again (TVB draws another random history from NumPy's global
-        generator at every ``configure()``) cannot resume the store: pass a seed, or give
-        ``initial_conditions``. An int: from a simulator of ``sim``'s parts configured by
-        :func:`~tvb_ngnmm.explore.seeding.configure_seeded` (its random initial history drawn
-        from ``np.random.default_rng(history_seed)``, its ``initial_conditions`` kept, the noise
-        stream ``RandomState(noise_seed)`` from its start): the same numbers in every process
-        and on resume, whoever configured ``sim``. ``sim`` is not changed either way.
+    history_seed : int or None, optional
+        Where every point starts. An int (default 0): from a simulator of ``sim``'s parts
+        configured by :func:`~tvb_ngnmm.explore.seeding.configure_seeded` (its random initial
+        history drawn from ``np.random.default_rng(history_seed)``, its ``initial_conditions``
+        kept, the noise stream ``RandomState(noise_seed)`` from its start): the same numbers in
+        every process and on resume, whoever configured ``sim``. None: from ``sim``'s own
+        initial history, state and noise stream (as ``run_batch(sim, ...)``); they are part of
+        the store's fingerprint, so a simulator configured again (TVB draws another random
+        history from NumPy's global generator at every ``configure()``) cannot resume the
+        store. ``sim`` is not changed either way.
 
     Returns
     -------
