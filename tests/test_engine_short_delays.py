@@ -12,10 +12,16 @@ from tvb.simulator.models import JansenRit, Kuramoto
 from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine import coupling as engine_coupling
 from tvb_ngnmm.engine.batch import run_batch
-from tvb_ngnmm.engine.delays import MAX_RECENT, block_cost_per_step, short_delay_threshold
+from tvb_ngnmm.engine.delays import MAX_RECENT, MIDDLE_BLOCK, block_cost_per_step, delay_tiers
 from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.models import NextGenEI
+
+
+def short_delay_threshold(idelays, history_steps):
+    return delay_tiers(idelays, history_steps)[0]
+
 
 RTOL = 1e-5
 N = 10
@@ -86,8 +92,10 @@ def test_the_short_tracts_are_summed_step_by_step_and_the_others_in_blocks():
     sim = make_sim(next_gen_ei(), linear())
     edges = extract(sim).coupling.kernel_edges(sim.history.n_time)
     assert set(SHORT_STEPS.values()) <= set(edges.short_idelays.tolist())
-    assert edges.idelays.min() >= 30 and edges.block == edges.idelays.min() + 1
-    assert edges.recent == edges.short_idelays.max() + 1 < edges.block
+    assert edges.recent == edges.short_idelays.max() + 1
+    assert edges.idelays.min() > edges.short_idelays.max() and edges.idelays.min() >= 30
+    main = edges.idelays[edges.row_start[0, 0] : edges.row_start[0, -1]]
+    assert edges.block == main.min() + 1
     n_edges = np.count_nonzero(sim.connectivity.weights)
     assert edges.idelays.size + edges.short_idelays.size == n_edges
 
@@ -166,3 +174,54 @@ def test_threshold_keeps_the_step_by_step_buffer_small():
     assert short_delay_threshold(spread, 5000) <= MAX_RECENT
     long_only = np.concatenate([[300, 310], np.arange(400, 2000)])
     assert short_delay_threshold(long_only, 5000) == 300
+
+
+@pytest.mark.parametrize(
+    ("case", "stochastic"),
+    [("Linear-NextGenEI", False), ("SigmoidalJansenRit-JansenRit", True)],
+    ids=["NextGenEI-deterministic", "JansenRit-stochastic"],
+)
+def test_three_tiers_match_stock(monkeypatch, case, stochastic):
+    """Step by step below 16 steps, blocks of 16 up to 64, long blocks above (forced here: the
+    cost model picks such a split for tractography), against stock, any chunking, a batch."""
+    monkeypatch.setattr(engine_coupling, "delay_tiers", lambda idelays, history_steps: (16, 64))
+    model, coupling, _, _, _ = CASES[case]
+    spread = 0.01 if case.endswith("JansenRit") else 0.2
+    sim = make_sim(model(), coupling(), dt=0.05, stochastic=stochastic, spread=spread,
+                   conn=connectivity(0.05))  # fmt: skip
+    edges = extract(sim).coupling.kernel_edges(sim.history.n_time)
+    assert edges.row_start.shape[0] == 2 and edges.middle_block == MIDDLE_BLOCK
+    middle = edges.idelays[edges.row_start[1, 0] : edges.row_start[1, -1]]
+    assert middle.size > 10 and middle.min() >= 16 and middle.max() < 64
+    assert edges.short_idelays.size > len(SHORT_STEPS) and edges.block >= 65
+    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 40.0)
+    for chunk_steps in (1, 7, 100):
+        ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, 40.0)
+        np.testing.assert_array_equal(y, cut)
+    name, values = ("I_e", [14.8, 15.0]) if case.endswith("NextGenEI") else ("A", [3.2, 3.25])
+    (batch,) = run_batch(sim, {name: values}, 40.0, n_jobs=1, progress=False)
+    np.testing.assert_array_equal(batch.values[1], y[..., 0])
+    ((t_ref, y_ref),) = sim.run(simulation_length=40.0)  # last: it advances the simulator
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())
+    assert np.ptp(y[:, 0]) > 0.0
+
+
+def test_tractography_connectome_matches_stock():
+    """The gw group connectome (REAL-94: delays of 0 to 249 steps, split by cost into the three
+    tiers), stochastic, as a user runs it."""
+    from tvb_ngnmm.datasets import gw
+
+    conn = gw.sqrt_connectivity(conduction_speed=9.2)
+    nsig = np.array([0.0, 0.048, 0.0, 0.0, 0.048, 0.0])
+    sim = Simulator(
+        model=NextGenEI(I_e=np.array([2.2]), J_ei=np.array([5.0]), J_ie=np.array([5.0])),
+        connectivity=conn, coupling=tvb_coupling.Linear(a=np.array([7.99])),
+        integrator=integrators.HeunStochastic(dt=0.1, noise=noise.Additive(nsig=nsig)),
+        monitors=[monitors.TemporalAverage(period=1.0)],
+    ).configure()  # fmt: skip
+    edges = extract(sim).coupling.kernel_edges(sim.history.n_time)
+    assert edges.short_idelays.size > 0 and edges.row_start.shape[0] == 2
+    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 60.0)
+    ((t_ref, y_ref),) = sim.run(simulation_length=60.0)
+    np.testing.assert_array_equal(t, t_ref)
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())

@@ -69,7 +69,7 @@ from .coupling_kernel import (
     SIGMOIDAL,
     SIGMOIDAL_JANSEN_RIT,
 )
-from .delays import short_delay_threshold
+from .delays import MIDDLE_BLOCK, delay_tiers
 from .errors import UnsupportedSimulationError
 
 LINEAR_SUPPORTED = ("Linear", "Difference", "Scaling", "Laplacian", "Additive")
@@ -103,6 +103,7 @@ class CouplingTerms:
     offset: np.ndarray  # (n_row,) float64
     kind: int = LINEAR
     parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _kernel_edges: dict = field(default_factory=dict, repr=False, compare=False)
 
     def dense(self, max_bytes: int = 2**26) -> np.ndarray:
         """Weights as ``(n_cvar, source, target)`` float32, for a network without delays.
@@ -134,10 +135,13 @@ class CouplingTerms:
     def kernel_edges(self, history_steps: int) -> KernelEdges:
         """The edges as :func:`.kernel.run_chunk` takes them (see :class:`KernelEdges`).
 
-        ``history_steps``: steps the history holds (a block never spans more). The edges with
-        a delay below :func:`.delays.short_delay_threshold` are summed step by step, the
-        others in blocks.
+        ``history_steps``: steps the history holds (a block never spans more). The edges are
+        split by delay at the thresholds of :func:`.delays.delay_tiers`: step by step, in blocks
+        of :data:`.delays.MIDDLE_BLOCK` steps, in long blocks.
         """
+        cached = self._kernel_edges.get(history_steps)
+        if cached is not None:
+            return cached
         weights = self.weights.astype(np.float32)
         dense = self.dense()
         n_node = self.row_start.size - 1
@@ -148,25 +152,38 @@ class CouplingTerms:
             chosen_weights = np.ascontiguousarray(weights[:, chosen])
             return row_start, self.sources[chosen], self.idelays[chosen], chosen_weights
 
-        threshold = short_delay_threshold(self.idelays, history_steps)
-        delayed = edges(self.idelays >= threshold)
+        short, long = delay_tiers(self.idelays, history_steps)
+        tiers = [edges(self.idelays >= long)]
+        if long > short:
+            tiers.append(edges((self.idelays >= short) & (self.idelays < long)))
+        offsets = np.cumsum([0] + [tier[1].size for tier in tiers[:-1]])
+        row_start = np.stack(
+            [tier[0] + offset for tier, offset in zip(tiers, offsets, strict=True)]
+        )
+        sources, idelays = (np.concatenate([tier[k] for tier in tiers]) for k in (1, 2))
+        tier_weights = np.ascontiguousarray(np.concatenate([tier[3] for tier in tiers], axis=1))
         # A dense matrix, when there is one, sums all the edges (all of zero delay).
-        short = edges((self.idelays < threshold) & (dense.shape[0] == 0))
-        block = int(delayed[2].min()) + 1 if delayed[2].size else None
-        recent = int(short[2].max()) + 1 if short[2].size else int(dense.shape[0] > 0)
-        return KernelEdges(*delayed, *short, dense, block, recent)
+        step_by_step = edges((self.idelays < short) & (dense.shape[0] == 0))
+        block = int(tiers[0][2].min()) + 1 if tiers[0][2].size else None
+        recent = int(step_by_step[2].max()) + 1 if step_by_step[2].size else int(dense.size > 0)
+        result = KernelEdges(row_start, sources, idelays, tier_weights, *step_by_step, dense,
+                             block, MIDDLE_BLOCK if long > short else 0, recent)  # fmt: skip
+        self._kernel_edges[history_steps] = result
+        return result
 
 
 @dataclass
 class KernelEdges:
-    """Edges split by delay, for the kernel (:mod:`.delays`): those of a delay at or above the
-    threshold are summed in blocks of up to ``block`` steps from the history ring, the shorter
-    ones (TVB's self-connections among them) step by step from the last ``recent`` steps'
-    stored values; a network without delays and dense enough, by a ``dense`` matrix (then both
-    lists are empty and ``recent`` is 1). ``block`` is None without blocked edges, ``recent`` 0
-    without step-by-step sums. Weights are float32, ``(n_sum, n_edge)``."""
+    """Edges split by delay, for the kernel (:mod:`.delays`). The blocked edges come in one or
+    two tiers, ``row_start[t]`` indexing tier ``t``'s edges of each target in ``sources``,
+    ``idelays``, ``weights``: tier 0 in blocks of up to ``block`` steps, tier 1 (when
+    ``middle_block`` is not 0) in blocks of ``middle_block`` steps; the shorter ones (TVB's
+    self-connections among them) step by step from the last ``recent`` steps' stored values;
+    a network without delays and dense enough, by a ``dense`` matrix (then the lists are empty
+    and ``recent`` is 1). ``block`` is None without blocked edges, ``recent`` 0 without
+    step-by-step sums. Weights are float32, ``(n_sum, n_edge)``."""
 
-    row_start: np.ndarray
+    row_start: np.ndarray  # (n_tier, n_node + 1)
     sources: np.ndarray
     idelays: np.ndarray
     weights: np.ndarray
@@ -176,6 +193,7 @@ class KernelEdges:
     short_weights: np.ndarray
     dense: np.ndarray
     block: int | None
+    middle_block: int
     recent: int
 
 

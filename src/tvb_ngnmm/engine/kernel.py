@@ -130,7 +130,7 @@ def model_dfun(_x, _C, _p, _out):
 
 
 def run_chunk(
-    scheme, x, ring, H, first_step, n_steps, k_block,
+    scheme, x, ring, H, first_step, n_steps, k_block, middle_block,
     row_start, sources, idelays, weights, short_start, short_sources, short_idelays,
     short_weights, dense,
     kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
@@ -142,12 +142,13 @@ def run_chunk(
     ``ring`` (n_sum, n_node, slots, B) float32 is the history of the summed channels (the
     coupling variables, or their pre channels for a coupling with a pre function), ``H`` steps
     and their mirror (:func:`.coupling_kernel.ring_slots`).
-    ``row_start``, ``sources``, ``idelays``, ``weights`` (n_sum, n_edge) float32 are the edges
-    summed in blocks, ``short_start``, ``short_sources``, ``short_idelays``, ``short_weights``
-    (n_sum, n_short) float32 those of shorter delays, summed step by step (:mod:`.delays`),
-    ``dense`` the dense ``(n_sum, source, target)`` matrix of a network without delays (then it
-    replaces all edges; else empty, see :meth:`.coupling.CouplingTerms.dense`);
-    ``coupling_kind``
+    ``row_start`` (n_tier, n_node + 1), ``sources``, ``idelays``, ``weights`` (n_sum, n_edge)
+    float32 are the edges summed in blocks: tier 0 in blocks of ``k_block`` steps, tier 1 (if
+    ``row_start`` has two rows) in blocks of ``middle_block`` steps; ``short_start``,
+    ``short_sources``, ``short_idelays``, ``short_weights`` (n_sum, n_short) float32 those of
+    shorter delays, summed step by step (:mod:`.delays`); ``dense`` the dense ``(n_sum, source,
+    target)`` matrix of a network without delays (then it replaces all edges; else empty, see
+    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind``
     (:data:`.coupling_kernel.LINEAR`, or a coupling with a pre and/or post function) and
     ``coupling_parameters`` (float64) say how the ``n_sum`` sums become the coupling;
     ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
@@ -157,9 +158,9 @@ def run_chunk(
     chunk's first step is the ``obs_phase``-th step of row 0 (``0 <= obs_phase < obs_every``;
     when it is not the row's first, the step is added to what row 0 holds), so that with
     ``obs_every = 1`` row ``k`` is the state after step ``k``, and with a monitor's averaging
-    period the rows are its block sums, added step by step in order; ``sums`` (K_max, n_sum,
-    n_node * B) float32 is scratch; ``status`` (3, B) int64 holds, per member, the step, region
-    and state variable of the first non-finite state (-1 while finite). All arrays are
+    period the rows are its block sums, added step by step in order; ``sums`` (n_tier, K_max,
+    n_sum, n_node * B) float32 is scratch; ``status`` (3, B) int64 holds, per member, the step,
+    region and state variable of the first non-finite state (-1 while finite). All arrays are
     C-contiguous.
     """
     n_var, n_node, B = x.shape
@@ -182,7 +183,7 @@ def run_chunk(
     for b in range(B):
         for i in range(n_node):
             alive[i * B + b] = status[0, b] < 0
-    k_max = sums.shape[0]
+    k_max = sums.shape[1]
     stage = np.empty((k_max, n_cvar, M), dtype=np.float32)
     channels = stage  # what the ring holds: the coupling variables, or their pre channels
     if has_pre(coupling_kind):
@@ -214,18 +215,33 @@ def run_chunk(
     forced = stochastic or stimulated  # noise and stimulus terms (zero when absent)
     half_dt = dt / 2.0
     done = 0
+    n_tier = row_start.shape[0]
     while done < n_steps:
         K = min(k_block, n_steps - done)
         if sources.shape[0] > 0:
             accumulate_delayed(
-                ring, H, first_step + done, K, row_start, sources, idelays, weights, sums
+                ring, H, first_step + done, K, row_start[0], sources, idelays, weights, sums[0]
             )
         elif not is_dense:
-            sums[:K] = 0.0
+            sums[0, :K] = 0.0
+        stored = 0  # steps of the block copied into the ring
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            S = sums[k]
+            S = sums[0, k]
+            if n_tier > 1:  # the middle tier: its own blocks, from a ring stored up to here
+                if k % middle_block == 0:
+                    if k > stored:
+                        store_block(ring, H, channels[stored:], first_step + done + stored,
+                                    k - stored)  # fmt: skip
+                        stored = k
+                    accumulate_delayed(ring, H, step, min(middle_block, K - k), row_start[1],
+                                       sources, idelays, weights, sums[1])  # fmt: skip
+                middle = sums[1, k % middle_block]
+                for p in range(n_sum):
+                    S_p, middle_p = S[p], middle[p]
+                    for m in range(M):
+                        S_p[m] += middle_p[m]
             if is_dense:  # no delays: the dense matrix-vector product of the previous step
                 accumulate_dense(recent[(step - 1) % n_recent], dense, S)
             elif n_short > 0:  # short delays: the values of the last steps, step by step
@@ -312,5 +328,5 @@ def run_chunk(
                     xo, oo = X[obs_index[o]], out[o]
                     for m in range(M):
                         oo[m] += xo[m]
-        store_block(ring, H, channels, first_step + done, K)
+        store_block(ring, H, channels[stored:], first_step + done + stored, K - stored)
         done += K

@@ -173,9 +173,9 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
-        e.row_start, e.sources, e.idelays, e.weights, e.short_start, e.short_sources,
-        e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain, c.offset, spec.cvar,
-        c.kind, c.parameters,
+        e.middle_block, e.row_start, e.sources, e.idelays, e.weights, e.short_start,
+        e.short_sources, e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain,
+        c.offset, spec.cvar, c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, every, phase, obs, sums,
         state.status,
@@ -254,7 +254,9 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             return _Ready(noise.draw(n_next, n_var, n_node))
         return drawer.submit(noise.draw, n_next, n_var, n_node)
 
-    sums = np.empty((k_block, edges.weights.shape[0], n_node * batch), dtype=np.float32)
+    n_tier = edges.row_start.shape[0]
+    sums = np.empty((n_tier, max(k_block, edges.middle_block), edges.weights.shape[0],
+                     n_node * batch), dtype=np.float32)  # fmt: skip
     # The observed values of a chunk are written into one buffer, reused while no monitor keeps
     # a view of it (Raw does): a new 8 MB array per chunk is a new mapping of fresh pages where
     # malloc's mmap threshold is fixed (Dask's workers set MALLOC_TRIM_THRESHOLD_), which made
