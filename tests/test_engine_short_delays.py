@@ -5,6 +5,7 @@ blocks; the run must be stock TVB's, and the same whatever the batch or the chun
 
 import numpy as np
 import pytest
+import test_engine_self_connections as self_connections
 from tvb.datatypes.connectivity import Connectivity
 from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators, monitors, noise
@@ -51,23 +52,9 @@ def connectivity(dt, seed=0):
 
 
 def make_sim(model, coupling, dt=0.01, stochastic=False, spread=1.0, seed=1, conn=None):
-    """A configured simulator with a seeded initial history drawn from the model's ranges."""
-    conn = conn or connectivity(dt)
-    conn.configure()
-    conn.set_idelays(dt)
-    rng = np.random.default_rng(seed)
-    ranges = np.array([model.state_variable_range[v] for v in model.state_variables])
-    shape = (conn.horizon, len(ranges), N, 1)
-    middle, half = ranges.mean(axis=1)[:, None, None], np.ptp(ranges, axis=1)[:, None, None] / 2
-    history = middle - spread * half + 2 * spread * half * rng.uniform(size=shape)
-    if stochastic:
-        additive = noise.Additive(nsig=np.full(len(ranges), 1e-4), noise_seed=7)
-        integrator = integrators.HeunStochastic(dt=dt, noise=additive)
-    else:
-        integrator = integrators.HeunDeterministic(dt=dt)
-    sim = Simulator(model=model, connectivity=conn, coupling=coupling, integrator=integrator,
-                    monitors=[monitors.Raw()], initial_conditions=history)  # fmt: skip
-    return sim.configure()
+    """A configured simulator on :func:`connectivity` (or ``conn``) with a seeded history."""
+    return self_connections.make_sim(model, coupling, conn or connectivity(dt), dt=dt,
+                                     stochastic=stochastic, spread=spread, seed=seed)  # fmt: skip
 
 
 def next_gen_ei():
