@@ -240,6 +240,15 @@ def test_swept_values_of_tvbs_own_model_must_be_finite():
         run_batch(sim, {"eta": np.array([-4.6, -5.0, np.nan])})
 
 
+#: Ctrl-C needs POSIX signals, and a Python that turns SIGINT into KeyboardInterrupt (a process
+#: started in the background by a shell without job control ignores SIGINT from the start).
+CTRL_C = pytest.mark.skipif(
+    not hasattr(signal, "pthread_kill")
+    or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="needs POSIX signals and SIGINT raising KeyboardInterrupt (not ignored)",
+)
+
+
 def _interrupt_main_after(seconds: float) -> threading.Timer:
     """SIGINT to the main thread after ``seconds``, as Ctrl-C sends it."""
     main = threading.main_thread().ident
@@ -248,7 +257,7 @@ def _interrupt_main_after(seconds: float) -> threading.Timer:
     return timer
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+@CTRL_C
 def test_ctrl_c_stops_a_batch_and_keeps_what_was_computed():
     sim = make_sim("NextGenEI", mons=[monitors.TemporalAverage(period=1.0)], length=1.0)
     I_e = np.array([13.0, 14.0, 15.0, 16.0])
@@ -273,7 +282,7 @@ def test_ctrl_c_stops_a_batch_and_keeps_what_was_computed():
     np.testing.assert_array_equal(result.values[:2], short.values)
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+@CTRL_C
 def test_ctrl_c_stops_run_sim_and_keeps_what_was_computed():
     sim = make_sim("NextGenEI", mons=[monitors.TemporalAverage(period=1.0)], length=1.0)
     NumbaBackend().run_sim(sim)  # compiled before the clock starts
