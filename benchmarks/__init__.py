@@ -1,1 +1,1 @@
-"""Benchmarks of the fast engine on the workloads of PERFORMANCE.md (``python -m benchmarks``)."""
+"""Benchmarks of the fast engine on its workloads (``python -m benchmarks``; see workloads.py)."""

@@ -1,4 +1,4 @@
-"""Run the PERFORMANCE.md workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
+"""Run the workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
 g2d76 replay real94]`` (all by default).

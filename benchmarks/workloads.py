@@ -1,4 +1,4 @@
-"""The workloads of PERFORMANCE.md as configured TVB simulators."""
+"""The benchmark workloads as configured TVB simulators (each described in its docstring)."""
 
 from __future__ import annotations
 
