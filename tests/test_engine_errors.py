@@ -192,6 +192,36 @@ def test_compiled_kernels_are_cached_on_disk_across_processes():
     assert hits >= 1 and misses == 0
 
 
+KERNEL_PIECES = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from test_engine_agreement import make_sim
+from tvb.simulator import models
+from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine import coupling_kernel
+from tvb_ngnmm.engine._cache import shared_kernel
+for model in ("NextGenEI", "MPRSynaptic"):
+    NumbaBackend().run_sim(make_sim(model, length=0.5))
+pieces = ("accumulate_delayed", "accumulate_recent", "accumulate_dense", "apply_pre", "apply_post")
+print(len(shared_kernel().run_chunk.overloads),
+      *(len(getattr(coupling_kernel, name).overloads) for name in pieces))
+"""
+
+
+def test_the_kernel_is_compiled_once_for_all_models_and_only_the_pieces_a_run_calls():
+    """Two models with delays and a linear coupling: one kernel, and of the coupling's pieces
+    only the delayed sums (in a new process, loaded from the cache or compiled)."""
+    if not _numba.JIT_ENABLED:
+        pytest.skip("JIT disabled")
+    env = {k: v for k, v in os.environ.items() if k != "TVB_NGNMM_DISABLE_JIT"}
+    run = subprocess.run([sys.executable, "-c", KERNEL_PIECES, str(Path(__file__).parent)],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    kernels, delayed, recent, dense, pre, post = (int(v) for v in run.stdout.split()[-6:])
+    assert kernels == 1 and delayed == 1
+    assert recent == dense == pre == post == 0
+
+
 def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeypatch):
     """The kernel module is named by a digest of everything compiled into it."""
     import tvb_ngnmm.engine._cache as cache
@@ -202,10 +232,12 @@ def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeyp
     first = cache.kernel_digest(model)
     changed = engine_model(type("Changed", (models.MontbrioPazoRoxin,), {})())
     assert cache.kernel_digest(changed) != first  # other equations (its expressions)
+    kernel_first = cache.shared_kernel_digest()
     kernel_file = tmp_path / "kernel.py"
     kernel_file.write_text("# another kernel")
     monkeypatch.setattr(cache, "_KERNEL_SOURCES", (kernel_file,))
-    assert cache.kernel_digest(model) != first  # a changed kernel source
+    assert cache.shared_kernel_digest() != kernel_first  # a changed kernel source
+    assert cache.kernel_digest(model) == first  # the model's loop does not compile the kernel
     # Another digest of the model: deleted once unused for UNUSED_KERNEL_AGE, kept before (a
     # process may be about to load it)
     (tmp_path / "__pycache__").mkdir()
@@ -218,6 +250,7 @@ def test_a_changed_model_or_kernel_never_reuses_a_stale_kernel(tmp_path, monkeyp
         then = time.time() - age
         os.utime(path, (then, then))
         versions[digit] = (path, compiled)
+    monkeypatch.setattr(cache, "_LOADED", {})  # as in a new process
     module = cache.compiled_kernel(model)
     assert Path(module.__file__).parent == tmp_path
     used = Path(module.__file__).with_suffix(".used")

@@ -64,6 +64,56 @@ def jit(function=None, **options):
     return decorate if function is None else decorate(function)
 
 
+class _Pointer:
+    """A compiled function as a Numba first-class function of one signature: a compiled
+    function that takes it as an argument calls it through its address, without compiling it
+    in (and without compiling it again for each function it is passed to)."""
+
+    def __init__(self, function, signature):
+        self._function = function
+        self._signature = signature
+        self._address = None
+        self._lock = threading.Lock()
+
+    def signature(self):
+        """The Numba signature (``WrapperAddressProtocol``)."""
+        return self._signature
+
+    def __wrapper_address__(self):
+        """The address of the compiled function's C wrapper (compiled on first use)."""
+        if self._address is None:
+            with self._lock:
+                if self._address is None:
+                    result = self._function.get_compile_result(self._signature)
+                    name = result.fndesc.llvm_cfunc_wrapper_name
+                    self._address = result.library.get_pointer_to_function(name)
+        return self._address
+
+
+@functools.cache
+def _pointer_class():
+    import numba.experimental.function_type  # noqa: F401  (types such objects as functions)
+    from numba.core.types import WrapperAddressProtocol
+
+    return type("Pointer", (_Pointer, WrapperAddressProtocol), {"__slots__": ()})
+
+
+def pointer(function, signature: str):
+    """``function`` (compiled with :func:`jit`) as an argument of another compiled function,
+    called through its address: compiled once for ``signature`` (a Numba signature string,
+    e.g. ``"none(f8[:, ::1], i8)"``), on first use, whatever function it is passed to, and not
+    compiled into that function. The arguments must have exactly these types. With the JIT
+    disabled, ``function`` itself.
+    """
+    if not JIT_ENABLED:
+        return function
+    from numba.core.sigutils import normalize_signature
+    from numba.core.typing import signature as make_signature
+
+    args, return_type = normalize_signature(signature)
+    return _pointer_class()(function, make_signature(return_type, *args))
+
+
 #: TVB's module that compiles gufuncs when it is imported (the equations of its
 #: ``Generic2dOscillator`` and ``SupHopf``, whose class is the default model of TVB's
 #: ``Simulator``, so that importing ``tvb.simulator.simulator`` imports it).

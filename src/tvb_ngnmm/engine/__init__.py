@@ -33,8 +33,8 @@ Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced
 form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
 :mod:`.equations` (a model's loop over nodes, from its declaration or its expressions),
 :mod:`.observation` (the variables of interest from the recorded state variables),
-:mod:`._cache` (one compiled kernel per model, named by its sources), :mod:`.integrate` (TVB's
-schemes), :mod:`.kernel` (the chunk loop, compiled per model), :mod:`.noise`, :mod:`.monitors`,
+:mod:`._cache` (the kernel compiled once, each model's loop once, named by their sources),
+:mod:`.integrate` (TVB's schemes), :mod:`.kernel` (the chunk loop), :mod:`.noise`, :mod:`.monitors`,
 :mod:`.runner`
 (chunks, progress, interruption), :mod:`.batch`, :mod:`.checks` (the settings checked before
 the first step), :mod:`.errors` (and what a blow-up message advises).

@@ -21,9 +21,12 @@ and step). A non-finite state marks its batch member as blown up (``status[:, b]
 region, state variable of the first non-finite value, in node then variable order); that member
 is not advanced further, the others go on.
 
-:func:`run_chunk` is a template: :mod:`._cache` compiles it once per model, in a module where
-``model_dfun`` is that model's loop over nodes (:mod:`.equations`), so that the model's equations
-are inlined in the kernel.
+:func:`run_chunk` is a template: :mod:`._cache` compiles it once for all models, in a module
+named by a digest of its sources. It calls the model's loop over nodes (``model_dfun``,
+:mod:`.equations`) and the coupling's pieces (:mod:`.coupling_kernel`) through its last
+arguments, compiled functions passed by address (:func:`tvb_ngnmm._numba.pointer`): each is
+compiled on its own, once, and only when a run calls it, so that a new model compiles only its
+loop (a call per step and stage; the loop over nodes is inside it).
 """
 
 from __future__ import annotations
@@ -31,17 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from .coupling_kernel import (
-    LINEAR,
-    VECTOR,
-    accumulate_delayed,
-    accumulate_dense,
-    accumulate_recent,
-    apply_post,
-    apply_pre,
-    has_pre,
-    recent_offsets,
-)
+from .coupling_kernel import LINEAR, VECTOR, has_pre, recent_offsets
 from .integrate import EULER
 
 
@@ -124,11 +117,6 @@ def _find_blow_ups(X, alive, status, step, n_node, B):
                 break
 
 
-def model_dfun(_x, _C, _p, _out):
-    """The model's derivatives of every node; each model's compiled module defines its own."""
-    raise NotImplementedError("run_chunk runs only as compiled per model by engine._cache")
-
-
 def run_chunk(
     scheme, x, ring, H, first_step, n_steps, k_block, middle_block,
     row_start, sources, idelays, weights, short_start, short_sources, short_idelays,
@@ -136,8 +124,14 @@ def run_chunk(
     kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
     obs_phase, obs, sums, status,
+    model_dfun, accumulate_delayed, accumulate_recent, accumulate_dense, apply_pre, apply_post,
 ):  # fmt: skip
     """Advance ``x`` (n_var, n_node, B) by ``n_steps`` steps starting at ``first_step``.
+
+    The last six arguments are the functions it calls, as :func:`._cache.kernel_calls` gives
+    them: the model's ``model_dfun(x, C, p, out)`` and the functions of
+    :mod:`.coupling_kernel` of those names (or, for a piece a run does not call, a function of
+    the same arguments that does nothing).
 
     ``ring`` (n_sum, n_node, slots, B) float32 is the history of the summed channels (the
     coupling variables, or their pre channels for a coupling with a pre function), ``H`` steps

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._cache import kernel_calls
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
 from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
@@ -167,7 +168,7 @@ def block_rows(phase: int, n_steps: int, every: int) -> int:
 
 
 def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
-                   phase, sums, obs):  # fmt: skip
+                   phase, sums, obs, calls):  # fmt: skip
     steps = np.arange(first, first + n)
     obs = obs[: block_rows(phase, n, every)]
     c, e = spec.coupling, edges
@@ -178,7 +179,7 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
         c.offset, spec.cvar, c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, every, phase, obs, sums,
-        state.status,
+        state.status, *calls,
     )  # fmt: skip
     return steps, obs
 
@@ -227,6 +228,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     batch = state.x.shape[-1]
     edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     k_block = block_size(spec, edges, batch)
+    calls = kernel_calls(spec.kernel, spec.coupling.kind, edges)
     summed = summed_monitor(monitors, spec.observation)
     observation, every = spec.observation, 1
     if summed is not None:
@@ -285,7 +287,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                     obs_buffer[0] = under_way if observation.plain else 0.0
                 steps, obs = _run_one_chunk(
                     spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
-                    phase, sums, obs_buffer,
+                    phase, sums, obs_buffer, calls,
                 )  # fmt: skip
                 obs = observation.evaluate(obs)
                 if under_way is not None and not observation.plain:
