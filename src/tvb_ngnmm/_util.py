@@ -7,6 +7,7 @@ The checks raise MNE-style errors naming the parameter, the allowed values and w
 
 from __future__ import annotations
 
+import numbers
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "check_choice",
+    "check_seed",
     "check_values",
     "describe_bad",
     "format_choices",
@@ -108,3 +110,17 @@ class UndefinedMeasureWarning(RuntimeWarning):
     def __init__(self, message: str, regions: tuple[int, ...] = ()) -> None:
         super().__init__(message)
         self.regions = tuple(int(r) for r in regions)
+
+
+def check_seed(seed, allow_generator: bool = True, name: str = "seed") -> None:
+    """``seed``: None, a non-negative integer, or (where allowed) a ``numpy.random.Generator``;
+    ``name`` is the parameter the error names."""
+    if seed is None or (allow_generator and isinstance(seed, np.random.Generator)):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return
+    allowed = "None, a non-negative integer" + (" or a numpy.random.Generator" * allow_generator)
+    raise ValueError(
+        f"Invalid value for the {name!r} parameter. Allowed values are {allowed}, but got "
+        f"{seed!r} instead."
+    )

@@ -150,8 +150,8 @@ def monitor_dataset(config, index: int, times, data):
     variable, dims ``(time, region)`` (``mode`` too when there are several), time in ms."""
     import xarray as xr
 
-    from .explore.seeding import seed_attributes
     from .models import declaration_of
+    from .seeding import seed_attributes
 
     sim = config.simulator
     monitor = sim.monitors[index]

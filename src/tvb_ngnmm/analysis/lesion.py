@@ -108,7 +108,7 @@ def simulator_function(
 
 def _initial_history(simulator, seed: int) -> np.ndarray:
     """History constant in time, each region's state uniform in the model's ranges."""
-    from ..explore.seeding import configure_seeded
+    from ..seeding import configure_seeded
 
     # configured for its history's shape; drawing nothing from NumPy's global generator
     probe = configure_seeded(copy.deepcopy(simulator), seed)

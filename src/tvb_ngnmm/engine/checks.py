@@ -26,14 +26,13 @@ Each failure is a ``ValueError`` naming the object, what is allowed and what was
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.backend.ref import ReferenceBackend
 
-from .._util import check_values
+from .._util import check_seed, check_values  # noqa: F401 (check_seed: re-exported)
 from ..models._base import AbstractNextGenModel
 from .equations import parameter_value
 
@@ -48,20 +47,6 @@ def n_steps_for(sim, simulation_length: float | None) -> int:
             f"non-negative lengths (ms), but got {length!r} instead."
         )
     return int(math.ceil(length / sim.integrator.dt))
-
-
-def check_seed(seed, allow_generator: bool = True, name: str = "seed") -> None:
-    """``seed``: None, a non-negative integer, or (where allowed) a ``numpy.random.Generator``;
-    ``name`` is the parameter the error names."""
-    if seed is None or (allow_generator and isinstance(seed, np.random.Generator)):
-        return
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return
-    allowed = "None, a non-negative integer" + (" or a numpy.random.Generator" * allow_generator)
-    raise ValueError(
-        f"Invalid value for the {name!r} parameter. Allowed values are {allowed}, but got "
-        f"{seed!r} instead."
-    )
 
 
 def _check_time_step(dt: float) -> None:

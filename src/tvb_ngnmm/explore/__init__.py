@@ -15,6 +15,7 @@ drawn from a seed (:mod:`.seeding`): what the command line and ``history_seed`` 
 fits use, so that runs give the same numbers every time.
 """
 
+from ..seeding import configure_seeded
 from .design import Design, grid, points, sobol
 from .fit import FitResult, fit
 from .objectives import (
@@ -29,7 +30,6 @@ from .objectives import (
     objective_from_config,
 )
 from .reduce import MEASURES
-from .seeding import configure_seeded
 from .store import SweepStore
 from .sweep import sweep
 

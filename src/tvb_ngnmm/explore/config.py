@@ -20,7 +20,7 @@ to the current folder):
   (names of the model's variables of interest) and the monitor's own options
   (``field_strength = '3T'`` of ``BalloonWindkesselBold``, ...).
 - ``[run]``\\* — ``duration``\\* (ms), ``history_seed`` (an integer >= 0, default 0): the seed of
-  the random initial history (:func:`~tvb_ngnmm.explore.seeding.configure_seeded`: TVB's draw,
+  the random initial history (:func:`~tvb_ngnmm.seeding.configure_seeded`: TVB's draw,
   uniform in each state variable's ``state_variable_range``, from
   ``np.random.default_rng(history_seed)`` instead of NumPy's global generator). With both
   seeds fixed, every command gives the same numbers every time; both are recorded in the
@@ -333,7 +333,7 @@ def build_simulator(settings: dict, base: Path):
     initial history drawn from ``[run].history_seed``, NumPy's global random state untouched."""
     from tvb.simulator.simulator import Simulator
 
-    from .seeding import configure_seeded
+    from ..seeding import configure_seeded
 
     connectivity = make_connectivity(settings["connectome"], base)
     model = make_model(settings["model"])

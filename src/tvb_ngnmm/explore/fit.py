@@ -494,7 +494,7 @@ def fit(
 def _seeds(sim, seed, history_seed) -> dict:
     """The fit's seeds, checked, as attributes of its history; and where its runs start."""
     from ..engine.checks import check_seed
-    from .seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
+    from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
 
     check_seed(seed, allow_generator=False)
     check_history_seed(history_seed)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..seeding import PARTS, configure_seeded, fix_noise_shape, initial_state_digest
+
 ALIASES = {"conduction_speed": "connectivity.speed", "noise_amplitude": "integrator.noise.nsig"}
 ROOTS = ("coupling", "integrator", "connectivity")
-PARTS = ("model", "coupling", "integrator", "connectivity", "monitors", "stimulus",
-         "conduction_speed", "initial_conditions", "simulation_length")  # fmt: skip
 DEFAULT_UNITS = {"a": "1 (coupling gain)", "conduction_speed": "mm/ms",
                  "connectivity.speed": "mm/ms", "integrator.dt": "ms"}  # fmt: skip
 
@@ -144,8 +144,6 @@ class SimulatorRecipe:
         """A configured simulator with the configuration parameters ``settings`` set."""
         from tvb.simulator.simulator import Simulator
 
-        from .seeding import configure_seeded
-
         parts = copy.deepcopy(self.parts)
         noise = getattr(parts.get("integrator"), "noise", None)
         fix_noise_shape(parts.get("integrator"))
@@ -167,21 +165,8 @@ class SimulatorRecipe:
 
     def initial_state_digest(self) -> str:
         """SHA-256 of where every run of the recipe starts (history, state, step, noise)."""
-        from .seeding import initial_state_digest
-
         return initial_state_digest(self.history, self.current_state, self.current_step,
                                     self.noise_state)  # fmt: skip
-
-
-def fix_noise_shape(integrator) -> None:
-    """Give a configured noise's ``nsig`` back as one value per variable.
-
-    ``configure()`` leaves it ``(n_var, 1, 1)``, a shape ``configure()`` itself does not accept
-    (it logs an error and keeps it).
-    """
-    nsig = getattr(getattr(integrator, "noise", None), "nsig", None)
-    if nsig is not None and nsig.ndim == 3 and nsig.shape[1:] == (1, 1):
-        integrator.noise.nsig = nsig.reshape(-1)
 
 
 def _restore_history(buffer: np.ndarray, saved: np.ndarray, step: int) -> None:

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from ..seeding import check_history_seed, seed_attributes, seeded_simulator
 from .design import as_design
 from .recipe import (
     SimulatorRecipe,
@@ -34,7 +35,6 @@ from .recipe import (
     simulator_for,
 )
 from .reduce import as_measures, describe_measures, reduce_member
-from .seeding import check_history_seed, seed_attributes, seeded_simulator
 from .store import SweepStore, digest, simulator_description
 
 # CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
@@ -421,7 +421,7 @@ def sweep(
         index (:func:`point_seed`), whatever the batching.
     history_seed : int or None, optional
         Where every point starts. An int (default 0): from a simulator of ``sim``'s parts
-        configured by :func:`~tvb_ngnmm.explore.seeding.configure_seeded` (its random initial
+        configured by :func:`~tvb_ngnmm.seeding.configure_seeded` (its random initial
         history drawn from ``np.random.default_rng(history_seed)``, its ``initial_conditions``
         kept, the noise stream ``RandomState(noise_seed)`` from its start): the same numbers in
         every process and on resume, whoever configured ``sim``. None: from ``sim``'s own

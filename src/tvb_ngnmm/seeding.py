@@ -25,9 +25,11 @@ import numbers
 
 import numpy as np
 
-from .._util import check_values
-from ..engine.checks import check_seed
+from ._util import check_seed, check_values
 
+#: The parts of a simulator a sweep's or fit's recipe copies (and the settings it keeps).
+PARTS = ("model", "coupling", "integrator", "connectivity", "monitors", "stimulus",
+         "conduction_speed", "initial_conditions", "simulation_length")  # fmt: skip
 #: The history seed of a configuration file that names none (``[run].history_seed``).
 DEFAULT_HISTORY_SEED = 0
 
@@ -119,14 +121,23 @@ def configure_seeded(sim, history_seed: int = DEFAULT_HISTORY_SEED):
     return sim
 
 
+def fix_noise_shape(integrator) -> None:
+    """Give a configured noise's ``nsig`` back as one value per variable.
+
+    ``configure()`` leaves it ``(n_var, 1, 1)``, a shape ``configure()`` itself does not accept
+    (it logs an error and keeps it).
+    """
+    nsig = getattr(getattr(integrator, "noise", None), "nsig", None)
+    if nsig is not None and nsig.ndim == 3 and nsig.shape[1:] == (1, 1):
+        integrator.noise.nsig = nsig.reshape(-1)
+
+
 def seeded_simulator(sim, history_seed: int):
     """A new simulator of ``sim``'s parts, configured by :func:`configure_seeded` (step 0).
 
     ``sim`` itself is not changed (its parts are copied).
     """
     from tvb.simulator.simulator import Simulator
-
-    from .recipe import PARTS, fix_noise_shape
 
     parts = {name: copy.deepcopy(getattr(sim, name)) for name in PARTS}
     fix_noise_shape(parts.get("integrator"))
