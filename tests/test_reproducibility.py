@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from dask_cluster import local_cluster
+from test_cli_config import BASE
 from test_engine_agreement import make_sim
 from tvb.simulator import integrators, monitors, noise
 from tvb.simulator.simulator import Simulator
@@ -19,31 +20,7 @@ from tvb_ngnmm.explore import SweepStore, fit, points, sweep
 from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.seeding import configure_seeded, seeded_simulator
 
-CONFIG = """
-[connectome]
-name = "aal90"
-normalize = "row"
-
-[model]
-name = "NextGenEI"
-preset = "delicado2025_example"
-parameters = { I_e = 15.0 }
-
-[coupling]
-name = "Linear"
-parameters = { a = 9.0 }
-
-[integrator]
-name = "HeunDeterministic"
-dt = 0.01
-
-[[monitors]]
-name = "TemporalAverage"
-period = 0.1
-
-[run]
-duration = 20.0
-"""
+CONFIG = BASE  # the command line's tests' configuration (AAL90, 20 ms)
 
 STOCHASTIC = ('name = "HeunDeterministic"',
               'name = "HeunStochastic"\nnsig = [0, 1e-3, 0, 0, 1e-3, 0]')  # fmt: skip
