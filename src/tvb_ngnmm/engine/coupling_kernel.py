@@ -194,9 +194,10 @@ def accumulate_recent(recent, step, row_start, offsets, weights, S):
     n_node = row_start.shape[0] - 1
     B = M // n_node
     flat = recent.reshape(rows * n_sum * M)
-    acc = np.empty(B, dtype=np.float32)
+    # A single run indexes the arrays in full, without views of rows (each view costs two
+    # atomic reference-count updates) or a scratch array, as this runs every step.
+    acc = np.empty(B if B > 1 else 0, dtype=np.float32)
     for c in range(n_sum):
-        w_c, S_c = weights[c], S[c]
         at = ((step - 1) % R + R) * n_sum * M + c * M  # the previous step's row, mirrored
         for i in range(n_node):
             e, end = row_start[i], row_start[i + 1]
@@ -210,19 +211,25 @@ def accumulate_recent(recent, step, row_start, offsets, weights, S):
                     x1 = flat[base + np.uint64(offsets[u + _ONE])]
                     x2 = flat[base + np.uint64(offsets[u + _TWO])]
                     x3 = flat[base + np.uint64(offsets[u + _THREE])]
-                    total += (w_c[u] * x0 + w_c[u + _ONE] * x1) + (
-                        w_c[u + _TWO] * x2 + w_c[u + _THREE] * x3
+                    total += (weights[c, u] * x0 + weights[c, u + _ONE] * x1) + (
+                        weights[c, u + _TWO] * x2 + weights[c, u + _THREE] * x3
                     )
                     u += _FOUR
                 while u < u_end:
-                    total += w_c[u] * flat[base + np.uint64(offsets[u])]
+                    total += weights[c, u] * flat[base + np.uint64(offsets[u])]
                     u += _ONE
-                S_c[i] += total
+                S[c, i] += total
                 continue
+            # A batch: the members are the inner, contiguous loop.
             for b in range(B):
                 acc[b] = 0.0
             while e + 4 <= end:
-                w0, w1, w2, w3 = w_c[e], w_c[e + 1], w_c[e + 2], w_c[e + 3]
+                w0, w1, w2, w3 = (
+                    weights[c, e],
+                    weights[c, e + 1],
+                    weights[c, e + 2],
+                    weights[c, e + 3],
+                )
                 o0, o1 = at + offsets[e], at + offsets[e + 1]
                 o2, o3 = at + offsets[e + 2], at + offsets[e + 3]
                 x0, x1 = flat[o0 : o0 + B], flat[o1 : o1 + B]
@@ -231,13 +238,13 @@ def accumulate_recent(recent, step, row_start, offsets, weights, S):
                     acc[b] += (w0 * x0[b] + w1 * x1[b]) + (w2 * x2[b] + w3 * x3[b])
                 e += 4
             while e < end:
-                w, o = w_c[e], at + offsets[e]
+                w, o = weights[c, e], at + offsets[e]
                 x = flat[o : o + B]
                 for b in range(B):
                     acc[b] += w * x[b]
                 e += 1
             for b in range(B):
-                S_c[i * B + b] += acc[b]
+                S[c, i * B + b] += acc[b]
 
 
 @jit(nogil=True)

@@ -206,10 +206,18 @@ def run_chunk(
                         recent[into + n_recent, p, i * B + b] = value
     stochastic = noise.shape[0] > 0
     stimulated = stim.shape[0] > 0
-    forced = stochastic or stimulated  # noise and stimulus terms (zero when absent)
+    # The variables with noise or stimulus terms (zero terms added to the others would change
+    # nothing but the sign of a zero sum).
+    forced = np.zeros(n_var, dtype=np.bool_)
+    for v in range(n_var):
+        forced[v] = stimulated or (stochastic and noise_index[v] >= 0)
+    normals = noise.reshape((noise.shape[0], noise.shape[1], M))
+    rows = obs.reshape((obs.shape[0], n_obs, M))
     half_dt = dt / 2.0
     done = 0
     n_tier = row_start.shape[0]
+    # Per step, arrays are indexed in full (``X[v, m]``), never through a view of a row: each
+    # view costs two atomic reference-count updates, which were a quarter of a step's time.
     while done < n_steps:
         K = min(k_block, n_steps - done)
         if sources.shape[0] > 0:
@@ -222,41 +230,36 @@ def run_chunk(
         for k in range(K):
             step = first_step + done + k
             row = done + k
-            S = sums[0, k]
             if n_tier > 1:  # the middle tier: its own blocks, from a ring stored up to here
-                if k % middle_block == 0:
+                j = k % middle_block
+                if j == 0:
                     if k > stored:
                         store_block(ring, H, channels[stored:], first_step + done + stored,
                                     k - stored)  # fmt: skip
                         stored = k
                     accumulate_delayed(ring, H, step, min(middle_block, K - k), row_start[1],
                                        sources, idelays, weights, sums[1])  # fmt: skip
-                middle = sums[1, k % middle_block]
                 for p in range(n_sum):
-                    S_p, middle_p = S[p], middle[p]
                     for m in range(M):
-                        S_p[m] += middle_p[m]
+                        sums[0, k, p, m] += sums[1, j, p, m]
             if is_dense:  # no delays: the dense matrix-vector product of the previous step
-                accumulate_dense(recent[(step - 1) % n_recent], dense, S)
+                accumulate_dense(recent[(step - 1) % n_recent], dense, sums[0, k])
             elif n_short > 0:  # short delays: the values of the last steps, step by step
-                accumulate_recent(recent, step, short_start, offsets, short_weights, S)
+                accumulate_recent(recent, step, short_start, offsets, short_weights, sums[0, k])
             if coupling_kind == LINEAR:
                 for c in range(n_cvar):
-                    xc, Cc, g, kc, b_c, S_c = X[cvar[c]], C[c], G[c], kap[c], offset[c], S[c]
+                    v_c, b_c = cvar[c], offset[c]
                     for m in range(M):
-                        own = np.float64(np.float32(xc[m]))
-                        Cc[m] = g[m] * (np.float64(S_c[m]) - kc[m] * own) + b_c
+                        own = np.float64(np.float32(X[v_c, m]))
+                        C[c, m] = G[c, m] * (np.float64(sums[0, k, c, m]) - kap[c, m] * own) + b_c
             else:
-                apply_post(coupling_kind, coupling_parameters, S, X, cvar, G, C)
+                apply_post(coupling_kind, coupling_parameters, sums[0, k], X, cvar, G, C)
             if stochastic:
-                z = noise[row].reshape((noise.shape[1], M))
                 for v in range(n_var):
-                    if noise_index[v] >= 0:
-                        zv = z[noise_index[v]]
-                        sv = scale[v]
-                        nv = nz[v]
+                    r = noise_index[v]
+                    if r >= 0:
                         for m in range(M):
-                            nv[m] = (sqrt_dt * zv[m]) * sv[m]
+                            nz[v, m] = (sqrt_dt * normals[row, r, m]) * scale[v, m]
             if stimulated:
                 for v in range(n_var):
                     for i in range(n_node):
@@ -266,61 +269,59 @@ def run_chunk(
             model_dfun(X, C, P, k1)
             if scheme != EULER:
                 for v in range(n_var):
-                    xv, kv, nv, sv, tv = X[v], k1[v], nz[v], st[v], tmp[v]
                     lo_v, hi_v = lo[v], hi[v]
-                    if forced:
+                    if forced[v]:
                         for m in range(M):
-                            tv[m] = _clamp(xv[m] + dt * kv[m] + nv[m] + dt * sv[m], lo_v, hi_v)
+                            tmp[v, m] = _clamp(X[v, m] + dt * k1[v, m] + nz[v, m] + dt * st[v, m],
+                                               lo_v, hi_v)  # fmt: skip
                     else:
                         for m in range(M):
-                            tv[m] = _clamp(xv[m] + dt * kv[m], lo_v, hi_v)
+                            tmp[v, m] = _clamp(X[v, m] + dt * k1[v, m], lo_v, hi_v)
                 model_dfun(tmp, C, P, k2)
             bad = False
             for v in range(n_var):
-                xv, kv, k2v, nv, sv, tv = X[v], k1[v], k2[v], nz[v], st[v], tmp[v]
                 lo_v, hi_v = lo[v], hi[v]
                 if scheme == EULER:
                     for m in range(M):
-                        tv[m] = xv[m] + kv[m] * dt
+                        tmp[v, m] = X[v, m] + k1[v, m] * dt
                 else:
                     for m in range(M):
-                        tv[m] = xv[m] + (kv[m] + k2v[m]) * half_dt
-                if forced:
+                        tmp[v, m] = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
+                if forced[v]:
                     for m in range(M):
-                        tv[m] = tv[m] + nv[m] + dt * sv[m]
+                        tmp[v, m] = tmp[v, m] + nz[v, m] + dt * st[v, m]
                 for m in range(M):
-                    new = _clamp(tv[m], lo_v, hi_v)
-                    new = new if alive[m] else xv[m]
+                    new = _clamp(tmp[v, m], lo_v, hi_v)
+                    new = new if alive[m] else X[v, m]
                     bad |= ((new - new) != 0.0) & alive[m]  # NaN exactly when not finite
-                    xv[m] = new
+                    X[v, m] = new
             if bad:
                 _find_blow_ups(X, alive, status, step, n_node, B)
             for c in range(n_cvar):  # the history's float32 values of the new state
-                xc, dst = X[cvar[c]], stage[k, c]
+                v_c = cvar[c]
                 for m in range(M):
-                    dst[m] = np.float32(xc[m])
+                    stage[k, c, m] = np.float32(X[v_c, m])
             if has_pre(coupling_kind):
                 apply_pre(coupling_kind, coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
                           channels[k].reshape((n_sum, 1, M)), M)  # fmt: skip
             if n_recent > 0:
                 newest = step % n_recent
                 for p in range(n_sum):
-                    src, dst = channels[k, p], recent[newest, p]
-                    mirror = recent[newest + n_recent, p]
                     for m in range(M):
-                        dst[m] = src[m]
-                        mirror[m] = src[m]
+                        value = channels[k, p, m]
+                        recent[newest, p, m] = value
+                        recent[newest + n_recent, p, m] = value
             at = obs_phase + row
-            out = obs[at // obs_every].reshape((n_obs, M))
+            r = at // obs_every
             if at % obs_every == 0:  # the row's first step
                 for o in range(n_obs):
-                    xo, oo = X[obs_index[o]], out[o]
+                    v_o = obs_index[o]
                     for m in range(M):
-                        oo[m] = xo[m]
+                        rows[r, o, m] = X[v_o, m]
             else:
                 for o in range(n_obs):
-                    xo, oo = X[obs_index[o]], out[o]
+                    v_o = obs_index[o]
                     for m in range(M):
-                        oo[m] += xo[m]
+                        rows[r, o, m] += X[v_o, m]
         store_block(ring, H, channels[stored:], first_step + done + stored, K - stored)
         done += K
