@@ -236,6 +236,9 @@ def compiled_kernel(model: EngineModel) -> ModuleType:
     if stem in _LOADED:
         return _LOADED[stem]
     module = _load(model.name, stem, module_source(model))
+    module.generated_name, module.generated_stem = model.name, stem
+    # Whether another process can load and compile the loop from the generated file alone.
+    module.self_contained = model.equations is None and not model.functions
     if model.equations is not None:
         module.equations = _compiled(model.equations)
     for name, function in model.functions:
@@ -243,6 +246,12 @@ def compiled_kernel(model: EngineModel) -> ModuleType:
     module.run_chunk = shared_kernel().run_chunk
     _LOADED[stem] = module
     return module
+
+
+def generated_module(name: str, stem: str) -> ModuleType:
+    """A model's module as :func:`compiled_kernel` generated it (in this or another process),
+    loaded from its file, without the model's registered equations."""
+    return _load(name, stem, (kernel_dir() / f"{stem}.py").read_text())
 
 
 _POINTERS: dict[tuple, object] = {}

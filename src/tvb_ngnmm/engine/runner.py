@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _ahead
 from ._cache import kernel_calls
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
@@ -171,6 +172,7 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
                    phase, sums, obs, calls):  # fmt: skip
     steps = np.arange(first, first + n)
     obs = obs[: block_rows(phase, n, every)]
+    stimulus = stimulus_chunk(spec, steps) if n > 0 else np.zeros((0, 1, 1))
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
         spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
@@ -178,7 +180,7 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
         e.short_sources, e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain,
         c.offset, spec.cvar, c.kind, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
-        math.sqrt(spec.dt), stimulus_chunk(spec, steps), obs_index, every, phase, obs, sums,
+        math.sqrt(spec.dt), stimulus, obs_index, every, phase, obs, sums,
         state.status, *calls,
     )  # fmt: skip
     return steps, obs
@@ -229,6 +231,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     k_block = block_size(spec, edges, batch)
     calls = kernel_calls(spec.kernel, spec.coupling.kind, edges)
+    compile_first = _ahead.start(spec.kernel, calls, noise) is not None
     summed = summed_monitor(monitors, spec.observation)
     observation, every = spec.observation, 1
     if summed is not None:
@@ -267,6 +270,10 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     obs_buffer = None
     done = 0
     computed = None  # steps computed when ``on_chunk`` stopped the kernel
+    if compile_first:  # the kernel compiled before the first draw (see _ahead)
+        _run_one_chunk(spec, state, edges, noise_index, np.zeros((0, 1, 1, 1)),
+                       spec.current_step + 1, 0, k_block, obs_index, every, 0, sums,
+                       np.empty((0, *obs_shape[1:])), calls)  # fmt: skip
     pending = draw(0)
     try:
         while done < n_steps:
