@@ -151,6 +151,11 @@ def test_blow_ups_are_recorded_per_point(client, sim, tmp_path):
 
 
 def failing_measure(outputs, path):
+    """Fails on a worker (the trial of the measures before the sweep, in the client, passes)."""
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return 0.0
     with open(path, "a") as log:
         log.write("attempt\n")
     raise ArithmeticError("this measure always fails")
@@ -212,6 +217,87 @@ def test_bad_sweep_arguments(sim, tmp_path):
     with pytest.raises(ValueError, match="'client' parameter.*'tcp://127.0.0.1:1'.*cannot reach"):
         sweep(sim, DESIGN, MEASURES, store, client="tcp://127.0.0.1:1")
     assert not store.exists()
+
+
+UNREACHABLE = "tcp://127.0.0.1:1"  # a client that is never reached: the checks come first
+
+
+def test_sweeping_a_mixed_models_group_is_refused(tmp_path):
+    """Point 6: 'group' is a MixedModel's assignment of regions to its models (nodes of no
+    group ran frozen or NaN, not blown up); each group's parameters can still be swept."""
+    from test_mixed_networks import mixed_sim, thalamocortical
+
+    from tvb_ngnmm.engine.spec import extract
+    from tvb_ngnmm.explore.recipe import classify
+
+    sim = mixed_sim(thalamocortical(), length=2.0)
+    store = tmp_path / "s.zarr"
+    with pytest.raises(ValueError, match=r"Allowed parameter names are 'cortex.tau_e'.*but got "
+                       r"'group' instead \('group' is the MixedModel's assignment"):  # fmt: skip
+        sweep(sim, {"group": [0.0, 1.0]}, ["mean_rate"], store, client=UNREACHABLE)
+    assert not store.exists()
+    assert classify(sim, extract(sim), ["cortex.I_e", "thalamus.eta"])[0] == [
+        "cortex.I_e",
+        "thalamus.eta",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["connectivity.delays", "connectivity.number_of_regions", "connectivity.idelays",
+     "integrator.bounded_state_variable_indices", "coupling.gid"],
+)  # fmt: skip
+def test_attributes_configure_derives_cannot_be_swept(sim, tmp_path, name):
+    """Hostile input: attributes that configure() computes again (the delays from the tract
+    lengths, the number of regions from the weights) were swept without effect, silently."""
+    with pytest.raises(ValueError, match=f"'connectivity.speed'.*but got '{name}' instead"):
+        sweep(sim, {name: [1.0]}, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
+
+
+def returns_text(outputs):
+    return "hello"
+
+
+def divides_by_zero(outputs):
+    return 1 / 0
+
+
+def done(outputs):
+    return 1.0
+
+
+@pytest.mark.parametrize(
+    ("measures", "match"),
+    [
+        ({"fc": {"variable": "nope"}},
+         r"option 'variable' of 'fc' are the variables of the TemporalAverage monitor "
+         r"\['r_e', 'r_i'\], but got 'nope' instead"),
+        ({"fc": {"monitor": 3}}, r"option 'monitor' of 'fc' are None or the index.*0..0.*got 3"),
+        ({"fcd": {"window": 10.0}}, r"options of 'fcd' are \['window_ms'.*got 'window'"),
+        ({"bold_fc": {}}, r"'bold_fc' with a simulator that has a BOLD monitor, but got "
+         r"'bold_fc' with the monitors \['TemporalAverage'\]"),
+        ([returns_text], r"the measure 'returns_text' must return numbers.*returned 'hello'"),
+        ([divides_by_zero], r"the measure 'divides_by_zero' raised ZeroDivisionError: division "
+         r"by zero \(tried before any simulation"),
+        ([done], r"results are not named as the store's.*the measure 'done' giving 'done'"),
+        (["fc", "fc"], r"not named as the measure 'fc''s.*the measure 'fc' giving 'fc'"),
+        ({"fcd": {"window_ms": "long"}}, r"the measure 'fcd' raised TypeError"),
+    ],
+)  # fmt: skip
+def test_measures_that_cannot_apply_are_refused_before_any_run(sim, tmp_path, measures, match):
+    """Unclear errors: a measure naming a variable that does not exist was found only after
+    every point ran and its retries (a raw xarray KeyError, the store left behind); a custom
+    measure returning a string failed on every worker. Now refused before anything runs."""
+    store = tmp_path / "s.zarr"
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, DESIGN, measures, store, client=UNREACHABLE)
+    assert not store.exists()
+
+
+def test_a_store_that_is_a_file_is_refused(sim, tmp_path):
+    (tmp_path / "s.zarr").write_text("")
+    with pytest.raises(ValueError, match="'store' parameter.*'.*s.zarr' instead: it is a file"):
+        sweep(sim, DESIGN, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
 
 
 def test_a_store_of_another_configuration_is_refused(client, sim, tmp_path):
@@ -527,3 +613,17 @@ def test_sweeping_the_noise_seed_gives_each_point_that_seeds_noise(client, tmp_p
     with pytest.raises(ValueError, match=r"'integrator.noise.noise_seed'.*whole numbers.*5.5"):
         sweep(noisy_sim(5), points({"integrator.noise.noise_seed": [5.5]}), ["mean_rate"],
               tmp_path / "t.zarr", client=client, progress=False)  # fmt: skip
+
+
+def test_a_configured_measure_naming_a_missing_variable_is_refused_naming_the_key():
+    """The same check when the configuration is read: the key, before the command starts."""
+    from test_cli_config import BASE, SWEEP
+
+    from tvb_ngnmm.explore.config import ConfigError, parse_config
+
+    text = BASE + SWEEP.replace('["mean_rate"]', '{ fc = { variable = "v_e" } }')
+    with pytest.raises(ConfigError, match=r"\[sweep\].measures: Invalid value for the 'measures' "
+                       r"parameter. Allowed values of the option 'variable' of 'fc' are the "
+                       r"variables of the TemporalAverage monitor \['r_e', 'r_i'\], but got "
+                       r"'v_e' instead"):  # fmt: skip
+        parse_config(text, require_sweep=True)

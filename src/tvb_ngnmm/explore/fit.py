@@ -274,7 +274,25 @@ def _run_grid(evaluate, lows, highs, budget, seed, options) -> None:
         half = half * shrink
 
 
-def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
+#: CMA-ES options the fit sets itself (the search box scaled to [0, 1], its own generator from
+#: ``seed``, the budget), and what sets them instead.
+CMA_FIXED = {"bounds": "'bounds'", "seed": "'seed'", "randn": "'seed'", "maxfevals": "'budget'"}
+#: ``differential_evolution`` arguments the fit sets itself, and what sets them instead.
+DE_FIXED = {
+    "func": "the objective",
+    "bounds": "'bounds'",
+    "args": "the objective",
+    "vectorized": "the fit (each population is one sweep)",
+    "updating": "the fit",
+    "workers": "'client'",
+    "rng": "'seed'",
+    "seed": "'seed'",
+    "maxiter": "'budget'",
+}
+
+
+def _cma_strategy(lows, highs, budget, seed, options):
+    """CMA-ES in coordinates scaled to [0, 1], its normal samples from the fit's generator."""
     import cma
 
     options = dict(options)
@@ -283,7 +301,11 @@ def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
     settings = {"bounds": [0.0, 1.0], "seed": np.nan, "verbose": -9, "maxfevals": budget,
                 "randn": functools.partial(_normal, rng)}  # fmt: skip
     settings.update(options)
-    strategy = cma.CMAEvolutionStrategy((start - lows) / (highs - lows), sigma0, settings)
+    return cma.CMAEvolutionStrategy((start - lows) / (highs - lows), sigma0, settings)
+
+
+def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
+    strategy = _cma_strategy(lows, highs, budget, seed, options)
     used = 0
     while not strategy.stop() and used + strategy.popsize <= budget:
         unit = np.array(strategy.ask())
@@ -330,6 +352,43 @@ def _check_cma_options(options: dict, bounds: dict) -> None:
     options["x0"] = np.array(values)
 
 
+def _check_option_names(method: str, options: dict, known, fixed: dict, what: str) -> None:
+    """Option names among ``known`` and not among those the fit sets (``fixed``)."""
+    import difflib
+
+    for key in options:
+        if key in fixed:
+            raise _bad("options", f"keys for {method!r} leave {key!r} to the fit (set by "
+                       f"{fixed[key]})", repr(key))  # fmt: skip
+        if key not in known:
+            close = difflib.get_close_matches(str(key), [str(k) for k in known], n=3)
+            hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            raise _bad("options", f"keys for {method!r} are {what}", f"{key!r}{hint}")
+
+
+def _check_popsize(options: dict, low: int, default: int) -> int:
+    popsize = options.get("popsize", default)
+    if isinstance(popsize, bool) or not isinstance(popsize, int | np.integer) or popsize < low:
+        raise _bad("options", f"popsize is an integer >= {low}", repr(popsize))
+    return int(popsize)
+
+
+def _try_cma(bounds: dict, budget: int, options: dict) -> None:
+    """Start CMA-ES with ``options`` once (no evaluation), so that a value it refuses is
+    refused before anything runs or is written."""
+    import warnings
+
+    lows, highs = (np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", category=UserWarning, module=r"cma\.")
+            _cma_strategy(lows, highs, budget, 0, options)
+    except Exception as err:  # noqa: BLE001 - whatever cma refuses
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else repr(err)
+        given = {k: v for k, v in options.items() if k not in ("sigma0", "x0")}
+        raise _bad("options", "are options cma accepts", f"{given!r} ({reason})") from None
+
+
 def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
     """The optimiser's options with defaults; the budget checked against its population."""
     if options is not None and not isinstance(options, dict):
@@ -344,14 +403,27 @@ def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
             raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
         return {"points_per_axis": per_axis}
     if method == "cma":
+        import cma
+
+        _check_option_names(method, options, {*cma.CMAOptions(), "sigma0", "x0"}, CMA_FIXED,
+                            "'sigma0', 'x0' and the options of cma.CMAOptions()")  # fmt: skip
         _check_cma_options(options, bounds)
-        population = int(options.get("popsize", 4 + int(3 * np.log(len(bounds)))))
+        population = _check_popsize(options, 2, 4 + int(3 * np.log(len(bounds))))
     else:
-        options.setdefault("popsize", 5)
-        population = max(5, int(options["popsize"]) * len(bounds))
+        import inspect
+
+        from scipy.optimize import differential_evolution
+
+        known = set(inspect.signature(differential_evolution).parameters)
+        _check_option_names(method, options, known, DE_FIXED, "the arguments of "
+                            "scipy.optimize.differential_evolution")  # fmt: skip
+        options["popsize"] = _check_popsize(options, 1, 5)
+        population = max(5, options["popsize"] * len(bounds))
     if budget < population:
         raise _bad("budget", f"are integers >= the population size {population} for "
                    f"{method!r}", repr(budget))  # fmt: skip
+    if method == "cma":
+        _try_cma(bounds, budget, options)
     return options
 
 
@@ -448,7 +520,9 @@ def fit(
     """
     from tqdm.auto import tqdm
 
+    from ..engine.spec import extract
     from .sweep import _check_not_bootstrapping, _connect, _disconnect, start_fork_server
+    from .trial import check_objective
 
     if client is None:  # its imports overlap the checks below
         _check_not_bootstrapping()
@@ -462,6 +536,7 @@ def fit(
     units = _units(sim, bounds, units)
     realisations = _checked_realisations(sim, realisations, bounds)
     seeds = _seeds(sim, seed, history_seed)
+    check_objective(extract(sim), objective, simulation_length)
     settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
                 "options": repr(sorted(options.items())).replace("\n", " "),
                 "objective": repr(objective), "simulation_length": simulation_length,
@@ -469,9 +544,14 @@ def fit(
                 "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
     if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
         settings["realisations"] = realisations
+    created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
-    client, cluster, own_client = _connect(client, n_workers)
+    try:
+        client, cluster, own_client = _connect(client, n_workers)
+    except BaseException:
+        _discard_if_unused(store, created)
+        raise
     temporary = tempfile.TemporaryDirectory(prefix="tvb_ngnmm_fit_") if store is None else None
     bar = tqdm(total=budget, unit="evaluation", desc=f"fit ({method})", disable=not progress)
     try:
@@ -483,12 +563,34 @@ def fit(
         lows, highs = evaluate.bounds
         RUNNERS[method](evaluate, lows, highs, budget, seed, options)
         history = evaluate.history(objective).assign_attrs(seeds)
+    except BaseException:
+        _discard_if_unused(store, created)
+        raise
     finally:
         bar.close()
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
     return _result(history, list(bounds), method)
+
+
+def _new_parts(folder: Path) -> list:
+    """What a fit storing into ``folder`` will create: its settings file, and the folder."""
+    return [folder / "fit.json"] * (not (folder / "fit.json").exists()) + [folder] * (
+        not folder.exists()
+    )
+
+
+def _discard_if_unused(store, created: list | None) -> None:
+    """Remove what this fit created in its store if it failed before storing a generation
+    (the settings file alone would refuse the corrected fit)."""
+    if not created or any(Path(store).glob("generation_*")):
+        return
+    for path in created:  # the file, then the folder (empty then)
+        if path.is_file():
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def _seeds(sim, seed, history_seed) -> dict:
@@ -614,6 +716,9 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
 
     path = folder / "fit.json"
     text = json.dumps(settings, sort_keys=True, default=str)
+    if folder.exists() and not folder.is_dir():
+        raise _bad("store", "is a folder: new, empty or the store of a fit",
+                   f"{str(folder)!r}, which is a file")  # fmt: skip
     if path.exists():
         if path.read_text() != text:
             stored = json.loads(path.read_text())

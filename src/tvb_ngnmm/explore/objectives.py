@@ -46,7 +46,8 @@ def _digest(array: np.ndarray) -> str:
 
 
 def check_target_fc(target, name: str = "target_fc") -> np.ndarray:
-    """``target`` as a finite, symmetric n_region × n_region float matrix (n_region >= 3)."""
+    """``target`` as an n_region × n_region correlation matrix (n_region >= 3): finite,
+    symmetric, with a unit diagonal and values in [-1, 1] (to within 1e-6)."""
     try:
         fc = np.asarray(target, dtype=float)
     except (TypeError, ValueError):
@@ -59,6 +60,17 @@ def check_target_fc(target, name: str = "target_fc") -> np.ndarray:
     asymmetry = float(np.abs(fc - fc.T).max())
     if asymmetry > 1e-8 * max(1.0, float(np.abs(fc).max())):
         raise _bad(name, "is a symmetric matrix", f"one with max |fc - fc.T| = {asymmetry:.3g}")
+    diagonal = np.diag(fc)
+    off = np.abs(diagonal - 1.0) > 1e-6
+    if off.any():
+        k = int(np.argmax(off))
+        raise _bad(name, "is a correlation matrix, whose diagonal is 1 (set a zeroed diagonal "
+                   "to 1)", f"{diagonal[k]:g} at [{k}, {k}]")  # fmt: skip
+    beyond = np.abs(fc) > 1.0 + 1e-6
+    if beyond.any():
+        i, j = np.argwhere(beyond)[0]
+        raise _bad(name, "is a correlation matrix, whose values lie in [-1, 1] (not Fisher "
+                   "z-transformed)", f"{fc[i, j]:g} at [{i}, {j}]")  # fmt: skip
     return fc
 
 
@@ -468,8 +480,30 @@ def combine(weights: dict) -> Combined:
 
 
 def evaluate_objective(outputs, objective: AbstractObjective) -> dict:
-    """A sweep measure: the objective's loss and components of one member."""
-    return objective.evaluate(outputs)
+    """A sweep measure: the objective's loss and components of one member.
+
+    Raises
+    ------
+    ValueError
+        If ``objective.evaluate`` breaks the contract: a dict ``{'loss': number,
+        **components}`` whose values are numbers (NaN where undefined).
+    """
+    result = objective.evaluate(outputs)
+    bad = None
+    if not isinstance(result, dict) or "loss" not in result:
+        bad = result
+    else:
+        for key, value in result.items():
+            kind = np.asarray(value).dtype.kind if np.ndim(value) == 0 else "O"
+            if not isinstance(key, str) or kind not in "biuf":
+                bad = {key: value}
+                break
+    if bad is not None:
+        shown = repr(bad) if len(repr(bad)) <= 80 else f"a {type(bad).__name__}"
+        raise _bad("objective", "is an objective whose evaluate(outputs) returns a dict "
+                   "{'loss': number, **components} of numbers (named by strings)",
+                   f"{objective!r} returning {shown}")  # fmt: skip
+    return result
 
 
 OBJECTIVES = {

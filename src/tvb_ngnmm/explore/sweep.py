@@ -36,6 +36,11 @@ from .recipe import (
 )
 from .reduce import as_measures, describe_measures, reduce_member
 from .store import SweepStore, digest, simulator_description
+from .trial import check_measures
+
+#: Names of a store's own variables and coordinates, which no measure may take.
+STORE_VARIABLES = ("point", "region", "done", "blown_up", "blow_up_time", "blow_up_region",
+                   "blow_up_region_index")  # fmt: skip
 
 # CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
 # per member and simulated second, 90 nodes, 10^5 steps)
@@ -387,8 +392,11 @@ def sweep(
         points). Names: the model's parameters and ``'a'`` (swept within a batch, one value or
         one per region), ``'conduction_speed'`` (mm/ms), ``'noise_amplitude'`` (the noise's
         ``nsig`` of the state variables the configured noise reaches; the others stay
-        without), or a dotted path to a numeric attribute of the coupling, integrator or
-        connectivity (``'coupling.b'``, ``'integrator.noise.nsig'``).
+        without), or a dotted path: a numeric parameter of the coupling (``'coupling.b'``),
+        ``'integrator.dt'``, ``'integrator.noise.nsig'``, ``'integrator.noise.noise_seed'``,
+        ``'connectivity.weights'``, ``'connectivity.tract_lengths'`` or
+        ``'connectivity.speed'`` (what ``configure()`` derives from these, such as the delays,
+        cannot be set; nor can a ``MixedModel``'s ``'group'``).
     measures : str, callable, list or dict
         Names in :data:`~tvb_ngnmm.explore.reduce.MEASURES` (``'fc'``, ``'fcd'``,
         ``'peak_frequency'``, ``'mean_rate'``, ``'bold_fc'``, ``'kuramoto'``), callables
@@ -467,6 +475,10 @@ def sweep(
     check_history_seed(history_seed)
     simulation_length = float(simulation_length or sim.simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
+    reserved = {*STORE_VARIABLES, *design.names, *(f"raw_{type(m).__name__}" for m in sim.monitors
+                                                   if raw)}  # fmt: skip
+    check_measures(spec, measures, simulation_length, reserved)
+    SweepStore.check_path(store)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
     description = simulator_description(sim)
     source = sim if history_seed is None else seeded_simulator(sim, history_seed)
