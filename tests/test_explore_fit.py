@@ -381,6 +381,10 @@ def test_an_interrupted_fit_resumes_from_its_store(client, sim, objective, tmp_p
         ),
         ({"method": "differential_evolution", "options": {"popsize": 2.5}}, "popsize is an int"),
         ({"store": "file.txt"}, "'store'.*is a folder.*file.txt', which is a file"),
+        ({"units": "Hz"}, "'units'.*None or a dict \\{name: unit \\(str\\)\\}.*got 'Hz'"),
+        ({"units": {"I_x": "Hz"}}, "'units'.*among \\['a', 'I_e'\\], but got \\{'I_x'"),
+        ({"simulation_length": 0.1}, "'simulation_length'.*longest sampling period.*0.1"),
+        ({"bounds": {"conduction_speed": (-1.0, 5.0)}}, "'conduction_speed'.*> 0.*-1.0"),
         ({"realisations": 2}, "'realisations'.*deterministic integrator.*2 with HeunDeter"),
     ],
 )

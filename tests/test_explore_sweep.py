@@ -294,6 +294,38 @@ def test_measures_that_cannot_apply_are_refused_before_any_run(sim, tmp_path, me
     assert not store.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"batch_size": 0}, r"'batch_size' parameter. Allowed are None or integers >= 1.*got 0"),
+        ({"batch_size": 2.5}, r"'batch_size'.*but got 2.5"),
+        ({"n_workers": 0}, r"'n_workers' parameter. Allowed are None or integers >= 1.*got 0"),
+        ({"raw": "yes"}, r"'raw' parameter. Allowed are True or False, but got 'yes'"),
+        ({"store": None}, r"'store' parameter. Allowed is the path of a zarr store.*got None"),
+        ({"simulation_length": "30"}, r"'simulation_length'.*None or numbers \(ms\).*'30'"),
+        ({"simulation_length": 0.2}, r"'simulation_length'.*at least the longest sampling "
+         r"period of the monitors \(0.5 ms, TemporalAverage\), but got 0.2"),
+        ({"design": {"I_e": [True, False]}}, r"'design'.*'I_e' are numbers \(not true or "
+         r"false\), but got \[True, False\]"),
+        ({"design": {"conduction_speed": [2.0, -1.0]}}, r"swept parameter 'conduction_speed'. "
+         r"Allowed values are finite numbers > 0 \(mm/ms\), but got -1.0"),
+        ({"design": {"connectivity.weights": [-1.0]}}, r"'connectivity.weights'.*>= 0.*-1.0"),
+        ({"design": {"integrator.dt": [0.0]}}, r"'integrator.dt'.*> 0 \(ms\), but got 0.0"),
+    ],
+)  # fmt: skip
+def test_bad_run_settings_are_refused_before_any_run(sim, tmp_path, change, match):
+    """Hostile input: batch_size 0 or 2.5 failed after the cluster started (raw errors),
+    n_workers=0 started the default cluster, raw='yes' and a design of booleans were taken as
+    true and 1.0/0.0, simulation_length=0 ran the default length and a length shorter than a
+    sampling period left nothing to measure; a negative speed or weight, or a zero time step,
+    failed on every worker after its retries."""
+    arguments = {"design": DESIGN, "measures": ["mean_rate"], "store": tmp_path / "s.zarr",
+                 "client": UNREACHABLE, **change}  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, **arguments)
+    assert not (tmp_path / "s.zarr").exists()
+
+
 def test_a_store_that_is_a_file_is_refused(sim, tmp_path):
     (tmp_path / "s.zarr").write_text("")
     with pytest.raises(ValueError, match="'store' parameter.*'.*s.zarr' instead: it is a file"):

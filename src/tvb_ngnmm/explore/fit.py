@@ -521,7 +521,13 @@ def fit(
     from tqdm.auto import tqdm
 
     from ..engine.spec import extract
-    from .sweep import _check_not_bootstrapping, _connect, _disconnect, start_fork_server
+    from .sweep import (
+        _check_not_bootstrapping,
+        _connect,
+        _disconnect,
+        checked_simulation_length,
+        start_fork_server,
+    )
     from .trial import check_objective
 
     if client is None:  # its imports overlap the checks below
@@ -529,7 +535,7 @@ def fit(
         start_fork_server(sim, n_workers)
     objective = _checked_objective(objective)
     method, budget = _checked_method(method, budget)
-    simulation_length = float(simulation_length or sim.simulation_length)
+    simulation_length = checked_simulation_length(sim, simulation_length)
     bounds = _checked_bounds(sim, bounds)
     objective.check_simulator(sim, simulation_length)
     options = _checked_options(method, bounds, budget, options)
@@ -706,6 +712,13 @@ def _unknown(sim, spec, name: str) -> bool:
 def _units(sim, bounds: dict, units) -> dict:
     from .recipe import default_unit
 
+    if units is not None and (
+        not isinstance(units, dict)
+        or set(units) - set(bounds)
+        or not all(isinstance(u, str) for u in units.values())
+    ):
+        raise _bad("units", f"is None or a dict {{name: unit (str)}} of parameters among "
+                   f"{list(bounds)}", repr(units))  # fmt: skip
     units = dict(units or {})
     return {name: str(units.get(name, default_unit(sim, name))) for name in bounds}
 

@@ -99,6 +99,25 @@ def classify(sim, spec, names) -> tuple[list, list]:
     return batch, config
 
 
+#: The domains of the configuration parameters that have one: (allowed, test).
+DOMAINS = {
+    "connectivity.speed": ("finite numbers > 0 (mm/ms)", lambda v: v > 0),
+    "integrator.dt": ("finite numbers > 0 (ms)", lambda v: v > 0),
+    "connectivity.weights": ("finite numbers >= 0", lambda v: v >= 0),
+    "connectivity.tract_lengths": ("finite numbers >= 0 (mm)", lambda v: v >= 0),
+    "integrator.noise.nsig": ("finite numbers >= 0", lambda v: v >= 0),
+    "integrator.noise.noise_seed": ("whole numbers >= 0", lambda v: v >= 0),
+}
+
+
+def check_setting_values(sim, name: str, values) -> None:
+    """The values a sweep gives configuration parameter ``name``, within its domain."""
+    from .._util import check_values
+
+    allowed, test = DOMAINS.get(ALIASES.get(name, name), ("finite numbers", None))
+    check_values(np.asarray(values, dtype=float), f"the swept parameter {name!r}", allowed, test)
+
+
 def default_unit(sim, name: str) -> str:
     """The unit of a swept parameter when the design gives none."""
     if name in DEFAULT_UNITS:

@@ -29,6 +29,7 @@ from ..seeding import check_history_seed, seed_attributes, seeded_simulator
 from .design import as_design
 from .recipe import (
     SimulatorRecipe,
+    check_setting_values,
     classify,
     default_unit,
     is_whole_number_setting,
@@ -323,6 +324,8 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
                 f"Invalid value for the 'design' parameter. Allowed for the configuration "
                 f"parameter {name!r} is one value per point, but got shape {value.shape}."
             )
+        if name not in batch_names:
+            check_setting_values(sim, name, value)
         if name not in batch_names and is_whole_number_setting(sim, name):
             fractional = value[value != np.round(value)]
             if fractional.size:
@@ -330,6 +333,53 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
                     f"Invalid value for the swept parameter {name!r}. Allowed are whole "
                     f"numbers, but got {fractional[0]!r} instead."
                 )
+
+
+def _check_run_settings(store, batch_size, n_workers, raw, retries) -> None:
+    """The settings of a sweep's run, as its parameters name them."""
+
+    def bad(name, allowed, value):
+        return ValueError(f"Invalid value for the {name!r} parameter. Allowed {allowed}, but got "
+                          f"{value!r} instead.")  # fmt: skip
+
+    for name, value in (("batch_size", batch_size), ("n_workers", n_workers)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+        ):
+            raise bad(name, "are None or integers >= 1", value)
+    if isinstance(retries, bool) or not isinstance(retries, int | np.integer) or retries < 0:
+        raise bad("retries", "are integers >= 0", retries)
+    if not isinstance(raw, bool | np.bool_):
+        raise bad("raw", "are True or False", raw)
+    if not isinstance(store, str | os.PathLike):
+        raise bad("store", "is the path of a zarr store (a folder, str or Path)", store)
+
+
+def checked_simulation_length(sim, simulation_length) -> float:
+    """The length of each run (ms), ``sim.simulation_length`` if None: finite, and at least the
+    longest sampling period of the monitors (so that each gives a sample to measure)."""
+    from ..engine.checks import n_steps_for
+
+    if simulation_length is not None and (
+        isinstance(simulation_length, bool)
+        or not isinstance(simulation_length, int | float | np.integer | np.floating)
+    ):
+        raise ValueError(
+            "Invalid value for the 'simulation_length' parameter. Allowed are None or numbers "
+            f"(ms), but got {simulation_length!r} instead."
+        )
+    length = float(sim.simulation_length if simulation_length is None else simulation_length)
+    n_steps_for(sim, length)  # finite and >= 0
+    periods = {type(m).__name__: float(getattr(m, "period", sim.integrator.dt))
+               for m in sim.monitors}  # fmt: skip
+    name = max(periods, key=periods.get)
+    if length < periods[name]:
+        raise ValueError(
+            "Invalid value for the 'simulation_length' parameter. Allowed are lengths of at "
+            f"least the longest sampling period of the monitors ({periods[name]:g} ms, {name}), "
+            f"but got {length!r} instead."
+        )
+    return length
 
 
 def _batch_values(spec, design, batch_names: list, points: np.ndarray) -> dict:
@@ -468,12 +518,10 @@ def sweep(
     spec = extract(sim)
     batch_names, config_names = classify(sim, spec, design.names)
     _check_design_values(sim, spec, design, batch_names)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"Invalid value for the 'retries' parameter. Allowed are integers >= 0, "
-                         f"but got {retries!r} instead.")  # fmt: skip
+    _check_run_settings(store, batch_size, n_workers, raw, retries)
     check_seed(seed, allow_generator=False)
     check_history_seed(history_seed)
-    simulation_length = float(simulation_length or sim.simulation_length)
+    simulation_length = checked_simulation_length(sim, simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
     reserved = {*STORE_VARIABLES, *design.names, *(f"raw_{type(m).__name__}" for m in sim.monitors
                                                    if raw)}  # fmt: skip
