@@ -236,6 +236,10 @@ def test_sweeping_a_mixed_models_group_is_refused(tmp_path):
                        r"'group' instead \('group' is the MixedModel's assignment"):  # fmt: skip
         sweep(sim, {"group": [0.0, 1.0]}, ["mean_rate"], store, client=UNREACHABLE)
     assert not store.exists()
+    # a group's parameter outside its model's domain ran without a word (tau_e = -1)
+    with pytest.raises(ValueError, match=r"'tau_e' parameter of NextGenEI \(group 'cortex', "
+                       r"swept\). Allowed values are > 0.*but got -1.0"):  # fmt: skip
+        sweep(sim, {"cortex.tau_e": [-1.0, 8.0]}, ["mean_rate"], store, client=UNREACHABLE)
     assert classify(sim, extract(sim), ["cortex.I_e", "thalamus.eta"])[0] == [
         "cortex.I_e",
         "thalamus.eta",

@@ -110,7 +110,9 @@ class AbstractObjective:
     name = "objective"
 
     def evaluate(self, outputs) -> dict:
-        """``{'loss': float, **components}`` of one member's outputs."""
+        """``{'loss': float, **components}`` of one member's outputs: a dict of numbers named
+        by strings (NaN where undefined); :func:`fit` refuses, before anything runs, an
+        objective that returns anything else or raises on outputs shaped as the monitors'."""
         raise NotImplementedError
 
     def check_simulator(self, sim, simulation_length: float) -> None:
@@ -202,7 +204,8 @@ class FCCorrelation(_FCObjective):
     Parameters
     ----------
     target_fc : array_like, shape (n_region, n_region)
-        Empirical FC: symmetric and finite; its upper triangle must not be constant.
+        Empirical FC, a correlation matrix (finite, symmetric, unit diagonal, values in
+        [-1, 1]); its upper triangle must not be constant.
     variable : str, optional
         Monitored variable (default the monitor's first).
     monitor : int, optional
@@ -248,7 +251,8 @@ class FCDistance(_FCObjective):
     Parameters
     ----------
     target_fc : array_like, shape (n_region, n_region)
-        Empirical FC: symmetric and finite.
+        Empirical FC, a correlation matrix (finite, symmetric, unit diagonal, values in
+        [-1, 1]).
     metric : {'rms', 'frobenius'}
         ``'rms'``: root mean square difference over the upper triangle (no diagonal);
         ``'frobenius'``: Frobenius norm of the difference of the off-diagonal entries.

@@ -2,9 +2,10 @@
 
 A measure is a function ``f(outputs, **options)`` of one point's monitor outputs (a list, one
 ``xarray.DataArray`` per monitor, dims ``(time, state_variable, region)``, time in ms) that
-returns a number, an array or an ``xarray.DataArray`` (named dims, units in ``attrs['units']``).
-The registry :data:`MEASURES` names the usual ones; any callable is accepted too (its name is
-the function's ``__name__``).
+returns a number, a numeric array or an ``xarray.DataArray`` (named dims, units in
+``attrs['units']``), or a dict of them by name; anything else (a string, ...) is refused. The
+registry :data:`MEASURES` names the usual ones; any callable is accepted too (its name is the
+function's ``__name__``). A sweep checks them before anything runs (:mod:`.trial`).
 
 Rates are reported in Hz (the engine's rates are in kHz). Where a measure is undefined (a
 constant signal) it is NaN (the `UndefinedMeasureWarning` stays on the worker: the NaN in the

@@ -318,6 +318,7 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
 
     if batch_names:  # a design of configuration parameters only has none
         _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+    _check_group_parameters(sim, design, batch_names)
     for name, value in design.values.items():
         if name not in batch_names and value.ndim != 1:
             raise ValueError(
@@ -380,6 +381,19 @@ def checked_simulation_length(sim, simulation_length) -> float:
             f"but got {length!r} instead."
         )
     return length
+
+
+def _check_group_parameters(sim, design, batch_names: list) -> None:
+    """A ``MixedModel``'s swept ``'group.parameter'`` within the domain its group's model
+    declares (``run_batch`` checks them only for finiteness)."""
+    from ..models._base import AbstractNextGenModel
+
+    models = getattr(sim.model, "models", None)
+    for name in batch_names if isinstance(models, dict) else ():
+        group, _, parameter = name.partition(".")
+        model = models.get(group)
+        if isinstance(model, AbstractNextGenModel):
+            model.check_parameter(parameter, design.values[name], f" (group {group!r}, swept)")
 
 
 def _batch_values(spec, design, batch_names: list, points: np.ndarray) -> dict:
