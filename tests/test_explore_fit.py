@@ -429,6 +429,9 @@ def _correlations():
         (lambda: FCDDistance(-1.0, 5.0, target_fcd=[0.1]), "'window_ms'.*> 0"),
         (lambda: FCDDistance(10.0, 5.0, target_series=np.ones((50, 4))), "'target_dt'"),
         (lambda: SpectralPeak(0.0), "'target_hz'.*> 0 Hz"),
+        (lambda: SpectralPeak(10.0, fmin=np.nan), "'fmin'.*finite numbers >= 0 \\(Hz\\).*nan"),
+        (lambda: SpectralPeak(10.0, fmin="x"), "'fmin'.*finite numbers >= 0.*'x'"),
+        (lambda: FCDDistance(10.0, 5.0, target_fcd=[0.2, 3.0]), "'target_fcd'.*\\[-1, 1\\].*3"),
         (lambda: FCDistance(np.eye(4), metric="l1"), "'metric'.*'rms', 'frobenius'"),
         (lambda: 0.0 * SpectralPeak(10.0), "'weight'.*> 0, but got 0.0"),
         (lambda: combine({}), "'weights' parameter"),
@@ -440,6 +443,10 @@ def _correlations():
         (
             lambda: objective_from_config({"kind": "fc_distance", "target_fc": "missing.npy"}),
             "'objective.target_fc'.*does not exist",
+        ),
+        (
+            lambda: objective_from_config({"kind": "fc_distance", "target_fc": __file__}),
+            "'objective.target_fc'.*file of numbers.*which could not be read",
         ),
     ],
 )

@@ -368,6 +368,9 @@ def _target_fcd_values(target) -> np.ndarray:
     if not np.isfinite(fcd).all():
         raise _bad("target_fcd", "are finite values (every window defined)",
                    f"{int((~np.isfinite(fcd)).sum())} NaN or inf")  # fmt: skip
+    if np.abs(fcd).max() > 1.0 + 1e-6:
+        raise _bad("target_fcd", "are FCD values, correlations in [-1, 1]",
+                   f"{fcd[np.argmax(np.abs(fcd))]:g}")  # fmt: skip
     return fcd
 
 
@@ -397,6 +400,10 @@ class SpectralPeak(_SignalObjective):
 
         super().__init__(variable, monitor)
         self.target_hz = check_positive(target_hz, "target_hz", "Hz")
+        if isinstance(fmin, bool) or not isinstance(fmin, int | float | np.integer | np.floating):
+            raise _bad("fmin", "are finite numbers >= 0 (Hz)", repr(fmin))
+        if not (np.isfinite(fmin) and fmin >= 0):  # NaN would leave every peak undefined
+            raise _bad("fmin", "are finite numbers >= 0 (Hz)", repr(fmin))
         self.fmin = float(fmin)
         self.segment_ms = None if segment_ms is None else check_positive(segment_ms, "segment_ms")
 
@@ -579,6 +586,13 @@ def _load_array(path, base_dir, key: str) -> np.ndarray:
     if not path.is_file():
         raise _bad(f"objective.{key}", "is an array or the path of a .npy or text file",
                    f"{str(path)!r}, which does not exist")  # fmt: skip
-    if path.suffix == ".npy":
-        return np.load(path)
-    return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None)
+    try:
+        if path.suffix == ".npy":
+            return np.load(path)
+        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None)
+    except (OSError, ValueError) as err:
+        raise _bad(
+            f"objective.{key}",
+            "is an array or the path of a .npy or text file of numbers",
+            f"{str(path)!r}, which could not be read ({err})",
+        ) from None
