@@ -258,6 +258,25 @@ def test_attributes_configure_derives_cannot_be_swept(sim, tmp_path, name):
         sweep(sim, {name: [1.0]}, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
 
 
+@pytest.mark.parametrize(
+    ("names", "match"),
+    [
+        (["a", "coupling.a"], r"names of different parameters, but got 'a' and 'coupling.a'"),
+        (["conduction_speed", "connectivity.speed"], r"'conduction_speed' and "
+         r"'connectivity.speed', which set the same one"),
+        (["noise_amplitude"], r"but got 'noise_amplitude' instead \(the integrator "
+         r"HeunDeterministic has no noise\)"),
+    ],
+)  # fmt: skip
+def test_names_that_cannot_be_swept_together_or_here_are_refused(sim, tmp_path, names, match):
+    """Hostile input: two names of one attribute were both set, the last one silently winning;
+    'noise_amplitude' of a deterministic simulator was refused as unknown while the message
+    listed it as allowed."""
+    design = points({name: [1.0] for name in names})
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, design, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
+
+
 def returns_text(outputs):
     return "hello"
 

@@ -78,25 +78,40 @@ def _resolve(sim, path: str):
 
 
 def classify(sim, spec, names) -> tuple[list, list]:
-    """Split swept names into batch and configuration parameters; unknown names are errors."""
-    batch, config = [], []
+    """Split swept names into batch and configuration parameters; unknown names, and two names
+    of one attribute (``'a'`` and ``'coupling.a'``), are errors."""
+    batch, config, seen = [], [], {}
     for name in names:
         if name in batch_names(spec):
             batch.append(name)
         elif _resolve(sim, name) is not None:
             config.append(name)
         else:
-            why = ""
-            if name in NOT_SWEPT and name in spec.parameter_names:
-                why = (
-                    " ('group' is the MixedModel's assignment of regions to its models, not a "
-                    "parameter: give each group's parameters as 'group.parameter')"
-                )
             raise ValueError(
                 f"Invalid value for the 'design' parameter. Allowed parameter names are "
-                f"{allowed_names(spec)}, but got {name!r} instead{why}."
+                f"{allowed_names(spec)}, but got {name!r} instead{_why_not(sim, spec, name)}."
             )
+        same = "coupling.a" if name == "a" else ALIASES.get(name, name)
+        if same in seen:
+            raise ValueError(
+                "Invalid value for the 'design' parameter. Allowed are names of different "
+                f"parameters, but got {seen[same]!r} and {name!r}, which set the same one."
+            )
+        seen[same] = name
     return batch, config
+
+
+def _why_not(sim, spec, name: str) -> str:
+    """Why a name that looks sweepable is not, for the error message."""
+    if name in NOT_SWEPT and name in spec.parameter_names:
+        return (
+            " ('group' is the MixedModel's assignment of regions to its models, not a "
+            "parameter: give each group's parameters as 'group.parameter')"
+        )
+    path = ALIASES.get(name, name)
+    if path.startswith("integrator.noise.") and getattr(sim.integrator, "noise", None) is None:
+        return f" (the integrator {type(sim.integrator).__name__} has no noise)"
+    return ""
 
 
 #: The domains of the configuration parameters that have one: (allowed, test).
