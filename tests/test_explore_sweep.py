@@ -305,6 +305,9 @@ def done(outputs):
         ([done], r"results are not named as the store's.*the measure 'done' giving 'done'"),
         (["fc", "fc"], r"not named as the measure 'fc''s.*the measure 'fc' giving 'fc'"),
         ({"fcd": {"window_ms": "long"}}, r"the measure 'fcd' raised TypeError"),
+        # the options of a function were dropped without a word
+        ({returns_text: {"scale": 2}}, r"the measure 'returns_text' raised TypeError: "
+         r"returns_text\(\) got an unexpected keyword argument 'scale'"),
     ],
 )  # fmt: skip
 def test_measures_that_cannot_apply_are_refused_before_any_run(sim, tmp_path, measures, match):

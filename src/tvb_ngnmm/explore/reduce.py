@@ -152,11 +152,11 @@ def as_measures(measures) -> list:
         items = []
     out = []
     for measure, options in items:
-        if callable(measure):
-            out.append((_function_name(measure)[1], measure, {}))
-            continue
-        if measure not in MEASURES or not isinstance(options, dict):
+        if not isinstance(options, dict) or not callable(measure) and measure not in MEASURES:
             break
+        if callable(measure):  # its options as given ({function: {option: value}})
+            out.append((_function_name(measure)[1], measure, options))
+            continue
         out.append((measure, MEASURES[measure], options))
     if not out or len(out) != len(items):
         allowed = ", ".join(repr(m) for m in MEASURES)
