@@ -359,7 +359,11 @@ def test_an_interrupted_fit_resumes_from_its_store(client, sim, objective, tmp_p
         ({"method": "nelder-mead"}, "'method' parameter. Allowed values are 'cma', 'grid'"),
         ({"objective": "fc"}, "'objective' parameter. Allowed are objectives"),
         ({"objective": {"kind": "fc_corr"}}, "'objective.kind'.*'fc_correlation'"),
-        ({"options": {"points_per_axis": 0}}, "points_per_axis is an integer >= 1"),
+        # one point per axis evaluated the same centre again and again
+        ({"options": {"points_per_axis": 1}}, "points_per_axis is an integer >= 2, but got 1"),
+        ({"budget": 3}, "'budget'.*>= 2 \\*\\* 2 = 4 for 'grid' over 2 parameters, but got 3"),
+        ({"n_workers": 0}, "'n_workers'.*None or integers >= 1, but got 0"),
+        ({"store": 5}, "'store'.*None or the path of a folder.*got 5"),
         ({"options": {"sigma": 0.1}}, "'options'.*keys for 'grid' are \\['points_per_axis'\\]"),
         ({"method": "cma", "options": {"sigma0": 0.5}}, "sigma0 is a number in \\(0, 1/3\\]"),
         ({"method": "cma", "options": {"x0": {"I_e": 30.0}}}, "x0\\['I_e'\\] is a number in"),

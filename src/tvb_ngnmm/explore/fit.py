@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -399,8 +400,11 @@ def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
         if options:
             raise _bad("options", "keys for 'grid' are ['points_per_axis']",
                        repr(sorted(options)))  # fmt: skip
-        if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 1:
-            raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
+        if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 2:
+            raise _bad("options", "points_per_axis is an integer >= 2", repr(per_axis))
+        if budget < 2 ** len(bounds):  # one point per axis would evaluate the centre again
+            raise _bad("budget", f"are integers >= 2 ** {len(bounds)} = {2 ** len(bounds)} for "
+                       f"'grid' over {len(bounds)} parameters", repr(budget))  # fmt: skip
         return {"points_per_axis": per_axis}
     if method == "cma":
         import cma
@@ -535,6 +539,7 @@ def fit(
         start_fork_server(sim, n_workers)
     objective = _checked_objective(objective)
     method, budget = _checked_method(method, budget)
+    _check_client_settings(store, n_workers)
     simulation_length = checked_simulation_length(sim, simulation_length)
     bounds = _checked_bounds(sim, bounds)
     objective.check_simulator(sim, simulation_length)
@@ -645,6 +650,15 @@ def _checked_realisations(sim, realisations, bounds: dict) -> int:
         raise _bad("realisations", f"is 1 when {NOISE_SEED!r} is a fitted parameter",
                    repr(realisations))  # fmt: skip
     return int(realisations)
+
+
+def _check_client_settings(store, n_workers) -> None:
+    if store is not None and not isinstance(store, str | os.PathLike):
+        raise _bad("store", "is None or the path of a folder (str or Path)", repr(store))
+    if n_workers is not None and (
+        isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1
+    ):
+        raise _bad("n_workers", "are None or integers >= 1", repr(n_workers))
 
 
 def _checked_objective(objective) -> AbstractObjective:
