@@ -548,6 +548,10 @@ def test_a_refused_fit_leaves_nothing_half_written(sim, objective, tmp_path):
     with pytest.raises(ValueError, match="'client' parameter"):
         fit(sim, store=tmp_path / "new" / "fit", **arguments)
     assert not (tmp_path / "new" / "fit").exists()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "fit.json").write_text("{not json")  # e.g. a disk that filled up
+    with pytest.raises(ValueError, match="'store'.*broken', whose fit.json is not a fit's"):
+        fit(sim, store=tmp_path / "broken", **arguments)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="'client' parameter"):
         fit(sim, store=tmp_path / "empty", **arguments)

@@ -748,7 +748,13 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
                    f"{str(folder)!r}, which is a file")  # fmt: skip
     if path.exists():
         if path.read_text() != text:
-            stored = json.loads(path.read_text())
+            try:
+                stored = json.loads(path.read_text())
+            except ValueError:
+                stored = None
+            if not isinstance(stored, dict):
+                raise _bad("store", "is a new folder or the store of a fit",
+                           f"{str(folder)!r}, whose fit.json is not a fit's settings")  # fmt: skip
             changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
             hint = (" (where the runs start differs: with history_seed=None, a simulator "
                     "configured again has another random history)"
