@@ -130,6 +130,17 @@ def test_fit_example_configuration_is_valid():
         ("points_per_axis = 3", "points = 3", r"\[fit\].options.*points_per_axis"),
         ("budget = 9", "budget = 9\nrealisations = 0", r"\[fit\].realisations.*>= 1.*0"),
         ("budget = 9", "budget = 9\nrealisations = 1.5", r"\[fit\].realisations.*1.5"),
+        # unclear errors: cma's own message of 1,558 characters, after fit.json was written
+        (
+            'method = "grid"\nbudget = 9\noptions = { points_per_axis = 3 }',
+            'method = "cma"\nbudget = 9\noptions = { popsiz = 8 }',
+            r"\[fit\].options.*but got 'popsiz' \(did you mean 'popsize'",
+        ),
+        (
+            'method = "grid"\nbudget = 9\noptions = { points_per_axis = 3 }',
+            'method = "cma"\nbudget = 9\noptions = { popsize = 1 }',
+            r"\[fit\].options.*popsize is an integer >= 2, but got 1 instead",
+        ),
     ],
 )
 def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
@@ -137,6 +148,25 @@ def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
     assert old in text
     with pytest.raises(ConfigError, match=message):
         parse_config(text.replace(old, new, 1), base=folder, require_fit=True)
+
+
+def test_a_store_that_is_a_file_is_refused(folder, tmp_path):
+    """Unclear error: [fit].store naming a file failed in the fit with a raw NotADirectoryError."""
+    (tmp_path / "store.txt").write_text("")
+    text = SIMULATOR + FIT + f"store = {str(tmp_path / 'store.txt')!r}\n"
+    with pytest.raises(ConfigError, match=r"\[fit\].store. Allowed is the path of a folder.*"
+                       r"store.txt' instead, which is a file"):  # fmt: skip
+        parse_config(text, base=folder, require_fit=True)
+
+
+def test_a_target_fc_that_is_not_a_correlation_matrix_is_refused(folder, tmp_path):
+    """A target FC with a diagonal of 3 was accepted by the fit."""
+    target = np.load(folder / "target.npy") + 2 * np.eye(6)
+    np.save(tmp_path / "target.npy", target)
+    text = (SIMULATOR + FIT).replace('"target.npy"', repr(str(tmp_path / "target.npy")))
+    with pytest.raises(ConfigError, match=r"\[fit\].objective.*'target_fc'.*correlation "
+                       r"matrix, whose diagonal is 1.*but got 3 at \[0, 0\]"):  # fmt: skip
+        parse_config(text, base=folder, require_fit=True)
 
 
 def test_target_fc_of_the_wrong_shape_is_refused(folder, tmp_path, capsys):

@@ -359,19 +359,43 @@ def test_an_interrupted_fit_resumes_from_its_store(client, sim, objective, tmp_p
         ({"method": "nelder-mead"}, "'method' parameter. Allowed values are 'cma', 'grid'"),
         ({"objective": "fc"}, "'objective' parameter. Allowed are objectives"),
         ({"objective": {"kind": "fc_corr"}}, "'objective.kind'.*'fc_correlation'"),
-        ({"options": {"points_per_axis": 0}}, "points_per_axis is an integer >= 1"),
+        # one point per axis evaluated the same centre again and again
+        ({"options": {"points_per_axis": 1}}, "points_per_axis is an integer >= 2, but got 1"),
+        ({"budget": 3}, "'budget'.*>= 2 \\*\\* 2 = 4 for 'grid' over 2 parameters, but got 3"),
+        ({"n_workers": 0}, "'n_workers'.*None or integers >= 1, but got 0"),
+        ({"store": 5}, "'store'.*None or the path of a folder.*got 5"),
         ({"options": {"sigma": 0.1}}, "'options'.*keys for 'grid' are \\['points_per_axis'\\]"),
         ({"method": "cma", "options": {"sigma0": 0.5}}, "sigma0 is a number in \\(0, 1/3\\]"),
         ({"method": "cma", "options": {"x0": {"I_e": 30.0}}}, "x0\\['I_e'\\] is a number in"),
         ({"method": "cma", "options": {"x0": {"b": 1.0}}}, "x0 is a dict"),
         ({"store": "holding"}, "'store'.*a folder holding other files"),
         ({"realisations": 0}, "'realisations'.*integers >= 1, but got 0"),
+        # unclear errors: cma's own 1,558-character messages, after fit.json was written
+        (
+            {"method": "cma", "budget": 20, "options": {"popsiz": 8}},
+            "'options'.*keys for 'cma' are 'sigma0', 'x0' and the options of cma.CMAOptions\\(\\)"
+            ", but got 'popsiz' \\(did you mean 'popsize'",
+        ),
+        ({"method": "cma", "options": {"popsize": 1}}, "'options'.*popsize is an integer >= 2.*1"),
+        ({"method": "cma", "options": {"tolfun": "abc"}}, "'options'.*options cma accepts.*abc"),
+        ({"method": "cma", "options": {"bounds": [0, 2]}}, "leave 'bounds' to the fit"),
+        (
+            {"method": "differential_evolution", "budget": 20, "options": {"mutaton": 0.5}},
+            "arguments of scipy.optimize.differential_evolution, but got 'mutaton'",
+        ),
+        ({"method": "differential_evolution", "options": {"popsize": 2.5}}, "popsize is an int"),
+        ({"store": "file.txt"}, "'store'.*is a folder.*file.txt', which is a file"),
+        ({"units": "Hz"}, "'units'.*None or a dict \\{name: unit \\(str\\)\\}.*got 'Hz'"),
+        ({"units": {"I_x": "Hz"}}, "'units'.*among \\['a', 'I_e'\\], but got \\{'I_x'"),
+        ({"simulation_length": 0.1}, "'simulation_length'.*longest sampling period.*0.1"),
+        ({"bounds": {"conduction_speed": (-1.0, 5.0)}}, "'conduction_speed'.*> 0.*-1.0"),
         ({"realisations": 2}, "'realisations'.*deterministic integrator.*2 with HeunDeter"),
     ],
 )
 def test_bad_fit_arguments(sim, objective, tmp_path, change, match):
     (tmp_path / "holding").mkdir()
     (tmp_path / "holding" / "other.txt").write_text("")
+    (tmp_path / "file.txt").write_text("")
     arguments = {"objective": objective, "bounds": BOUNDS, "method": "grid", "budget": 9,
                  "progress": False, "client": "tcp://127.0.0.1:1"}  # fmt: skip
     arguments.update(change)
@@ -379,6 +403,12 @@ def test_bad_fit_arguments(sim, objective, tmp_path, change, match):
         arguments["store"] = tmp_path / arguments["store"]
     with pytest.raises(ValueError, match=match):
         fit(sim, **arguments)
+
+
+def _correlations():
+    """A 4 × 4 correlation matrix whose off-diagonal entries are all beyond 0.8 in size."""
+    return np.array([[1.0, 0.9, -0.85, 0.95], [0.9, 1.0, -0.9, 0.9], [-0.85, -0.9, 1.0, -0.8],
+                     [0.95, 0.9, -0.8, 1.0]])  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -389,12 +419,23 @@ def test_bad_fit_arguments(sim, objective, tmp_path, change, match):
         (lambda: FCCorrelation(np.full((4, 4), np.nan)), "'target_fc'.*finite.*16 NaN"),
         (lambda: FCCorrelation(np.ones((4, 4))), "'target_fc'.*off-diagonal entries vary"),
         (lambda: FCCorrelation(np.eye(2)), "n_region >= 3"),
+        (
+            lambda: FCCorrelation(_correlations() + 2 * np.eye(4)),
+            "'target_fc'.*correlation matrix, whose diagonal is 1.*but got 3 at \\[0, 0\\]",
+        ),
+        (
+            lambda: FCDistance(1.5 * _correlations() - 0.5 * np.eye(4)),
+            "'target_fc'.*values lie in \\[-1, 1\\].*but got -?1.[0-9]+ at \\[0, 1\\]",
+        ),
         (lambda: FCDDistance(10.0, 5.0), "'target_fcd'.*exactly one.*neither"),
         (lambda: FCDDistance(10.0, 5.0, target_fcd=np.triu(np.ones((4, 4)))), "symmetric"),
         (lambda: FCDDistance(10.0, 5.0, target_fcd=[0.1, np.nan]), "'target_fcd'.*finite"),
         (lambda: FCDDistance(-1.0, 5.0, target_fcd=[0.1]), "'window_ms'.*> 0"),
         (lambda: FCDDistance(10.0, 5.0, target_series=np.ones((50, 4))), "'target_dt'"),
         (lambda: SpectralPeak(0.0), "'target_hz'.*> 0 Hz"),
+        (lambda: SpectralPeak(10.0, fmin=np.nan), "'fmin'.*finite numbers >= 0 \\(Hz\\).*nan"),
+        (lambda: SpectralPeak(10.0, fmin="x"), "'fmin'.*finite numbers >= 0.*'x'"),
+        (lambda: FCDDistance(10.0, 5.0, target_fcd=[0.2, 3.0]), "'target_fcd'.*\\[-1, 1\\].*3"),
         (lambda: FCDistance(np.eye(4), metric="l1"), "'metric'.*'rms', 'frobenius'"),
         (lambda: 0.0 * SpectralPeak(10.0), "'weight'.*> 0, but got 0.0"),
         (lambda: combine({}), "'weights' parameter"),
@@ -406,6 +447,10 @@ def test_bad_fit_arguments(sim, objective, tmp_path, change, match):
         (
             lambda: objective_from_config({"kind": "fc_distance", "target_fc": "missing.npy"}),
             "'objective.target_fc'.*does not exist",
+        ),
+        (
+            lambda: objective_from_config({"kind": "fc_distance", "target_fc": __file__}),
+            "'objective.target_fc'.*file of numbers.*which could not be read",
         ),
     ],
 )
@@ -450,3 +495,64 @@ def test_realisations_average_each_points_loss_over_noise_streams(client, object
             losses.append(objective.evaluate([o.isel(member=0) for o in outputs])["loss"])
         assert losses[0] != losses[1]  # the realisations differ
         np.testing.assert_allclose(history.loss.values[k], np.mean(losses), rtol=1e-12)
+
+
+class Raises(AbstractObjective):
+    name = "raises"
+
+    def evaluate(self, outputs):
+        raise ZeroDivisionError("an objective that always fails")
+
+
+class ReturnsAFloat(AbstractObjective):
+    name = "returns_a_float"
+
+    def evaluate(self, outputs):
+        return 0.5
+
+
+class ReturnsText(AbstractObjective):
+    name = "returns_text"
+
+    def evaluate(self, outputs):
+        return {"loss": 0.5, "note": "a string"}
+
+
+@pytest.mark.parametrize(
+    ("objective", "match"),
+    [
+        (Raises(), r"'objective' parameter: Raises\(\) raised ZeroDivisionError: an objective "
+         r"that always fails \(tried before any simulation on outputs shaped as the simulator's "
+         r"monitors', TemporalAverage \{'time': 200, 'state_variable': 2, 'region': 5\}\)"),
+        (ReturnsAFloat(), r"'objective'.*evaluate\(outputs\) returns a dict \{'loss': number, "
+         r"\*\*components\}.*but got ReturnsAFloat\(\) returning 0.5 instead"),
+        (ReturnsText(), r"'objective'.*returning \{'note': 'a string'\}"),
+    ],
+)  # fmt: skip
+def test_an_objective_that_fails_is_refused_before_any_run(sim, tmp_path, objective, match):
+    """Unclear errors: an objective that raised failed every task after its retries, and one
+    returning a float left every loss undefined; the contract (a dict {'loss': number, ...})
+    is now checked on outputs shaped as the simulator's before anything runs or is written."""
+    store = tmp_path / "fit"
+    with pytest.raises(ValueError, match=match):
+        fit(sim, objective, BOUNDS, method="grid", budget=9, store=store,
+            client="tcp://127.0.0.1:1", progress=False)  # fmt: skip
+    assert not store.exists()
+
+
+def test_a_refused_fit_leaves_nothing_half_written(sim, objective, tmp_path):
+    """A fit refused after its settings were written (here: the scheduler cannot be reached)
+    leaves no fit.json that would refuse the corrected fit; a folder it did not create stays."""
+    arguments = {"objective": objective, "bounds": BOUNDS, "method": "grid", "budget": 9,
+                 "progress": False, "client": "tcp://127.0.0.1:1"}  # fmt: skip
+    with pytest.raises(ValueError, match="'client' parameter"):
+        fit(sim, store=tmp_path / "new" / "fit", **arguments)
+    assert not (tmp_path / "new" / "fit").exists()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "fit.json").write_text("{not json")  # e.g. a disk that filled up
+    with pytest.raises(ValueError, match="'store'.*broken', whose fit.json is not a fit's"):
+        fit(sim, store=tmp_path / "broken", **arguments)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="'client' parameter"):
+        fit(sim, store=tmp_path / "empty", **arguments)
+    assert (tmp_path / "empty").is_dir() and not any((tmp_path / "empty").iterdir())

@@ -151,6 +151,11 @@ def test_blow_ups_are_recorded_per_point(client, sim, tmp_path):
 
 
 def failing_measure(outputs, path):
+    """Fails on a worker (the trial of the measures before the sweep, in the client, passes)."""
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return 0.0
     with open(path, "a") as log:
         log.write("attempt\n")
     raise ArithmeticError("this measure always fails")
@@ -212,6 +217,145 @@ def test_bad_sweep_arguments(sim, tmp_path):
     with pytest.raises(ValueError, match="'client' parameter.*'tcp://127.0.0.1:1'.*cannot reach"):
         sweep(sim, DESIGN, MEASURES, store, client="tcp://127.0.0.1:1")
     assert not store.exists()
+
+
+UNREACHABLE = "tcp://127.0.0.1:1"  # a client that is never reached: the checks come first
+
+
+def test_sweeping_a_mixed_models_group_is_refused(tmp_path):
+    """Point 6: 'group' is a MixedModel's assignment of regions to its models (nodes of no
+    group ran frozen or NaN, not blown up); each group's parameters can still be swept."""
+    from test_mixed_networks import mixed_sim, thalamocortical
+
+    from tvb_ngnmm.engine.spec import extract
+    from tvb_ngnmm.explore.recipe import classify
+
+    sim = mixed_sim(thalamocortical(), length=2.0)
+    store = tmp_path / "s.zarr"
+    with pytest.raises(ValueError, match=r"Allowed parameter names are 'cortex.tau_e'.*but got "
+                       r"'group' instead \('group' is the MixedModel's assignment"):  # fmt: skip
+        sweep(sim, {"group": [0.0, 1.0]}, ["mean_rate"], store, client=UNREACHABLE)
+    assert not store.exists()
+    # a group's parameter outside its model's domain ran without a word (tau_e = -1)
+    with pytest.raises(ValueError, match=r"'tau_e' parameter of NextGenEI \(group 'cortex', "
+                       r"swept\). Allowed values are > 0.*but got -1.0"):  # fmt: skip
+        sweep(sim, {"cortex.tau_e": [-1.0, 8.0]}, ["mean_rate"], store, client=UNREACHABLE)
+    assert classify(sim, extract(sim), ["cortex.I_e", "thalamus.eta"])[0] == [
+        "cortex.I_e",
+        "thalamus.eta",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["connectivity.delays", "connectivity.number_of_regions", "connectivity.idelays",
+     "integrator.bounded_state_variable_indices", "coupling.gid"],
+)  # fmt: skip
+def test_attributes_configure_derives_cannot_be_swept(sim, tmp_path, name):
+    """Hostile input: attributes that configure() computes again (the delays from the tract
+    lengths, the number of regions from the weights) were swept without effect, silently."""
+    with pytest.raises(ValueError, match=f"'connectivity.speed'.*but got '{name}' instead"):
+        sweep(sim, {name: [1.0]}, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
+
+
+@pytest.mark.parametrize(
+    ("names", "match"),
+    [
+        (["a", "coupling.a"], r"names of different parameters, but got 'a' and 'coupling.a'"),
+        (["conduction_speed", "connectivity.speed"], r"'conduction_speed' and "
+         r"'connectivity.speed', which set the same one"),
+        (["noise_amplitude"], r"but got 'noise_amplitude' instead \(the integrator "
+         r"HeunDeterministic has no noise\)"),
+    ],
+)  # fmt: skip
+def test_names_that_cannot_be_swept_together_or_here_are_refused(sim, tmp_path, names, match):
+    """Hostile input: two names of one attribute were both set, the last one silently winning;
+    'noise_amplitude' of a deterministic simulator was refused as unknown while the message
+    listed it as allowed."""
+    design = points({name: [1.0] for name in names})
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, design, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
+
+
+def returns_text(outputs):
+    return "hello"
+
+
+def divides_by_zero(outputs):
+    return 1 / 0
+
+
+def done(outputs):
+    return 1.0
+
+
+@pytest.mark.parametrize(
+    ("measures", "match"),
+    [
+        ({"fc": {"variable": "nope"}},
+         r"option 'variable' of 'fc' are the variables of the TemporalAverage monitor "
+         r"\['r_e', 'r_i'\], but got 'nope' instead"),
+        ({"fc": {"monitor": 3}}, r"option 'monitor' of 'fc' are None or the index.*0..0.*got 3"),
+        ({"fcd": {"window": 10.0}}, r"options of 'fcd' are \['window_ms'.*got 'window'"),
+        ({"bold_fc": {}}, r"'bold_fc' with a simulator that has a BOLD monitor, but got "
+         r"'bold_fc' with the monitors \['TemporalAverage'\]"),
+        ([returns_text], r"the measure 'returns_text' must return numbers.*returned 'hello'"),
+        ([divides_by_zero], r"the measure 'divides_by_zero' raised ZeroDivisionError: division "
+         r"by zero \(tried before any simulation"),
+        ([done], r"results are not named as the store's.*the measure 'done' giving 'done'"),
+        (["fc", "fc"], r"not named as the measure 'fc''s.*the measure 'fc' giving 'fc'"),
+        ({"fcd": {"window_ms": "long"}}, r"the measure 'fcd' raised TypeError"),
+        # the options of a function were dropped without a word
+        ({returns_text: {"scale": 2}}, r"the measure 'returns_text' raised TypeError: "
+         r"returns_text\(\) got an unexpected keyword argument 'scale'"),
+    ],
+)  # fmt: skip
+def test_measures_that_cannot_apply_are_refused_before_any_run(sim, tmp_path, measures, match):
+    """Unclear errors: a measure naming a variable that does not exist was found only after
+    every point ran and its retries (a raw xarray KeyError, the store left behind); a custom
+    measure returning a string failed on every worker. Now refused before anything runs."""
+    store = tmp_path / "s.zarr"
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, DESIGN, measures, store, client=UNREACHABLE)
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"batch_size": 0}, r"'batch_size' parameter. Allowed are None or integers >= 1.*got 0"),
+        ({"batch_size": 2.5}, r"'batch_size'.*but got 2.5"),
+        ({"n_workers": 0}, r"'n_workers' parameter. Allowed are None or integers >= 1.*got 0"),
+        ({"raw": "yes"}, r"'raw' parameter. Allowed are True or False, but got 'yes'"),
+        ({"store": None}, r"'store' parameter. Allowed is the path of a zarr store.*got None"),
+        ({"simulation_length": "30"}, r"'simulation_length'.*None or numbers \(ms\).*'30'"),
+        ({"simulation_length": 0.2}, r"'simulation_length'.*at least the longest sampling "
+         r"period of the monitors \(0.5 ms, TemporalAverage\), but got 0.2"),
+        ({"design": {"I_e": [True, False]}}, r"'design'.*'I_e' are numbers \(not true or "
+         r"false\), but got \[True, False\]"),
+        ({"design": {"conduction_speed": [2.0, -1.0]}}, r"swept parameter 'conduction_speed'. "
+         r"Allowed values are finite numbers > 0 \(mm/ms\), but got -1.0"),
+        ({"design": {"connectivity.weights": [-1.0]}}, r"'connectivity.weights'.*>= 0.*-1.0"),
+        ({"design": {"integrator.dt": [0.0]}}, r"'integrator.dt'.*> 0 \(ms\), but got 0.0"),
+    ],
+)  # fmt: skip
+def test_bad_run_settings_are_refused_before_any_run(sim, tmp_path, change, match):
+    """Hostile input: batch_size 0 or 2.5 failed after the cluster started (raw errors),
+    n_workers=0 started the default cluster, raw='yes' and a design of booleans were taken as
+    true and 1.0/0.0, simulation_length=0 ran the default length and a length shorter than a
+    sampling period left nothing to measure; a negative speed or weight, or a zero time step,
+    failed on every worker after its retries."""
+    arguments = {"design": DESIGN, "measures": ["mean_rate"], "store": tmp_path / "s.zarr",
+                 "client": UNREACHABLE, **change}  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        sweep(sim, **arguments)
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_a_store_that_is_a_file_is_refused(sim, tmp_path):
+    (tmp_path / "s.zarr").write_text("")
+    with pytest.raises(ValueError, match="'store' parameter.*'.*s.zarr' instead: it is a file"):
+        sweep(sim, DESIGN, ["mean_rate"], tmp_path / "s.zarr", client=UNREACHABLE)
 
 
 def test_a_store_of_another_configuration_is_refused(client, sim, tmp_path):
@@ -527,3 +671,17 @@ def test_sweeping_the_noise_seed_gives_each_point_that_seeds_noise(client, tmp_p
     with pytest.raises(ValueError, match=r"'integrator.noise.noise_seed'.*whole numbers.*5.5"):
         sweep(noisy_sim(5), points({"integrator.noise.noise_seed": [5.5]}), ["mean_rate"],
               tmp_path / "t.zarr", client=client, progress=False)  # fmt: skip
+
+
+def test_a_configured_measure_naming_a_missing_variable_is_refused_naming_the_key():
+    """The same check when the configuration is read: the key, before the command starts."""
+    from test_cli_config import BASE, SWEEP
+
+    from tvb_ngnmm.explore.config import ConfigError, parse_config
+
+    text = BASE + SWEEP.replace('["mean_rate"]', '{ fc = { variable = "v_e" } }')
+    with pytest.raises(ConfigError, match=r"\[sweep\].measures: Invalid value for the 'measures' "
+                       r"parameter. Allowed values of the option 'variable' of 'fc' are the "
+                       r"variables of the TemporalAverage monitor \['r_e', 'r_i'\], but got "
+                       r"'v_e' instead"):  # fmt: skip
+        parse_config(text, require_sweep=True)

@@ -360,6 +360,8 @@ def _sweep_arguments(sim, sweep: dict, duration: float) -> dict:
     """``explore.sweep`` keyword arguments from the checked ``[sweep]`` (names checked on sim)."""
     from ..engine.spec import extract
     from .recipe import classify
+    from .reduce import as_measures
+    from .trial import check_options
 
     design = _design(sweep)
     try:
@@ -367,6 +369,11 @@ def _sweep_arguments(sim, sweep: dict, duration: float) -> dict:
     except ValueError as err:
         raise ConfigError("[sweep].parameters", f"[sweep].parameters: {err}") from None
     measures = _measures(sweep["measures"])
+    try:  # the options against the simulator's monitors (a variable it has, ...)
+        check_options(extract(sim), as_measures(measures))
+    except ValueError as err:
+        raise ConfigError("[sweep].measures", f"[sweep].measures: {err}") from None
+    _check_store(sweep["store"], "[sweep].store")
     return {"design": design, "measures": measures, "store": sweep["store"],
             "simulation_length": duration, "batch_size": sweep["batch_size"],
             "retries": sweep["retries"], "n_workers": sweep["n_workers"],
@@ -401,10 +408,19 @@ def _fit_arguments(sim, table: dict, duration: float, base: Path) -> dict:
         _checked_realisations(sim, table["realisations"], bounds)
     except ValueError as err:
         raise ConfigError("[fit].realisations", f"[fit].realisations: {err}") from None
+    _check_store(table["store"], "[fit].store")
     return {"objective": objective, "bounds": bounds, "method": method, "budget": budget,
             "seed": table["seed"], "store": table["store"], "n_workers": table["n_workers"],
             "options": dict(table["options"]), "simulation_length": duration,
             "realisations": table["realisations"]}  # fmt: skip
+
+
+def _check_store(store, key: str) -> None:
+    """A store is a folder (new, or one to resume): not an existing file."""
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise ConfigError(key, f"Invalid value for {key}. Allowed is the path of a folder "
+                          f"(relative to the current folder), but got {store!r} instead, "
+                          "which is a file.")  # fmt: skip
 
 
 def _design(sweep: dict):

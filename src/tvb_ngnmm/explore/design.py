@@ -78,8 +78,12 @@ def _checked_values(name: str, value, what: str) -> np.ndarray:
         raise _bad(what, "are parameter names (non-empty strings)", name)
     try:
         arr = np.asarray(value, dtype=float)
+        flags = [v for v in np.ravel(np.asarray(value, dtype=object))
+                 if isinstance(v, bool | np.bool_)]  # fmt: skip
     except (TypeError, ValueError):
         raise _bad(what, f"values of {name!r} are numbers", value) from None
+    if flags:  # True and False would be swept as 1.0 and 0.0
+        raise _bad(what, f"values of {name!r} are numbers (not true or false)", value)
     if arr.size == 0:
         raise _bad(what, f"is one or more values of {name!r}", value)
     if not np.all(np.isfinite(arr)):

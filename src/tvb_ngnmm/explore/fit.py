@@ -4,7 +4,7 @@
 generation of the optimiser (a grid level, a CMA-ES population, a differential-evolution
 population) is one :func:`~tvb_ngnmm.explore.sweep` of its points on one Dask client that
 lives for the whole fit, so the points run in parallel as engine batches and are reduced to
-their loss on the workers. Methods:
+their loss on the workers. Methods (:mod:`.optimisers`):
 
 - ``'grid'`` — grid refinement: a grid over the bounds (``points_per_axis`` per parameter),
   then grids half as wide (or narrower) centred on the best point so far, while the budget lasts;
@@ -29,21 +29,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .objectives import AbstractObjective, evaluate_objective, objective_from_config
-
-METHODS = ("cma", "grid", "differential_evolution")
-
-
-def _bad(name: str, allowed: str, given) -> ValueError:
-    return ValueError(
-        f"Invalid value for the {name!r} parameter. Allowed {allowed}, but got {given} instead."
-    )
+from .objectives import AbstractObjective, _bad, evaluate_objective, objective_from_config
+from .optimisers import METHODS, RUNNERS, _checked_options
 
 
 @dataclass
@@ -255,106 +249,6 @@ def _over_realisations(ds, k: int):
     return out.assign_attrs(realisations=k)
 
 
-def _normal(rng, n_sample: int, dimension: int) -> np.ndarray:
-    """CMA-ES's standard normal samples, drawn from the fit's own generator."""
-    return rng.standard_normal((n_sample, dimension))
-
-
-def _run_grid(evaluate, lows, highs, budget, seed, options) -> None:
-    dimension = len(lows)
-    per_axis = min(options["points_per_axis"], int(np.floor(budget ** (1.0 / dimension) + 1e-9)))
-    shrink = min(0.5, 2.0 / max(per_axis - 1, 1))
-    centre, half = (lows + highs) / 2, (highs - lows) / 2
-    for _ in range(budget // per_axis**dimension):
-        low = np.clip(centre - half, lows, highs - 2 * half)
-        axes = [np.linspace(lo, lo + 2 * h, per_axis) if per_axis > 1 else np.array([c])
-                for lo, h, c in zip(low, half, centre, strict=True)]  # fmt: skip
-        evaluate(np.array(np.meshgrid(*axes, indexing="ij")).reshape(dimension, -1).T)
-        centre = evaluate.best_point(default=centre)
-        half = half * shrink
-
-
-def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
-    import cma
-
-    options = dict(options)
-    sigma0, start = options.pop("sigma0"), options.pop("x0")
-    rng = np.random.default_rng(seed)
-    settings = {"bounds": [0.0, 1.0], "seed": np.nan, "verbose": -9, "maxfevals": budget,
-                "randn": functools.partial(_normal, rng)}  # fmt: skip
-    settings.update(options)
-    strategy = cma.CMAEvolutionStrategy((start - lows) / (highs - lows), sigma0, settings)
-    used = 0
-    while not strategy.stop() and used + strategy.popsize <= budget:
-        unit = np.array(strategy.ask())
-        losses = evaluate(lows + unit * (highs - lows))
-        strategy.tell(list(unit), losses.tolist())
-        used += len(unit)
-
-
-def _run_differential_evolution(evaluate, lows, highs, budget, seed, options) -> None:
-    from scipy.optimize import differential_evolution
-
-    options = dict(options)
-    population = max(5, options["popsize"] * len(lows))
-    settings = {"polish": False, "maxiter": budget // population - 1}
-    settings.update(options)
-    differential_evolution(lambda x: evaluate(x.T), list(zip(lows, highs, strict=True)),
-                           vectorized=True, updating="deferred",
-                           rng=np.random.default_rng(seed), **settings)  # fmt: skip
-
-
-RUNNERS = {
-    "grid": _run_grid,
-    "cma": _run_cma,
-    "differential_evolution": _run_differential_evolution,
-}
-
-
-def _check_cma_options(options: dict, bounds: dict) -> None:
-    """``sigma0`` in (0, 1/3] (of the box) and ``x0`` ``{name: value}`` in the bounds."""
-    sigma0 = options.setdefault("sigma0", 0.3)
-    if isinstance(sigma0, bool) or not isinstance(sigma0, int | float) or not 0 < sigma0 <= 1 / 3:
-        raise _bad("options", "sigma0 is a number in (0, 1/3] (a fraction of each bound's "
-                   "width)", repr(sigma0))  # fmt: skip
-    start = options.setdefault("x0", {})
-    if not isinstance(start, dict) or set(start) - set(bounds):
-        raise _bad("options", f"x0 is a dict {{name: value}} of parameters among "
-                   f"{list(bounds)}", repr(start))  # fmt: skip
-    values = []
-    for name, (low, high) in bounds.items():
-        value = start.get(name, (low + high) / 2)
-        if not isinstance(value, int | float) or not low <= value <= high:
-            raise _bad("options", f"x0[{name!r}] is a number in [{low}, {high}]", repr(value))
-        values.append(float(value))
-    options["x0"] = np.array(values)
-
-
-def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
-    """The optimiser's options with defaults; the budget checked against its population."""
-    if options is not None and not isinstance(options, dict):
-        raise _bad("options", "is a dict of the optimiser's options", repr(options))
-    options = dict(options or {})
-    if method == "grid":
-        per_axis = options.pop("points_per_axis", 5)
-        if options:
-            raise _bad("options", "keys for 'grid' are ['points_per_axis']",
-                       repr(sorted(options)))  # fmt: skip
-        if isinstance(per_axis, bool) or not isinstance(per_axis, int) or per_axis < 1:
-            raise _bad("options", "points_per_axis is an integer >= 1", repr(per_axis))
-        return {"points_per_axis": per_axis}
-    if method == "cma":
-        _check_cma_options(options, bounds)
-        population = int(options.get("popsize", 4 + int(3 * np.log(len(bounds)))))
-    else:
-        options.setdefault("popsize", 5)
-        population = max(5, int(options["popsize"]) * len(bounds))
-    if budget < population:
-        raise _bad("budget", f"are integers >= the population size {population} for "
-                   f"{method!r}", repr(budget))  # fmt: skip
-    return options
-
-
 def fit(
     sim,
     objective,
@@ -448,20 +342,30 @@ def fit(
     """
     from tqdm.auto import tqdm
 
-    from .sweep import _check_not_bootstrapping, _connect, _disconnect, start_fork_server
+    from ..engine.spec import extract
+    from .sweep import (
+        _check_not_bootstrapping,
+        _connect,
+        _disconnect,
+        checked_simulation_length,
+        start_fork_server,
+    )
+    from .trial import check_objective
 
     if client is None:  # its imports overlap the checks below
         _check_not_bootstrapping()
         start_fork_server(sim, n_workers)
     objective = _checked_objective(objective)
     method, budget = _checked_method(method, budget)
-    simulation_length = float(simulation_length or sim.simulation_length)
+    _check_client_settings(store, n_workers)
+    simulation_length = checked_simulation_length(sim, simulation_length)
     bounds = _checked_bounds(sim, bounds)
     objective.check_simulator(sim, simulation_length)
     options = _checked_options(method, bounds, budget, options)
     units = _units(sim, bounds, units)
     realisations = _checked_realisations(sim, realisations, bounds)
     seeds = _seeds(sim, seed, history_seed)
+    check_objective(extract(sim), objective, simulation_length)
     settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
                 "options": repr(sorted(options.items())).replace("\n", " "),
                 "objective": repr(objective), "simulation_length": simulation_length,
@@ -469,9 +373,14 @@ def fit(
                 "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
     if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
         settings["realisations"] = realisations
+    created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
-    client, cluster, own_client = _connect(client, n_workers)
+    try:
+        client, cluster, own_client = _connect(client, n_workers)
+    except BaseException:
+        _discard_if_unused(store, created)
+        raise
     temporary = tempfile.TemporaryDirectory(prefix="tvb_ngnmm_fit_") if store is None else None
     bar = tqdm(total=budget, unit="evaluation", desc=f"fit ({method})", disable=not progress)
     try:
@@ -483,12 +392,34 @@ def fit(
         lows, highs = evaluate.bounds
         RUNNERS[method](evaluate, lows, highs, budget, seed, options)
         history = evaluate.history(objective).assign_attrs(seeds)
+    except BaseException:
+        _discard_if_unused(store, created)
+        raise
     finally:
         bar.close()
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
     return _result(history, list(bounds), method)
+
+
+def _new_parts(folder: Path) -> list:
+    """What a fit storing into ``folder`` will create: its settings file, and the folder."""
+    return [folder / "fit.json"] * (not (folder / "fit.json").exists()) + [folder] * (
+        not folder.exists()
+    )
+
+
+def _discard_if_unused(store, created: list | None) -> None:
+    """Remove what this fit created in its store if it failed before storing a generation
+    (the settings file alone would refuse the corrected fit)."""
+    if not created or any(Path(store).glob("generation_*")):
+        return
+    for path in created:  # the file, then the folder (empty then)
+        if path.is_file():
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def _seeds(sim, seed, history_seed) -> dict:
@@ -537,6 +468,15 @@ def _checked_realisations(sim, realisations, bounds: dict) -> int:
         raise _bad("realisations", f"is 1 when {NOISE_SEED!r} is a fitted parameter",
                    repr(realisations))  # fmt: skip
     return int(realisations)
+
+
+def _check_client_settings(store, n_workers) -> None:
+    if store is not None and not isinstance(store, str | os.PathLike):
+        raise _bad("store", "is None or the path of a folder (str or Path)", repr(store))
+    if n_workers is not None and (
+        isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1
+    ):
+        raise _bad("n_workers", "are None or integers >= 1", repr(n_workers))
 
 
 def _checked_objective(objective) -> AbstractObjective:
@@ -604,6 +544,13 @@ def _unknown(sim, spec, name: str) -> bool:
 def _units(sim, bounds: dict, units) -> dict:
     from .recipe import default_unit
 
+    if units is not None and (
+        not isinstance(units, dict)
+        or set(units) - set(bounds)
+        or not all(isinstance(u, str) for u in units.values())
+    ):
+        raise _bad("units", f"is None or a dict {{name: unit (str)}} of parameters among "
+                   f"{list(bounds)}", repr(units))  # fmt: skip
     units = dict(units or {})
     return {name: str(units.get(name, default_unit(sim, name))) for name in bounds}
 
@@ -614,9 +561,18 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
 
     path = folder / "fit.json"
     text = json.dumps(settings, sort_keys=True, default=str)
+    if folder.exists() and not folder.is_dir():
+        raise _bad("store", "is a folder: new, empty or the store of a fit",
+                   f"{str(folder)!r}, which is a file")  # fmt: skip
     if path.exists():
         if path.read_text() != text:
-            stored = json.loads(path.read_text())
+            try:
+                stored = json.loads(path.read_text())
+            except ValueError:
+                stored = None
+            if not isinstance(stored, dict):
+                raise _bad("store", "is a new folder or the store of a fit",
+                           f"{str(folder)!r}, whose fit.json is not a fit's settings")  # fmt: skip
             changed = sorted(k for k in settings if stored.get(k) != json.loads(text).get(k))
             hint = (" (where the runs start differs: with history_seed=None, a simulator "
                     "configured again has another random history)"

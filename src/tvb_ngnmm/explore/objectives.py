@@ -46,7 +46,8 @@ def _digest(array: np.ndarray) -> str:
 
 
 def check_target_fc(target, name: str = "target_fc") -> np.ndarray:
-    """``target`` as a finite, symmetric n_region × n_region float matrix (n_region >= 3)."""
+    """``target`` as an n_region × n_region correlation matrix (n_region >= 3): finite,
+    symmetric, with a unit diagonal and values in [-1, 1] (to within 1e-6)."""
     try:
         fc = np.asarray(target, dtype=float)
     except (TypeError, ValueError):
@@ -59,6 +60,17 @@ def check_target_fc(target, name: str = "target_fc") -> np.ndarray:
     asymmetry = float(np.abs(fc - fc.T).max())
     if asymmetry > 1e-8 * max(1.0, float(np.abs(fc).max())):
         raise _bad(name, "is a symmetric matrix", f"one with max |fc - fc.T| = {asymmetry:.3g}")
+    diagonal = np.diag(fc)
+    off = np.abs(diagonal - 1.0) > 1e-6
+    if off.any():
+        k = int(np.argmax(off))
+        raise _bad(name, "is a correlation matrix, whose diagonal is 1 (set a zeroed diagonal "
+                   "to 1)", f"{diagonal[k]:g} at [{k}, {k}]")  # fmt: skip
+    beyond = np.abs(fc) > 1.0 + 1e-6
+    if beyond.any():
+        i, j = np.argwhere(beyond)[0]
+        raise _bad(name, "is a correlation matrix, whose values lie in [-1, 1] (not Fisher "
+                   "z-transformed)", f"{fc[i, j]:g} at [{i}, {j}]")  # fmt: skip
     return fc
 
 
@@ -98,7 +110,9 @@ class AbstractObjective:
     name = "objective"
 
     def evaluate(self, outputs) -> dict:
-        """``{'loss': float, **components}`` of one member's outputs."""
+        """``{'loss': float, **components}`` of one member's outputs: a dict of numbers named
+        by strings (NaN where undefined); :func:`fit` refuses, before anything runs, an
+        objective that returns anything else or raises on outputs shaped as the monitors'."""
         raise NotImplementedError
 
     def check_simulator(self, sim, simulation_length: float) -> None:
@@ -190,7 +204,8 @@ class FCCorrelation(_FCObjective):
     Parameters
     ----------
     target_fc : array_like, shape (n_region, n_region)
-        Empirical FC: symmetric and finite; its upper triangle must not be constant.
+        Empirical FC, a correlation matrix (finite, symmetric, unit diagonal, values in
+        [-1, 1]); its upper triangle must not be constant.
     variable : str, optional
         Monitored variable (default the monitor's first).
     monitor : int, optional
@@ -236,7 +251,8 @@ class FCDistance(_FCObjective):
     Parameters
     ----------
     target_fc : array_like, shape (n_region, n_region)
-        Empirical FC: symmetric and finite.
+        Empirical FC, a correlation matrix (finite, symmetric, unit diagonal, values in
+        [-1, 1]).
     metric : {'rms', 'frobenius'}
         ``'rms'``: root mean square difference over the upper triangle (no diagonal);
         ``'frobenius'``: Frobenius norm of the difference of the off-diagonal entries.
@@ -352,6 +368,9 @@ def _target_fcd_values(target) -> np.ndarray:
     if not np.isfinite(fcd).all():
         raise _bad("target_fcd", "are finite values (every window defined)",
                    f"{int((~np.isfinite(fcd)).sum())} NaN or inf")  # fmt: skip
+    if np.abs(fcd).max() > 1.0 + 1e-6:
+        raise _bad("target_fcd", "are FCD values, correlations in [-1, 1]",
+                   f"{fcd[np.argmax(np.abs(fcd))]:g}")  # fmt: skip
     return fcd
 
 
@@ -381,6 +400,10 @@ class SpectralPeak(_SignalObjective):
 
         super().__init__(variable, monitor)
         self.target_hz = check_positive(target_hz, "target_hz", "Hz")
+        if isinstance(fmin, bool) or not isinstance(fmin, int | float | np.integer | np.floating):
+            raise _bad("fmin", "are finite numbers >= 0 (Hz)", repr(fmin))
+        if not (np.isfinite(fmin) and fmin >= 0):  # NaN would leave every peak undefined
+            raise _bad("fmin", "are finite numbers >= 0 (Hz)", repr(fmin))
         self.fmin = float(fmin)
         self.segment_ms = None if segment_ms is None else check_positive(segment_ms, "segment_ms")
 
@@ -468,8 +491,30 @@ def combine(weights: dict) -> Combined:
 
 
 def evaluate_objective(outputs, objective: AbstractObjective) -> dict:
-    """A sweep measure: the objective's loss and components of one member."""
-    return objective.evaluate(outputs)
+    """A sweep measure: the objective's loss and components of one member.
+
+    Raises
+    ------
+    ValueError
+        If ``objective.evaluate`` breaks the contract: a dict ``{'loss': number,
+        **components}`` whose values are numbers (NaN where undefined).
+    """
+    result = objective.evaluate(outputs)
+    bad = None
+    if not isinstance(result, dict) or "loss" not in result:
+        bad = result
+    else:
+        for key, value in result.items():
+            kind = np.asarray(value).dtype.kind if np.ndim(value) == 0 else "O"
+            if not isinstance(key, str) or kind not in "biuf":
+                bad = {key: value}
+                break
+    if bad is not None:
+        shown = repr(bad) if len(repr(bad)) <= 80 else f"a {type(bad).__name__}"
+        raise _bad("objective", "is an objective whose evaluate(outputs) returns a dict "
+                   "{'loss': number, **components} of numbers (named by strings)",
+                   f"{objective!r} returning {shown}")  # fmt: skip
+    return result
 
 
 OBJECTIVES = {
@@ -541,6 +586,13 @@ def _load_array(path, base_dir, key: str) -> np.ndarray:
     if not path.is_file():
         raise _bad(f"objective.{key}", "is an array or the path of a .npy or text file",
                    f"{str(path)!r}, which does not exist")  # fmt: skip
-    if path.suffix == ".npy":
-        return np.load(path)
-    return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None)
+    try:
+        if path.suffix == ".npy":
+            return np.load(path)
+        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None)
+    except (OSError, ValueError) as err:
+        raise _bad(
+            f"objective.{key}",
+            "is an array or the path of a .npy or text file of numbers",
+            f"{str(path)!r}, which could not be read ({err})",
+        ) from None

@@ -4,9 +4,11 @@ A configured TVB ``Simulator`` does not pickle (its monitors hold closures), but
 :class:`SimulatorRecipe` keeps the parts, the initial state and history and the noise stream's
 state; a worker rebuilds the simulator (``configure()``, its random draw from a seeded generator,
 :func:`~.seeding.configure_seeded`, not NumPy's global one), sets the configuration parameters of
-its group of points (conduction speed, noise amplitude, any numeric attribute of the coupling,
-integrator or connectivity) and restores the initial state, so that every member starts where a
-``run_batch`` of the original simulator would, in every process. When the delays change, the
+its group of points (conduction speed, noise amplitude, a numeric parameter of the coupling,
+the time step, the noise's ``nsig`` and seed, the weights, tract lengths or speed of the
+connectivity: :data:`SETTABLE`; what ``configure()`` derives from these cannot be set) and
+restores the initial state, so that every member starts where a ``run_batch`` of the original
+simulator would, in every process. When the delays change, the
 history ring changes length: the recipe's history is then read back in time as far as it reaches
 and its oldest step repeated beyond (deterministic, so a retried task gives the same result).
 
@@ -27,29 +29,46 @@ import numpy as np
 from ..seeding import PARTS, configure_seeded, fix_noise_shape, initial_state_digest
 
 ALIASES = {"conduction_speed": "connectivity.speed", "noise_amplitude": "integrator.noise.nsig"}
-ROOTS = ("coupling", "integrator", "connectivity")
 DEFAULT_UNITS = {"a": "1 (coupling gain)", "conduction_speed": "mm/ms",
                  "connectivity.speed": "mm/ms", "integrator.dt": "ms"}  # fmt: skip
+#: The attributes a run reads after ``configure()`` (which derives the others: the delays from
+#: the tract lengths and speed, the number of regions from the weights, ...), by owner; None:
+#: every numeric trait the owner declares (a coupling's parameters).
+SETTABLE = {"coupling": None, "integrator": ("dt",), "integrator.noise": ("nsig", "noise_seed"),
+            "connectivity": ("weights", "tract_lengths", "speed")}  # fmt: skip
+#: Model parameters that are not parameters: a ``MixedModel``'s group of each region.
+NOT_SWEPT = ("group",)
+
+
+def batch_names(spec) -> tuple:
+    """The model parameters and coupling gain ``run_batch`` sweeps (a ``MixedModel``'s
+    ``'group'``, its assignment of regions to models, left out)."""
+    return (*(n for n in spec.parameter_names if n not in NOT_SWEPT), "a")
 
 
 def allowed_names(spec) -> str:
     """The names a design may sweep, for error messages."""
-    names = ", ".join(repr(n) for n in (*spec.parameter_names, "a", *ALIASES))
-    return f"{names}, or a dotted path 'coupling.<name>', 'integrator.<name>', " + (
-        "'integrator.noise.<name>', 'connectivity.<name>' of a numeric attribute"
+    names = ", ".join(repr(n) for n in (*batch_names(spec), *ALIASES))
+    return f"{names}, or a dotted path 'coupling.<parameter>', " + (
+        "'integrator.dt', 'integrator.noise.nsig', 'integrator.noise.noise_seed', "
+        "'connectivity.weights', 'connectivity.tract_lengths' or 'connectivity.speed'"
     )
 
 
 def _resolve(sim, path: str):
-    """(owner object, attribute) of a dotted configuration path, or None."""
+    """(owner object, attribute) of a dotted configuration path that can be set, or None."""
     parts = ALIASES.get(path, path).split(".")
-    if len(parts) < 2 or parts[0] not in ROOTS:
+    owner_path = ".".join(parts[:-1])
+    if owner_path not in SETTABLE:
         return None
     owner = sim
     for part in parts[:-1]:
         owner = getattr(owner, part, None)
         if owner is None:
             return None
+    settable = SETTABLE[owner_path] or tuple(type(owner).declarative_attrs)
+    if parts[-1] not in settable:
+        return None
     value = getattr(owner, parts[-1], None)
     if isinstance(value, bool) or not isinstance(value, np.ndarray | float | int):
         return None
@@ -59,19 +78,59 @@ def _resolve(sim, path: str):
 
 
 def classify(sim, spec, names) -> tuple[list, list]:
-    """Split swept names into batch and configuration parameters; unknown names are errors."""
-    batch, config = [], []
+    """Split swept names into batch and configuration parameters; unknown names, and two names
+    of one attribute (``'a'`` and ``'coupling.a'``), are errors."""
+    batch, config, seen = [], [], {}
     for name in names:
-        if name in spec.parameter_names or name == "a":
+        if name in batch_names(spec):
             batch.append(name)
         elif _resolve(sim, name) is not None:
             config.append(name)
         else:
             raise ValueError(
                 f"Invalid value for the 'design' parameter. Allowed parameter names are "
-                f"{allowed_names(spec)}, but got {name!r} instead."
+                f"{allowed_names(spec)}, but got {name!r} instead{_why_not(sim, spec, name)}."
             )
+        same = "coupling.a" if name == "a" else ALIASES.get(name, name)
+        if same in seen:
+            raise ValueError(
+                "Invalid value for the 'design' parameter. Allowed are names of different "
+                f"parameters, but got {seen[same]!r} and {name!r}, which set the same one."
+            )
+        seen[same] = name
     return batch, config
+
+
+def _why_not(sim, spec, name: str) -> str:
+    """Why a name that looks sweepable is not, for the error message."""
+    if name in NOT_SWEPT and name in spec.parameter_names:
+        return (
+            " ('group' is the MixedModel's assignment of regions to its models, not a "
+            "parameter: give each group's parameters as 'group.parameter')"
+        )
+    path = ALIASES.get(name, name)
+    if path.startswith("integrator.noise.") and getattr(sim.integrator, "noise", None) is None:
+        return f" (the integrator {type(sim.integrator).__name__} has no noise)"
+    return ""
+
+
+#: The domains of the configuration parameters that have one: (allowed, test).
+DOMAINS = {
+    "connectivity.speed": ("finite numbers > 0 (mm/ms)", lambda v: v > 0),
+    "integrator.dt": ("finite numbers > 0 (ms)", lambda v: v > 0),
+    "connectivity.weights": ("finite numbers >= 0", lambda v: v >= 0),
+    "connectivity.tract_lengths": ("finite numbers >= 0 (mm)", lambda v: v >= 0),
+    "integrator.noise.nsig": ("finite numbers >= 0", lambda v: v >= 0),
+    "integrator.noise.noise_seed": ("whole numbers >= 0", lambda v: v >= 0),
+}
+
+
+def check_setting_values(sim, name: str, values) -> None:
+    """The values a sweep gives configuration parameter ``name``, within its domain."""
+    from .._util import check_values
+
+    allowed, test = DOMAINS.get(ALIASES.get(name, name), ("finite numbers", None))
+    check_values(np.asarray(values, dtype=float), f"the swept parameter {name!r}", allowed, test)
 
 
 def default_unit(sim, name: str) -> str:

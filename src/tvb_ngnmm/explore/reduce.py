@@ -2,9 +2,10 @@
 
 A measure is a function ``f(outputs, **options)`` of one point's monitor outputs (a list, one
 ``xarray.DataArray`` per monitor, dims ``(time, state_variable, region)``, time in ms) that
-returns a number, an array or an ``xarray.DataArray`` (named dims, units in ``attrs['units']``).
-The registry :data:`MEASURES` names the usual ones; any callable is accepted too (its name is
-the function's ``__name__``).
+returns a number, a numeric array or an ``xarray.DataArray`` (named dims, units in
+``attrs['units']``), or a dict of them by name; anything else (a string, ...) is refused. The
+registry :data:`MEASURES` names the usual ones; any callable is accepted too (its name is the
+function's ``__name__``). A sweep checks them before anything runs (:mod:`.trial`).
 
 Rates are reported in Hz (the engine's rates are in kHz). Where a measure is undefined (a
 constant signal) it is NaN (the `UndefinedMeasureWarning` stays on the worker: the NaN in the
@@ -151,11 +152,11 @@ def as_measures(measures) -> list:
         items = []
     out = []
     for measure, options in items:
-        if callable(measure):
-            out.append((_function_name(measure)[1], measure, {}))
-            continue
-        if measure not in MEASURES or not isinstance(options, dict):
+        if not isinstance(options, dict) or not callable(measure) and measure not in MEASURES:
             break
+        if callable(measure):  # its options as given ({function: {option: value}})
+            out.append((_function_name(measure)[1], measure, options))
+            continue
         out.append((measure, MEASURES[measure], options))
     if not out or len(out) != len(items):
         allowed = ", ".join(repr(m) for m in MEASURES)
@@ -187,9 +188,14 @@ def describe_measures(measures: list) -> list:
 
 
 def reduce_member(outputs, measures: list) -> dict:
-    """``{variable: xarray.DataArray}`` of one member's measures."""
-    import xarray as xr
+    """``{variable: xarray.DataArray}`` of one member's measures.
 
+    Raises
+    ------
+    ValueError
+        If a measure returns something else than numbers, numeric arrays, numeric
+        ``xarray.DataArray`` or a dict of them by name, or a name another measure gave.
+    """
     from .._util import UndefinedMeasureWarning  # not ..analysis: it imports scipy.signal
 
     values = {}
@@ -200,9 +206,34 @@ def reduce_member(outputs, measures: list) -> dict:
             if not isinstance(result, dict):
                 result = {name: result}
             for key, value in result.items():
-                if not isinstance(value, xr.DataArray):
-                    value = np.asarray(value, dtype=float)
-                    dims = tuple(f"{key}_dim_{k}" for k in range(value.ndim))
-                    value = xr.DataArray(value, dims=dims)
-                values[key] = value
+                if not isinstance(key, str) or not key or key in values:
+                    given = f"the name {key!r} twice" if key in values else f"the name {key!r}"
+                    raise _bad_result(name, "distinct non-empty names (str)", given)
+                values[key] = _as_data_array(name, key, value)
     return values
+
+
+def _bad_result(name: str, allowed: str, given: str) -> ValueError:
+    return ValueError(
+        f"Invalid value for the 'measures' parameter: the measure {name!r} must return numbers, "
+        "numeric arrays, numeric xarray.DataArray or a dict {name: one of these} with "
+        f"{allowed}, but it returned {given}."
+    )
+
+
+def _as_data_array(name: str, key: str, value):
+    """A measure's value as a float ``xarray.DataArray`` (dims named after ``key``)."""
+    import xarray as xr
+
+    data = value.values if isinstance(value, xr.DataArray) else value
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:  # ragged sequences
+        raise _bad_result(name, "numbers", f"{type(value).__name__} ({err})") from None
+    if array.dtype.kind not in "biuf":
+        shown = repr(value) if len(repr(value)) < 60 else type(value).__name__
+        raise _bad_result(name, "numbers", f"{shown} for {key!r} (dtype {array.dtype})")
+    if isinstance(value, xr.DataArray):
+        return value.astype(float)
+    array = array.astype(float)
+    return xr.DataArray(array, dims=tuple(f"{key}_dim_{k}" for k in range(array.ndim)))

@@ -95,6 +95,12 @@ class SweepStore:
         self.path = Path(path)
         self._arrays = None  # {name: zarr array} of the writes, opened once
 
+    @staticmethod
+    def check_path(path) -> None:
+        """Refuse a path that cannot be a store (a file), before anything runs."""
+        if Path(path).exists() and not Path(path).is_dir():
+            raise _bad_store(path, "it is a file (a store is a folder)")
+
     @classmethod
     def open(cls, path, template, fingerprints: dict) -> SweepStore:
         """Open the store at ``path``, checking its fingerprints, or create it from ``template``.
@@ -107,6 +113,7 @@ class SweepStore:
         fingerprints : dict
             ``{'simulator': sha, 'design': sha, 'run': sha, 'initial_state': sha}``.
         """
+        cls.check_path(path)
         store = cls(path)
         if store.path.exists():
             store._check(fingerprints)

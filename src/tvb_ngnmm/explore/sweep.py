@@ -29,6 +29,7 @@ from ..seeding import check_history_seed, seed_attributes, seeded_simulator
 from .design import as_design
 from .recipe import (
     SimulatorRecipe,
+    check_setting_values,
     classify,
     default_unit,
     is_whole_number_setting,
@@ -36,6 +37,11 @@ from .recipe import (
 )
 from .reduce import as_measures, describe_measures, reduce_member
 from .store import SweepStore, digest, simulator_description
+from .trial import check_measures
+
+#: Names of a store's own variables and coordinates, which no measure may take.
+STORE_VARIABLES = ("point", "region", "done", "blown_up", "blow_up_time", "blow_up_region",
+                   "blow_up_region_index")  # fmt: skip
 
 # CPU seconds per node and step of one member in a group, EI-90 (SWEEP-64's tasks: 0.26-0.29 s
 # per member and simulated second, 90 nodes, 10^5 steps)
@@ -312,12 +318,15 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
 
     if batch_names:  # a design of configuration parameters only has none
         _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+    _check_group_parameters(sim, design, batch_names)
     for name, value in design.values.items():
         if name not in batch_names and value.ndim != 1:
             raise ValueError(
                 f"Invalid value for the 'design' parameter. Allowed for the configuration "
                 f"parameter {name!r} is one value per point, but got shape {value.shape}."
             )
+        if name not in batch_names:
+            check_setting_values(sim, name, value)
         if name not in batch_names and is_whole_number_setting(sim, name):
             fractional = value[value != np.round(value)]
             if fractional.size:
@@ -325,6 +334,66 @@ def _check_design_values(sim, spec, design, batch_names: list) -> None:
                     f"Invalid value for the swept parameter {name!r}. Allowed are whole "
                     f"numbers, but got {fractional[0]!r} instead."
                 )
+
+
+def _check_run_settings(store, batch_size, n_workers, raw, retries) -> None:
+    """The settings of a sweep's run, as its parameters name them."""
+
+    def bad(name, allowed, value):
+        return ValueError(f"Invalid value for the {name!r} parameter. Allowed {allowed}, but got "
+                          f"{value!r} instead.")  # fmt: skip
+
+    for name, value in (("batch_size", batch_size), ("n_workers", n_workers)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+        ):
+            raise bad(name, "are None or integers >= 1", value)
+    if isinstance(retries, bool) or not isinstance(retries, int | np.integer) or retries < 0:
+        raise bad("retries", "are integers >= 0", retries)
+    if not isinstance(raw, bool | np.bool_):
+        raise bad("raw", "are True or False", raw)
+    if not isinstance(store, str | os.PathLike):
+        raise bad("store", "is the path of a zarr store (a folder, str or Path)", store)
+
+
+def checked_simulation_length(sim, simulation_length) -> float:
+    """The length of each run (ms), ``sim.simulation_length`` if None: finite, and at least the
+    longest sampling period of the monitors (so that each gives a sample to measure)."""
+    from ..engine.checks import n_steps_for
+
+    if simulation_length is not None and (
+        isinstance(simulation_length, bool)
+        or not isinstance(simulation_length, int | float | np.integer | np.floating)
+    ):
+        raise ValueError(
+            "Invalid value for the 'simulation_length' parameter. Allowed are None or numbers "
+            f"(ms), but got {simulation_length!r} instead."
+        )
+    length = float(sim.simulation_length if simulation_length is None else simulation_length)
+    n_steps_for(sim, length)  # finite and >= 0
+    periods = {type(m).__name__: float(getattr(m, "period", sim.integrator.dt))
+               for m in sim.monitors}  # fmt: skip
+    name = max(periods, key=periods.get)
+    if length < periods[name]:
+        raise ValueError(
+            "Invalid value for the 'simulation_length' parameter. Allowed are lengths of at "
+            f"least the longest sampling period of the monitors ({periods[name]:g} ms, {name}), "
+            f"but got {length!r} instead."
+        )
+    return length
+
+
+def _check_group_parameters(sim, design, batch_names: list) -> None:
+    """A ``MixedModel``'s swept ``'group.parameter'`` within the domain its group's model
+    declares (``run_batch`` checks them only for finiteness)."""
+    from ..models._base import AbstractNextGenModel
+
+    models = getattr(sim.model, "models", None)
+    for name in batch_names if isinstance(models, dict) else ():
+        group, _, parameter = name.partition(".")
+        model = models.get(group)
+        if isinstance(model, AbstractNextGenModel):
+            model.check_parameter(parameter, design.values[name], f" (group {group!r}, swept)")
 
 
 def _batch_values(spec, design, batch_names: list, points: np.ndarray) -> dict:
@@ -387,8 +456,11 @@ def sweep(
         points). Names: the model's parameters and ``'a'`` (swept within a batch, one value or
         one per region), ``'conduction_speed'`` (mm/ms), ``'noise_amplitude'`` (the noise's
         ``nsig`` of the state variables the configured noise reaches; the others stay
-        without), or a dotted path to a numeric attribute of the coupling, integrator or
-        connectivity (``'coupling.b'``, ``'integrator.noise.nsig'``).
+        without), or a dotted path: a numeric parameter of the coupling (``'coupling.b'``),
+        ``'integrator.dt'``, ``'integrator.noise.nsig'``, ``'integrator.noise.noise_seed'``,
+        ``'connectivity.weights'``, ``'connectivity.tract_lengths'`` or
+        ``'connectivity.speed'`` (what ``configure()`` derives from these, such as the delays,
+        cannot be set; nor can a ``MixedModel``'s ``'group'``).
     measures : str, callable, list or dict
         Names in :data:`~tvb_ngnmm.explore.reduce.MEASURES` (``'fc'``, ``'fcd'``,
         ``'peak_frequency'``, ``'mean_rate'``, ``'bold_fc'``, ``'kuramoto'``), callables
@@ -460,13 +532,15 @@ def sweep(
     spec = extract(sim)
     batch_names, config_names = classify(sim, spec, design.names)
     _check_design_values(sim, spec, design, batch_names)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"Invalid value for the 'retries' parameter. Allowed are integers >= 0, "
-                         f"but got {retries!r} instead.")  # fmt: skip
+    _check_run_settings(store, batch_size, n_workers, raw, retries)
     check_seed(seed, allow_generator=False)
     check_history_seed(history_seed)
-    simulation_length = float(simulation_length or sim.simulation_length)
+    simulation_length = checked_simulation_length(sim, simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
+    reserved = {*STORE_VARIABLES, *design.names, *(f"raw_{type(m).__name__}" for m in sim.monitors
+                                                   if raw)}  # fmt: skip
+    check_measures(spec, measures, simulation_length, reserved)
+    SweepStore.check_path(store)
     units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
     description = simulator_description(sim)
     source = sim if history_seed is None else seeded_simulator(sim, history_seed)
