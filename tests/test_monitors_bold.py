@@ -25,6 +25,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
 from tvb_ngnmm.monitors import (
@@ -450,6 +451,40 @@ def test_other_bad_settings(setting, allowed):
     name = next(iter(setting))
     with pytest.raises(ValueError, match=PREFIX.format(name) + allowed):
         make_sim(integrators.HeunDeterministic(dt=0.1), **setting)
+
+
+BLOW_UP = (
+    r"The BalloonWindkesselBold monitor blew up: its BOLD output of region 'region0' \(index 0\) "
+    r"became non-finite at t = {} ms .* drive z = gain \* \(signal - baseline\) out of the "
+    r"hemodynamic model's range .* gain = {:g} and baseline = {:g} for the signal 'r'"
+)
+
+
+@pytest.mark.parametrize("settings, time", [({"baseline": 10.0}, 500), ({"gain": -1e4}, 250)])
+def test_hemodynamic_blow_up_stops_stock_and_engine_runs(settings, time):
+    """Issue 24, point 2: a drive out of the balloon model's range (a baseline in Hz where
+    rates are in kHz, a gain of the wrong sign) turned the BOLD to NaN without a word; the
+    stock run and the engine now stop with the blow-up error naming the monitor and time."""
+    settings = {"gain": 10.0, "baseline": 0.0, **settings}
+    message = BLOW_UP.format(time, settings["gain"], settings["baseline"])
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), **settings)
+    with pytest.raises(SimulationBlowUpError, match=message) as engine:
+        NumbaBackend().run_sim(sim, 1000.0)
+    assert engine.value.monitor == "BalloonWindkesselBold"
+    assert (engine.value.time, engine.value.region) == (time, "region0")
+    with pytest.raises(SimulationBlowUpError, match=message):
+        sim.run(simulation_length=1000.0)
+
+
+def test_hemodynamic_blow_up_flags_batch_members():
+    """Issue 24, point 2: in a batch, a member whose BOLD became non-finite is flagged as
+    blown up (time, region), as a member whose state blew up is."""
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), gain=-1e4)
+    (bold,) = run_batch(sim, {"eta": np.array([-4.0, -4.3])}, 1000.0, n_jobs=1)
+    assert bold.blown_up.values.all()
+    np.testing.assert_array_equal(bold.blow_up_time.values, [250.0, 250.0])
+    assert bold.blow_up_region.values[0] == "region0"  # as run_sim reports it
+    assert set(bold.blow_up_region.values) <= set(bold.region.values)
 
 
 # --- NIfTI and netCDF ------------------------------------------------------------------------

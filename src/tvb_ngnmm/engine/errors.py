@@ -11,7 +11,8 @@ class UnsupportedSimulationError(ValueError):
 
 
 class SimulationBlowUpError(FloatingPointError):
-    """The state became non-finite (NaN or infinite) during a run.
+    """The state (or a monitor's own state, e.g. the hemodynamics of a BOLD monitor) became
+    non-finite (NaN or infinite) during a run.
 
     Attributes
     ----------
@@ -20,14 +21,18 @@ class SimulationBlowUpError(FloatingPointError):
     region : str
         Label of the first region where it happened.
     state_variable : str
-        Name of the state variable that became non-finite.
+        Name of the state variable (or of the monitor's output variable) that became
+        non-finite.
+    monitor : str or None
+        Name of the monitor whose output became non-finite, or None for the model's state.
     """
 
-    def __init__(self, message: str, time: float, region: str, state_variable: str):
+    def __init__(self, message: str, time: float, region: str, state_variable: str, monitor=None):
         super().__init__(message)
         self.time = time
         self.region = region
         self.state_variable = state_variable
+        self.monitor = monitor
 
 
 def unsupported(what: str, given: str, allowed: tuple[str, ...]) -> UnsupportedSimulationError:
