@@ -523,6 +523,58 @@ def test_nifti_round_trip(tmp_path):
         bold_to_nifti(times[[0, 1, 3, 4, 2]], data, parcellation)
 
 
+def small_parcellation():
+    nibabel = pytest.importorskip("nibabel")
+    from tvb_ngnmm.connectomes import read_parcellation
+
+    labels = np.zeros((5, 4, 3), dtype=np.int16)
+    labels[:2], labels[2:4, :2], labels[4] = 1, 2, 3
+    image = nibabel.Nifti1Image(labels, np.diag([2.0, 2.0, 2.0, 1.0]))
+    return read_parcellation(image, {1: "a", 2: "b", 3: "c"})
+
+
+def test_nifti_period_must_match_the_sample_times():
+    """Issue 24, point 11: a 'period' other than the times' spacing was written as the TR."""
+    times, data = bold_series()
+    parcellation = small_parcellation()
+    match = (
+        r"Invalid value for the 'period' parameter\. Allowed is the spacing of the sample "
+        r"times, 2000 ms \(the image's TR\), or None, but got 1000 ms instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, parcellation, period=1000.0)
+    image = bold_to_nifti(times, data, parcellation, period=2000.0)
+    assert image.header.get_zooms()[3] == pytest.approx(2.0)
+    single = bold_to_nifti(times[:1], data[:1], parcellation, period=720.0)
+    assert single.header.get_zooms()[3] == pytest.approx(0.72)
+
+
+def test_nifti_with_non_finite_data_names_where():
+    """Issue 24: NaN data was refused as a shape error."""
+    times, data = bold_series()
+    data[3, 0, 1, 0] = np.nan
+    match = (
+        r"Invalid value for the 'data' parameter\. Allowed are finite values .*, but got nan "
+        r"at t = 8000 ms in region 1 \(1 non-finite values in all\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, small_parcellation())
+
+
+@pytest.mark.parametrize("name", ["bold", "bold.txt", "bold.img"])
+def test_nifti_path_needs_a_nifti_suffix(tmp_path, name):
+    """Issue 24: a path without '.nii' failed in nibabel naming a temporary file; '.img'
+    wrote a pair of files and left the temporary header behind."""
+    times, data = bold_series()
+    match = (
+        r"Invalid value for the 'path' parameter\. Allowed are paths ending in '\.nii' or "
+        rf"'\.nii\.gz' \(a single-file NIfTI image\), but got '.*{name}' instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, small_parcellation(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_netcdf_round_trip(tmp_path):
     xarray = pytest.importorskip("xarray")
     sim = make_sim(integrators.HeunDeterministic(dt=0.1))

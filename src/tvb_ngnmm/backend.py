@@ -62,7 +62,8 @@ class NumbaBackend:
             inputs, a monitor period below ``dt``, parameters set to invalid values after
             ``configure()``, a bad ``seed``.
         SimulationBlowUpError
-            The state became non-finite; names the time (ms), region and state variable.
+            The state became non-finite (or beyond 3.4e38 in magnitude), or the output of a
+            monitor with a state of its own (BOLD); names the time (ms), region and variable.
         """
         check_seed(seed)
         spec = extract(sim)

@@ -42,6 +42,7 @@ import numpy as np
 
 from .._util import check_values
 from ..models._base import AbstractNextGenModel
+from ..models._domains import warn_outside_tvb_domain
 from .checks import check_seed, n_steps_for
 from .coupling_kernel import PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC
 from .noise import NoiseSource
@@ -69,6 +70,8 @@ def _check_member_values(sim, name: str, values: np.ndarray, context: str) -> No
     model = sim.model
     if name != "a" and isinstance(model, AbstractNextGenModel):
         model.check_parameter(name, values, context)
+    elif name != "a" and not context:  # TVB's models: a warning (once for all members)
+        warn_outside_tvb_domain(model, name, values, " (swept values)")
     owner = type(sim.coupling if name == "a" else model).__name__
     check_values(values, f"the {name!r} parameter of {owner}{context}")
 

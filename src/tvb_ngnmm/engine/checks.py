@@ -14,7 +14,8 @@ Each failure is a ``ValueError`` naming the object, what is allowed and what was
   steps) with a ``RuntimeWarning`` giving the period actually used;
 - the model parameters: the engine runs with the model's current values, so values changed after
   ``sim.configure()`` are checked again, with the same check ``configure()`` makes (the model's
-  ``check_parameter``; TVB's own models declare no domains and are only checked to be finite);
+  ``check_parameter``); TVB's own models are checked to be finite, and warned about outside the
+  domains TVB declares on their traits (:mod:`tvb_ngnmm.models._domains`);
 - non-finite values: connectivity weights, tract lengths (also >= 0) and conduction speed
   (also > 0), coupling gains ``a`` (one or one per region), offsets and effective weights, noise
   amplitudes ``nsig`` (also >= 0), initial conditions and history, the stimulus's spatial
@@ -34,6 +35,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._util import check_seed, check_values  # noqa: F401 (check_seed: re-exported)
 from ..models._base import AbstractNextGenModel
+from ..models._domains import warn_outside_tvb_domain
 from .equations import parameter_value
 
 
@@ -105,6 +107,8 @@ def _check_model(model, names: tuple[str, ...]) -> None:
             model.check_parameter(name, getattr(model, name), " (changed after configure())")
     for name in names:  # as set (TVB's configure() spreads them over the regions)
         check_values(parameter_value(model, name), f"the {name!r} parameter of {owner}")
+        if not isinstance(model, AbstractNextGenModel):
+            warn_outside_tvb_domain(model, name, parameter_value(model, name))
 
 
 def _check_connectivity(conn) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Largest magnitude of a state value: float32's largest (see :data:`.kernel.STATE_LIMIT`).
+STATE_LIMIT = float(np.finfo(np.float32).max)
+
 
 class UnsupportedSimulationError(ValueError):
     """The simulator uses a component (model, coupling, integrator, monitor, ...) the engine
@@ -71,7 +74,8 @@ def blow_up_error(spec, status: np.ndarray, member: int = 0, params=None) -> Sim
     time = step * spec.dt
     label, name = spec.labels[region], spec.state_variables[var]
     where = (
-        f"state variable {name!r} of region {label!r} (index {region}) became non-finite at "
+        f"state variable {name!r} of region {label!r} (index {region}) became non-finite (or "
+        f"beyond {STATE_LIMIT:.3g} in magnitude, more than the float32 history holds) at "
         f"t = {time:g} ms (step {step})"
     )
     if step == spec.current_step + 1:

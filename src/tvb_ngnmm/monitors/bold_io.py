@@ -32,22 +32,49 @@ def _region_series(times, data) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _repetition_time(times: np.ndarray, period: float | None) -> float:
-    """The TR (ms): ``period`` or the (uniform) spacing of ``times``."""
-    if period is not None:
-        if not (np.isfinite(period) and period > 0):
-            raise ValueError(
-                "Invalid value for the 'period' parameter. Allowed values are finite numbers "
-                f"> 0 (ms), but got {period!r} instead."
-            )
-        return float(period)
+    """The TR (ms): the (uniform) spacing of ``times``; ``period`` where there is a single
+    time, and otherwise only if it equals that spacing."""
+    if period is not None and not (np.isfinite(period) and period > 0):
+        raise ValueError(
+            "Invalid value for the 'period' parameter. Allowed values are finite numbers "
+            f"> 0 (ms), but got {period!r} instead."
+        )
     steps = np.diff(times)
+    if period is not None and len(steps) == 0:
+        return float(period)
     if len(steps) == 0 or not np.allclose(steps, steps[0], rtol=1e-9, atol=0) or steps[0] <= 0:
         raise ValueError(
             "Invalid value for the 'times' parameter. Allowed are at least two increasing, "
-            "evenly spaced times (ms), or pass 'period', but got "
+            "evenly spaced times (ms), or one time and 'period', but got "
             f"{times[:5].tolist()}{' ...' if len(times) > 5 else ''} instead."
         )
+    if period is not None and not np.isclose(period, steps[0], rtol=1e-6, atol=0):
+        raise ValueError(
+            "Invalid value for the 'period' parameter. Allowed is the spacing of the sample "
+            f"times, {steps[0]:g} ms (the image's TR), or None, but got {period:g} ms instead."
+        )
     return float(steps[0])
+
+
+def _check_finite(times: np.ndarray, values: np.ndarray) -> None:
+    """Raise, naming the first non-finite value's time and region, if there is one."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, region = np.argwhere(bad)[0]
+        raise ValueError(
+            "Invalid value for the 'data' parameter. Allowed are finite values (a NIfTI image "
+            f"of BOLD), but got {values[row, region]} at t = {times[row]:g} ms in region "
+            f"{region} ({int(bad.sum())} non-finite values in all) instead."
+        )
+
+
+def _check_nifti_path(path) -> None:
+    name = os.fspath(path)
+    if not name.endswith((".nii", ".nii.gz")):
+        raise ValueError(
+            "Invalid value for the 'path' parameter. Allowed are paths ending in '.nii' or "
+            f"'.nii.gz' (a single-file NIfTI image), but got {name!r} instead."
+        )
 
 
 def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = None,
@@ -62,9 +89,10 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
         BOLD (percent signal change), regions in the parcellation's region order.
     parcellation : tvb_ngnmm.connectomes.nifti.Parcellation
     path : path-like, optional
-        Where to save (``.nii`` or ``.nii.gz``), atomically.
+        Where to save, atomically: a name ending in ``.nii`` or ``.nii.gz`` (others refused).
     period : float, optional
-        The TR (ms); default the spacing of ``times``.
+        The TR (ms): needed only for a single sample; with more, the spacing of ``times`` is
+        the TR and a different ``period`` is refused.
 
     Returns
     -------
@@ -76,6 +104,9 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
 
     times, values = _region_series(times, data)
     repetition_time = _repetition_time(times, period) / 1000.0
+    _check_finite(times, values)
+    if path is not None:
+        _check_nifti_path(path)
     image = region_values_to_nifti(values.T, parcellation)  # 4-D: (x, y, z, time)
     header = image.header
     header.set_zooms(header.get_zooms()[:3] + (repetition_time,))
