@@ -175,6 +175,12 @@ def test_unknown_model_is_refused():
         ({"cortex": ["s_e"]}, r"one entry per group.*\['cortex'\]"),
         ({"cortex": ["s_x"], "thalamus": ["s"]}, r"'cortex'.*NextGenEI.*'r_e'.*'s_x'"),
         ({"cortex": ["s_e", "s_i"], "thalamus": ["s"]}, r"same number.*'cortex': 2, 'thalamus': 1"),
+        (  # issue 24: a repeated variable blamed the 'layout', which was not passed
+            {"cortex": ["s_e", "s_e"], "thalamus": ["s", "r"]},
+            r"'coupling_variables' parameter of MixedModel\. Allowed for group 'cortex' are "
+            r"distinct state variables of NextGenEI .*, but got \['s_e', 's_e'\], which repeats "
+            r"'s_e' instead",
+        ),
     ],
 )
 def test_coupling_variable_maps_that_do_not_match_the_models_are_refused(

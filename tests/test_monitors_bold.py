@@ -444,6 +444,9 @@ def test_variable_the_model_does_not_have(model, variable, allowed):
         ({"hemodynamic_step": 0.0}, r"0 < step <= 100 ms, but got 0\.0"),
         ({"hemodynamic_step": 500.0}, r"0 < step <= 100 ms, but got 500\.0"),
         ({"gain": float("inf")}, r"finite numbers, but got inf"),
+        ({"gain": float("nan")}, r"finite numbers, but got nan"),  # issue 24: TVB's message
+        ({"baseline": None}, r"finite numbers, but got None"),
+        ({"hemodynamic_step": "1 ms"}, r"finite numbers, but got '1 ms'"),
         ({"variables_of_interest": np.array([0])}, r"None \(name the signal with 'variable'\)"),
     ],
 )

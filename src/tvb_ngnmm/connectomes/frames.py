@@ -52,3 +52,29 @@ class CoordinateFrame:
     def to_ras(self, coordinates: np.ndarray) -> np.ndarray:
         """Native coordinates ``(n, 3)`` in RAS axes about ``origin`` (mm)."""
         return (np.asarray(coordinates, dtype=float) - self.origin) @ self.to_ras_matrix().T
+
+
+def record_frame(connectivity, frame: CoordinateFrame):
+    """Set ``connectivity.coordinate_frame`` to ``frame`` so that it survives ``copy.deepcopy``.
+
+    TVB's ``HasTraits.__deepcopy__`` copies the declared traits only, so a frame set as a
+    plain attribute was lost on a deep copy (which simulators, lesion studies and sweeps make).
+    The connectivity gets its own ``__deepcopy__`` (``copy.deepcopy`` looks it up on the
+    object): TVB's copy, then the frame recorded on it. Returns ``connectivity``.
+    """
+    connectivity.coordinate_frame = frame
+    connectivity.__deepcopy__ = _DeepCopyKeepingFrame(connectivity)
+    return connectivity
+
+
+class _DeepCopyKeepingFrame:
+    """A connectivity's ``__deepcopy__``: TVB's deep copy, then the frame (picklable)."""
+
+    def __init__(self, connectivity):
+        self.connectivity = connectivity
+
+    def __call__(self, memo=None):
+        original = self.connectivity
+        copied = type(original).__deepcopy__(original, {} if memo is None else memo)
+        frame = getattr(original, "coordinate_frame", None)
+        return copied if frame is None else record_frame(copied, frame)

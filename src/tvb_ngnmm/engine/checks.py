@@ -19,8 +19,8 @@ Each failure is a ``ValueError`` naming the object, what is allowed and what was
 - non-finite values: connectivity weights, tract lengths (also >= 0) and conduction speed
   (also > 0), coupling gains ``a`` (one or one per region), offsets and effective weights, noise
   amplitudes ``nsig`` (also >= 0), initial conditions and history, the stimulus's spatial
-  pattern and the parameters of its temporal equation (its values are checked chunk by chunk,
-  before the steps that use them, :func:`check_stimulus_values`);
+  pattern (also: one weight per region) and the parameters of its temporal equation (its values
+  are checked chunk by chunk, before the steps that use them, :func:`check_stimulus_values`);
 - the ``seed`` argument (:func:`check_seed`).
 """
 
@@ -148,9 +148,18 @@ def _check_initial_conditions(spec) -> None:
                  "slot)")  # fmt: skip
 
 
-def _check_stimulus(stimulus) -> None:
+def _check_stimulus(stimulus, n_node: int) -> None:
     if stimulus is None:
         return
+    weight = getattr(stimulus, "weight", None)
+    pattern = np.shape(stimulus.spatial_pattern)
+    if pattern != (n_node, 1) or (weight is not None and np.shape(weight) != (n_node,)):
+        given = np.shape(weight) if weight is not None else pattern
+        raise ValueError(
+            f"Invalid value for the 'weight' parameter of the stimulus "
+            f"({type(stimulus).__name__}). Allowed is one weight per region, shape "
+            f"({n_node},), but got shape {given} instead."
+        )
     check_values(stimulus.spatial_pattern, "the 'spatial_pattern' (region weights) of the stimulus")
     temporal = stimulus.temporal
     for name, value in dict(getattr(temporal, "parameters", {}) or {}).items():
@@ -178,4 +187,4 @@ def check_settings(sim, spec) -> None:
     _check_coupling(sim, spec.coupling)
     _check_noise(sim.integrator, spec.stochastic)
     _check_initial_conditions(spec)
-    _check_stimulus(spec.stimulus)
+    _check_stimulus(spec.stimulus, spec.state.shape[1])

@@ -105,6 +105,14 @@ def _check_coupling_variables(coupling_variables, models: dict) -> dict:
                 f"{type(model).__name__} ({format_choices(states)})",
                 repr(bad[0]) if bad else "none",
             )
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise _invalid(
+                "coupling_variables",
+                f"for group {group!r} are distinct state variables of {type(model).__name__} "
+                "(each coupling channel its own variable)",
+                f"{names!r}, which repeats {format_choices(tuple(repeated))}",
+            )
         out[group] = tuple(names)
     counts = {group: len(names) for group, names in out.items()}
     if len(set(counts.values())) > 1:

@@ -401,6 +401,17 @@ def _steps_per_hemodynamic_step(istep: int, dt: float, step_ms: float) -> int:
     return next(n for n in range(cap, 0, -1) if istep % n == 0)
 
 
+class _NamedFloat(Float):
+    """TVB's ``Float`` whose bad values are refused naming the parameter (TVB's own message
+    names neither parameter nor monitor for NaN: "can't be set to nan. No safe cast.")."""
+
+    def _validate_set(self, instance, value):
+        number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        if not number or not math.isfinite(float(value)):
+            raise _invalid(self.field_name, "finite numbers", value)
+        return super()._validate_set(instance, value)
+
+
 class BalloonWindkesselBold(tvb_monitors.Monitor):
     """BOLD (percent signal change) from the Balloon–Windkessel model, one sample per TR.
 
@@ -408,7 +419,7 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
     and numerical error. ``variables_of_interest`` is not used: ``variable`` names the signal.
     """
 
-    period = Float(
+    period = _NamedFloat(
         label="Repetition time TR (ms)",
         default=2000.0,
         doc="Sampling period (TR) in ms; a multiple of the integration step dt.",
@@ -422,12 +433,12 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         "model's declared signal, e.g. 'r_e' for NextGenEI, 'r' for MPRSynaptic and "
         "MontbrioPazoRoxin; see register_model).",
     )
-    gain = Float(
+    gain = _NamedFloat(
         label="Gain (s⁻² per unit of the signal)",
         default=1.0,
         doc="Drive z = gain * (signal - baseline), z in s⁻²; rates are in kHz.",
     )
-    baseline = Float(
+    baseline = _NamedFloat(
         label="Baseline (units of the signal)",
         default=0.0,
         doc="Signal value with no hemodynamic drive (kHz for rates); set it to the resting "
@@ -441,7 +452,7 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         field_type=str, default="revised", label="BOLD coefficients",
         doc="'revised' (Stephan et al. 2007, eq. 12) or 'classic' (eq. 3).",
     )  # fmt: skip
-    hemodynamic_step = Float(
+    hemodynamic_step = _NamedFloat(
         label="Hemodynamic step (ms)",
         default=1.0,
         doc="Step of the RK4 integration of the balloon model (ms), 0 < step <= 100; the "
