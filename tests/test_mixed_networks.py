@@ -190,6 +190,19 @@ def test_coupling_variable_maps_that_do_not_match_the_models_are_refused(
         thalamocortical(coupling_variables=coupling_variables)
 
 
+def test_one_model_instance_for_two_groups_is_refused():
+    """Issue 24 (probe): each group sets its model's cvar, so one instance shared by two groups
+    took the last group's, and the error blamed the 'layout'."""
+    model = MPRSynaptic()
+    match = (
+        r"'models' parameter of MixedModel\. Allowed values are distinct Model instances, one "
+        r"per group .*, but got the same MPRSynaptic for groups 'cortex' and 'thalamus' instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        thalamocortical(models={"cortex": model, "thalamus": model},
+                        coupling_variables={"cortex": ["s"], "thalamus": ["r"]})  # fmt: skip
+
+
 def test_a_channel_count_a_model_cannot_read_is_refused_by_the_engine():
     mixed = MixedModel(
         models={"a": NextGenEI(), "b": MPRSynaptic()},

@@ -578,6 +578,38 @@ def test_nifti_path_needs_a_nifti_suffix(tmp_path, name):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"region_labels": None}, r"'region_labels' parameter\. Allowed is a sequence of one "
+         r"label per region \(3\), but got None instead"),
+        ({"region_labels": ["a", "b", "a"]}, r"'region_labels' parameter\. Allowed are distinct "
+         r"labels, but got 'a' more than once instead"),
+        ({"times": [2000.0, np.nan, 6000.0, 8000.0, 10000.0]}, r"'times' parameter\. Allowed "
+         r"are finite, increasing sample times \(ms\), but got \[2000\.0, nan"),
+        ({"monitor": "BOLD"}, r"'monitor' parameter\. Allowed are None or the "
+         r"BalloonWindkesselBold that recorded the data, but got str instead"),
+    ],
+)  # fmt: skip
+def test_dataset_bad_input_is_named(change, match):
+    """Issue 24 (probe): no labels, a non-monitor raised raw TypeError / AttributeError;
+    repeated labels and NaN times were written as given."""
+    times, data = bold_series()
+    arguments = {"times": times, "data": data, "region_labels": ["a", "b", "c"], **change}
+    with pytest.raises(ValueError, match="Invalid value for the " + match):
+        bold_to_dataset(**arguments)
+
+
+def test_netcdf_path_in_a_missing_folder_or_a_folder_is_named(tmp_path):
+    """Issue 24 (probe): the error named the atomic write's temporary file."""
+    times, data = bold_series()
+    for path, what in [(tmp_path, "a folder"), (tmp_path / "no" / "b.nc", "in a folder that")]:
+        match = r"'path' parameter\. Allowed is a file in an existing folder, but got .*, " + what
+        with pytest.raises(ValueError, match=match):
+            bold_to_netcdf(path, times, data, ["a", "b", "c"])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_netcdf_round_trip(tmp_path):
     xarray = pytest.importorskip("xarray")
     sim = make_sim(integrators.HeunDeterministic(dt=0.1))

@@ -5,7 +5,8 @@ engine takes a step (:func:`.spec.extract` calls it, so ``run_sim`` and ``run_ba
 Each failure is a ``ValueError`` naming the object, what is allowed and what was given:
 
 - the time step: finite and positive;
-- the monitors: configured with the integrator's current ``dt`` and ``period`` (not changed
+- the monitors: variables of interest that index the model's, configured with the
+  integrator's current ``dt`` and ``period`` (not changed
   since ``sim.configure()``), and ``period >= dt``. Stock TVB samples every
   ``round(period / dt)`` steps: a period below ``dt / 2`` gives zero steps and a
   ``ZeroDivisionError`` at the first sample, one in ``[dt / 2, dt)`` silently samples every
@@ -60,8 +61,12 @@ def _check_time_step(dt: float) -> None:
 
 
 def _check_monitors(sim, dt: float) -> None:
+    from ..monitors.projection import check_variables_of_interest
+
     for monitor in sim.monitors:
         name = type(monitor).__name__
+        if name != "BalloonWindkesselBold":  # its signal: 'variable', checked at configure()
+            check_variables_of_interest(monitor, sim.model)
         if not math.isclose(float(monitor.dt), dt, rel_tol=1e-12):
             raise ValueError(
                 f"Invalid value for the 'dt' parameter of the integrator: the {name} monitor was "
