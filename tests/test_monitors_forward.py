@@ -488,3 +488,13 @@ def test_all_regions_at_one_centre_are_refused(aal90):
     )
     with pytest.raises(ValueError, match=match):
         region_forward(flat, MONTAGE)
+
+
+def test_saving_something_else_is_named(tmp_path):
+    """Issue 24 (probe): a string for the Raw, None for the dataset raised AttributeError."""
+    with pytest.raises(TypeError, match=r"'raw' parameter\. Allowed is an mne\.io\.Raw .*got str"):
+        save_fif("raw", tmp_path / "sim_raw.fif")
+    match = r"'dataset' parameter\. Allowed is an xarray\.Dataset .*, but got NoneType instead"
+    with pytest.raises(TypeError, match=match):
+        save_sensor_dataset(None, tmp_path / "sensors.nc")
+    assert list(tmp_path.iterdir()) == []
