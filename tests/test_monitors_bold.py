@@ -291,7 +291,7 @@ def small_network(n=3, seed=0):
     )
 
 
-def make_sim(integrator, model=None, **settings):
+def make_sim(integrator, model=None, extra_monitors=(), **settings):
     """A small MPRSynaptic network with BOLD; its random initial history (drawn by TVB from
     NumPy's global generator, whose state depends on the tests run before) is seeded: the BOLD
     amplitude depends on the start (0.44 from each of 48 seeded starts, 0.046 from the start of
@@ -302,7 +302,7 @@ def make_sim(integrator, model=None, **settings):
         connectivity=small_network(),
         coupling=coupling.Linear(a=np.array([0.1])),
         integrator=integrator,
-        monitors=[BalloonWindkesselBold(**settings)],
+        monitors=[BalloonWindkesselBold(**settings), *extra_monitors],
         simulation_length=1000.0,
     )
     # TVB draws the initial history from the legacy global generator: seed it, then restore it
@@ -477,6 +477,17 @@ def test_hemodynamic_blow_up_stops_stock_and_engine_runs(settings, time):
     assert (engine.value.time, engine.value.region) == (time, "region0")
     with pytest.raises(SimulationBlowUpError, match=message):
         sim.run(simulation_length=1000.0)
+
+
+def test_hemodynamic_blow_up_beside_another_monitor():
+    """Issue 24, point 2, with a second monitor (the engine then feeds every step's signal
+    instead of the block sums): the same error."""
+    from tvb.simulator import monitors
+
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), gain=-1e4,
+                   extra_monitors=[monitors.TemporalAverage(period=10.0)])  # fmt: skip
+    with pytest.raises(SimulationBlowUpError, match=BLOW_UP.format(250, -1e4, 0.0)):
+        NumbaBackend().run_sim(sim, 1000.0)
 
 
 def test_hemodynamic_blow_up_flags_batch_members():
