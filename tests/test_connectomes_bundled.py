@@ -144,7 +144,7 @@ def test_bad_names_are_reported():
 def test_a_deep_copy_keeps_the_recorded_frame():
     """Issue 24: TVB's deepcopy copies declared traits only, and the frame (a plain attribute)
     was lost, e.g. in a deep-copied simulator; it is kept, by copies of copies and after
-    pickling (Dask) too."""
+    pickling (Dask) too, and a deep copy stays a copy of the object copied."""
     import copy
     import pickle
 
@@ -161,3 +161,6 @@ def test_a_deep_copy_keeps_the_recorded_frame():
         assert copy.deepcopy(pickle.loads(pickle.dumps(conn))).coordinate_frame == frame
         sim = copy.deepcopy(Simulator(connectivity=conn))
         assert sim.connectivity.coordinate_frame == frame
+        shallow = copy.copy(conn)  # then changed: its deep copy is of it, not of the original
+        shallow.weights = 2.0 * conn.weights
+        np.testing.assert_array_equal(copy.deepcopy(shallow).weights, shallow.weights)

@@ -9,7 +9,7 @@ from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
 from ._checks import euclidean_distances
-from .frames import CoordinateFrame, record_frame
+from .frames import CoordinateFrame
 
 N_REGIONS = 90
 FRAME = CoordinateFrame("RAS", (0.0, 0.0, 0.0), "MNI")
@@ -92,5 +92,5 @@ def load_aal90(
         speed=np.array([float(conduction_speed)]),
     )
     conn.configure()
-    record_frame(conn, FRAME)
+    conn.coordinate_frame = FRAME
     return conn

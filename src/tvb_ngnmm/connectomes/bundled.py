@@ -35,7 +35,7 @@ from tvb.datatypes.connectivity import Connectivity
 from .._util import check_choice
 from . import aal90, preprocessing
 from ._checks import make_connectivity
-from .frames import CoordinateFrame, record_frame
+from .frames import CoordinateFrame
 from .tvb_zip import read_tvb_members
 
 
@@ -138,6 +138,6 @@ def load_connectome(
             pieces["orientations"] = pieces["orientations"] @ bundle.frame.to_ras_matrix().T
         coordinate_frame = CoordinateFrame("RAS", (0.0, 0.0, 0.0), f"RAS from {bundle.frame.axes}")
     conn = make_connectivity(conduction_speed=conduction_speed, **pieces)
-    record_frame(conn, coordinate_frame)
+    conn.coordinate_frame = coordinate_frame
     conn.title = f"{name} ({bundle.source}); centres in {coordinate_frame.axes} frame"
     return preprocessing.normalize(conn, normalize) if normalize != "none" else conn

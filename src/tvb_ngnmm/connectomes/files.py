@@ -24,7 +24,7 @@ from tvb.datatypes.connectivity import Connectivity
 from ._budget import CONNECTIVITY_MATRICES, LoadBudget, no_memory_error
 from ._checks import ConnectomeFileError, file_error, make_connectivity
 from .edge_lists import read_edge_list_within
-from .frames import CoordinateFrame, record_frame
+from .frames import CoordinateFrame
 from .io import list_variables, read_array_within, read_labels, read_lines_within, save_arrays
 from .tvb_zip import read_tvb_zip, write_tvb_zip
 
@@ -103,7 +103,7 @@ def read_connectivity(
     except (ValueError, IndexError) as err:
         raise file_error(path, str(err)) from err
     if "coordinate_frame" in names:
-        record_frame(conn, _read_frame(path, names, budget))
+        conn.coordinate_frame = _read_frame(path, names, budget)
     return conn
 
 

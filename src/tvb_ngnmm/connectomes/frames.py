@@ -54,27 +54,30 @@ class CoordinateFrame:
         return (np.asarray(coordinates, dtype=float) - self.origin) @ self.to_ras_matrix().T
 
 
-def record_frame(connectivity, frame: CoordinateFrame):
-    """Set ``connectivity.coordinate_frame`` to ``frame`` so that it survives ``copy.deepcopy``.
+def keep_frames_in_deep_copies() -> None:
+    """Make ``copy.deepcopy`` of a TVB ``Connectivity`` keep its ``coordinate_frame``.
 
-    TVB's ``HasTraits.__deepcopy__`` copies the declared traits only, so a frame set as a
-    plain attribute was lost on a deep copy (which simulators, lesion studies and sweeps make).
-    The connectivity gets its own ``__deepcopy__`` (``copy.deepcopy`` looks it up on the
-    object): TVB's copy, then the frame recorded on it. Returns ``connectivity``.
+    TVB's deep copy builds a new object from the declared traits alone, so the frame that the
+    loaders record (a plain attribute) was lost in every deep copy (a deep-copied simulator, a
+    lesion study, a sweep's recipe). ``Connectivity.__deepcopy__`` is wrapped once, on import
+    of this module: TVB's copy, then the frame, if the original has one; nothing else changes
+    (shallow copies and pickles keep every attribute already).
     """
-    connectivity.coordinate_frame = frame
-    connectivity.__deepcopy__ = _DeepCopyKeepingFrame(connectivity)
-    return connectivity
+    from tvb.datatypes.connectivity import Connectivity
+
+    if getattr(Connectivity.__deepcopy__, "_keeps_frame", False):
+        return
+    tvb_deepcopy = Connectivity.__deepcopy__
+
+    def __deepcopy__(self, memodict=None):
+        copied = tvb_deepcopy(self, {} if memodict is None else memodict)
+        frame = self.__dict__.get("coordinate_frame")
+        if frame is not None:
+            copied.coordinate_frame = frame
+        return copied
+
+    __deepcopy__._keeps_frame = True
+    Connectivity.__deepcopy__ = __deepcopy__
 
 
-class _DeepCopyKeepingFrame:
-    """A connectivity's ``__deepcopy__``: TVB's deep copy, then the frame (picklable)."""
-
-    def __init__(self, connectivity):
-        self.connectivity = connectivity
-
-    def __call__(self, memo=None):
-        original = self.connectivity
-        copied = type(original).__deepcopy__(original, {} if memo is None else memo)
-        frame = getattr(original, "coordinate_frame", None)
-        return copied if frame is None else record_frame(copied, frame)
+keep_frames_in_deep_copies()

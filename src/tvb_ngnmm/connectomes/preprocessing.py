@@ -19,7 +19,6 @@ from ..coupling._normalize import (
     check_weights,
     normalize_weights,
 )
-from .frames import record_frame
 
 NORMALIZATIONS = (*ADDITIVE_NORMALIZATIONS, "log")
 SYMMETRIZATIONS = ("mean", "max", "min")
@@ -38,10 +37,9 @@ def copy_connectivity(connectivity: Connectivity, **changes: np.ndarray) -> Conn
     kwargs["weights"] = np.array(connectivity.weights, dtype=float)
     kwargs.update(changes)
     copy = Connectivity(**kwargs)
-    if getattr(connectivity, "coordinate_frame", None) is not None:
-        record_frame(copy, connectivity.coordinate_frame)
-    if hasattr(connectivity, "title"):
-        copy.title = connectivity.title
+    for extra in ("coordinate_frame", "title"):
+        if hasattr(connectivity, extra):
+            setattr(copy, extra, getattr(connectivity, extra))
     copy.configure()
     return copy
 

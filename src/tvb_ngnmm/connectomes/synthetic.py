@@ -14,7 +14,7 @@ from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
 from ._checks import make_connectivity
-from .frames import CoordinateFrame, record_frame
+from .frames import CoordinateFrame
 
 WEIGHTS = ("binary", "uniform")
 RADIUS = 50.0  # mm, about a brain's half-width
@@ -79,7 +79,7 @@ def _finish(
         hemispheres=centres[:, 0] > 0,
         conduction_speed=conduction_speed,
     )
-    record_frame(conn, CoordinateFrame("RAS", description=f"synthetic {kind}"))
+    conn.coordinate_frame = CoordinateFrame("RAS", description=f"synthetic {kind}")
     conn.title = f"synthetic {kind} network, {len(adjacency)} nodes"
     return conn
 
