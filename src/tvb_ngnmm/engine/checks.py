@@ -65,8 +65,7 @@ def _check_monitors(sim, dt: float) -> None:
 
     for monitor in sim.monitors:
         name = type(monitor).__name__
-        if name != "BalloonWindkesselBold":  # its signal: 'variable', checked at configure()
-            check_variables_of_interest(monitor, sim.model)
+        check_variables_of_interest(monitor, sim.model)
         if not math.isclose(float(monitor.dt), dt, rel_tol=1e-12):
             raise ValueError(
                 f"Invalid value for the 'dt' parameter of the integrator: the {name} monitor was "
