@@ -139,3 +139,28 @@ def test_bad_names_are_reported():
         load_connectome("tvb76", frame="MNI")
     with pytest.raises(ValueError, match="'normalize' parameter.*'log'.*'rw'"):
         load_connectome("tvb76", normalize="rw")
+
+
+def test_a_deep_copy_keeps_the_recorded_frame():
+    """Issue 24: TVB's deepcopy copies declared traits only, and the frame (a plain attribute)
+    was lost, e.g. in a deep-copied simulator; it is kept, by copies of copies and after
+    pickling (Dask) too, and a deep copy stays a copy of the object copied."""
+    import copy
+    import pickle
+
+    from tvb.simulator.simulator import Simulator
+
+    from tvb_ngnmm.connectomes import random_network
+
+    for conn in (load_connectome("tvb76"), load_aal90(), random_network(8, 0.5, seed=0)):
+        frame = conn.coordinate_frame
+        copied = copy.deepcopy(copy.deepcopy(conn))
+        assert copied.coordinate_frame == frame
+        assert not np.shares_memory(copied.weights, conn.weights)
+        np.testing.assert_array_equal(copied.centres, conn.centres)
+        assert copy.deepcopy(pickle.loads(pickle.dumps(conn))).coordinate_frame == frame
+        sim = copy.deepcopy(Simulator(connectivity=conn))
+        assert sim.connectivity.coordinate_frame == frame
+        shallow = copy.copy(conn)  # then changed: its deep copy is of it, not of the original
+        shallow.weights = 2.0 * conn.weights
+        np.testing.assert_array_equal(copy.deepcopy(shallow).weights, shallow.weights)

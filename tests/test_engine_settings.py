@@ -1,5 +1,7 @@
 """Settings the engine checks before the first step, and what a blow-up message advises."""
 
+import re
+
 import numpy as np
 import pytest
 from test_engine_agreement import make_sim, small_connectivity
@@ -175,6 +177,20 @@ def test_stimulus_with_a_non_finite_pattern_or_parameter():
     sim = _stimulated(tvb_equations.PulseTrain(parameters={**pulses, "amp": np.inf}))
     with pytest.raises(ValueError, match="'amp' parameter of the stimulus's PulseTrain. Allowed "
                        "values are finite numbers, but got inf instead"):  # fmt: skip
+        run(sim)
+
+
+@pytest.mark.parametrize("weight", [np.ones(7), np.ones(3), np.ones((5, 2))])
+def test_stimulus_weights_not_one_per_region(weight):
+    """Issue 24: a weight of the wrong length failed in NumPy's broadcasting ("shape
+    mismatch: value array of shape (50,1,7) ...")."""
+    pulses = {"onset": 1.0, "T": 2.0, "tau": 0.5, "amp": 2.0}
+    sim = _stimulated(tvb_equations.PulseTrain(parameters=pulses), weight)
+    match = (
+        r"Invalid value for the 'weight' parameter of the stimulus \(StimuliRegion\)\. Allowed "
+        rf"is one weight per region, shape \(5,\), but got shape {re.escape(str(weight.shape))}"
+    )
+    with pytest.raises(ValueError, match=match):
         run(sim)
 
 

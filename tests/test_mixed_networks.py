@@ -175,6 +175,12 @@ def test_unknown_model_is_refused():
         ({"cortex": ["s_e"]}, r"one entry per group.*\['cortex'\]"),
         ({"cortex": ["s_x"], "thalamus": ["s"]}, r"'cortex'.*NextGenEI.*'r_e'.*'s_x'"),
         ({"cortex": ["s_e", "s_i"], "thalamus": ["s"]}, r"same number.*'cortex': 2, 'thalamus': 1"),
+        (  # issue 24: a repeated variable blamed the 'layout', which was not passed
+            {"cortex": ["s_e", "s_e"], "thalamus": ["s", "r"]},
+            r"'coupling_variables' parameter of MixedModel\. Allowed for group 'cortex' are "
+            r"distinct state variables of NextGenEI .*, but got \['s_e', 's_e'\], which repeats "
+            r"'s_e' instead",
+        ),
     ],
 )
 def test_coupling_variable_maps_that_do_not_match_the_models_are_refused(
@@ -182,6 +188,19 @@ def test_coupling_variable_maps_that_do_not_match_the_models_are_refused(
 ):
     with pytest.raises(ValueError, match=message):
         thalamocortical(coupling_variables=coupling_variables)
+
+
+def test_one_model_instance_for_two_groups_is_refused():
+    """Issue 24 (probe): each group sets its model's cvar, so one instance shared by two groups
+    took the last group's, and the error blamed the 'layout'."""
+    model = MPRSynaptic()
+    match = (
+        r"'models' parameter of MixedModel\. Allowed values are distinct Model instances, one "
+        r"per group .*, but got the same MPRSynaptic for groups 'cortex' and 'thalamus' instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        thalamocortical(models={"cortex": model, "thalamus": model},
+                        coupling_variables={"cortex": ["s"], "thalamus": ["r"]})  # fmt: skip
 
 
 def test_a_channel_count_a_model_cannot_read_is_refused_by_the_engine():

@@ -221,3 +221,14 @@ def test_per_region_parameter_of_wrong_length_is_rejected(size):
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         build_simulator(model, integrators.HeunDeterministic(dt=2.0**-6))
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(5.0, 1.0), (float("nan"), 1.0)])
+def test_an_empty_or_nan_interval_is_refused(lo, hi):
+    """Issue 24 (probe): Interval(5, 1) was accepted and described as '>= 5 and <= 1'."""
+    from tvb_ngnmm.models import Interval
+
+    match = r"'lo' and 'hi' parameters of Interval\. Allowed are bounds with lo <= hi "
+    match += rf"\(not NaN\), but got lo = {lo}, hi = {hi}"
+    with pytest.raises(ValueError, match=match):
+        Interval(lo, hi)

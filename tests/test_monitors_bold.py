@@ -25,6 +25,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
 from tvb_ngnmm.monitors import (
@@ -290,7 +291,7 @@ def small_network(n=3, seed=0):
     )
 
 
-def make_sim(integrator, model=None, **settings):
+def make_sim(integrator, model=None, extra_monitors=(), **settings):
     """A small MPRSynaptic network with BOLD; its random initial history (drawn by TVB from
     NumPy's global generator, whose state depends on the tests run before) is seeded: the BOLD
     amplitude depends on the start (0.44 from each of 48 seeded starts, 0.046 from the start of
@@ -301,7 +302,7 @@ def make_sim(integrator, model=None, **settings):
         connectivity=small_network(),
         coupling=coupling.Linear(a=np.array([0.1])),
         integrator=integrator,
-        monitors=[BalloonWindkesselBold(**settings)],
+        monitors=[BalloonWindkesselBold(**settings), *extra_monitors],
         simulation_length=1000.0,
     )
     # TVB draws the initial history from the legacy global generator: seed it, then restore it
@@ -443,6 +444,9 @@ def test_variable_the_model_does_not_have(model, variable, allowed):
         ({"hemodynamic_step": 0.0}, r"0 < step <= 100 ms, but got 0\.0"),
         ({"hemodynamic_step": 500.0}, r"0 < step <= 100 ms, but got 500\.0"),
         ({"gain": float("inf")}, r"finite numbers, but got inf"),
+        ({"gain": float("nan")}, r"finite numbers, but got nan"),  # issue 24: TVB's message
+        ({"baseline": None}, r"finite numbers, but got None"),
+        ({"hemodynamic_step": "1 ms"}, r"finite numbers, but got '1 ms'"),
         ({"variables_of_interest": np.array([0])}, r"None \(name the signal with 'variable'\)"),
     ],
 )
@@ -450,6 +454,51 @@ def test_other_bad_settings(setting, allowed):
     name = next(iter(setting))
     with pytest.raises(ValueError, match=PREFIX.format(name) + allowed):
         make_sim(integrators.HeunDeterministic(dt=0.1), **setting)
+
+
+BLOW_UP = (
+    r"The BalloonWindkesselBold monitor blew up: its BOLD output of region 'region0' \(index 0\) "
+    r"became non-finite at t = {} ms .* drive z = gain \* \(signal - baseline\) out of the "
+    r"hemodynamic model's range .* gain = {:g} and baseline = {:g} for the signal 'r'"
+)
+
+
+@pytest.mark.parametrize("settings, time", [({"baseline": 10.0}, 500), ({"gain": -1e4}, 250)])
+def test_hemodynamic_blow_up_stops_stock_and_engine_runs(settings, time):
+    """Issue 24, point 2: a drive out of the balloon model's range (a baseline in Hz where
+    rates are in kHz, a gain of the wrong sign) turned the BOLD to NaN without a word; the
+    stock run and the engine now stop with the blow-up error naming the monitor and time."""
+    settings = {"gain": 10.0, "baseline": 0.0, **settings}
+    message = BLOW_UP.format(time, settings["gain"], settings["baseline"])
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), **settings)
+    with pytest.raises(SimulationBlowUpError, match=message) as engine:
+        NumbaBackend().run_sim(sim, 1000.0)
+    assert engine.value.monitor == "BalloonWindkesselBold"
+    assert (engine.value.time, engine.value.region) == (time, "region0")
+    with pytest.raises(SimulationBlowUpError, match=message):
+        sim.run(simulation_length=1000.0)
+
+
+def test_hemodynamic_blow_up_beside_another_monitor():
+    """Issue 24, point 2, with a second monitor (the engine then feeds every step's signal
+    instead of the block sums): the same error."""
+    from tvb.simulator import monitors
+
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), gain=-1e4,
+                   extra_monitors=[monitors.TemporalAverage(period=10.0)])  # fmt: skip
+    with pytest.raises(SimulationBlowUpError, match=BLOW_UP.format(250, -1e4, 0.0)):
+        NumbaBackend().run_sim(sim, 1000.0)
+
+
+def test_hemodynamic_blow_up_flags_batch_members():
+    """Issue 24, point 2: in a batch, a member whose BOLD became non-finite is flagged as
+    blown up (time, region), as a member whose state blew up is."""
+    sim = make_sim(integrators.HeunDeterministic(dt=0.1), gain=-1e4)
+    (bold,) = run_batch(sim, {"eta": np.array([-4.0, -4.3])}, 1000.0, n_jobs=1)
+    assert bold.blown_up.values.all()
+    np.testing.assert_array_equal(bold.blow_up_time.values, [250.0, 250.0])
+    assert bold.blow_up_region.values[0] == "region0"  # as run_sim reports it
+    assert set(bold.blow_up_region.values) <= set(bold.region.values)
 
 
 # --- NIfTI and netCDF ------------------------------------------------------------------------
@@ -486,6 +535,90 @@ def test_nifti_round_trip(tmp_path):
     assert np.all(volume[labels == 0] == 0.0)
     with pytest.raises(ValueError, match=r"Invalid value for the 'times' parameter"):
         bold_to_nifti(times[[0, 1, 3, 4, 2]], data, parcellation)
+
+
+def small_parcellation():
+    nibabel = pytest.importorskip("nibabel")
+    from tvb_ngnmm.connectomes import read_parcellation
+
+    labels = np.zeros((5, 4, 3), dtype=np.int16)
+    labels[:2], labels[2:4, :2], labels[4] = 1, 2, 3
+    image = nibabel.Nifti1Image(labels, np.diag([2.0, 2.0, 2.0, 1.0]))
+    return read_parcellation(image, {1: "a", 2: "b", 3: "c"})
+
+
+def test_nifti_period_must_match_the_sample_times():
+    """Issue 24, point 11: a 'period' other than the times' spacing was written as the TR."""
+    times, data = bold_series()
+    parcellation = small_parcellation()
+    match = (
+        r"Invalid value for the 'period' parameter\. Allowed is the spacing of the sample "
+        r"times, 2000 ms \(the image's TR\), or None, but got 1000 ms instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, parcellation, period=1000.0)
+    image = bold_to_nifti(times, data, parcellation, period=2000.0)
+    assert image.header.get_zooms()[3] == pytest.approx(2.0)
+    single = bold_to_nifti(times[:1], data[:1], parcellation, period=720.0)
+    assert single.header.get_zooms()[3] == pytest.approx(0.72)
+
+
+def test_nifti_with_non_finite_data_names_where():
+    """Issue 24: NaN data was refused as a shape error."""
+    times, data = bold_series()
+    data[3, 0, 1, 0] = np.nan
+    match = (
+        r"Invalid value for the 'data' parameter\. Allowed are finite values .*, but got nan "
+        r"at t = 8000 ms in region 1 \(1 non-finite values in all\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, small_parcellation())
+
+
+@pytest.mark.parametrize("name", ["bold", "bold.txt", "bold.img"])
+def test_nifti_path_needs_a_nifti_suffix(tmp_path, name):
+    """Issue 24: a path without '.nii' failed in nibabel naming a temporary file; '.img'
+    wrote a pair of files and left the temporary header behind."""
+    times, data = bold_series()
+    match = (
+        r"Invalid value for the 'path' parameter\. Allowed are paths ending in '\.nii' or "
+        rf"'\.nii\.gz' \(a single-file NIfTI image\), but got '.*{name}' instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        bold_to_nifti(times, data, small_parcellation(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"region_labels": None}, r"'region_labels' parameter\. Allowed is a sequence of one "
+         r"label per region \(3\), but got None instead"),
+        ({"region_labels": ["a", "b", "a"]}, r"'region_labels' parameter\. Allowed are distinct "
+         r"labels, but got 'a' more than once instead"),
+        ({"times": [2000.0, np.nan, 6000.0, 8000.0, 10000.0]}, r"'times' parameter\. Allowed "
+         r"are finite, increasing sample times \(ms\), but got \[2000\.0, nan"),
+        ({"monitor": "BOLD"}, r"'monitor' parameter\. Allowed are None or the "
+         r"BalloonWindkesselBold that recorded the data, but got str instead"),
+    ],
+)  # fmt: skip
+def test_dataset_bad_input_is_named(change, match):
+    """Issue 24 (probe): no labels, a non-monitor raised raw TypeError / AttributeError;
+    repeated labels and NaN times were written as given."""
+    times, data = bold_series()
+    arguments = {"times": times, "data": data, "region_labels": ["a", "b", "c"], **change}
+    with pytest.raises(ValueError, match="Invalid value for the " + match):
+        bold_to_dataset(**arguments)
+
+
+def test_netcdf_path_in_a_missing_folder_or_a_folder_is_named(tmp_path):
+    """Issue 24 (probe): the error named the atomic write's temporary file."""
+    times, data = bold_series()
+    for path, what in [(tmp_path, "a folder"), (tmp_path / "no" / "b.nc", "in a folder that")]:
+        match = r"'path' parameter\. Allowed is a file in an existing folder, but got .*, " + what
+        with pytest.raises(ValueError, match=match):
+            bold_to_netcdf(path, times, data, ["a", "b", "c"])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_netcdf_round_trip(tmp_path):

@@ -1,5 +1,6 @@
 """Region forward models with MNE, and sensor output as MNE objects, FIF and netCDF files."""
 
+import copy
 import io
 import zipfile
 from importlib import resources
@@ -461,3 +462,39 @@ def test_psd_peak_of_a_simulated_network_is_its_frequency(tvb76, forward_tvb76):
     assert 30.0 < network_hz < 80.0 and abs(eeg_hz - numpy_hz) <= 1.0
     # At the sensors the network's rhythm or, where regions in antiphase cancel it, its harmonic
     assert min(abs(eeg_hz - network_hz), abs(eeg_hz - 2 * network_hz)) <= 1.0
+
+
+def test_regions_sharing_a_centre_are_named():
+    """Issue 24, point 8: tvb192's regions share 77 centres (231 distinct gain columns of 576),
+    which gave identical topographies without a word: a warning says how many share."""
+    tvb192 = load_connectome("tvb192")
+    _, inverse, counts = np.unique(tvb192.centres, axis=0, return_inverse=True, return_counts=True)
+    n_shared = int(np.sum(counts[inverse.ravel()] > 1))
+    assert (n_shared, len(counts)) == (116, 77)
+    match = rf"{n_shared} of 192 regions share their centre with other regions \(77 distinct"
+    with pytest.warns(UserWarning, match=match):
+        forward = region_forward(tvb192, MONTAGE, to_mni=TVB76_TO_MNI_MM, outside="shrink")
+    assert len(np.unique(forward.gain, axis=1).T) == 3 * 77  # the identical topographies
+
+
+def test_all_regions_at_one_centre_are_refused(aal90):
+    """Issue 24, point 8: all-zero centres (a connectome without them) gave every region the
+    same topography."""
+    flat = copy.copy(aal90)
+    flat.centres = np.zeros_like(aal90.centres)
+    match = (
+        r"Invalid value for the 'centres' of the connectivity\. Allowed are region centres that "
+        r"tell the regions apart, but got the same centre \(0\.0, 0\.0, 0\.0\) for all 90 regions"
+    )
+    with pytest.raises(ValueError, match=match):
+        region_forward(flat, MONTAGE)
+
+
+def test_saving_something_else_is_named(tmp_path):
+    """Issue 24 (probe): a string for the Raw, None for the dataset raised AttributeError."""
+    with pytest.raises(TypeError, match=r"'raw' parameter\. Allowed is an mne\.io\.Raw .*got str"):
+        save_fif("raw", tmp_path / "sim_raw.fif")
+    match = r"'dataset' parameter\. Allowed is an xarray\.Dataset .*, but got NoneType instead"
+    with pytest.raises(TypeError, match=match):
+        save_sensor_dataset(None, tmp_path / "sensors.nc")
+    assert list(tmp_path.iterdir()) == []

@@ -397,3 +397,24 @@ def test_tvb_projection_must_reduce_to_the_regions(connectivity):
     )
     with pytest.raises(ValueError, match=match):
         NumbaBackend().run_sim(sim)
+
+
+def test_variables_of_interest_out_of_range_are_named(connectivity):
+    """Issue 24 (probe): an index beyond the model's variables of interest failed at the first
+    sample (IndexError), in stock runs and in the engine."""
+    match = (
+        r"Invalid value for the 'variables_of_interest' parameter of the {} monitor\. Allowed "
+        r"are indices of the model's variables of interest \(0: 'r_e', 1: 'r_i'\), but got "
+        r"\[7\] instead"
+    )
+    with pytest.raises(ValueError, match=match.format("ForwardProjection")):
+        make_sim(connectivity, [forward(variables_of_interest=np.array([7]))])
+    average = monitors.TemporalAverage(period=0.1, variables_of_interest=np.array([7]))
+    sim = make_sim(connectivity, [average])
+    with pytest.raises(ValueError, match=match.format("TemporalAverage")):
+        NumbaBackend().run_sim(sim, 1.0)
+
+
+def test_forward_projection_prints_before_it_is_configured():
+    """Issue 24 (probe): str() raised AttributeError (TVB's reads the unset variables)."""
+    assert str(forward()) == "ForwardProjection(EEG, gain (4, 76), period=1 ms)"

@@ -201,3 +201,61 @@ print("ok")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().endswith("ok")
+
+
+# --- TVB's declared parameter domains (issue 24, point 7) --------------------------------------
+
+
+def test_the_defaults_of_every_registered_tvb_model_lie_in_the_checked_domains():
+    """TVB's own defaults (two outside the ranges TVB declares: CoombesByrne's eta,
+    GastSchmidtKnosche_SF's alpha) never warn."""
+    from tvb_ngnmm.engine.equations import parameter_names
+    from tvb_ngnmm.models._domains import tvb_domain, warn_outside_tvb_domain
+
+    checked = 0
+    for declaration in registered_models():
+        if not declaration.is_tvb_model:
+            continue
+        model = declaration.model()
+        for name in parameter_names(model):
+            if tvb_domain(model, name) is not None:
+                warn_outside_tvb_domain(model, name, getattr(model, name))  # an error if it warns
+                checked += 1
+    assert checked > 100
+    assert tvb_domain(tvb_models.CoombesByrne(), "eta") == (-10.0, 20.0)
+
+
+def jansen_rit_simulator(a):
+    from tvb.simulator import coupling as tvb_coupling
+
+    return build_simulator(
+        tvb_models.JansenRit(a=np.array([a])), integrators.HeunDeterministic(dt=0.1),
+        coupling=tvb_coupling.SigmoidalJansenRit(),
+    )  # fmt: skip
+
+
+def test_a_tvb_model_outside_its_declared_domain_warns_and_its_growth_is_a_blow_up():
+    """Issue 24, point 7: JansenRit with ``a = -5`` (TVB's domain: [0.05, 0.15]) ran to 1e48
+    without a word; it now warns before the first step, and a state beyond float32's range
+    (3.4e38, what the history holds) stops the run as a blow-up."""
+    from tvb_ngnmm.engine.errors import SimulationBlowUpError
+
+    sim = jansen_rit_simulator(-5.0)
+    warning = r"The 'a' parameter of JansenRit is outside the domain TVB declares for it, "
+    warning += r"\[0\.05, 0\.15\], got -5\.0"
+    with pytest.warns(RuntimeWarning, match=warning):
+        with pytest.raises(SimulationBlowUpError, match=r"or beyond 3\.4e\+38 in magnitude"):
+            NumbaBackend(progress=False).run_sim(sim, simulation_length=200.0)
+    with np.errstate(all="ignore"):
+        ((_, stock),) = sim.run(simulation_length=200.0)
+    assert np.abs(stock[np.isfinite(stock)]).max() > 3.4e38  # TVB runs on beyond it
+
+
+def test_swept_values_of_a_tvb_model_outside_its_declared_domain_warn():
+    from tvb_ngnmm.engine.batch import run_batch
+
+    sim = jansen_rit_simulator(0.1)
+    match = r"The 'b' parameter of JansenRit \(swept values\) is outside the domain TVB "
+    match += r"declares for it, \[0\.025, 0\.075\], got -5\.0"
+    with pytest.warns(RuntimeWarning, match=match):
+        run_batch(sim, {"b": np.array([0.05, -5.0])}, 1.0, n_jobs=1)

@@ -62,7 +62,8 @@ class NumbaBackend:
             inputs, a monitor period below ``dt``, parameters set to invalid values after
             ``configure()``, a bad ``seed``.
         SimulationBlowUpError
-            The state became non-finite; names the time (ms), region and state variable.
+            The state became non-finite (or beyond 3.4e38 in magnitude), or the output of a
+            monitor with a state of its own (BOLD); names the time (ms), region and variable.
         """
         check_seed(seed)
         spec = extract(sim)
@@ -73,7 +74,7 @@ class NumbaBackend:
         noise = NoiseSource(sim, spec.stochastic, seed)
 
         def stop_on_blow_up(run_state, done):
-            return bool(run_state.status[0, 0] >= 0)
+            return bool(run_state.status[0, 0] >= 0) or _monitor_blown_up(spec.monitors)
 
         outputs, _ = simulate(
             spec, state, spec.monitors, n_steps, noise, self.chunk_steps, self.progress,
@@ -81,7 +82,17 @@ class NumbaBackend:
         )  # fmt: skip
         if state.status[0, 0] >= 0:
             raise blow_up_error(spec, state.status)
+        if _monitor_blown_up(spec.monitors):
+            raise _monitor_blown_up(spec.monitors).blow_up_error(0)
         results = []
         for (times, data), monitor in zip(outputs, spec.monitors, strict=True):
             results.append(concatenate(times, data, (*monitor.sample_shape, 1)))
         return results
+
+
+def _monitor_blown_up(monitors):
+    """The first monitor whose own state became non-finite (``blow_up``), or None."""
+    for monitor in monitors:
+        if monitor.blow_up is not None and monitor.blow_up[0, 0] >= 0:
+            return monitor
+    return None

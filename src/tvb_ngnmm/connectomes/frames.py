@@ -52,3 +52,32 @@ class CoordinateFrame:
     def to_ras(self, coordinates: np.ndarray) -> np.ndarray:
         """Native coordinates ``(n, 3)`` in RAS axes about ``origin`` (mm)."""
         return (np.asarray(coordinates, dtype=float) - self.origin) @ self.to_ras_matrix().T
+
+
+def keep_frames_in_deep_copies() -> None:
+    """Make ``copy.deepcopy`` of a TVB ``Connectivity`` keep its ``coordinate_frame``.
+
+    TVB's deep copy builds a new object from the declared traits alone, so the frame that the
+    loaders record (a plain attribute) was lost in every deep copy (a deep-copied simulator, a
+    lesion study, a sweep's recipe). ``Connectivity.__deepcopy__`` is wrapped once, on import
+    of this module: TVB's copy, then the frame, if the original has one; nothing else changes
+    (shallow copies and pickles keep every attribute already).
+    """
+    from tvb.datatypes.connectivity import Connectivity
+
+    if getattr(Connectivity.__deepcopy__, "_keeps_frame", False):
+        return
+    tvb_deepcopy = Connectivity.__deepcopy__
+
+    def __deepcopy__(self, memodict=None):
+        copied = tvb_deepcopy(self, {} if memodict is None else memodict)
+        frame = self.__dict__.get("coordinate_frame")
+        if frame is not None:
+            copied.coordinate_frame = frame
+        return copied
+
+    __deepcopy__._keeps_frame = True
+    Connectivity.__deepcopy__ = __deepcopy__
+
+
+keep_frames_in_deep_copies()

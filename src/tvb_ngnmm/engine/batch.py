@@ -8,7 +8,8 @@ groups of at most ``group_size`` (by default :func:`default_group_size`: a group
 grows with its size, and once the rings of the groups running side by side no longer fit the
 shared cache the delayed reads slow down), and ``n_jobs`` threads run the groups (the compiled
 kernel releases the GIL). A member whose state becomes non-finite is flagged
-(``blown_up``, ``blow_up_time``, ``blow_up_region``) and stops; the others go on.
+(``blown_up``, ``blow_up_time``, ``blow_up_region``) and stops; the others go on. So is a
+member whose BOLD monitor's hemodynamics became non-finite (its samples NaN from then on).
 
 Noise (stochastic integrators): with ``seed=None`` every member draws the simulator's own noise
 stream (``integrator.noise.random_stream``, copied: the simulator is not touched), as
@@ -41,6 +42,7 @@ import numpy as np
 
 from .._util import check_values
 from ..models._base import AbstractNextGenModel
+from ..models._domains import warn_outside_tvb_domain
 from .checks import check_seed, n_steps_for
 from .coupling_kernel import PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC
 from .noise import NoiseSource
@@ -68,6 +70,8 @@ def _check_member_values(sim, name: str, values: np.ndarray, context: str) -> No
     model = sim.model
     if name != "a" and isinstance(model, AbstractNextGenModel):
         model.check_parameter(name, values, context)
+    elif name != "a" and not context:  # TVB's models: a warning (once for all members)
+        warn_outside_tvb_domain(model, name, values, " (swept values)")
     owner = type(sim.coupling if name == "a" else model).__name__
     check_values(values, f"the {name!r} parameter of {owner}{context}")
 
@@ -159,13 +163,28 @@ def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, st
     noise = NoiseSource(sim, spec.stochastic, batch=params.shape[-1], members=rngs)
 
     def all_blown_up(run_state, done):
-        return bool(np.all(run_state.status[0] >= 0))
+        return bool(np.all(_with_monitor_blow_ups(run_state.status, monitors)[0] >= 0))
 
     _, steps = simulate(
         spec, state, monitors, n_steps, noise, chunk_steps, progress, on_chunk=all_blown_up,
         stop=stop, sink=sink,
     )  # fmt: skip
-    return state.status, steps
+    return _with_monitor_blow_ups(state.status, monitors), steps
+
+
+def _with_monitor_blow_ups(status: np.ndarray, monitors: list) -> np.ndarray:
+    """``status`` with each member's earliest blow-up, of its state or of a monitor's own
+    state (a BOLD monitor's hemodynamics, ``blow_up``: step, region; variable -1)."""
+    status = status.copy()
+    for monitor in monitors:
+        if monitor.blow_up is None:
+            continue
+        step, region = monitor.blow_up
+        earlier = (step >= 0) & ((status[0] < 0) | (step < status[0]))
+        status[0, earlier] = step[earlier]
+        status[1, earlier] = region[earlier]
+        status[2, earlier] = -1
+    return status
 
 
 def run_batch(

@@ -5,7 +5,8 @@ engine takes a step (:func:`.spec.extract` calls it, so ``run_sim`` and ``run_ba
 Each failure is a ``ValueError`` naming the object, what is allowed and what was given:
 
 - the time step: finite and positive;
-- the monitors: configured with the integrator's current ``dt`` and ``period`` (not changed
+- the monitors: variables of interest that index the model's, configured with the
+  integrator's current ``dt`` and ``period`` (not changed
   since ``sim.configure()``), and ``period >= dt``. Stock TVB samples every
   ``round(period / dt)`` steps: a period below ``dt / 2`` gives zero steps and a
   ``ZeroDivisionError`` at the first sample, one in ``[dt / 2, dt)`` silently samples every
@@ -14,12 +15,13 @@ Each failure is a ``ValueError`` naming the object, what is allowed and what was
   steps) with a ``RuntimeWarning`` giving the period actually used;
 - the model parameters: the engine runs with the model's current values, so values changed after
   ``sim.configure()`` are checked again, with the same check ``configure()`` makes (the model's
-  ``check_parameter``; TVB's own models declare no domains and are only checked to be finite);
+  ``check_parameter``); TVB's own models are checked to be finite, and warned about outside the
+  domains TVB declares on their traits (:mod:`tvb_ngnmm.models._domains`);
 - non-finite values: connectivity weights, tract lengths (also >= 0) and conduction speed
   (also > 0), coupling gains ``a`` (one or one per region), offsets and effective weights, noise
   amplitudes ``nsig`` (also >= 0), initial conditions and history, the stimulus's spatial
-  pattern and the parameters of its temporal equation (its values are checked chunk by chunk,
-  before the steps that use them, :func:`check_stimulus_values`);
+  pattern (also: one weight per region) and the parameters of its temporal equation (its values
+  are checked chunk by chunk, before the steps that use them, :func:`check_stimulus_values`);
 - the ``seed`` argument (:func:`check_seed`).
 """
 
@@ -34,6 +36,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._util import check_seed, check_values  # noqa: F401 (check_seed: re-exported)
 from ..models._base import AbstractNextGenModel
+from ..models._domains import warn_outside_tvb_domain
 from .equations import parameter_value
 
 
@@ -58,8 +61,11 @@ def _check_time_step(dt: float) -> None:
 
 
 def _check_monitors(sim, dt: float) -> None:
+    from ..monitors.projection import check_variables_of_interest
+
     for monitor in sim.monitors:
         name = type(monitor).__name__
+        check_variables_of_interest(monitor, sim.model)
         if not math.isclose(float(monitor.dt), dt, rel_tol=1e-12):
             raise ValueError(
                 f"Invalid value for the 'dt' parameter of the integrator: the {name} monitor was "
@@ -105,6 +111,8 @@ def _check_model(model, names: tuple[str, ...]) -> None:
             model.check_parameter(name, getattr(model, name), " (changed after configure())")
     for name in names:  # as set (TVB's configure() spreads them over the regions)
         check_values(parameter_value(model, name), f"the {name!r} parameter of {owner}")
+        if not isinstance(model, AbstractNextGenModel):
+            warn_outside_tvb_domain(model, name, parameter_value(model, name))
 
 
 def _check_connectivity(conn) -> None:
@@ -144,9 +152,18 @@ def _check_initial_conditions(spec) -> None:
                  "slot)")  # fmt: skip
 
 
-def _check_stimulus(stimulus) -> None:
+def _check_stimulus(stimulus, n_node: int) -> None:
     if stimulus is None:
         return
+    weight = getattr(stimulus, "weight", None)
+    pattern = np.shape(stimulus.spatial_pattern)
+    if pattern != (n_node, 1) or (weight is not None and np.shape(weight) != (n_node,)):
+        given = np.shape(weight) if weight is not None else pattern
+        raise ValueError(
+            f"Invalid value for the 'weight' parameter of the stimulus "
+            f"({type(stimulus).__name__}). Allowed is one weight per region, shape "
+            f"({n_node},), but got shape {given} instead."
+        )
     check_values(stimulus.spatial_pattern, "the 'spatial_pattern' (region weights) of the stimulus")
     temporal = stimulus.temporal
     for name, value in dict(getattr(temporal, "parameters", {}) or {}).items():
@@ -174,4 +191,4 @@ def check_settings(sim, spec) -> None:
     _check_coupling(sim, spec.coupling)
     _check_noise(sim.integrator, spec.stochastic)
     _check_initial_conditions(spec)
-    _check_stimulus(spec.stimulus)
+    _check_stimulus(spec.stimulus, spec.state.shape[1])

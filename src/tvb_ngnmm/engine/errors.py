@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Largest magnitude of a state value: float32's largest (see :data:`.kernel.STATE_LIMIT`).
+STATE_LIMIT = float(np.finfo(np.float32).max)
+
 
 class UnsupportedSimulationError(ValueError):
     """The simulator uses a component (model, coupling, integrator, monitor, ...) the engine
@@ -11,7 +14,8 @@ class UnsupportedSimulationError(ValueError):
 
 
 class SimulationBlowUpError(FloatingPointError):
-    """The state became non-finite (NaN or infinite) during a run.
+    """The state (or a monitor's own state, e.g. the hemodynamics of a BOLD monitor) became
+    non-finite (NaN or infinite) during a run.
 
     Attributes
     ----------
@@ -20,14 +24,18 @@ class SimulationBlowUpError(FloatingPointError):
     region : str
         Label of the first region where it happened.
     state_variable : str
-        Name of the state variable that became non-finite.
+        Name of the state variable (or of the monitor's output variable) that became
+        non-finite.
+    monitor : str or None
+        Name of the monitor whose output became non-finite, or None for the model's state.
     """
 
-    def __init__(self, message: str, time: float, region: str, state_variable: str):
+    def __init__(self, message: str, time: float, region: str, state_variable: str, monitor=None):
         super().__init__(message)
         self.time = time
         self.region = region
         self.state_variable = state_variable
+        self.monitor = monitor
 
 
 def unsupported(what: str, given: str, allowed: tuple[str, ...]) -> UnsupportedSimulationError:
@@ -66,7 +74,8 @@ def blow_up_error(spec, status: np.ndarray, member: int = 0, params=None) -> Sim
     time = step * spec.dt
     label, name = spec.labels[region], spec.state_variables[var]
     where = (
-        f"state variable {name!r} of region {label!r} (index {region}) became non-finite at "
+        f"state variable {name!r} of region {label!r} (index {region}) became non-finite (or "
+        f"beyond {STATE_LIMIT:.3g} in magnitude, more than the float32 history holds) at "
         f"t = {time:g} ms (step {step})"
     )
     if step == spec.current_step + 1:

@@ -19,7 +19,8 @@ has a pre function) and copied into the node-major ring at the end of the block,
 consecutive slots per node (writing the ring step by step would touch one cache line per node
 and step). A non-finite state marks its batch member as blown up (``status[:, b]``: step,
 region, state variable of the first non-finite value, in node then variable order); that member
-is not advanced further, the others go on.
+is not advanced further, the others go on. So does a state beyond :data:`STATE_LIMIT` in
+magnitude: the history holds the coupling variables in float32, which cannot represent it.
 
 :func:`run_chunk` is a template: :mod:`._cache` compiles it once for all models, in a module
 named by a digest of its sources. It calls the model's loop over nodes (``model_dfun``,
@@ -35,7 +36,14 @@ import numpy as np
 
 from .._numba import jit
 from .coupling_kernel import LINEAR, VECTOR, has_pre, recent_offsets
+from .errors import STATE_LIMIT as _STATE_LIMIT
 from .integrate import EULER
+
+#: Largest magnitude of a state value (3.4e38, float32's largest): the history ring stores the
+#: coupling variables in float32, where a larger value becomes infinite, and no model's state
+#: means anything there (TVB's JansenRit with ``a = -5`` grows to 1e48 while staying finite in
+#: float64). A state beyond it is a blow-up, as a non-finite one is.
+STATE_LIMIT = _STATE_LIMIT
 
 
 @jit(nogil=True)
@@ -97,7 +105,8 @@ def _clamp(v, lo, hi):
 
 @jit(nogil=True)
 def _find_blow_ups(X, alive, status, step, n_node, B):
-    """Record the first non-finite value (node, then variable) of each member still alive."""
+    """Record the first value beyond :data:`STATE_LIMIT` or NaN (node, then variable) of each
+    member still alive."""
     n_var = X.shape[0]
     for b in range(B):
         if status[0, b] >= 0:
@@ -105,7 +114,8 @@ def _find_blow_ups(X, alive, status, step, n_node, B):
         for i in range(n_node):
             found = False
             for v in range(n_var):
-                if not np.isfinite(X[v, i * B + b]):
+                value = X[v, i * B + b]
+                if abs(value) > STATE_LIMIT or value != value:
                     status[0, b] = step
                     status[1, b] = i
                     status[2, b] = v
@@ -293,7 +303,7 @@ def run_chunk(
                 for m in range(M):
                     new = _clamp(tmp[v, m], lo_v, hi_v)
                     new = new if alive[m] else X[v, m]
-                    bad |= ((new - new) != 0.0) & alive[m]  # NaN exactly when not finite
+                    bad |= ((abs(new) > STATE_LIMIT) | (new != new)) & alive[m]
                     X[v, m] = new
             if bad:
                 _find_blow_ups(X, alive, status, step, n_node, B)

@@ -27,6 +27,13 @@ class Interval:
     lo_open: bool = False
     hi_open: bool = False
 
+    def __post_init__(self):
+        if math.isnan(self.lo) or math.isnan(self.hi) or self.lo > self.hi:
+            raise ValueError(
+                "Invalid value for the 'lo' and 'hi' parameters of Interval. Allowed are bounds "
+                f"with lo <= hi (not NaN), but got lo = {self.lo!r}, hi = {self.hi!r} instead."
+            )
+
     def contains(self, values: np.ndarray) -> np.ndarray:
         """Element-wise membership (non-finite values are never members)."""
         values = np.asarray(values, dtype=float)

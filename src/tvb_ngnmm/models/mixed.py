@@ -66,6 +66,14 @@ def _check_models(models) -> dict:
         if model.number_of_modes != 1 or getattr(model, "non_integrated_variables", None):
             raise _invalid("models", "are models with one mode and integrated state variables",
                            f"{type(model).__name__} for group {name!r}")  # fmt: skip
+    groups = {}
+    for name, model in models.items():  # each group sets its model's cvar: one object each
+        if id(model) in groups:
+            raise _invalid("models", "values are distinct Model instances, one per group "
+                           "(copy.deepcopy(model) for another group)",
+                           f"the same {type(model).__name__} for groups {groups[id(model)]!r} "
+                           f"and {name!r}")  # fmt: skip
+        groups[id(model)] = name
     return dict(models)
 
 
@@ -104,6 +112,14 @@ def _check_coupling_variables(coupling_variables, models: dict) -> dict:
                 f"for group {group!r} are one or more state variables of "
                 f"{type(model).__name__} ({format_choices(states)})",
                 repr(bad[0]) if bad else "none",
+            )
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise _invalid(
+                "coupling_variables",
+                f"for group {group!r} are distinct state variables of {type(model).__name__} "
+                "(each coupling channel its own variable)",
+                f"{names!r}, which repeats {format_choices(tuple(repeated))}",
             )
         out[group] = tuple(names)
     counts = {group: len(names) for group, names in out.items()}

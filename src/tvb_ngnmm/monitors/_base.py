@@ -57,6 +57,17 @@ class AbstractEngineMonitor(abc.ABC):
     #: the blocks in its compiled step instead of handing over every step.
     block_average: BlockAverage | None = None
 
+    #: A monitor with a state of its own that can become non-finite while the model's state
+    #: stays finite (the hemodynamics of a BOLD monitor) sets this to an array (2, B): the step
+    #: and region of each member's first non-finite sample, -1 before any, and implements
+    #: :meth:`blow_up_error`. ``run_sim`` then stops with that error, ``run_batch`` flags the
+    #: member as blown up, as for a blow-up of the state.
+    blow_up: np.ndarray | None = None
+
+    def blow_up_error(self, member: int = 0) -> Exception:
+        """The error for member ``member``'s blow-up recorded in :attr:`blow_up`."""
+        raise NotImplementedError(f"{type(self).__name__} records no blow-up")
+
     @abc.abstractmethod
     def consume(self, steps: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Times (ms) and data ``(n_samples, *sample_shape, B)`` of the samples in this chunk."""

@@ -91,6 +91,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 
 from .. import _vmath
 from .._numba import jit
+from ..engine.errors import SimulationBlowUpError
 from ..models._registry import default_signal
 from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor
 
@@ -347,6 +348,41 @@ def advance_blocks(ends, means, istep, params, state, out):
     return k
 
 
+def hemodynamic_blow_up(
+    monitor, time: float, step: int, label: str, region: int
+) -> SimulationBlowUpError:
+    """The error for a BOLD output that became non-finite at ``time`` (ms) in a region.
+
+    The balloon model has a rest with positive inflow only for a drive z above −γ
+    (f = 1 + z/γ at rest): a drive held below it drives the inflow, then the
+    venous volume, to zero and the state to NaN, typically from a ``baseline`` or ``gain`` of
+    the wrong scale or sign (a baseline in Hz where rates are in kHz).
+    """
+    name = type(monitor).__name__
+    signal = getattr(monitor, "resolved_variable", None) or monitor.variable
+    message = (
+        f"The {name} monitor blew up: its BOLD output of region {label!r} (index {region}) "
+        f"became non-finite at t = {time:g} ms (step {step}), the hemodynamic model having "
+        "left its range (inflow or venous volume at or below zero). The likely cause is a "
+        f"drive z = gain * (signal - baseline) out of the hemodynamic model's range (a "
+        f"sustained z below -gamma = -{FRISTON_2003.gamma:g} s^-2 has no rest with positive "
+        f"inflow): here gain = {monitor.gain:g} and baseline = {monitor.baseline:g} for the "
+        f"signal {signal!r} (rates are in kHz: a baseline given in Hz is 1000 times too large)."
+        " Check the monitor's 'gain' and 'baseline'."
+    )
+    return SimulationBlowUpError(message, time=time, region=label, state_variable="BOLD",
+                                 monitor=name)  # fmt: skip
+
+
+def _first_non_finite(samples: np.ndarray) -> tuple[int, int] | None:
+    """(row, node) of the first non-finite value of ``samples`` (n_row, n_node), or None."""
+    bad = ~np.isfinite(samples)
+    if not bad.any():
+        return None
+    row, node = np.argwhere(bad)[0]
+    return int(row), int(node)
+
+
 def _invalid(name: str, allowed: str, given) -> ValueError:
     return ValueError(
         f"Invalid value for the {name!r} parameter of BalloonWindkesselBold. Allowed values "
@@ -365,6 +401,17 @@ def _steps_per_hemodynamic_step(istep: int, dt: float, step_ms: float) -> int:
     return next(n for n in range(cap, 0, -1) if istep % n == 0)
 
 
+class _NamedFloat(Float):
+    """TVB's ``Float`` whose bad values are refused naming the parameter (TVB's own message
+    names neither parameter nor monitor for NaN: "can't be set to nan. No safe cast.")."""
+
+    def _validate_set(self, instance, value):
+        number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        if not number or not math.isfinite(float(value)):
+            raise _invalid(self.field_name, "finite numbers", value)
+        return super()._validate_set(instance, value)
+
+
 class BalloonWindkesselBold(tvb_monitors.Monitor):
     """BOLD (percent signal change) from the Balloon–Windkessel model, one sample per TR.
 
@@ -372,7 +419,7 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
     and numerical error. ``variables_of_interest`` is not used: ``variable`` names the signal.
     """
 
-    period = Float(
+    period = _NamedFloat(
         label="Repetition time TR (ms)",
         default=2000.0,
         doc="Sampling period (TR) in ms; a multiple of the integration step dt.",
@@ -386,12 +433,12 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         "model's declared signal, e.g. 'r_e' for NextGenEI, 'r' for MPRSynaptic and "
         "MontbrioPazoRoxin; see register_model).",
     )
-    gain = Float(
+    gain = _NamedFloat(
         label="Gain (s⁻² per unit of the signal)",
         default=1.0,
         doc="Drive z = gain * (signal - baseline), z in s⁻²; rates are in kHz.",
     )
-    baseline = Float(
+    baseline = _NamedFloat(
         label="Baseline (units of the signal)",
         default=0.0,
         doc="Signal value with no hemodynamic drive (kHz for rates); set it to the resting "
@@ -405,7 +452,7 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         field_type=str, default="revised", label="BOLD coefficients",
         doc="'revised' (Stephan et al. 2007, eq. 12) or 'classic' (eq. 3).",
     )  # fmt: skip
-    hemodynamic_step = Float(
+    hemodynamic_step = _NamedFloat(
         label="Hemodynamic step (ms)",
         default=1.0,
         doc="Step of the RK4 integration of the balloon model (ms), 0 < step <= 100; the "
@@ -445,6 +492,9 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
             raise _invalid("variable", allowed, self.variable)
         self.resolved_variable = variable
         self.voi = np.array([names.index(variable)])
+        connectivity = getattr(simulator, "connectivity", None)
+        labels = [] if connectivity is None else connectivity.region_labels
+        self.region_labels = [str(label) for label in labels]
 
     def _config_time(self, simulator):
         self.dt = float(simulator.integrator.dt)
@@ -485,6 +535,12 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         settings = (int(self.voi[0]), self.hemodynamic_steps, self.istep, self.kernel_parameters)
         n = advance(step, observed, *settings, self.hemodynamic_state, self.drive_sum, self._out)
         if n:
+            bad = _first_non_finite(self._out[0].reshape(1, -1))  # (node, mode) flattened
+            if bad is not None:
+                node = bad[1] // self._out.shape[-1]
+                labels = self.region_labels
+                label = labels[node] if node < len(labels) else f"node {node}"
+                raise hemodynamic_blow_up(self, step * self.dt, step, label, node)
             return [step * self.dt, self._out.copy()]
         return None
 
@@ -511,6 +567,19 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         if spec.current_step % self.n_h:
             self.block_average.sum_under_way = self.drive_sum[np.newaxis].copy()
             self.block_average.steps_under_way = spec.current_step % self.n_h
+        self.blow_up = np.full((2, batch), -1, dtype=np.int64)
+
+    def _record_blow_ups(self, sampled: np.ndarray, out: np.ndarray) -> None:
+        """Note each member's first non-finite sample (step, region) in :attr:`blow_up`."""
+        for b in np.flatnonzero(self.blow_up[0] < 0):
+            bad = _first_non_finite(out[..., b])
+            if bad is not None:
+                self.blow_up[:, b] = int(sampled[bad[0]]), bad[1]
+
+    def blow_up_error(self, member: int = 0) -> SimulationBlowUpError:
+        step, region = (int(v) for v in self.blow_up[:, member])
+        label = self.space_labels[region]
+        return hemodynamic_blow_up(self.monitor, step * self.dt, step, label, region)
 
     def consume_means(self, steps, ends, means):
         sampled = steps[steps % self.istep == 0]
@@ -518,6 +587,7 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         if len(ends):
             advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(means[:, 0]),
                            self.istep, self.params, self.state, out)  # fmt: skip
+        self._record_blow_ups(sampled, out)
         return sampled * self.dt, out[:, np.newaxis]
 
     def consume(self, steps, obs):
@@ -526,4 +596,5 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         if len(steps):
             advance(int(steps[0]), np.ascontiguousarray(obs), int(self.voi[0]), self.n_h,
                     self.istep, self.params, self.state, self.drive_sum, out)  # fmt: skip
+        self._record_blow_ups(sampled, out)
         return sampled * self.dt, out[:, np.newaxis]

@@ -28,26 +28,91 @@ def _region_series(times, data) -> tuple[np.ndarray, np.ndarray]:
             "n_region, 1) or (n_time, n_region) with one time per row, but got shape "
             f"{data.shape} for {times.size} times instead."
         )
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+        raise ValueError(
+            "Invalid value for the 'times' parameter. Allowed are finite, increasing sample "
+            f"times (ms), but got {times[:5].tolist()}{' ...' if len(times) > 5 else ''} instead."
+        )
     return times, data
 
 
+def _check_output_path(path) -> None:
+    """Raise for a path that names a folder or lies in a folder that does not exist (the
+    atomic write would fail naming its temporary file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder):
+        what = "a folder" if os.path.isdir(path) else f"in a folder that does not exist ({folder})"
+        raise ValueError(
+            "Invalid value for the 'path' parameter. Allowed is a file in an existing folder, "
+            f"but got {os.fspath(path)!r}, {what}, instead."
+        )
+
+
+def _region_labels(region_labels, n_region: int) -> list[str]:
+    if isinstance(region_labels, str) or not hasattr(region_labels, "__len__"):
+        raise ValueError(
+            "Invalid value for the 'region_labels' parameter. Allowed is a sequence of one "
+            f"label per region ({n_region}), but got {region_labels!r} instead."
+        )
+    labels = [str(label) for label in region_labels]
+    if len(labels) != n_region:
+        raise ValueError(
+            "Invalid value for the 'region_labels' parameter. Allowed is one label per region "
+            f"({n_region}), but got {len(labels)} instead."
+        )
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ValueError(
+            "Invalid value for the 'region_labels' parameter. Allowed are distinct labels, but "
+            f"got {', '.join(repr(r) for r in repeated[:5])} more than once instead."
+        )
+    return labels
+
+
 def _repetition_time(times: np.ndarray, period: float | None) -> float:
-    """The TR (ms): ``period`` or the (uniform) spacing of ``times``."""
-    if period is not None:
-        if not (np.isfinite(period) and period > 0):
-            raise ValueError(
-                "Invalid value for the 'period' parameter. Allowed values are finite numbers "
-                f"> 0 (ms), but got {period!r} instead."
-            )
-        return float(period)
+    """The TR (ms): the (uniform) spacing of ``times``; ``period`` where there is a single
+    time, and otherwise only if it equals that spacing."""
+    if period is not None and not (np.isfinite(period) and period > 0):
+        raise ValueError(
+            "Invalid value for the 'period' parameter. Allowed values are finite numbers "
+            f"> 0 (ms), but got {period!r} instead."
+        )
     steps = np.diff(times)
+    if period is not None and len(steps) == 0:
+        return float(period)
     if len(steps) == 0 or not np.allclose(steps, steps[0], rtol=1e-9, atol=0) or steps[0] <= 0:
         raise ValueError(
             "Invalid value for the 'times' parameter. Allowed are at least two increasing, "
-            "evenly spaced times (ms), or pass 'period', but got "
+            "evenly spaced times (ms), or one time and 'period', but got "
             f"{times[:5].tolist()}{' ...' if len(times) > 5 else ''} instead."
         )
+    if period is not None and not np.isclose(period, steps[0], rtol=1e-6, atol=0):
+        raise ValueError(
+            "Invalid value for the 'period' parameter. Allowed is the spacing of the sample "
+            f"times, {steps[0]:g} ms (the image's TR), or None, but got {period:g} ms instead."
+        )
     return float(steps[0])
+
+
+def _check_finite(times: np.ndarray, values: np.ndarray) -> None:
+    """Raise, naming the first non-finite value's time and region, if there is one."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, region = np.argwhere(bad)[0]
+        raise ValueError(
+            "Invalid value for the 'data' parameter. Allowed are finite values (a NIfTI image "
+            f"of BOLD), but got {values[row, region]} at t = {times[row]:g} ms in region "
+            f"{region} ({int(bad.sum())} non-finite values in all) instead."
+        )
+
+
+def _check_nifti_path(path) -> None:
+    name = os.fspath(path)
+    if not name.endswith((".nii", ".nii.gz")):
+        raise ValueError(
+            "Invalid value for the 'path' parameter. Allowed are paths ending in '.nii' or "
+            f"'.nii.gz' (a single-file NIfTI image), but got {name!r} instead."
+        )
 
 
 def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = None,
@@ -62,9 +127,10 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
         BOLD (percent signal change), regions in the parcellation's region order.
     parcellation : tvb_ngnmm.connectomes.nifti.Parcellation
     path : path-like, optional
-        Where to save (``.nii`` or ``.nii.gz``), atomically.
+        Where to save, atomically: a name ending in ``.nii`` or ``.nii.gz`` (others refused).
     period : float, optional
-        The TR (ms); default the spacing of ``times``.
+        The TR (ms): needed only for a single sample; with more, the spacing of ``times`` is
+        the TR and a different ``period`` is refused.
 
     Returns
     -------
@@ -76,6 +142,10 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
 
     times, values = _region_series(times, data)
     repetition_time = _repetition_time(times, period) / 1000.0
+    _check_finite(times, values)
+    if path is not None:
+        _check_nifti_path(path)
+        _check_output_path(path)
     image = region_values_to_nifti(values.T, parcellation)  # 4-D: (x, y, z, time)
     header = image.header
     header.set_zooms(header.get_zooms()[:3] + (repetition_time,))
@@ -140,12 +210,15 @@ def bold_to_dataset(times, data, region_labels, monitor=None):
     """
     import xarray as xr
 
+    from .balloon_windkessel import BalloonWindkesselBold
+
     times, values = _region_series(times, data)
-    labels = [str(label) for label in region_labels]
-    if len(labels) != values.shape[1]:
+    labels = _region_labels(region_labels, values.shape[1])
+    if monitor is not None and not isinstance(monitor, BalloonWindkesselBold):
         raise ValueError(
-            "Invalid value for the 'region_labels' parameter. Allowed is one label per region "
-            f"({values.shape[1]}), but got {len(labels)} instead."
+            "Invalid value for the 'monitor' parameter. Allowed are None or the "
+            f"BalloonWindkesselBold that recorded the data, but got {type(monitor).__name__} "
+            "instead."
         )
     bold = xr.DataArray(
         values,
@@ -164,6 +237,7 @@ def bold_to_dataset(times, data, region_labels, monitor=None):
 
 def bold_to_netcdf(path: str | os.PathLike, times, data, region_labels, monitor=None):
     """Write :func:`bold_to_dataset` to netCDF-4 (h5netcdf), atomically; return the dataset."""
+    _check_output_path(path)
     dataset = bold_to_dataset(times, data, region_labels, monitor)
     write_atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="h5netcdf"))
     return dataset

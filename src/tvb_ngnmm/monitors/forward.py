@@ -175,6 +175,7 @@ def region_forward(
     affine = connectome_to_head(frame, head_mri_t, to_mni)
     labels = tuple(str(label) for label in connectivity.region_labels)
     centres = _region_array(connectivity.centres, "centres", len(labels))
+    _check_distinct_centres(centres, labels)
     positions = apply_affine(affine, centres)
     normals = _orientations(connectivity, orientations, affine, len(labels))
     moments = _dipole_moments(dipole_moment, len(labels))
@@ -237,6 +238,37 @@ def _region_array(values, name: str, n_regions: int) -> np.ndarray:
             f"{'' if np.all(np.isfinite(array)) else ' with non-finite values'} instead."
         )
     return array
+
+
+def _check_distinct_centres(centres: np.ndarray, labels: tuple[str, ...]) -> None:
+    """Raise if every region has the same centre (no centres recorded: nothing to tell the
+    regions apart); warn, naming how many, if some regions share their centre with others
+    (their dipoles coincide: the same topography with free orientations, topographies that
+    differ only by orientation with fixed ones)."""
+    _, first, inverse, counts = np.unique(
+        centres, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    n = len(labels)
+    if n < 2 or counts.max() == 1:
+        return
+    if len(counts) == 1:
+        raise ValueError(
+            "Invalid value for the 'centres' of the connectivity. Allowed are region centres "
+            f"that tell the regions apart, but got the same centre {tuple(centres[0].tolist())} "
+            f"for all {n} regions instead (a connectome loaded without centres?): every region "
+            "would have the same topography."
+        )
+    shared = counts[inverse.ravel()] > 1
+    group = int(np.argmax(counts))
+    example = [labels[i] for i in np.flatnonzero(inverse.ravel() == group)[:3]]
+    warnings.warn(
+        f"{int(shared.sum())} of {n} regions share their centre with other regions ({len(counts)} "
+        f"distinct centres; e.g. {', '.join(repr(x) for x in example)} at "
+        f"{tuple(float(v) for v in centres[first[group]])} mm): their dipoles coincide, so the "
+        "sensors cannot tell them apart (identical topographies with free orientations).",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _orientations(connectivity, orientations, affine: np.ndarray, n_regions: int):

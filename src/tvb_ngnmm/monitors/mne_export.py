@@ -90,6 +90,12 @@ def to_source_estimate(times, data, forward, *, variable=0, member=None):
 
 def save_fif(raw, path) -> Path:
     """Write ``raw`` to ``path`` (a name MNE accepts, e.g. ``*_raw.fif``) atomically."""
+    mne = import_mne()
+    if not isinstance(raw, mne.io.BaseRaw):
+        raise TypeError(
+            "Invalid type for the 'raw' parameter. Allowed is an mne.io.Raw (e.g. from "
+            f"to_raw), but got {type(raw).__name__} instead."
+        )
     target = Path(path)
     if not target.name.endswith(FIF_ENDINGS):
         raise ValueError(
@@ -134,6 +140,13 @@ def sensor_dataset(times, data, sensors, *, variable=0, member=None):
 
 def save_sensor_dataset(dataset, path) -> Path:
     """Write a :func:`sensor_dataset` to netCDF (HDF5) atomically."""
+    import xarray as xr
+
+    if not isinstance(dataset, xr.Dataset):
+        raise TypeError(
+            "Invalid type for the 'dataset' parameter. Allowed is an xarray.Dataset (from "
+            f"sensor_dataset), but got {type(dataset).__name__} instead."
+        )
     return write_atomically(path, lambda p: dataset.to_netcdf(p, engine="h5netcdf"))
 
 

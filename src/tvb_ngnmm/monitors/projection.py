@@ -86,6 +86,26 @@ def reference_vector(reference, labels, owner: str) -> np.ndarray | None:
     return vector
 
 
+def check_variables_of_interest(monitor, model) -> None:
+    """Raise if the monitor's ``variables_of_interest`` are not indices of the model's
+    variables of interest (TVB fails at the first sample with an ``IndexError``)."""
+    chosen = getattr(monitor, "variables_of_interest", None)
+    if chosen is None or np.size(chosen) == 0:
+        return
+    names = [str(n) for n in model.variables_of_interest]
+    chosen = np.asarray(chosen)
+    valid = np.issubdtype(chosen.dtype, np.integer) and np.all(
+        (chosen >= 0) & (chosen < len(names))
+    )
+    if not valid:
+        allowed = ", ".join(f"{k}: {n!r}" for k, n in enumerate(names))
+        raise ValueError(
+            f"Invalid value for the 'variables_of_interest' parameter of the "
+            f"{type(monitor).__name__} monitor. Allowed are indices of the model's variables of "
+            f"interest ({allowed}), but got {chosen.tolist()} instead."
+        )
+
+
 def pick_channels(forward, sensor_type: str | None) -> tuple[np.ndarray, str]:
     """Rows of the forward model's channels of ``sensor_type`` (None: its only kind)."""
     n_rows = np.shape(forward.gain)[0] if np.ndim(forward.gain) else 0
@@ -244,8 +264,13 @@ class ForwardProjection(tvb_monitors.Monitor):
                 f"{gain.shape[1]} columns{hint}",
             )
 
+    def __str__(self):  # TVB's reads variables_of_interest, None until configured
+        gain = "no gain" if self.gain is None else f"gain {np.shape(self.gain)}"
+        return f"ForwardProjection({self.sensor_type}, {gain}, period={self.period:g} ms)"
+
     def config_for_sim(self, simulator) -> None:
         """Check against the simulation, set the time step, clear the running sum."""
+        check_variables_of_interest(self, simulator.model)
         super().config_for_sim(simulator)
         if simulator.surface is not None:
             raise self._invalid(
