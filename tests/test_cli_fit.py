@@ -130,6 +130,7 @@ def test_fit_example_configuration_is_valid():
         ("points_per_axis = 3", "points = 3", r"\[fit\].options.*points_per_axis"),
         ("budget = 9", "budget = 9\nrealisations = 0", r"\[fit\].realisations.*>= 1.*0"),
         ("budget = 9", "budget = 9\nrealisations = 1.5", r"\[fit\].realisations.*1.5"),
+        (', target_fc = "target.npy"', "", r"\[fit\].objective: .*missing .*'target_fc'"),
     ],
 )
 def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
