@@ -23,6 +23,7 @@ from tvb_ngnmm.explore.config import (
     INTEGRATORS,
     MONITORS,
     ConfigError,
+    check_run_outputs,
     coupling_classes,
     model_classes,
     parse_config,
@@ -253,6 +254,8 @@ def test_random_configurations_give_a_simulator_or_a_config_error(folder, data, 
             config = parse_config(text, base=folder, require_sweep=require == "sweep",
                                   require_fit=require == "fit")  # fmt: skip
             extract(config.simulator)
+            if require == "run":  # the run command's own check
+                check_run_outputs(config)
     except ConfigError as err:
         event(f"refused: {err.key}")
         assert err.key == "CONFIG" or (err.key.startswith("[") and err.key in str(err)), err

@@ -95,6 +95,17 @@ def test_a_failed_rename_puts_the_earlier_files_back(tmp_path, monkeypatch):
     assert _files(folder) == before
 
 
+def test_a_folder_in_the_way_of_an_output_changes_nothing(tmp_path):
+    """Point 3: a name taken by a folder is refused before any file is replaced."""
+    folder = tmp_path / "out"
+    _outputs.replace_outputs(folder, "run", [("a", lambda p: p.write_text("a"))])
+    (folder / "b").mkdir()
+    with pytest.raises(IsADirectoryError, match="not a file"):
+        _outputs.replace_outputs(folder, "run", [(n, lambda p: p.write_text("new")) for n in "ab"])
+    assert (folder / "a").read_text() == "a" and (folder / "b").is_dir()
+    assert sorted(p.name for p in folder.iterdir()) == ["a", "b", _outputs.MANIFEST]
+
+
 def test_a_reused_folder_keeps_only_this_runs_outputs(tmp_path, capsys):
     """Point 9: an earlier run's files that this run does not write (its other monitors) are
     removed; files the package did not write stay."""
@@ -338,12 +349,13 @@ def test_an_unreachable_scheduler_is_named_in_one_line(tmp_path, capsys):
     assert f"but got '{address}' instead: nothing is reachable there (Connection" in err
 
 
-def test_a_bad_scheduler_timeout_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize(("given", "shown"), [("0", "0.0"), ("nan", "nan"), ("inf", "inf")])
+def test_a_bad_scheduler_timeout_is_refused(given, shown, tmp_path, capsys):
     config = tmp_path / "sweep.toml"
     config.write_text(BASE + SWEEP)
-    argv = ["sweep", str(config), "--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", "0"]
+    argv = ["sweep", str(config), "--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", given]
     status, _, err = _main(argv, capsys)
     assert status == 2 and err == (
-        "tvb-ngnmm sweep: error: Invalid value for --scheduler-timeout. Allowed are numbers > 0 "
-        "(seconds), but got 0.0 instead.\n"
+        "tvb-ngnmm sweep: error: Invalid value for --scheduler-timeout. Allowed are finite "
+        f"numbers > 0 (seconds), but got {shown} instead.\n"
     )

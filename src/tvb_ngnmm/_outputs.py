@@ -14,6 +14,7 @@ not write are never touched.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
@@ -58,6 +59,9 @@ def replace_outputs(folder: str | os.PathLike, command: str, files: list,
     try:
         folder.mkdir(parents=True, exist_ok=True)
         previous = read_manifest(folder)
+        for name, _ in files:
+            if (folder / name).exists() and not (folder / name).is_file():
+                raise IsADirectoryError(errno.EISDIR, "not a file", str(folder / name))
         for name, writer in files:
             temporaries[name] = _temporary(folder, name)
             writer(temporaries[name])
@@ -75,8 +79,8 @@ def replace_outputs(folder: str | os.PathLike, command: str, files: list,
             folder.rmdir()
         raise
     for name in old:
-        if name not in manifest[command]:
-            (folder / name).unlink(missing_ok=True)
+        if name not in manifest[command] and (folder / name).is_file():
+            (folder / name).unlink()
     return [folder / name for name in names]
 
 

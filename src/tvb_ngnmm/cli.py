@@ -255,8 +255,11 @@ def plot_monitor(dataset, n_shown: int = 8):
         ax.plot(time_ms, values[:, k, 0], lw=0.8, label=str(dataset.region.values[k]))
     ax.plot(time_ms, values[..., 0].mean(axis=1), color="k", lw=1.5, label="mean")
     units = dataset[name].attrs.get("units")
-    ax.set(xlabel="time (ms)", ylabel=f"{name} ({units})" if units else name,
-           title=f"{dataset.attrs['model']}: {dataset.attrs['monitor_description']}")  # fmt: skip
+    title = f"{dataset.attrs['model']}: {dataset.attrs['monitor_description']}"
+    if dataset.attrs.get("status") == "interrupted":
+        title += (f" (interrupted after {dataset.attrs['simulated_ms']:g} of "
+                  f"{dataset.attrs['duration_ms']:g} ms)")  # fmt: skip
+    ax.set(xlabel="time (ms)", ylabel=f"{name} ({units})" if units else name, title=title)
     ax.legend(loc="upper right", ncol=3, fontsize="small")
     return fig
 
@@ -296,8 +299,8 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
         _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
     from .explore._scheduler import SchedulerCheckError, check_scheduler
 
-    if not timeout > 0:
-        _fail(parser, 2, f"Invalid value for --scheduler-timeout. Allowed are numbers > 0 "
+    if not 0 < timeout < float("inf"):
+        _fail(parser, 2, f"Invalid value for --scheduler-timeout. Allowed are finite numbers > 0 "
                          f"(seconds), but got {timeout!r} instead.")  # fmt: skip
     try:
         check_scheduler(address, timeout)
