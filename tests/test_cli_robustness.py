@@ -186,18 +186,27 @@ CTRL_C = pytest.mark.skipif(
 
 
 @CTRL_C
-def test_ctrl_c_during_a_run_exits_130(tmp_path, capsys):
-    """Point 4, with a real SIGINT during a long run."""
+def test_ctrl_c_during_a_run_exits_130(tmp_path, capsys, monkeypatch):
+    """Point 4, with a real SIGINT two seconds into a long simulation."""
     folder = tmp_path / "out"
     assert _run(tmp_path, BASE + NO_FIGURE, folder, capsys)[0] == 0  # compiled before the clock
-    long = BASE.replace("duration = 20.0", "duration = 100000.0").replace("0.1", "10.0")
-    main = threading.main_thread().ident
-    timer = threading.Timer(3.0, signal.pthread_kill, (main, signal.SIGINT))
-    timer.start()
+    long = BASE.replace("duration = 20.0", "duration = 100000.0")
+    long = long.replace("period = 0.1", "period = 10.0")
+    simulate, timers = cli._simulate, []
+
+    def interrupted_later(*args, **kwargs):
+        main = threading.main_thread().ident
+        timers.append(threading.Timer(2.0, signal.pthread_kill, (main, signal.SIGINT)))
+        timers[0].start()
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "_simulate", interrupted_later)
     try:
         status, _, err = _run(tmp_path, long + NO_FIGURE, folder, capsys)
     finally:
-        timer.cancel()
+        for timer in timers:
+            timer.cancel()
+            timer.join()
     match = re.fullmatch(r"tvb-ngnmm run: error: interrupted after ([\d.]+) of 100000 ms.*\n", err)
     assert status == 130 and match
     state, simulated, _ = _status(folder / "monitor0_TemporalAverage.interrupted.nc")
