@@ -141,6 +141,7 @@ def test_fit_example_configuration_is_valid():
             'method = "cma"\nbudget = 9\noptions = { popsize = 1 }',
             r"\[fit\].options.*popsize is an integer >= 2, but got 1 instead",
         ),
+        (', target_fc = "target.npy"', "", r"\[fit\].objective: .*missing .*'target_fc'"),
     ],
 )
 def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):

@@ -74,80 +74,133 @@ def _fail(parser: argparse.ArgumentParser, status: int, message: object) -> None
 def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False,
           require_fit: bool = False):  # fmt: skip
     """The configuration, its simulator checked by the engine before anything runs."""
-    from .engine.spec import extract
     from .explore.config import ConfigError, read_config
 
     try:
         config = read_config(path, require_sweep=require_sweep, require_fit=require_fit)
-        extract(config.simulator)
     except (ConfigError, ValueError) as err:
         _fail(parser, 2, err)
     return config
 
 
 def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
-    """``tvb-ngnmm run CONFIG [--output DIR]``: simulate, then write the outputs."""
-    from .backend import NumbaBackend
-    from .engine.errors import SimulationBlowUpError
+    """``tvb-ngnmm run CONFIG [--output DIR] [--on-interrupt HOW]``: simulate, write the outputs.
+
+    Ctrl-C during the simulation ends it with what was computed: written as chosen by
+    ``--on-interrupt``, attribute ``status = 'interrupted'``, exit status 130.
+    """
+    from .explore.config import ConfigError, check_run_outputs
 
     parser = _parser(prog, COMMANDS["run"], RUN_EXAMPLE)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
+    parser.add_argument("--on-interrupt", choices=ON_INTERRUPT, default="suffix",
+                        help="what Ctrl-C during the simulation writes: 'suffix' (default) the "
+                        "partial outputs as *.interrupted.* beside any complete ones, 'replace' "
+                        "them under the usual names, 'discard' nothing")  # fmt: skip
     args = parser.parse_args(argv)
     config = _read(parser, args.config)
+    try:
+        check_run_outputs(config)
+    except ConfigError as err:
+        _fail(parser, 2, err)
     output = config.settings["output"]
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
-    sim, start = config.simulator, time.perf_counter()
+    start = time.perf_counter()
+    results, simulated = _simulate(parser, config, progress=not args.no_progress)
+    interrupted = simulated is not None
+    if interrupted and args.on_interrupt == "discard":
+        _fail(parser, 130, f"interrupted after {simulated:g} of {config.duration:g} ms; "
+                           f"nothing written (--on-interrupt discard)")  # fmt: skip
+    suffix = ".interrupted" if interrupted and args.on_interrupt == "suffix" else ""
     try:
-        results = NumbaBackend(progress=not args.no_progress).run_sim(sim, config.duration)
-    except (SimulationBlowUpError, ValueError, RuntimeError) as err:
-        _fail(parser, 1, err)
-    written = _write_outputs(parser, config, results, folder, output)
+        written = _write_outputs(parser, config, results, folder, output, simulated, suffix)
+    except KeyboardInterrupt:
+        _fail(parser, 130, f"interrupted while writing to {str(folder)!r}; its earlier files "
+                           "are kept")  # fmt: skip
+    sim = config.simulator
+    done = f"{simulated:g} of {config.duration:g}" if interrupted else f"{config.duration:g}"
     print(f"{type(sim.model).__name__} on {sim.connectivity.number_of_regions} regions, "
-          f"{config.duration:g} ms simulated in {time.perf_counter() - start:.1f} s")  # fmt: skip
+          f"{done} ms simulated in {time.perf_counter() - start:.1f} s")  # fmt: skip
     for path in written:
         print(f"  wrote {path}")
+    if interrupted:
+        _fail(parser, 130, f"interrupted after {simulated:g} of {config.duration:g} ms; the "
+                           f"partial outputs (status 'interrupted') are in "
+                           f"{str(folder)!r}")  # fmt: skip
     return 0
 
 
-def _write_outputs(parser, config, results, folder: Path, output: dict) -> list:
-    """Each monitor's netCDF file and the figure, atomically; no new folder left on failure."""
+#: What ``run --on-interrupt`` writes after Ctrl-C.
+ON_INTERRUPT = ("suffix", "replace", "discard")
 
-    datasets = [monitor_dataset(config, k, *pair) for k, pair in enumerate(results)]
+
+def _simulate(parser, config, progress: bool) -> tuple:
+    """The run's ``(results, simulated)``: ``simulated`` (ms) when interrupted, else None."""
+    import warnings
+
+    from .backend import NumbaBackend
+    from .engine.errors import SimulationBlowUpError, SimulationInterruptedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            results = NumbaBackend(progress=progress).run_sim(config.simulator, config.duration)
+        except (SimulationBlowUpError, ValueError, RuntimeError) as err:
+            _fail(parser, 1, err)
+    simulated = None
+    for warning in caught:
+        if isinstance(warning.message, SimulationInterruptedWarning):
+            simulated = warning.message.simulated
+        else:  # the others as they were
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno, source=warning.source)  # fmt: skip
+    return results, simulated
+
+
+def _write_outputs(parser, config, results, folder: Path, output: dict, simulated=None,
+                   suffix: str = "") -> list:  # fmt: skip
+    """Each monitor's netCDF file and the figure, as one change of the folder; an interrupted
+    run's files (``simulated`` ms) end with ``suffix`` before the extension."""
+
+    datasets = [monitor_dataset(config, k, *pair, simulated=simulated)
+                for k, pair in enumerate(results)]  # fmt: skip
     files = []
     for k, dataset in enumerate(datasets) if output["netcdf"] else ():
-        files.append((f"monitor{k}_{dataset.attrs['monitor']}.nc", _netcdf_writer(dataset)))
+        files.append((f"monitor{k}_{dataset.attrs['monitor']}{suffix}.nc",
+                      _netcdf_writer(dataset)))  # fmt: skip
     if output["figure"]:
         figure = plot_monitor(datasets[0])
-        files.append((f"monitor0_{datasets[0].attrs['monitor']}.png",
+        files.append((f"monitor0_{datasets[0].attrs['monitor']}{suffix}.png",
                       lambda p: figure.savefig(p, dpi=110)))  # fmt: skip
-    return _write_files(parser, folder, files)
+    return _write_files(parser, folder, files, "run", keep=_complete if suffix else None)
 
 
-def _write_files(parser, folder: Path, files: list) -> list:
-    """Each ``(name, writer)`` into ``folder``, atomically; on failure nothing new is left."""
-    from ._util import write_atomically
+def _complete(name: str) -> bool:
+    """Whether an output file is a complete run's (not an interrupted one's)."""
+    return ".interrupted." not in name
 
-    created, written = not folder.exists(), []
+
+def _write_files(parser, folder: Path, files: list, command: str, keep=None) -> list:
+    """Each ``(name, writer)`` into ``folder`` as one change (:mod:`tvb_ngnmm._outputs`): on
+    failure the folder is left as it was."""
+    from ._outputs import replace_outputs
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, writer in files:
-            written.append(write_atomically(folder / name, writer))
+        return replace_outputs(folder, command, files, keep)
     except OSError as err:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if created and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-        _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}")
-    return written
+        _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}; its earlier files are kept")
 
 
 def _netcdf_writer(dataset):
     return lambda path: dataset.to_netcdf(path, engine="h5netcdf")
 
 
-def monitor_dataset(config, index: int, times, data):
+def monitor_dataset(config, index: int, times, data, simulated: float | None = None):
     """One monitor's output as a labelled ``xarray.Dataset``: one variable per recorded state
-    variable, dims ``(time, region)`` (``mode`` too when there are several), time in ms."""
+    variable, dims ``(time, region)`` (``mode`` too when there are several), time in ms.
+
+    Attributes ``duration_ms`` (asked for), ``simulated_ms`` and ``status`` (``'complete'``, or
+    ``'interrupted'`` when ``simulated`` ms, less than the duration, were computed)."""
     import xarray as xr
 
     from .models import declaration_of
@@ -177,6 +230,8 @@ def monitor_dataset(config, index: int, times, data):
         "period_ms": float(monitor.period), "model": type(sim.model).__name__,
         "coupling": type(sim.coupling).__name__, "integrator": type(sim.integrator).__name__,
         "dt_ms": float(sim.integrator.dt), "duration_ms": config.duration,
+        "simulated_ms": config.duration if simulated is None else float(simulated),
+        "status": "complete" if simulated is None else "interrupted",
         "config": config.text, "config_file": str(config.source or ""),
         **seed_attributes(sim, config.history_seed),
     }  # fmt: skip
@@ -200,8 +255,11 @@ def plot_monitor(dataset, n_shown: int = 8):
         ax.plot(time_ms, values[:, k, 0], lw=0.8, label=str(dataset.region.values[k]))
     ax.plot(time_ms, values[..., 0].mean(axis=1), color="k", lw=1.5, label="mean")
     units = dataset[name].attrs.get("units")
-    ax.set(xlabel="time (ms)", ylabel=f"{name} ({units})" if units else name,
-           title=f"{dataset.attrs['model']}: {dataset.attrs['monitor_description']}")  # fmt: skip
+    title = f"{dataset.attrs['model']}: {dataset.attrs['monitor_description']}"
+    if dataset.attrs.get("status") == "interrupted":
+        title += (f" (interrupted after {dataset.attrs['simulated_ms']:g} of "
+                  f"{dataset.attrs['duration_ms']:g} ms)")  # fmt: skip
+    ax.set(xlabel="time (ms)", ylabel=f"{name} ({units})" if units else name, title=title)
     ax.legend(loc="upper right", ncol=3, fontsize="small")
     return fig
 
@@ -215,20 +273,42 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _scheduler_client(parser, address: str | None):
-    """A client of the scheduler at ``address`` (closed by the caller), or None."""
+#: Seconds the check of ``--scheduler`` may take (``--scheduler-timeout``).
+SCHEDULER_TIMEOUT = 10.0
+
+
+def _add_scheduler_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, 'tcp://host:port' (default: a local cluster)",
+    )
+    parser.add_argument("--scheduler-timeout", metavar="SECONDS", type=float,
+                        default=SCHEDULER_TIMEOUT, help="how long to wait for the scheduler to "
+                        f"answer (default {SCHEDULER_TIMEOUT:g})")  # fmt: skip
+
+
+def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TIMEOUT):
+    """A client of the scheduler at ``address`` (closed by the caller), or None; an address
+    where no scheduler answers within ``timeout`` s ends the command naming what is there."""
     if address is None:
         return None
     try:
         import distributed
     except ImportError:
         _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
+    from .explore._scheduler import SchedulerCheckError, check_scheduler
+
+    if not 0 < timeout < float("inf"):
+        _fail(parser, 2, f"Invalid value for --scheduler-timeout. Allowed are finite numbers > 0 "
+                         f"(seconds), but got {timeout!r} instead.")  # fmt: skip
     try:
-        return distributed.Client(address, timeout="5s")
-    except (OSError, TimeoutError, ValueError, TypeError) as err:
-        _fail(parser, 2, f"Invalid value for --scheduler. Allowed is the address of a reachable "
-                         f"Dask scheduler ('tcp://host:port'), but got {address!r} instead: "
-                         f"{type(err).__name__}: {err}")  # fmt: skip
+        check_scheduler(address, timeout)
+        return distributed.Client(address, timeout=f"{timeout}s")
+    except (SchedulerCheckError, OSError, TimeoutError, ValueError, TypeError) as err:
+        _fail(parser, 2, f"Invalid value for --scheduler. Allowed is the address of a Dask "
+                         f"scheduler ('tcp://host:port'), but got {address!r} instead: "
+                         f"{err}.")  # fmt: skip
 
 
 def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> int:
@@ -236,11 +316,7 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
     from .explore import sweep
 
     parser = _parser(prog, COMMANDS["sweep"], SWEEP_EXAMPLE)
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a Dask scheduler, 'tcp://host:port' (default: a local cluster)",
-    )
+    _add_scheduler_options(parser)
     parser.add_argument("--store", metavar="PATH", help="zarr store (default: [sweep].store)")
     args = parser.parse_args(argv)  # fmt: skip
     config = _read(parser, args.config, require_sweep=True)
@@ -250,7 +326,7 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
         _fail(parser, 2, "Missing key [sweep].store. Required unless --store is given, but it "
                          "was not given.")  # fmt: skip
     _quiet_dask()
-    client = _scheduler_client(parser, args.scheduler)
+    client = _scheduler_client(parser, args.scheduler, args.scheduler_timeout)
     start = time.perf_counter()
     try:
         result = sweep(config.simulator, client=client, progress=not args.no_progress,
@@ -274,11 +350,7 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     from .explore import fit
 
     parser = _parser(prog, COMMANDS["fit"], FIT_EXAMPLE)
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a Dask scheduler, 'tcp://host:port' (default: a local cluster)",
-    )
+    _add_scheduler_options(parser)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
     parser.add_argument("--store", metavar="PATH", help="folder of generations (default: "
                                                         "[fit].store, or none)")  # fmt: skip
@@ -289,7 +361,7 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     output = config.settings["output"]
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
     _quiet_dask()
-    client = _scheduler_client(parser, args.scheduler)
+    client = _scheduler_client(parser, args.scheduler, args.scheduler_timeout)
     start = time.perf_counter()
     try:
         result = fit(config.simulator, client=client, progress=not args.no_progress, **arguments)
@@ -342,7 +414,7 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> li
         figure = result.plot(show=False)
         figure = getattr(figure, "figure", figure)
         files.append(("fit_convergence.png", lambda p: figure.savefig(p, dpi=110)))
-    return _write_files(parser, folder, files)
+    return _write_files(parser, folder, files, "fit")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,23 @@ class SimulationBlowUpError(FloatingPointError):
         self.monitor = monitor
 
 
+class SimulationInterruptedWarning(RuntimeWarning):
+    """A run was interrupted (Ctrl-C) and returned what it had computed.
+
+    Attributes
+    ----------
+    simulated : float
+        Model time (ms) computed before the interruption.
+    requested : float
+        Model time (ms) the run was asked for.
+    """
+
+    def __init__(self, message: str, simulated: float, requested: float):
+        super().__init__(message)
+        self.simulated = simulated
+        self.requested = requested
+
+
 def unsupported(what: str, given: str, allowed: tuple[str, ...]) -> UnsupportedSimulationError:
     """An :class:`UnsupportedSimulationError` naming ``what``, the allowed values and ``given``."""
     names = ", ".join(repr(a) for a in allowed)

@@ -30,6 +30,7 @@ from .checks import check_stimulus_values
 from .coupling import KernelEdges
 from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
 from .delays import MAX_BLOCK as K_MAX
+from .errors import SimulationInterruptedWarning
 from .observation import Observation
 from .spec import SimulationSpec
 
@@ -322,12 +323,10 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
             if computed is None and on_chunk is not None and on_chunk(state, done):
                 computed = done
     except KeyboardInterrupt:
-        warnings.warn(
-            f"Simulation interrupted after {done} of {n_steps} steps "
-            f"({done * spec.dt:g} ms); returning what was computed.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        message = (f"Simulation interrupted after {done} of {n_steps} steps "
+                   f"({done * spec.dt:g} ms); returning what was computed.")  # fmt: skip
+        interrupted = SimulationInterruptedWarning(message, done * spec.dt, n_steps * spec.dt)
+        warnings.warn(interrupted, stacklevel=3)
     finally:
         if bar is not None:
             bar.close()

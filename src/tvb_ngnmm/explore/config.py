@@ -6,7 +6,8 @@ to the current folder):
 - ``[connectome]`` — ``name`` (a bundled connectome), ``file`` (one connectome file) or
   ``weights`` (a matrix file, with optional ``tract_lengths``, ``centres``, ``labels`` files);
   ``normalize`` (``'none'``, ``'row'``, ...; default ``'none'``); ``conduction_speed`` (mm/ms,
-  default 3).
+  default 3; with ``weights``, only together with ``tract_lengths``: weights alone have tract
+  lengths of 0, no delays, and a warning says so).
 - ``[model]``\\* — ``name``\\* (a class of the model registry or of ``tvb.simulator.models``),
   ``preset`` (one of :func:`~tvb_ngnmm.models.preset_names` for that class), ``parameters``
   (a table ``{parameter: number or list, one per region}``).
@@ -27,8 +28,9 @@ to the current folder):
   outputs (attributes ``history_seed`` and ``noise_seed``).
 - ``[sweep]`` (the ``sweep`` command) — ``design``\\* (``'grid'``, ``'points'``, ``'sobol'``),
   ``parameters``\\* (``{name: values}``; for Sobol ``{name: [low, high]}`` and ``n_point``,
-  ``design_seed``), ``measures``\\* (names, or a table ``{name: {options}}``), ``store``
-  (zarr folder), ``batch_size``, ``retries``, ``n_workers``, ``seed`` (noise per task), ``raw``.
+  ``design_seed``; numbers, not booleans), ``measures``\\* (names, or a table
+  ``{name: {options}}``), ``store`` (zarr folder), ``batch_size``, ``retries``,
+  ``n_workers``, ``seed`` (noise per task), ``raw``.
 - ``[fit]`` (the ``fit`` command) — ``parameters``\\* (bounds ``{name: [low, high]}``),
   ``objective``\\* (``{kind = 'fc_correlation', target_fc = 'fc.npy'}``, or
   ``{terms = [{...}, {...}]}`` with ``weight`` per term; target paths relative to the config
@@ -38,16 +40,19 @@ to the current folder):
   (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per
   point, their losses averaged; default 1).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
-  (booleans).
+  (booleans; ``run`` refuses both false, as it would write nothing).
 
 Every error is a :class:`ConfigError` naming the key (``[integrator].dt``), what is allowed
-and what was given; unknown and missing keys are errors.
+and what was given; unknown and missing keys are errors, and so is a simulator the fast engine
+cannot run (the error names its section).
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,8 +170,7 @@ def _schemas() -> dict:
             "name": Key("str", choices=tuple(bundle_names())), "file": path, "weights": path,
             "tract_lengths": path, "centres": path, "labels": path,
             "normalize": Key("str", default="none", choices=NORMALIZATIONS),
-            "conduction_speed": Key("number", default=3.0, check=_positive,
-                                    allowed="numbers > 0 (mm/ms)"),
+            "conduction_speed": Key("number", check=_positive, allowed="numbers > 0 (mm/ms)"),
         },
         "model": {"name": Key("str", True), "preset": Key("str"),
                   "parameters": Key("table", default={})},
@@ -222,7 +226,7 @@ class Config:
         The checked sections, defaults filled in.
     simulator : tvb.simulator.simulator.Simulator
         Configured (its initial history drawn from ``[run].history_seed``),
-        ``simulation_length`` = ``[run].duration``.
+        ``simulation_length`` = ``[run].duration``; one the fast engine runs.
     duration : float
         ``[run].duration`` (ms).
     """
@@ -306,6 +310,7 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
     settings.setdefault("output", check_table({}, schemas["output"], "[output]"))
     settings["monitors"] = _monitor_tables(data["monitors"])
     sim = build_simulator(settings, Path(base))
+    _check_engine(sim, settings)
     config = Config(source, text, settings, sim, float(settings["run"]["duration"]))
     if "sweep" in settings:
         config.sweep = _sweep_arguments(sim, settings["sweep"], config.duration)
@@ -314,6 +319,16 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
         config.fit = _fit_arguments(sim, settings["fit"], config.duration, Path(base))
         config.fit["history_seed"] = config.history_seed
     return config
+
+
+def check_run_outputs(config: Config) -> None:
+    """Raise a :class:`ConfigError` if ``[output]`` lets the ``run`` command write nothing."""
+    output = config.settings["output"]
+    if not (output["netcdf"] or output["figure"]):
+        raise ConfigError("[output].netcdf", "Invalid value for [output].netcdf and "
+                          "[output].figure. Allowed is at least one of them true (a run writes "
+                          "netCDF files, a figure or both), but got false for both "
+                          "instead.")  # fmt: skip
 
 
 def _monitor_tables(monitors) -> list:
@@ -354,6 +369,33 @@ def build_simulator(settings: dict, base: Path):
         key = "[integrator].nsig" if "nsig" in str(err) else "CONFIG"
         raise ConfigError(key, f"{key}: the simulator cannot be configured: {err}") from None
     return sim
+
+
+def _check_engine(sim, settings: dict) -> None:
+    """Raise a :class:`ConfigError` naming the section if the fast engine cannot run ``sim``."""
+    from ..engine.spec import extract
+
+    try:
+        extract(sim)
+    except ValueError as err:
+        key = _engine_key(sim, settings, str(err))
+        raise ConfigError(key, f"{key}: {err}") from None
+
+
+def _engine_key(sim, settings: dict, message: str) -> str:
+    """The key an engine's refusal is about (its section, or its parameter when named)."""
+    for section, part in (("model", sim.model), ("coupling", sim.coupling),
+                          ("integrator", sim.integrator)):  # fmt: skip
+        if type(part).__name__ in message or f"'{section}" in message:
+            named = re.search(r"'(\w+)' parameter", message)
+            given = settings[section].get("parameters", {})
+            if named and named[1] in given:
+                return f"[{section}].parameters.{named[1]}"
+            return f"[{section}]"
+    for k, monitor in enumerate(sim.monitors):
+        if type(monitor).__name__ in message:
+            return f"[monitors][{k}]"
+    return "[connectome]" if re.search("connect|delay|tract|weight", message) else "CONFIG"
 
 
 def _sweep_arguments(sim, sweep: dict, duration: float) -> dict:
@@ -402,7 +444,7 @@ def _fit_arguments(sim, table: dict, duration: float, base: Path) -> dict:
     try:
         objective = objective_from_config(table["objective"], base_dir=base)
         objective.check_simulator(sim, duration)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, TypeError) as err:  # TypeError: a required option missing
         raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
     try:
         _checked_realisations(sim, table["realisations"], bounds)
@@ -427,6 +469,11 @@ def _design(sweep: dict):
     from .design import grid, points, sobol
 
     kind, values = sweep["design"], sweep["parameters"]
+    for name, given in values.items():
+        if isinstance(given, bool) or (isinstance(given, list)
+                                       and any(isinstance(v, bool) for v in given)):  # fmt: skip
+            raise _invalid(f"[sweep].parameters.{name}", "are numbers (true and false are not "
+                           "swept as 1 and 0)", given)  # fmt: skip
     if kind == "sobol" and sweep["n_point"] is None:
         raise _missing("[sweep].n_point", "Required with design = 'sobol'")
     if kind != "sobol" and sweep["n_point"] is not None:
@@ -474,7 +521,8 @@ def make_connectivity(section: dict, base: Path):
     pieces = [k for k in ("tract_lengths", "centres", "labels") if section[k] is not None]
     if pieces and given != ["weights"]:
         raise _invalid(f"[connectome].{pieces[0]}", "only with 'weights'", section[pieces[0]])
-    speed, how = float(section["conduction_speed"]), section["normalize"]
+    speed = section["conduction_speed"]
+    speed, how = 3.0 if speed is None else float(speed), section["normalize"]
     if given == ["name"]:
         return load_connectome(section["name"], normalize=how, conduction_speed=speed)
     files = {k: _input_file(section, k, base) for k in ("file", "weights", *pieces)}
@@ -487,7 +535,22 @@ def make_connectivity(section: dict, base: Path):
                                      conduction_speed=speed)  # fmt: skip
     except (ValueError, OSError) as err:
         raise ConfigError(f"[connectome].{given[0]}", f"[connectome].{given[0]}: {err}") from None
+    _check_delays(section, given)
     return normalize(conn, how) if how != "none" else conn
+
+
+def _check_delays(section: dict, given: list) -> None:
+    """Weights without tract lengths have no delays: refuse a speed, warn otherwise."""
+    if given != ["weights"] or section["tract_lengths"] is not None:
+        return
+    if section["conduction_speed"] is not None:
+        raise _invalid("[connectome].conduction_speed", "only with [connectome].tract_lengths "
+                       "when the connectome is given as 'weights' (without tract lengths there "
+                       "are no delays to scale)", section["conduction_speed"])  # fmt: skip
+    centres = "" if section["centres"] else "; without 'centres' every region centre is 0"
+    warnings.warn(f"[connectome] gives 'weights' without 'tract_lengths': every tract length "
+                  f"is 0, so the network has no conduction delays{centres}.", UserWarning,
+                  stacklevel=2)  # fmt: skip
 
 
 def _input_file(section: dict, key: str, base: Path) -> Path | None:
