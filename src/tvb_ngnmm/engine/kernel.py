@@ -303,7 +303,7 @@ def run_chunk(
                 for m in range(M):
                     new = _clamp(tmp[v, m], lo_v, hi_v)
                     new = new if alive[m] else X[v, m]
-                    bad |= ((abs(new) > STATE_LIMIT) | (new != new)) & alive[m]
+                    bad |= (not abs(new) <= STATE_LIMIT) & alive[m]  # beyond it, or NaN
                     X[v, m] = new
             if bad:
                 _find_blow_ups(X, alive, status, step, n_node, B)
