@@ -34,8 +34,9 @@ TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces 
   ``sqrt(dt)`` added to every sample, whatever ``nsig`` (``Noise.generate`` does not use it),
   from the noise's own ``random_stream`` (seed 42). For MEG and sEEG gains (of order 1e-3)
   it dominates the signal; pass ``obsnoise=None`` for the noise-free projection. The engine
-  draws the same numbers from a copy of that stream (the simulator is not touched); batch
-  members share them, as they share the integrator's noise.
+  draws the same numbers from a copy of that stream (``run_sim`` then leaves the monitor's
+  stream where ``sim.run()`` would); batch members share them, as they share the
+  integrator's noise.
 - EEG ``reference``: a sensor label or ``'average'``, subtracted after the noise.
 
 The engine reproduces all of this, for agreement with stock: it does not redo the
