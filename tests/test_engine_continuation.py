@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine_agreement import RTOL, small_connectivity
 from test_engine_couplings import make_sim as make_coupled_sim
+from tvb.datatypes import equations, patterns
 from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators, monitors, noise
 from tvb.simulator.models import JansenRit
@@ -48,8 +49,9 @@ def monitor_set(name):
     }[name]()
 
 
-def make_sim(mons="Raw+TemporalAverage", stochastic=False):
-    """A configured 3-node NextGenEI network with delays and a seeded initial history."""
+def make_sim(mons="Raw+TemporalAverage", stochastic=False, stimulus=False):
+    """A configured 3-node NextGenEI network with delays and a seeded initial history (and a
+    pulse train into two regions)."""
     conn = small_connectivity(N_NODE, seed=2)
     conn.configure()
     conn.set_idelays(DT)
@@ -64,8 +66,12 @@ def make_sim(mons="Raw+TemporalAverage", stochastic=False):
         integrator = integrators.HeunStochastic(dt=DT, noise=additive)
     else:
         integrator = integrators.HeunDeterministic(dt=DT)
+    if stimulus:
+        pulses = equations.PulseTrain(parameters={"onset": 1.0, "T": 3.0, "tau": 1.0, "amp": 2.0})
+        stimulus = patterns.StimuliRegion(temporal=pulses, connectivity=conn,
+                                          weight=np.array([1.0, 0.0, 0.5]))  # fmt: skip
     sim = Simulator(model=model, connectivity=conn, coupling=tvb_coupling.Linear(a=np.array([0.3])),
-                    integrator=integrator, monitors=monitor_set(mons),
+                    integrator=integrator, monitors=monitor_set(mons), stimulus=stimulus or None,
                     initial_conditions=history)  # fmt: skip
     return sim.configure()
 
@@ -143,6 +149,17 @@ def test_stock_and_engine_runs_mixed_equal_stock_alone(order, mons, stochastic):
     """Case: sim.run() after run_sim restarted from the old state (and run_sim after sim.run()
     must continue TVB's stock, history and noise stream). Mixed runs equal stock runs alone."""
     sim = make_sim(mons, stochastic)
+    with unchanged(sim):
+        reference = in_pieces(sim, [stock, stock], [ms(66), ms(134)])
+    runners = [stock, engine] if order == "stock-then-engine" else [engine, stock]
+    assert_same(in_pieces(sim, runners, [ms(66), ms(134)]), reference, exact=False)
+
+
+@pytest.mark.parametrize("order", ["stock-then-engine", "engine-then-stock"])
+def test_a_stimulus_restarts_its_pattern_at_each_call_as_in_tvb(order):
+    """TVB evaluates a stimulus' temporal pattern from each run's first step (its
+    ``_prepare_stimulus``); a continued run_sim does the same, mixed with sim.run()."""
+    sim = make_sim("Raw+TemporalAverage", stimulus=True)
     with unchanged(sim):
         reference = in_pieces(sim, [stock, stock], [ms(66), ms(134)])
     runners = [stock, engine] if order == "stock-then-engine" else [engine, stock]
