@@ -128,6 +128,23 @@ def test_continued_run_matches_stock(connectivity):
     assert_same_as_stock(sim, length=10.0)
 
 
+@pytest.mark.parametrize("obsnoise", [None, "white", "coloured"])
+def test_run_sim_continues_tvbs_projection_and_its_observation_noise(connectivity, obsnoise):
+    """Case: run_sim did not leave TVB's projection where sim.run() does (its running sum
+    of a sample under way, its observation noise stream): run_sim then sim.run() equal two
+    stock runs, the cut inside a sampling period."""
+    noises = {"white": noise.Additive(), "coloured": noise.Additive(ntau=2.0), None: None}
+    mons = [monitors.EEG.from_file(period=1.0, reference="average", obsnoise=noises[obsnoise])]
+    sim = make_sim(connectivity, mons)
+    with unchanged(sim):
+        sim.run(simulation_length=5.55)
+        ((t_ref, y_ref),) = sim.run(simulation_length=4.45)
+    NumbaBackend().run_sim(sim, simulation_length=5.55)
+    ((t, y),) = sim.run(simulation_length=4.45)
+    np.testing.assert_array_equal(t, t_ref)
+    assert_close(y, y_ref)
+
+
 @pytest.fixture
 def forward_sim(connectivity):
     gain = np.random.default_rng(0).normal(size=(8, N_REGION)) * 1e-6
