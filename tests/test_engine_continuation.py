@@ -241,6 +241,29 @@ def test_an_interrupted_run_leaves_the_simulator_as_it_was(monkeypatch):
     assert_same(engine(sim, ms(60)), expected, exact=True)
 
 
+def test_unchanged_puts_the_simulator_back():
+    """After a block of engine and stock runs, ``unchanged`` has put back the step, state,
+    history, noise stream, monitors' stock and length, so the same run gives the same output."""
+    sim = make_sim("SubSample+Bold", stochastic=True)
+    before = engine(sim, ms(50))
+    stream = sim.integrator.noise.random_stream
+    saved = (sim.current_step, np.copy(sim.current_state), np.copy(sim.history.buffer),
+             np.copy(sim.monitors[1]._interim_stock), sim.simulation_length,
+             stream.get_state(legacy=False)["state"]["pos"])  # fmt: skip
+    with unchanged(sim):
+        in_pieces(sim, [engine, stock], [ms(33), ms(70)])
+    assert sim.current_step == saved[0]
+    for now, then in zip((sim.current_state, sim.history.buffer, sim.monitors[1]._interim_stock),
+                         saved[1:4], strict=True):  # fmt: skip
+        np.testing.assert_array_equal(now, then)
+    assert sim.simulation_length == saved[4]
+    assert stream.get_state(legacy=False)["state"]["pos"] == saved[5]
+    with unchanged(sim):
+        again = engine(sim, ms(50))
+    assert_same(engine(sim, ms(50)), again, exact=True)
+    assert not np.array_equal(before[0][1][:3], again[0][1][:3])  # a continued run differs
+
+
 def test_run_batch_does_not_change_the_simulator():
     """run_batch reads the simulator and leaves it as it was: a batch is no continuation."""
     sim = make_sim("TemporalAverage", stochastic=True)
@@ -255,23 +278,27 @@ def test_run_batch_does_not_change_the_simulator():
 
 
 @pytest.fixture(scope="module")
-def noisy_sim():
-    """One stochastic simulator and its stock run of 200 steps, shared by the examples."""
-    sim = make_sim("Raw+TemporalAverage", stochastic=True)
-    with unchanged(sim):
-        reference = stock(sim, ms(200))
-    return sim, reference
+def noisy_sims():
+    """Stochastic simulators and their stock runs of 200 steps, shared by the examples: Raw and
+    TemporalAverage fed every step, and a lone TemporalAverage summed by the kernel."""
+    sims = {}
+    for mons in ("Raw+TemporalAverage", "TemporalAverage"):
+        sim = make_sim(mons, stochastic=True)
+        with unchanged(sim):
+            sims[mons] = (sim, stock(sim, ms(200)))
+    return sims
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
+    mons=st.sampled_from(["Raw+TemporalAverage", "TemporalAverage"]),
     cuts=st.lists(st.integers(1, 199), min_size=1, max_size=3, unique=True),
     engines=st.lists(st.booleans(), min_size=4, max_size=4),
 )
-def test_runs_cut_anywhere_equal_one_stock_run(noisy_sim, cuts, engines):
+def test_runs_cut_anywhere_equal_one_stock_run(noisy_sims, mons, cuts, engines):
     """Property: 200 steps cut at random steps into up to four runs, each by run_sim or
-    sim.run() (replayed noise, Raw and TemporalAverage), equal one stock sim.run()."""
-    sim, reference = noisy_sim
+    sim.run() (replayed noise), equal one stock sim.run()."""
+    sim, reference = noisy_sims[mons]
     bounds = [0, *sorted(cuts), 200]
     lengths = [ms(b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
     runners = [engine if use else stock for use in engines[: len(lengths)]]

@@ -67,7 +67,7 @@ def _streams(sim) -> list:
 
 def _save(sim) -> dict:
     monitors = [
-        {name: np.copy(getattr(m, name)) for name in MONITOR_STATE if hasattr(m, name)}
+        {name: np.copy(vars(m)[name]) for name in MONITOR_STATE if name in vars(m)}
         for m in sim.monitors
     ]
     return {
