@@ -23,6 +23,7 @@ from tvb.simulator.simulator import Simulator
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.engine.continuation import unchanged
+from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.monitors import BalloonWindkesselBold, ForwardProjection
 
@@ -262,6 +263,20 @@ def test_unchanged_puts_the_simulator_back():
         again = engine(sim, ms(50))
     assert_same(engine(sim, ms(50)), again, exact=True)
     assert not np.array_equal(before[0][1][:3], again[0][1][:3])  # a continued run differs
+
+
+def test_a_run_that_blows_up_leaves_the_simulator_as_it_was():
+    """The blow-up error stops the run; the simulator is not advanced (its step, state and
+    history are those it had)."""
+    from test_engine_agreement import make_sim as make_agreement_sim
+
+    sim = make_agreement_sim("NextGenEI", integrator=integrators.EulerDeterministic(dt=0.5))
+    step, state, buffer = sim.current_step, np.copy(sim.current_state), np.copy(sim.history.buffer)
+    with pytest.raises(SimulationBlowUpError):
+        NumbaBackend(progress=False).run_sim(sim, 100.0)
+    assert sim.current_step == step
+    np.testing.assert_array_equal(sim.current_state, state)
+    np.testing.assert_array_equal(sim.history.buffer, buffer)
 
 
 def test_run_batch_does_not_change_the_simulator():
