@@ -16,6 +16,7 @@ from tvb.basic.neotraits.api import Final
 from tvb.simulator import integrators, noise
 
 from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.gui import plugin_models
 from tvb_ngnmm.models import MPRSynaptic, declaration_of, registered_models
 from tvb_ngnmm.models.tvb_models import DEFINED_STATE_RANGES, FIRST_REGION_IN_TVB
@@ -105,7 +106,8 @@ def engine_agreement(model_cls, stochastic, length=10.0):
         rng = np.random.default_rng(0)
         initial_state = [rng.uniform(lo, hi, N_REGIONS) for lo, hi in state_ranges(model)]
     sim = build_simulator(model, integrator, initial_state=initial_state)
-    ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
+    with unchanged(sim):
+        ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
     with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow (JansenRit)
         ((t_stock, y_stock),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t_fast, t_stock)

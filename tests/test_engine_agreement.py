@@ -1,7 +1,8 @@
 """The fast engine against stock TVB: deterministic runs, noise, stimuli, monitors.
 
-Every comparison runs the engine first (it does not modify the simulator) and then stock
-``sim.run()`` on the same configured simulator, so both start from the same history. The
+Every comparison runs the engine first (the simulator put back after it, as ``run_sim``
+advances it like ``sim.run()``) and then stock ``sim.run()`` on the same configured simulator,
+so both start from the same history. The
 engine keeps the coupling variables in float32 like TVB's history and differs from TVB only in
 the order of floating-point sums over connections (TVB's ``Linear``/``Difference`` sum in
 float32, about 1e-7 of the coupling's magnitude per step). Over the short runs here the
@@ -21,6 +22,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.coupling import Additive, Laplacian, MultiCoupling
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI, montbrio_pazo_roxin_equations
 
 RTOL = 1e-5
@@ -70,7 +72,8 @@ def make_sim(model="NextGenEI", coupling=None, integrator=None, delays=True, n=5
 
 def assert_same_as_stock(sim, rtol=RTOL, chunk_steps=None, **kwargs):
     """Run the engine, then stock TVB; times identical, data close."""
-    fast = NumbaBackend(chunk_steps=chunk_steps).run_sim(sim, **kwargs)
+    with unchanged(sim):
+        fast = NumbaBackend(chunk_steps=chunk_steps).run_sim(sim, **kwargs)
     stock = sim.run()
     assert len(fast) == len(stock)
     for (t, y), (t_ref, y_ref) in zip(fast, stock, strict=True):
@@ -174,7 +177,8 @@ def test_monitors_several_at_once_match_stock(chunk_steps):
 
 def test_result_does_not_depend_on_how_the_run_is_cut_into_chunks():
     sim = make_sim("NextGenEI", n=9, length=30.0)
-    ((t, whole),) = NumbaBackend(progress=False).run_sim(sim)
+    with unchanged(sim):
+        ((t, whole),) = NumbaBackend(progress=False).run_sim(sim)
     ((t_cut, cut),) = NumbaBackend(progress=False, chunk_steps=37).run_sim(sim)
     np.testing.assert_array_equal(t, t_cut)
     np.testing.assert_array_equal(whole, cut)  # the same operations in the same order
@@ -195,7 +199,8 @@ def test_a_noisy_runs_first_chunks_are_shorter_and_change_nothing():
         assert all(n <= sum(lengths[:k]) for k, n in enumerate(lengths) if k > 0)
     integrator = integrators.HeunStochastic(dt=0.01, noise=noise.Additive(nsig=np.array([1e-3])))
     sim = make_sim("NextGenEI", integrator=integrator, length=50.0)  # 5,000 steps: 3 chunks
-    ((t, ramped),) = NumbaBackend(progress=False).run_sim(sim)
+    with unchanged(sim):
+        ((t, ramped),) = NumbaBackend(progress=False).run_sim(sim)
     ((t_one, one),) = NumbaBackend(progress=False, chunk_steps=5_000).run_sim(sim)
     np.testing.assert_array_equal(t, t_one)
     np.testing.assert_array_equal(ramped, one)
@@ -237,7 +242,8 @@ def test_seeded_noise_enters_only_the_noisy_variables_with_tvbs_amplitude():
     dt = 0.01
     integrator = integrators.EulerStochastic(dt=dt, noise=noise.Additive(nsig=nsig))
     sim = make_sim(model, integrator=integrator, n=40, length=dt)
-    ((_, one),) = NumbaBackend().run_sim(sim, seed=1)
+    with unchanged(sim):
+        ((_, one),) = NumbaBackend().run_sim(sim, seed=1)
     ((_, two),) = NumbaBackend().run_sim(sim, seed=2)
     diff = (one - two)[0, :, :, 0]
     assert np.all(diff[[0, 2, 3, 4, 5]] == 0.0)

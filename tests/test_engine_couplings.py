@@ -20,6 +20,7 @@ from tvb.simulator.simulator import Simulator
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.coupling import MultiCoupling
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.testing import check_coupling
@@ -69,8 +70,9 @@ def make_sim(model, coupling, dt=0.01, stochastic=False, delays=True, seed=1, sp
 
 
 def assert_same_as_stock(sim, length, chunk_steps=None):
-    """Engine first (it leaves the simulator as it was), then stock ``sim.run()``."""
-    ((t, y),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+    """Engine first (the simulator put back after it), then stock ``sim.run()``."""
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
     ((t_ref, y_ref),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t, t_ref)
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())
@@ -150,7 +152,8 @@ def test_coupling_without_delays_matches_stock(case):
 def test_pre_ring_gives_the_same_run_however_it_is_cut_into_chunks(case):
     model, coupling, dt, length, spread = CASES[case]
     sim = make_sim(model(), coupling(), dt=dt, spread=spread)
-    ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
+    with unchanged(sim):
+        ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
     ((_, cut),) = NumbaBackend(progress=False, chunk_steps=37).run_sim(sim, length)
     np.testing.assert_array_equal(whole, cut)
 
@@ -209,11 +212,10 @@ def test_pre_sigmoidal_reads_as_stock_tvb_does():
     n_cvar = 2
     sim = make_sim(montbrio_pazo_roxin(), pre_sigmoidal(dynamic=True))
     assert len(sim.model.cvar) == n_cvar
-    first = NumbaBackend(progress=False).run_sim(sim, 0.01)[0][1]
-    history = sim.history.buffer.copy()
+    with unchanged(sim):
+        first = NumbaBackend(progress=False).run_sim(sim, 0.01)[0][1]
     sim.history.buffer[:, :, 1:] += 0.5  # every node's history but node 0's
     second = NumbaBackend(progress=False).run_sim(sim, 0.01)[0][1]
-    sim.history.buffer[:] = history
     assert first[0, 0, 0] == second[0, 0, 0]  # node 0's rate after one step: its c_0 only
     assert np.all(first[0, 0, 1:] != second[0, 0, 1:])  # the others' own histories changed
 

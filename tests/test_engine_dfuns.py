@@ -9,6 +9,7 @@ from tvb.simulator.models import Linear, MontbrioPazoRoxin
 
 from tvb_ngnmm import _numba
 from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.equations import engine_model
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.engine.spec import model_kernel
@@ -55,7 +56,8 @@ def test_parameters_stay_kernel_arguments():
     assert "gamma = _p[0, _m]" in source and "-2.0" not in source
     sim = linear_sim(gamma=-2.0, length=5.0)
     run_chunk = model_kernel(sim.model)[0].run_chunk
-    ((_, slow),) = NumbaBackend().run_sim(sim)
+    with unchanged(sim):
+        ((_, slow),) = NumbaBackend().run_sim(sim)
     n_compiled = len(run_chunk.signatures) if _numba.JIT_ENABLED else 0
     sim = linear_sim(gamma=-20.0, length=5.0)
     ((_, fast),) = NumbaBackend().run_sim(sim)

@@ -3,7 +3,7 @@ among the variables of interest) against stock ``sim.run()``, with every kind of
 ``run_batch``; an expression evaluated on block sums (linear) or at every step (any other);
 bad expressions named before the first step.
 
-Comparisons run the engine first (it leaves the simulator as it was), then stock ``sim.run()``
+Comparisons run the engine first (the simulator put back after it), then stock ``sim.run()``
 on the same simulator, to the common suite's tolerance (``TVB_MODEL_RTOL``, relative to each
 value plus that times the largest value of the output); stochastic runs replay the simulator's
 own noise stream (``seed=None``).
@@ -25,6 +25,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.engine.monitors import make_monitors
 from tvb_ngnmm.engine.observation import observation_of
@@ -51,7 +52,8 @@ def integrator(stochastic, dt=DEFAULT_DT):
 def assert_matches_stock(sim, length, chunk_steps=None):
     """Engine then stock, every monitor within the tolerance; (max |diff|, max |diff| / max
     |stock|) over the monitors."""
-    fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+    with unchanged(sim):
+        fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
     with np.errstate(over="ignore"):
         stock = sim.run(simulation_length=length)
     assert len(fast) == len(stock)

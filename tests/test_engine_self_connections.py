@@ -13,6 +13,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.models import NextGenEI
 
 RTOL = 1e-5
@@ -59,7 +60,8 @@ def make_sim(model, coupling, conn=None, dt=0.01, stochastic=False, spread=1.0, 
 
 
 def assert_same_as_stock(sim, length, chunk_steps=None):
-    ((t, y),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
     ((t_ref, y_ref),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t, t_ref)
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())
@@ -122,9 +124,11 @@ def test_self_connections_change_the_run():
 def test_self_connections_give_the_same_run_however_it_is_cut_into_chunks(case):
     model, coupling, dt, length, spread = CASES[case]
     sim = make_sim(model(), coupling(), dt=dt, spread=spread)
-    ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
+    with unchanged(sim):
+        ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
     for chunk_steps in (1, 37):
-        ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+        with unchanged(sim):
+            ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
         np.testing.assert_array_equal(whole, cut)
 
 
@@ -165,5 +169,6 @@ def test_batch_members_with_self_connections_equal_separate_runs():
     (batch,) = run_batch(sim, {"I_e": values}, 10.0, n_jobs=1, progress=False)
     for b, value in enumerate(values):
         sim.model.I_e = np.array([value])
-        ((_, alone),) = NumbaBackend(progress=False).run_sim(sim, 10.0)
+        with unchanged(sim):
+            ((_, alone),) = NumbaBackend(progress=False).run_sim(sim, 10.0)
         np.testing.assert_array_equal(batch.values[b], alone[..., 0])

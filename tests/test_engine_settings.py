@@ -12,6 +12,7 @@ from tvb.simulator import integrators, monitors, noise
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.coupling import Additive, Laplacian
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.models import NextGenEI
 
@@ -44,7 +45,8 @@ def test_a_period_that_is_not_a_multiple_of_dt_runs_as_in_tvb_with_a_warning():
     sim = make_sim(integrator=integrators.HeunDeterministic(dt=0.1), mons=mons, length=2.0)
     with pytest.warns(RuntimeWarning, match=r"\(0\.25 ms\) is not a multiple of dt = 0\.1 ms: "
                       r"as in TVB, it samples every 2 steps, i\.e\. every 0\.2 ms"):  # fmt: skip
-        ((t, _),) = run(sim)
+        with unchanged(sim):
+            ((t, _),) = run(sim)
     ((t_stock, _),) = sim.run()
     np.testing.assert_array_equal(t, t_stock)
 
@@ -76,7 +78,8 @@ def test_parameters_changed_after_configure_are_checked_again_and_used():
     with pytest.raises(ValueError, match=match):
         run_batch(sim, {"I_e": np.ones(2)})
     sim.model.tau_e = np.array([9.0])  # a valid change is used, as sim.run() uses it
-    ((_, changed),) = run(sim)
+    with unchanged(sim):
+        ((_, changed),) = run(sim)
     ((_, stock),) = sim.run()
     np.testing.assert_allclose(changed, stock, rtol=1e-5, atol=1e-5 * np.abs(stock).max())
 

@@ -15,6 +15,7 @@ from tvb.simulator.simulator import Simulator
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine import coupling as engine_coupling
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.delays import MAX_RECENT, MIDDLE_BLOCK, block_cost_per_step, delay_tiers
 from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.models import NextGenEI
@@ -92,7 +93,8 @@ def test_the_short_tracts_are_summed_step_by_step_and_the_others_in_blocks():
 def test_short_delays_match_stock(case, stochastic):
     model, coupling, dt, length, spread = CASES[case]
     sim = make_sim(model(), coupling(), dt=dt, stochastic=stochastic, spread=spread)
-    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, length)
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False).run_sim(sim, length)
     ((t_ref, y_ref),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t, t_ref)
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())
@@ -116,9 +118,11 @@ def test_short_tracts_change_the_run():
 def test_short_delays_give_the_same_run_however_it_is_cut_into_chunks(case):
     model, coupling, dt, length, spread = CASES[case]
     sim = make_sim(model(), coupling(), dt=dt, spread=spread, stochastic=True)
-    ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
+    with unchanged(sim):
+        ((_, whole),) = NumbaBackend(progress=False).run_sim(sim, length)
     for chunk_steps in (1, 2, 37):
-        ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+        with unchanged(sim):
+            ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
         np.testing.assert_array_equal(whole, cut)
 
 
@@ -129,7 +133,8 @@ def test_batch_members_with_short_delays_equal_separate_runs(n_member):
     (batch,) = run_batch(sim, {"I_e": values}, 10.0, n_jobs=1, progress=False, chunk_steps=41)
     for b in (0, n_member - 1):
         sim.model.I_e = np.array([values[b]])
-        ((_, alone),) = NumbaBackend(progress=False).run_sim(sim, 10.0)
+        with unchanged(sim):
+            ((_, alone),) = NumbaBackend(progress=False).run_sim(sim, 10.0)
         np.testing.assert_array_equal(batch.values[b], alone[..., 0])
 
 
@@ -181,9 +186,11 @@ def test_three_tiers_match_stock(monkeypatch, case, stochastic):
     middle = edges.idelays[edges.row_start[1, 0] : edges.row_start[1, -1]]
     assert middle.size > 10 and middle.min() >= 16 and middle.max() < 64
     assert edges.short_idelays.size > len(SHORT_STEPS) and edges.block >= 65
-    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 40.0)
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 40.0)
     for chunk_steps in (1, 7, 100):
-        ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, 40.0)
+        with unchanged(sim):
+            ((_, cut),) = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, 40.0)
         np.testing.assert_array_equal(y, cut)
     name, values = ("I_e", [14.8, 15.0]) if case.endswith("NextGenEI") else ("A", [3.2, 3.25])
     (batch,) = run_batch(sim, {name: values}, 40.0, n_jobs=1, progress=False)
@@ -208,7 +215,8 @@ def test_tractography_connectome_matches_stock():
     ).configure()  # fmt: skip
     edges = extract(sim).coupling.kernel_edges(sim.history.n_time)
     assert edges.short_idelays.size > 0 and edges.row_start.shape[0] == 2
-    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 60.0)
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False).run_sim(sim, 60.0)
     ((t_ref, y_ref),) = sim.run(simulation_length=60.0)
     np.testing.assert_array_equal(t, t_ref)
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())

@@ -25,6 +25,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
@@ -323,7 +324,8 @@ def assert_paths_agree(actual, expected):
 
 def test_stock_engine_and_batch_agree_deterministic():
     sim = make_sim(integrators.HeunDeterministic(dt=0.1))
-    (engine,) = NumbaBackend().run_sim(sim, 1000.0)
+    with unchanged(sim):
+        (engine,) = NumbaBackend().run_sim(sim, 1000.0)
     (batch,) = run_batch(sim, {"eta": np.array([-4.0, -4.3])}, 1000.0, n_jobs=1)
     (stock,) = sim.run()
     np.testing.assert_allclose(stock[0], [250.0, 500.0, 750.0, 1000.0])
@@ -333,7 +335,8 @@ def test_stock_engine_and_batch_agree_deterministic():
     assert_paths_agree((batch.time.values, member[..., None]), stock)
     assert list(batch.state_variable.values) == ["BOLD"]
     # a continued run starts from the monitor's hemodynamic state, in both paths
-    (engine,) = NumbaBackend().run_sim(sim, 500.0)
+    with unchanged(sim):
+        (engine,) = NumbaBackend().run_sim(sim, 500.0)
     (stock,) = sim.run(simulation_length=500.0)
     assert_paths_agree(engine, stock)
 
@@ -341,7 +344,8 @@ def test_stock_engine_and_batch_agree_deterministic():
 def test_stock_engine_and_batch_agree_with_replayed_noise():
     additive = noise.Additive(nsig=np.array([1e-4]), noise_seed=7)
     sim = make_sim(integrators.HeunStochastic(dt=0.1, noise=additive), hemodynamic_step=0.5)
-    (engine,) = NumbaBackend().run_sim(sim, 1000.0, seed=None)
+    with unchanged(sim):
+        (engine,) = NumbaBackend().run_sim(sim, 1000.0, seed=None)
     (batch,) = run_batch(sim, {"eta": np.array([-4.0, -4.3])}, 1000.0, seed=None, n_jobs=1)
     (stock,) = sim.run()
     assert_paths_agree(engine, stock)

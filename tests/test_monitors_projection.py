@@ -1,6 +1,6 @@
 """Sensor projections: TVB's EEG, MEG and iEEG in the engine, and ForwardProjection.
 
-The engine runs first (it does not modify the simulator), then stock ``sim.run()`` continues
+The engine runs first (the simulator put back after it), then stock ``sim.run()`` continues
 from the same state, as in ``test_engine_agreement.py``, with the same tolerance.
 """
 
@@ -16,6 +16,7 @@ from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.engine.batch import run_batch
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.observation import observation_of
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.monitors import ForwardProjection
@@ -53,7 +54,8 @@ def assert_close(y, y_ref):
 
 def assert_same_as_stock(sim, length=None):
     """Engine, then stock: same times, same shapes, data within RTOL."""
-    fast = NumbaBackend().run_sim(sim, simulation_length=length)
+    with unchanged(sim):
+        fast = NumbaBackend().run_sim(sim, simulation_length=length)
     stock = sim.run(simulation_length=length)
     for (t, y), (t_ref, y_ref) in zip(fast, stock, strict=True):
         assert y.shape == y_ref.shape
@@ -126,6 +128,23 @@ def test_continued_run_matches_stock(connectivity):
     assert_same_as_stock(sim, length=10.0)
 
 
+@pytest.mark.parametrize("obsnoise", [None, "white", "coloured"])
+def test_run_sim_continues_tvbs_projection_and_its_observation_noise(connectivity, obsnoise):
+    """Case: run_sim did not leave TVB's projection where sim.run() does (its running sum
+    of a sample under way, its observation noise stream): run_sim then sim.run() equal two
+    stock runs, the cut inside a sampling period."""
+    noises = {"white": noise.Additive(), "coloured": noise.Additive(ntau=2.0), None: None}
+    mons = [monitors.EEG.from_file(period=1.0, reference="average", obsnoise=noises[obsnoise])]
+    sim = make_sim(connectivity, mons)
+    with unchanged(sim):
+        sim.run(simulation_length=5.55)
+        ((t_ref, y_ref),) = sim.run(simulation_length=4.45)
+    NumbaBackend().run_sim(sim, simulation_length=5.55)
+    ((t, y),) = sim.run(simulation_length=4.45)
+    np.testing.assert_array_equal(t, t_ref)
+    assert_close(y, y_ref)
+
+
 @pytest.fixture
 def forward_sim(connectivity):
     gain = np.random.default_rng(0).normal(size=(8, N_REGION)) * 1e-6
@@ -146,7 +165,8 @@ def test_forward_projection_engine_matches_stock(forward_sim):
 
 
 def test_forward_projection_in_run_batch(forward_sim):
-    fast = NumbaBackend().run_sim(forward_sim)
+    with unchanged(forward_sim):
+        fast = NumbaBackend().run_sim(forward_sim)
     sensors, _ = run_batch(forward_sim, {"I_e": [14.0, 15.0]})
     assert sensors.dims == ("member", "time", "state_variable", "sensor")
     assert list(sensors["sensor"].values) == [f"E{i}" for i in range(8)]

@@ -178,11 +178,13 @@ def test_the_noise_seed_of_a_configuration_is_the_one_its_run_uses():
     """[integrator].seed = 1 and 2: two realisations; 1 twice: identical; none given: TVB's
     default seed 42; each the stream RandomState(seed) from its start."""
     from tvb_ngnmm.backend import NumbaBackend
+    from tvb_ngnmm.engine.continuation import unchanged
 
     def run(seed_line):
         text = _text((STOCHASTIC[0], STOCHASTIC[1] + seed_line))
         sim = parse_config(text).simulator
-        ((_, data),) = NumbaBackend(progress=False).run_sim(sim, 5.0)
+        with unchanged(sim):  # the stream put back where the configuration left it
+            ((_, data),) = NumbaBackend(progress=False).run_sim(sim, 5.0)
         return sim, data
 
     sim1, one = run("\nseed = 1")

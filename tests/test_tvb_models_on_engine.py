@@ -14,6 +14,7 @@ from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import UnsupportedSimulationError
 from tvb_ngnmm.models import register_model, registered_models, unregister_model
 from tvb_ngnmm.models.tvb_models import FIRST_REGION_IN_TVB, NOT_ON_ENGINE
@@ -87,7 +88,8 @@ def test_hopfield_with_a_dynamic_threshold_matches_stock(coupling):
         coupling=chosen,
     )
     assert list(sim.model.cvar) == [0, 1]
-    ((t, y),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=20.0)
+    with unchanged(sim):
+        ((t, y),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=20.0)
     ((t_stock, y_stock),) = sim.run(simulation_length=20.0)
     np.testing.assert_array_equal(t, t_stock)
     assert np.ptp(y_stock[:, 1]) > 0.1  # the threshold moves
@@ -169,7 +171,8 @@ def test_a_model_declaring_a_coefficient_vector_runs_on_the_engine_with_its_elem
         for P in ([0.5, -1.0], [0.5, -2.0]):  # the slope alone changes
             heun = integrators.HeunDeterministic(dt=0.01)
             sim = build_simulator(LinearDrift(P=np.array(P)), heun)
-            ((_, fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=2.0)
+            with unchanged(sim):
+                ((_, fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=2.0)
             ((_, stock),) = sim.run(simulation_length=2.0)
             np.testing.assert_allclose(fast, stock, rtol=1e-6, atol=1e-9)
             runs.append(fast)

@@ -5,10 +5,11 @@ r"""``NumbaBackend``: run a configured TVB ``Simulator`` with the fast engine.
 
 ``run_sim`` returns what ``sim.run(simulation_length=T)`` returns: a list with one ``(time,
 data)`` pair per monitor, ``data`` shaped ``(n_time, n_voi, n_node, n_mode)``, with the same
-times. The run starts from the simulator's current state and history (``sim.current_state``,
-``sim.history``) and does not modify the simulator: calling it twice gives the same result
-(``sim.run`` would continue the simulation instead). See :mod:`tvb_ngnmm.engine` for what is
-supported and how it agrees with TVB.
+times. Like ``sim.run``, it continues the simulation: it starts from the simulator's current
+state, history and monitors, and leaves them (and the noise stream it replays) where
+``sim.run`` would, so that ``run_sim`` and ``sim.run`` calls in any order give what
+``sim.run`` calls alone would (:mod:`tvb_ngnmm.engine.continuation`). See
+:mod:`tvb_ngnmm.engine` for what is supported and how it agrees with TVB.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine.checks import check_seed, n_steps_for
+from .engine.continuation import advance_simulator
 from .engine.errors import blow_up_error
 from .engine.noise import NoiseSource
 from .engine.runner import concatenate, initial_state, simulate
@@ -43,6 +45,11 @@ class NumbaBackend:
     def run_sim(self, sim, simulation_length: float | None = None, seed=None) -> list:
         """Run ``sim`` for ``simulation_length`` ms; return ``sim.run()``'s list of (time, data).
 
+        After a complete run the simulator is advanced as by ``sim.run()`` (``current_step``,
+        ``current_state``, history, monitors' state, ``simulation_length``). After an error,
+        or a run cut short by Ctrl-C (a warning; what was computed is returned), it is left
+        as it was.
+
         Parameters
         ----------
         sim : tvb.simulator.simulator.Simulator
@@ -50,8 +57,12 @@ class NumbaBackend:
         simulation_length : float, optional
             Length (ms); default ``sim.simulation_length``.
         seed : int or numpy.random.Generator, optional
-            Noise source for stochastic integrators: None uses a copy of the simulator's own
-            noise stream (same draws as ``sim.run()``), an int a faster independent generator.
+            Noise source for stochastic integrators: None draws the simulator's own noise
+            stream (same draws as ``sim.run()``, and the stream left where ``sim.run()``
+            leaves it), an int a faster independent generator seeded anew at each call (two
+            calls with the same int draw the same noise), a Generator its own stream, which
+            goes on from call to call. With a seed the run still continues the state, history
+            and monitors, but the simulator's noise stream is not drawn and stays where it was.
 
         Raises
         ------
@@ -70,13 +81,13 @@ class NumbaBackend:
         n_steps = n_steps_for(sim, simulation_length)
         params = spec.params[..., np.newaxis]
         gain = spec.coupling.gain[..., np.newaxis]
-        state = initial_state(spec, params, gain)
+        state = initial_state(spec, params, gain, keep_history=True)
         noise = NoiseSource(sim, spec.stochastic, seed)
 
         def stop_on_blow_up(run_state, done):
             return bool(run_state.status[0, 0] >= 0) or _monitor_blown_up(spec.monitors)
 
-        outputs, _ = simulate(
+        outputs, done = simulate(
             spec, state, spec.monitors, n_steps, noise, self.chunk_steps, self.progress,
             on_chunk=stop_on_blow_up,
         )  # fmt: skip
@@ -84,6 +95,8 @@ class NumbaBackend:
             raise blow_up_error(spec, state.status)
         if _monitor_blown_up(spec.monitors):
             raise _monitor_blown_up(spec.monitors).blow_up_error(0)
+        if done == n_steps:
+            advance_simulator(sim, spec, state, noise, spec.monitors, n_steps, simulation_length)
         results = []
         for (times, data), monitor in zip(outputs, spec.monitors, strict=True):
             results.append(concatenate(times, data, (*monitor.sample_shape, 1)))

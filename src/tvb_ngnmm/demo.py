@@ -108,11 +108,13 @@ def simulate(
         simulation_length=duration,
     ).configure()
     from .backend import NumbaBackend
+    from .engine.continuation import unchanged
 
     # The engine's first call compiles its kernels (or loads them from the cache), timed apart
-    # on a few steps of the same simulator (``run_sim`` leaves the simulator as it was).
+    # on a few steps of the same simulator, then put back where it was.
     start = time.perf_counter()
-    NumbaBackend(progress=False).run_sim(sim, simulation_length=period)
+    with unchanged(sim):
+        NumbaBackend(progress=False).run_sim(sim, simulation_length=period)
     started = time.perf_counter()
     ((times, data),) = NumbaBackend(progress=progress).run_sim(sim, simulation_length=duration)
     timings = {"start_up_s": started - start, "simulation_s": time.perf_counter() - started}

@@ -1,8 +1,9 @@
 r"""The fast engine: TVB simulations of next-generation neural mass networks in compiled code.
 
 Entry points: :class:`tvb_ngnmm.backend.NumbaBackend` (``run_sim(sim, simulation_length)``,
-a drop-in for ``sim.run()``) and :func:`tvb_ngnmm.engine.batch.run_batch` (many parameter sets
-of one network at once, as an ``xarray.DataArray``).
+a drop-in for ``sim.run()`` that continues the simulation as it does) and
+:func:`tvb_ngnmm.engine.batch.run_batch` (many parameter sets of one network at once, as an
+``xarray.DataArray``; it leaves the simulator as it was).
 
 Supported: every registered model with engine equations (``NextGenEI``, ``MPRSynaptic``, TVB's
 ``MontbrioPazoRoxin``; :func:`tvb_ngnmm.models.register_model`) and any model that declares
@@ -36,7 +37,8 @@ form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history
 :mod:`._cache` (the kernel compiled once, each model's loop once, named by their sources),
 :mod:`.integrate` (TVB's schemes), :mod:`.kernel` (the chunk loop), :mod:`.noise`, :mod:`.monitors`,
 :mod:`.runner`
-(chunks, progress, interruption), :mod:`.batch`, :mod:`.checks` (the settings checked before
+(chunks, progress, interruption), :mod:`.continuation` (the simulator advanced as ``sim.run()``
+advances it, or put back), :mod:`.batch`, :mod:`.checks` (the settings checked before
 the first step), :mod:`.errors` (and what a blow-up message advises).
 """
 

@@ -199,6 +199,10 @@ def run_batch(
 ) -> list:
     """Run B parameter sets of a configured simulator at once.
 
+    Every member starts from the simulator's current step, state, history and monitors, and
+    the simulator is left as it was (unlike ``run_sim``, a batch does not continue it: its
+    members end in different states).
+
     Parameters
     ----------
     sim : tvb.simulator.simulator.Simulator

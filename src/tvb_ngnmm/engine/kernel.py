@@ -128,7 +128,7 @@ def _find_blow_ups(X, alive, status, step, n_node, B):
 
 
 def run_chunk(
-    scheme, x, ring, H, first_step, n_steps, k_block, middle_block,
+    scheme, x, ring, raw, H, first_step, n_steps, k_block, middle_block,
     row_start, sources, idelays, weights, short_start, short_sources, short_idelays,
     short_weights, dense,
     kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
@@ -145,7 +145,10 @@ def run_chunk(
 
     ``ring`` (n_sum, n_node, slots, B) float32 is the history of the summed channels (the
     coupling variables, or their pre channels for a coupling with a pre function), ``H`` steps
-    and their mirror (:func:`.coupling_kernel.ring_slots`).
+    and their mirror (:func:`.coupling_kernel.ring_slots`). ``raw`` (n_cvar, n_node, H, B)
+    float32, when not empty, receives the coupling variables as TVB's history holds them (slot
+    ``s mod H``: step ``s``), for a ring that holds pre channels: the history a continued run
+    starts from.
     ``row_start`` (n_tier, n_node + 1), ``sources``, ``idelays``, ``weights`` (n_sum, n_edge)
     float32 are the edges summed in blocks: tier 0 in blocks of ``k_block`` steps, tier 1 (if
     ``row_start`` has two rows) in blocks of ``middle_block`` steps; ``short_start``,
@@ -334,4 +337,6 @@ def run_chunk(
                     for m in range(M):
                         rows[r, o, m] += X[v_o, m]
         store_block(ring, H, channels[stored:], first_step + done + stored, K - stored)
+        if raw.shape[0] > 0:
+            store_block(raw, H, stage, first_step + done, K)
         done += K

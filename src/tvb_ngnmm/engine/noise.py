@@ -5,9 +5,10 @@ state variable of each node at each step, with ``z`` standard normal drawn with 
 ``(n_var, n_node, n_mode)`` per step from the noise's ``random_stream``. Two sources:
 
 - ``seed=None``: the simulator's own ``random_stream``, replayed from a copy of its state
-  (:class:`.legacy_normals.LegacyNormals`; the simulator is not touched): each chunk consumes
-  the stream exactly as its ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step
-  for step; only the draws of the state variables with a non-zero amplitude are computed.
+  (:class:`.legacy_normals.LegacyNormals`): each chunk consumes the stream exactly as its
+  ``n_steps`` TVB steps do, so a run reproduces ``sim.run()`` step for step (``run_sim`` then
+  leaves the simulator's stream where ``sim.run()`` would, :mod:`.continuation`); only the
+  draws of the state variables with a non-zero amplitude are computed.
 - ``seed=int``: a :class:`.normals.NormalStream` (compiled xoshiro256++ and ziggurat, about
   three times faster than NumPy's generator); same distribution, different draws; only the
   state variables with a non-zero amplitude are drawn. A ``numpy.random.Generator`` given as

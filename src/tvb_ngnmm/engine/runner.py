@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,13 +50,21 @@ class RunState:
     params: np.ndarray  # (n_parameter, n_node, B) float64
     gain: np.ndarray  # (n_cvar, n_node, B) float64
     status: np.ndarray  # (3, B) int64: step, region, state variable of a blow-up, or -1
+    # (n_cvar, n_node, H, B) float32: the coupling variables when the ring holds pre channels
+    # and the history is kept (:func:`history_after`), else empty; :func:`simulate` has the
+    # kernel store them in the chunks of the run's last H steps only
+    raw: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1, 1), dtype=np.float32))
 
 
-def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) -> RunState:
+def initial_state(
+    spec: SimulationSpec, params: np.ndarray, gain: np.ndarray, keep_history: bool = False
+) -> RunState:
     """Run arrays from the spec, for a batch of ``params.shape[-1]`` members.
 
     The ring holds the history's float32 coupling variables, or, for a coupling with a pre
     function, their pre channels (computed once here, then by the kernel as it stores each step).
+    With ``keep_history``, the coupling variables of a ring of pre channels are kept as well (in
+    ``raw``), so that :func:`history_after` can give TVB's history at the end of the run.
     """
     batch = params.shape[-1]
     x = np.repeat(spec.state[..., np.newaxis], batch, axis=-1)
@@ -73,7 +81,22 @@ def initial_state(spec: SimulationSpec, params: np.ndarray, gain: np.ndarray) ->
                   ring.reshape(ring.shape[0], n_node, slots * batch), slots * batch)  # fmt: skip
         hist = ring
     status = np.full((3, batch), -1, dtype=np.int64)
-    return RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
+    run = RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
+    if keep_history and has_pre(c.kind):
+        run.raw = np.ascontiguousarray(np.repeat(spec.history[..., np.newaxis], batch, axis=-1))
+    return run
+
+
+def history_after(spec: SimulationSpec, state: RunState, member: int = 0) -> np.ndarray:
+    """The history ``(n_cvar, n_node, H)`` float32 of ``member`` at the end of a run: slot
+    ``s mod H`` holds step ``s``, as TVB's history buffer does (for a coupling with a pre
+    function, the run's state must come from ``initial_state(..., keep_history=True)``)."""
+    H = spec.history.shape[-1]
+    if has_pre(spec.coupling.kind):
+        if state.raw.shape[0] == 0:
+            raise RuntimeError("history_after needs initial_state(..., keep_history=True).")
+        return state.raw[..., member].copy()
+    return state.ring[:, :, :H, member].copy()
 
 
 def block_size(spec: SimulationSpec, edges: KernelEdges | None = None, batch: int = 1) -> int:
@@ -169,14 +192,18 @@ def block_rows(phase: int, n_steps: int, every: int) -> int:
     return -(-(phase + n_steps) // every)
 
 
+#: No coupling variables kept beside the ring (:func:`initial_state`'s ``keep_history``).
+_NO_RAW = np.zeros((0, 1, 1, 1), dtype=np.float32)
+
+
 def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
-                   phase, sums, obs, calls):  # fmt: skip
+                   phase, sums, obs, calls, raw=_NO_RAW):  # fmt: skip
     steps = np.arange(first, first + n)
     obs = obs[: block_rows(phase, n, every)]
     stimulus = stimulus_chunk(spec, steps) if n > 0 else np.zeros((0, 1, 1))
     c, e = spec.coupling, edges
     spec.kernel.run_chunk(
-        spec.scheme, state.x, state.ring, spec.history.shape[-1], first, n, k_block,
+        spec.scheme, state.x, state.ring, raw, spec.history.shape[-1], first, n, k_block,
         e.middle_block, e.row_start, e.sources, e.idelays, e.weights, e.short_start,
         e.short_sources, e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain,
         c.offset, spec.cvar, c.kind, c.parameters,
@@ -246,6 +273,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     ramp = noise.stochastic and chunk_steps is None
     bar = _progress(count_chunks(n_steps, chunk, k_block, ramp), progress)
     n_var, n_node = spec.state.shape
+    H = spec.history.shape[-1]
     # The normals of the next chunk are drawn in a second thread while the kernel (which
     # releases the GIL) runs the current one; one thread keeps the draws in order.
     drawer = ThreadPoolExecutor(max_workers=1) if noise.stochastic else None
@@ -293,9 +321,11 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
                     obs_buffer = np.empty(obs_shape)
                 if under_way is not None:  # continued by the kernel (its state variables')
                     obs_buffer[0] = under_way if observation.plain else 0.0
+                # the coupling variables kept (state.raw) by the chunks of the run's last H steps
+                raw = state.raw if first + n > spec.current_step + n_steps - H else _NO_RAW
                 steps, obs = _run_one_chunk(
                     spec, state, edges, noise_index, draws, first, n, k_block, obs_index, every,
-                    phase, sums, obs_buffer, calls,
+                    phase, sums, obs_buffer, calls, raw,
                 )  # fmt: skip
                 obs = observation.evaluate(obs)
                 if under_way is not None and not observation.plain:

@@ -11,6 +11,10 @@ In a chunk, ``obs`` holds the model's variables of interest (as TVB's ``model.ob
 them: state variables or expressions of them) at every step, shaped
 ``(n_steps, n_obs, n_node, B)`` (B batch members in place of TVB's mode axis), and ``steps`` the
 step numbers (the first step of a run is ``sim.current_step + 1``; time is ``step * dt``).
+An engine monitor starts from the state TVB's monitor holds (the block under way, a running
+sum, a haemodynamic state) and, after a run that continues the simulator
+(``NumbaBackend.run_sim``), leaves it there as TVB's ``sample`` would have
+(:meth:`AbstractEngineMonitor.update_tvb_monitor`), so that the next run continues it.
 """
 
 from __future__ import annotations
@@ -78,6 +82,13 @@ class AbstractEngineMonitor(abc.ABC):
         """As :meth:`consume`, from the means ``(n_block, n_voi, n_node, B)`` of the blocks of
         :attr:`block_average` this chunk completed (``ends``: their last steps)."""
         raise NotImplementedError(f"{type(self).__name__} has no block_average")
+
+    def update_tvb_monitor(self) -> None:
+        """Leave the TVB monitor's own state (its stock, running sums, noise stream) as its
+        ``sample`` would have left it after the steps consumed so far (batch member 0), so
+        that a later run, stock or engine, continues from there. Monitors that keep nothing
+        between steps (``Raw``, ``SubSample``) keep this default, which does nothing."""
+        return None
 
 
 _ENGINE_MONITORS: dict[type, type[AbstractEngineMonitor]] = {}
@@ -150,6 +161,41 @@ class BlockAverage:
             self.pending = stock_rows(stock, self.boundary + 1, current_step, self.istep, batch)
         self.sum_under_way = None  # with consume_sums: the sum of the block under way
         self.steps_under_way = 0 if self.pending is None else len(self.pending)
+
+    @classmethod
+    def continuing(
+        cls, istep: int, sum_under_way: np.ndarray, current_step: int, batch: int
+    ) -> BlockAverage:
+        """A block average whose block under way at ``current_step`` has summed
+        ``sum_under_way`` (n_voi, n_node, B) so far: kept as that sum followed by zeros, one row
+        per step, whose sum in order is the same and so are the means."""
+        average = cls(istep, None, current_step, batch)
+        steps = current_step % average.istep
+        if steps:
+            average.pending = np.zeros((steps, *np.shape(sum_under_way)))
+            average.pending[0] = sum_under_way
+            average.steps_under_way = steps
+        return average
+
+    def rows_under_way(self) -> np.ndarray | None:
+        """The steps of the block under way, one row each (the rows kept, or their sum
+        followed by zeros when only the sum is kept), or None."""
+        if self.pending is not None:
+            return self.pending
+        if self.sum_under_way is None or not self.steps_under_way:
+            return None
+        rows = np.zeros((self.steps_under_way, *self.sum_under_way.shape))
+        rows[0] = self.sum_under_way
+        return rows
+
+    def store_stock(self, stock: np.ndarray) -> None:
+        """Write the block under way (batch member 0) into TVB's ``stock`` (istep, n_voi,
+        n_node, n_mode), where a monitor's ``sample`` keeps step ``s`` in row
+        ``s % istep - 1``: its first rows. The other rows are overwritten before TVB reads them.
+        """
+        rows = self.rows_under_way()
+        if rows is not None and len(rows):
+            stock[: len(rows)] = rows[..., :1]
 
     def consume(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Steps (the block ends) and means of the blocks completed by ``values``."""

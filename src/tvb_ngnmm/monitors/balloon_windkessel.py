@@ -567,6 +567,7 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         if spec.current_step % self.n_h:
             self.block_average.sum_under_way = self.drive_sum[np.newaxis].copy()
             self.block_average.steps_under_way = spec.current_step % self.n_h
+        self.summed = False  # whether the engine formed the block sums (consume_means)
         self.blow_up = np.full((2, batch), -1, dtype=np.int64)
 
     def _record_blow_ups(self, sampled: np.ndarray, out: np.ndarray) -> None:
@@ -581,7 +582,17 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         label = self.space_labels[region]
         return hemodynamic_blow_up(self.monitor, step * self.dt, step, label, region)
 
+    def update_tvb_monitor(self):
+        """The haemodynamic state and the drive summed over the hemodynamic step under way."""
+        self.monitor.hemodynamic_state[:] = self.state[..., :1]
+        drive_sum = self.drive_sum
+        if self.summed:
+            under_way = self.block_average.sum_under_way
+            drive_sum = np.zeros_like(drive_sum) if under_way is None else under_way[0]
+        self.monitor.drive_sum[:] = drive_sum[:, :1]
+
     def consume_means(self, steps, ends, means):
+        self.summed = True
         sampled = steps[steps % self.istep == 0]
         out = np.empty((len(sampled), len(self.space_labels), self.batch))
         if len(ends):

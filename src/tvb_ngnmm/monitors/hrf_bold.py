@@ -61,3 +61,7 @@ class EngineHrfBold(AbstractEngineMonitor):
         self._store(ends[done:], means[done:])
         shape = (0,) + self.stock.shape[1:]
         return outputs * self.dt, np.array(data) if data else np.zeros(shape)
+
+    def update_tvb_monitor(self):
+        self.block_average.store_stock(self.monitor._interim_stock)
+        self.monitor._stock[:] = self.stock[..., :1]

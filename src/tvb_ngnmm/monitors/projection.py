@@ -34,8 +34,9 @@ TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces 
   ``sqrt(dt)`` added to every sample, whatever ``nsig`` (``Noise.generate`` does not use it),
   from the noise's own ``random_stream`` (seed 42). For MEG and sEEG gains (of order 1e-3)
   it dominates the signal; pass ``obsnoise=None`` for the noise-free projection. The engine
-  draws the same numbers from a copy of that stream (the simulator is not touched); batch
-  members share them, as they share the integrator's noise.
+  draws the same numbers from a copy of that stream (``run_sim`` then leaves the monitor's
+  stream where ``sim.run()`` would); batch members share them, as they share the
+  integrator's noise.
 - EEG ``reference``: a sensor label or ``'average'``, subtracted after the noise.
 
 The engine reproduces all of this, for agreement with stock: it does not redo the
@@ -307,7 +308,7 @@ class EngineSensorProjection(AbstractEngineMonitor):
     Subclasses set ``gain`` (n_sensor, n_node), ``space_labels``, ``istep``, ``carry`` (the
     projected sum, (n_voi, n_sensor, 1), of the block under way at the start, or None),
     ``reference`` (weights over the sensors, or None) and ``noise`` (or None), then call
-    :meth:`start`.
+    :meth:`start` (or set a ``block_average`` that continues an unprojected sum).
     """
 
     space = "sensor"
@@ -345,6 +346,14 @@ class EngineSensorProjection(AbstractEngineMonitor):
         if self.reference is not None:
             data -= np.einsum("s,tvsb->tvb", self.reference, data)[:, :, np.newaxis, :]
         return (ends - self.istep / 2.0) * self.dt, data
+
+    def sum_under_way(self) -> np.ndarray:
+        """The sum (n_voi, n_node) of the block under way over the steps this run consumed
+        (batch member 0; zero rows stand for the steps of an earlier run)."""
+        rows = self.block_average.rows_under_way()
+        if rows is None or not len(rows):
+            return np.zeros((len(self.voi), self.gain.shape[1]))
+        return np.add.reduce(rows[..., 0], axis=0)
 
 
 def check_gain_shape(gain: np.ndarray, n_sensor: int, n_node: int, name: str) -> None:
@@ -387,6 +396,13 @@ class ObservationNoise:
             draws = np.sqrt(self.noise.dt) * normals
         return draws.transpose(0, 2, 1)[..., np.newaxis]
 
+    def store(self, noise) -> None:
+        """Leave ``noise`` (the TVB monitor's) where this copy's stream has got to."""
+        noise.random_stream.set_state(self.noise.random_stream.get_state())
+        for name in self.CONFIGURED:
+            if hasattr(self.noise, name):
+                setattr(noise, name, copy.deepcopy(getattr(self.noise, name)))
+
 
 @register_engine_monitor(tvb_monitors.EEG, tvb_monitors.MEG, tvb_monitors.iEEG)
 class EngineTvbProjection(EngineSensorProjection):
@@ -416,6 +432,15 @@ class EngineTvbProjection(EngineSensorProjection):
             self.reference[monitor._ref_vec_mask] = ref
         self.start(spec)
 
+    def update_tvb_monitor(self):
+        """TVB's projected running sum ``_state`` (n_sensor, n_voi) and observation noise."""
+        projected = self.sum_under_way() @ self.gain.T
+        if self.carry is not None:  # no block completed: the sum begun before this run
+            projected += self.carry[..., 0]
+        self.monitor._state[:] = projected.T
+        if self.noise is not None:
+            self.noise.store(self.monitor.obsnoise)
+
 
 @register_engine_monitor(ForwardProjection)
 class EngineForwardProjection(EngineSensorProjection):
@@ -427,7 +452,12 @@ class EngineForwardProjection(EngineSensorProjection):
         self.gain = np.asarray(monitor.gain, dtype=float)
         self.space_labels = tuple(str(label) for label in monitor.sensor_labels)
         self.istep = int(monitor.istep)
-        carry = (monitor._sum @ self.gain.T)[..., np.newaxis]
-        self.carry = carry if np.any(carry) else None
+        self.carry = None  # the sum of the block under way is continued unprojected
         self.reference = monitor._reference
-        self.start(spec)
+        under_way = np.broadcast_to(monitor._sum[..., np.newaxis], (*monitor._sum.shape, batch))
+        self.block_average = BlockAverage.continuing(
+            self.istep, under_way, spec.current_step, batch
+        )
+
+    def update_tvb_monitor(self):
+        self.monitor._sum[:] = self.sum_under_way()

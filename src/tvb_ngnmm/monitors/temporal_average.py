@@ -1,7 +1,8 @@
 """TVB's ``TemporalAverage`` in the engine.
 
 The mean over the ``istep`` steps ending at each multiple of ``istep``, at time
-``(step - istep / 2) * dt``, continuing the block TVB's monitor had begun (its ``_stock``).
+``(step - istep / 2) * dt``, continuing the block TVB's monitor had begun (its ``_stock``), and
+leaving the block under way there.
 """
 
 from __future__ import annotations
@@ -24,3 +25,6 @@ class EngineTemporalAverage(AbstractEngineMonitor):
 
     def consume_means(self, steps, ends, means):
         return (ends - self.block_average.istep / 2.0) * self.dt, means
+
+    def update_tvb_monitor(self):
+        self.block_average.store_stock(self.monitor._stock)

@@ -269,10 +269,13 @@ def _nearby_parameters(model_cls: type, rng: np.random.Generator) -> dict[str, f
 
 
 def _engine_and_stock(sim: Simulator, length: float, chunk_steps: int | None = None):
-    """The engine's output, then stock ``sim.run()``'s (the engine leaves ``sim`` as it was)."""
+    """The engine's output, then stock ``sim.run()``'s from the same start (the simulator put
+    back after the engine's run, which advances it)."""
     from ..backend import NumbaBackend
+    from ..engine.continuation import unchanged
 
-    fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
+    with unchanged(sim):
+        fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
     with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow
         stock = sim.run(simulation_length=length)
     return fast, stock

@@ -428,9 +428,11 @@ def check_engine_matches_stock(model_cls: type, length: float = 10.0, rtol: floa
     from tvb.simulator import integrators
 
     from tvb_ngnmm.backend import NumbaBackend
+    from tvb_ngnmm.engine.continuation import unchanged
 
     sim = build_simulator(model_cls(), integrators.HeunDeterministic(dt=0.01))
-    ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
+    with unchanged(sim):  # stock then runs from the same start
+        ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
     ((t_stock, y_stock),) = sim.run(simulation_length=length)
     np.testing.assert_array_equal(t_fast, t_stock)
     scale = np.abs(y_stock).max()
