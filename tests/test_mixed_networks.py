@@ -116,6 +116,13 @@ def test_per_region_parameters_of_a_group_and_a_batch_over_them():
     assert not np.allclose(values[0], values[1])
 
 
+def test_run_batch_refuses_to_sweep_the_group_assignment():
+    """Sweeping 'group' ran nodes matching no group frozen or NaN, blown_up False."""
+    sim = mixed_sim(thalamocortical(), length=10.0)
+    with pytest.raises(ValueError, match=r"but got 'group' instead \('group' is the MixedModel"):
+        run_batch(sim, {"group": [[0, 0, 1, 1, 1], [1, 1, 0, 0, 0]]}, progress=False)
+
+
 def test_engine_output_differs_when_the_groups_are_swapped():
     """The reference must be able to tell the groups apart (the check is not vacuous)."""
     sim = mixed_sim(thalamocortical())

@@ -76,9 +76,13 @@ def _check_member_values(sim, name: str, values: np.ndarray, context: str) -> No
     check_values(values, f"the {name!r} parameter of {owner}{context}")
 
 
+#: Model parameters that are not parameters: a ``MixedModel``'s group of each region.
+NOT_SWEPT = ("group",)
+
+
 def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
     """``{name: (B, n_node) array}`` of the swept parameters, checked, and B."""
-    allowed = (*spec.parameter_names, "a")
+    allowed = (*(n for n in spec.parameter_names if n not in NOT_SWEPT), "a")
     if not isinstance(parameters, dict) or not parameters:
         raise ValueError(
             "Invalid value for the 'parameters' parameter. Allowed is a dict of one or more "
@@ -94,9 +98,13 @@ def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
                 f"{', '.join(repr(a) for a in allowed[:-1])}, but got 'a'."
             )
         if name not in allowed:
+            why = ""
+            if name in NOT_SWEPT and name in spec.parameter_names:
+                why = (" ('group' is the MixedModel's assignment of regions to its models, not "
+                       "a parameter)")  # fmt: skip
             raise ValueError(
                 f"Invalid value for the 'parameters' parameter. Allowed names are "
-                f"{', '.join(repr(a) for a in allowed)}, but got {name!r} instead."
+                f"{', '.join(repr(a) for a in allowed)}, but got {name!r} instead{why}."
             )
         given = np.asarray(value, dtype=float)
         arr = given

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.batch import NOT_SWEPT
 from ..seeding import PARTS, configure_seeded, fix_noise_shape, initial_state_digest
 
 ALIASES = {"conduction_speed": "connectivity.speed", "noise_amplitude": "integrator.noise.nsig"}
@@ -36,8 +37,6 @@ DEFAULT_UNITS = {"a": "1 (coupling gain)", "conduction_speed": "mm/ms",
 #: every numeric trait the owner declares (a coupling's parameters).
 SETTABLE = {"coupling": None, "integrator": ("dt",), "integrator.noise": ("nsig", "noise_seed"),
             "connectivity": ("weights", "tract_lengths", "speed")}  # fmt: skip
-#: Model parameters that are not parameters: a ``MixedModel``'s group of each region.
-NOT_SWEPT = ("group",)
 
 
 def batch_names(spec) -> tuple:
