@@ -27,8 +27,8 @@ demo: $(DEMO_STAMP)
 	$(PY) -m tvb_ngnmm.demo --output $(DEMO_OUT)
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check src tests notebooks
-	$(VENV)/bin/ruff format --check src tests notebooks
+	$(VENV)/bin/ruff check tvb_ngnmm tests notebooks
+	$(VENV)/bin/ruff format --check tvb_ngnmm tests notebooks
 
 test: $(TEST_STAMP) lint
 	$(PY) -m pytest tests --nbmake notebooks

@@ -51,7 +51,7 @@ def test_make_test_after_make_demo_installs_every_extra_the_tests_need(make):
     test = make("test")
     assert test[0] == "python -m pip install --quiet -e .[test,plot,gui]"
     assert test[-1] == "python -m pytest tests --nbmake notebooks"
-    assert "ruff check src tests notebooks" in test
+    assert "ruff check tvb_ngnmm tests notebooks" in test
     again = make("test")  # installed once per set of extras
     assert not any("pip install" in line for line in again)
     assert not any("pip install" in line for line in make("demo"))
