@@ -1,58 +1,18 @@
-"""Errors raised by the fast engine, and the message of a blow-up."""
+"""The fast engine's errors (defined in :mod:`tvb_ngnmm.errors`, below the monitors that raise
+them too) and the message of a blow-up."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import (  # noqa: F401  (re-exported: the engine's errors)
+    SimulationBlowUpError,
+    SimulationInterruptedWarning,
+    UnsupportedSimulationError,
+)
+
 #: Largest magnitude of a state value: float32's largest (see :data:`.kernel.STATE_LIMIT`).
 STATE_LIMIT = float(np.finfo(np.float32).max)
-
-
-class UnsupportedSimulationError(ValueError):
-    """The simulator uses a component (model, coupling, integrator, monitor, ...) the engine
-    cannot run. The engine never falls back silently to something else."""
-
-
-class SimulationBlowUpError(FloatingPointError):
-    """The state (or a monitor's own state, e.g. the hemodynamics of a BOLD monitor) became
-    non-finite (NaN or infinite) during a run.
-
-    Attributes
-    ----------
-    time : float
-        Model time (ms) of the first non-finite state.
-    region : str
-        Label of the first region where it happened.
-    state_variable : str
-        Name of the state variable (or of the monitor's output variable) that became
-        non-finite.
-    monitor : str or None
-        Name of the monitor whose output became non-finite, or None for the model's state.
-    """
-
-    def __init__(self, message: str, time: float, region: str, state_variable: str, monitor=None):
-        super().__init__(message)
-        self.time = time
-        self.region = region
-        self.state_variable = state_variable
-        self.monitor = monitor
-
-
-class SimulationInterruptedWarning(RuntimeWarning):
-    """A run was interrupted (Ctrl-C) and returned what it had computed.
-
-    Attributes
-    ----------
-    simulated : float
-        Model time (ms) computed before the interruption.
-    requested : float
-        Model time (ms) the run was asked for.
-    """
-
-    def __init__(self, message: str, simulated: float, requested: float):
-        super().__init__(message)
-        self.simulated = simulated
-        self.requested = requested
 
 
 def unsupported(what: str, given: str, allowed: tuple[str, ...]) -> UnsupportedSimulationError:
