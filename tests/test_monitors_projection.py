@@ -438,3 +438,18 @@ def test_variables_of_interest_out_of_range_are_named(connectivity):
 def test_forward_projection_prints_before_it_is_configured():
     """Issue 24 (probe): str() raised AttributeError (TVB's reads the unset variables)."""
     assert str(forward()) == "ForwardProjection(EEG, gain (4, 76), period=1 ms)"
+
+
+def test_unchanged_puts_back_the_coloured_observation_noise(connectivity):
+    """Case: after ``unchanged(sim)`` a coloured observation noise kept the state the engine's
+    run left (its ``_eta``), so that the stock run after it started from a shifted noise (a
+    difference of 0.086 at the first sample, decaying, whatever the trajectory)."""
+    eeg = monitors.EEG.from_file(period=1.0, obsnoise=noise.Additive(ntau=2.0))
+    sim = make_sim(connectivity, [eeg])
+    before = {name: np.copy(value) for name, value in vars(eeg.obsnoise).items()
+              if name.startswith("_") and isinstance(value, np.ndarray)}  # fmt: skip
+    assert before
+    with unchanged(sim):
+        NumbaBackend().run_sim(sim, simulation_length=5.0)
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(eeg.obsnoise, name), value, err_msg=name)

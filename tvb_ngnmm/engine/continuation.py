@@ -16,6 +16,7 @@ simulator (e.g. the engine and stock TVB compared from the same start).
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
@@ -58,11 +59,20 @@ def advance_simulator(sim, spec: SimulationSpec, state: RunState, noise: NoiseSo
 MONITOR_STATE = ("_stock", "_interim_stock", "_state", "_sum", "hemodynamic_state", "drive_sum")
 
 
-def _streams(sim) -> list:
-    """The random streams a run draws: the integrator's noise, the monitors' ``obsnoise``."""
+#: A coloured noise's state between steps, by attribute (TVB's ``Noise`` with ``ntau > 0``).
+NOISE_STATE = ("dt", "_E", "_sqrt_1_E2", "_eta", "_h", "_dt_sqrt_lambda")
+
+
+def _noises(sim) -> list:
+    """The noises a run draws: the integrator's, the monitors' ``obsnoise``."""
     noises = [getattr(sim.integrator, "noise", None)]
     noises += [getattr(monitor, "obsnoise", None) for monitor in sim.monitors]
-    return [n.random_stream for n in noises if getattr(n, "random_stream", None) is not None]
+    return [n for n in noises if getattr(n, "random_stream", None) is not None]
+
+
+def _streams(sim) -> list:
+    """The random streams a run draws (:func:`_noises`)."""
+    return [n.random_stream for n in _noises(sim)]
 
 
 def _save(sim) -> dict:
@@ -75,6 +85,10 @@ def _save(sim) -> dict:
         "current_state": np.copy(sim.current_state),
         "buffer": np.copy(sim.history.buffer),
         "streams": [stream.get_state(legacy=False) for stream in _streams(sim)],
+        "noises": [
+            {name: copy.deepcopy(vars(n)[name]) for name in NOISE_STATE if name in vars(n)}
+            for n in _noises(sim)
+        ],  # fmt: skip
         "monitors": monitors,
         "simulation_length": sim.simulation_length,
         "calls": getattr(sim, "calls", 0),
@@ -99,6 +113,9 @@ def unchanged(sim):
         sim.history.buffer[...] = saved["buffer"]
         for stream, state in zip(_streams(sim), saved["streams"], strict=True):
             stream.set_state(state)
+        for noise, state in zip(_noises(sim), saved["noises"], strict=True):
+            for name, value in state.items():
+                setattr(noise, name, copy.deepcopy(value))
         for monitor, state in zip(sim.monitors, saved["monitors"], strict=True):
             for name, value in state.items():
                 getattr(monitor, name)[...] = value
