@@ -127,20 +127,10 @@ def check_measures(spec, measures: list, simulation_length: float, reserved=()) 
     outputs, cut = trial_outputs(spec, simulation_length)
     names: dict = {}
     for measure in measures:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                values = reduce_member(outputs, [measure])
-        except Exception as err:  # noqa: BLE001 - any failure of a user's function
-            if str(err).startswith("Invalid value for the 'measures' parameter"):
-                raise
-            if cut and isinstance(err, ValueError):
-                continue
-            raise ValueError(
-                f"Invalid value for the 'measures' parameter: the measure {measure[0]!r} raised "
-                f"{type(err).__name__}: {err} (tried before any simulation on outputs shaped as "
-                f"the simulator's monitors', {_describe(outputs)})."
-            ) from err
+        values = _tried(lambda m=measure: reduce_member(outputs, [m]), outputs, cut,
+                        "measures", f"the measure {measure[0]!r}")  # fmt: skip
+        if values is None:
+            continue
         for key in values:
             if key in reserved or key in names:
                 taken = "the store's" if key in reserved else f"the measure {names[key]!r}'s"
@@ -157,17 +147,26 @@ def check_objective(spec, objective, simulation_length: float) -> None:
     from .objectives import evaluate_objective
 
     outputs, cut = trial_outputs(spec, simulation_length)
+    _tried(lambda: evaluate_objective(outputs, objective), outputs, cut, "objective",
+           repr(objective))  # fmt: skip
+
+
+def _tried(call, outputs, cut: bool, parameter: str, what: str):
+    """``call()``'s result on the trial ``outputs``, warnings silenced; None when it raised a
+    ``ValueError`` on outputs ``cut`` short (left to the real run, in case the length caused
+    it). Any other failure of a user's function is a ``ValueError`` naming ``parameter`` and
+    ``what`` raised; the package's own refusals of ``parameter`` pass as they are."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            evaluate_objective(outputs, objective)
-    except Exception as err:  # noqa: BLE001 - any failure of a user's objective
-        if str(err).startswith("Invalid value for the 'objective' parameter"):
+            return call()
+    except Exception as err:  # noqa: BLE001 - any failure of a user's function
+        if str(err).startswith(f"Invalid value for the {parameter!r} parameter"):
             raise
         if cut and isinstance(err, ValueError):
-            return
+            return None
         raise ValueError(
-            f"Invalid value for the 'objective' parameter: {objective!r} raised "
+            f"Invalid value for the {parameter!r} parameter: {what} raised "
             f"{type(err).__name__}: {err} (tried before any simulation on outputs shaped as the "
             f"simulator's monitors', {_describe(outputs)})."
         ) from err
