@@ -18,9 +18,14 @@ from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import monitors as tvb_monitors
 
 from tvb_ngnmm import coupling as package_couplings
-from tvb_ngnmm.coupling import Additive, Laplacian, MultiCoupling
-from tvb_ngnmm.engine import coupling as engine_coupling
-from tvb_ngnmm.engine.coupling_kernel import HYPERBOLIC_TANGENT, SIGMOIDAL
+from tvb_ngnmm.coupling import (
+    Additive,
+    Laplacian,
+    MultiCoupling,
+    coupling_declaration,
+    register_coupling,
+    unregister_coupling,
+)
 from tvb_ngnmm.monitors import _base as monitor_registry
 from tvb_ngnmm.monitors.raw import EngineRaw
 from tvb_ngnmm.monitors.temporal_average import EngineTemporalAverage
@@ -31,6 +36,8 @@ from tvb_ngnmm.testing import (
     coupling_checks,
     engine_couplings,
     engine_monitors,
+    engine_runs_coupling,
+    example_coupling,
     monitor_checks,
 )
 
@@ -91,7 +98,9 @@ def test_every_engine_coupling_has_a_conformance_run(coupling_cls):
 
 def test_the_registry_names_every_coupling_the_engine_dispatches_and_the_package_has():
     registered = set(engine_couplings())
-    assert set(engine_coupling.NONLINEAR) <= registered
+    for cls in tvb_classes(tvb_coupling, tvb_coupling.Coupling):
+        if cls in registered:  # the engine claims exactly what the registry declares
+            assert engine_runs_coupling(example_coupling(cls)), cls.__name__
     package = {getattr(package_couplings, name) for name in package_couplings.__all__}
     couplings = {c for c in package if inspect.isclass(c) and issubclass(c, tvb_coupling.Coupling)}
     assert couplings <= registered
@@ -174,9 +183,25 @@ def example(cls, **parameters):
     return cls(**{name: np.array([value]) for name, value in parameters.items()})
 
 
-def test_check_coupling_catches_a_wrong_engine_reduction(monkeypatch):
-    swapped = (HYPERBOLIC_TANGENT, ("midpoint", "b", "sigma"))
-    monkeypatch.setitem(engine_coupling.NONLINEAR, SwappedHyperbolicTangent, swapped)
+@pytest.fixture
+def declare():
+    """Declare a coupling like another, with some fields changed, for one test."""
+    declared = []
+
+    def declare(cls, like, **changed):
+        fields = vars(coupling_declaration(like)).copy()
+        fields.pop("coupling")
+        register_coupling(cls, **{**fields, **changed})
+        declared.append(cls)
+
+    yield declare
+    for cls in declared:
+        unregister_coupling(cls)
+
+
+def test_check_coupling_catches_a_wrong_engine_reduction(declare):
+    declare(SwappedHyperbolicTangent, tvb_coupling.HyperbolicTangent,
+            parameters=("midpoint", "b", "sigma"))  # fmt: skip
     coupling = example(SwappedHyperbolicTangent, a=0.3, b=0.8, midpoint=0.1, sigma=0.2)
     match = r"check 'coupling_values\[delays\]' failed: SwappedHyperbolicTangent: the coupling"
     with pytest.raises(AssertionError, match=match):
@@ -191,9 +216,8 @@ def test_check_coupling_catches_what_the_engine_does_not_reduce():
         check_coupling(example(IgnoredPost, a=0.3))
 
 
-def test_check_coupling_catches_an_unchecked_parameter(monkeypatch):
-    entry = (SIGMOIDAL, ("cmin", "cmax", "midpoint", "sigma"))
-    monkeypatch.setitem(engine_coupling.NONLINEAR, SigmoidalWithOffset, entry)
+def test_check_coupling_catches_an_unchecked_parameter(declare):
+    declare(SigmoidalWithOffset, tvb_coupling.Sigmoidal)
     checks = dict(coupling_checks(example(SigmoidalWithOffset, sigma=0.5)))
     checks["coupling_values[delays]"]()  # offset 0: the reduction is right
     with pytest.raises(AssertionError, match=r"SigmoidalWithOffset.offset = nan was not refused"):

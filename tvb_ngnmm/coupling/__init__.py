@@ -1,13 +1,33 @@
 """Couplings for TVB: diffusive (Laplacian), additive with normalised weights, and one coupling
-per coupling variable; plus the graph Laplacian for analysis.
+per coupling variable; plus the graph Laplacian for analysis, and the registry that declares
+every coupling the engine runs (:mod:`.registry`; TVB's own in :mod:`.tvb_couplings`).
 
 All couplings are TVB ``SparseCoupling`` subclasses that run in the stock
 ``tvb.simulator.simulator.Simulator``, with delays and per-region gains.
 """
 
+from . import tvb_couplings  # noqa: F401  (declares TVB's couplings for the engine)
 from ._normalize import normalize_weights
 from .additive import Additive
 from .laplacian import Laplacian, laplacian
 from .multi import MultiCoupling
+from .registry import (
+    CouplingDeclaration,
+    coupling_declaration,
+    register_coupling,
+    registered_couplings,
+    unregister_coupling,
+)
 
-__all__ = ["Additive", "Laplacian", "MultiCoupling", "laplacian", "normalize_weights"]
+__all__ = [
+    "Additive",
+    "CouplingDeclaration",
+    "Laplacian",
+    "MultiCoupling",
+    "coupling_declaration",
+    "laplacian",
+    "normalize_weights",
+    "register_coupling",
+    "registered_couplings",
+    "unregister_coupling",
+]

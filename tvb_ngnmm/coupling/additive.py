@@ -6,8 +6,16 @@ import numpy as np
 
 from ._base import AbstractLinearCoupling, ChoiceAttr
 from ._normalize import ADDITIVE_NORMALIZATIONS, normalize_weights
+from .linear_form import package_linear_form
+from .registry import register_coupling
 
 
+@register_coupling(
+    linear=package_linear_form,
+    regional_gain=True,
+    subclasses=True,
+    example=lambda: Additive(a=np.array([0.3]), normalize="row"),
+)
 class Additive(AbstractLinearCoupling):
     r"""Additive (linear) coupling of normalised weights, with delays.
 

@@ -17,6 +17,8 @@ import numpy as np
 from .._util import check_choice
 from ._base import AbstractLinearCoupling, ChoiceAttr
 from ._normalize import check_weights
+from .linear_form import package_linear_form
+from .registry import register_coupling
 
 LAPLACIAN_NORMALIZATIONS = ("none", "rw", "sym")
 
@@ -103,6 +105,12 @@ def laplacian(weights: object, normalize: str = "none") -> np.ndarray:
     return np.diag(kappa) - w_hat
 
 
+@register_coupling(
+    linear=package_linear_form,
+    regional_gain=True,
+    subclasses=True,
+    example=lambda: Laplacian(a=np.array([0.4]), normalize="rw"),
+)
 class Laplacian(AbstractLinearCoupling):
     r"""Diffusive (Laplacian) coupling, with delays and an optional normalisation.
 

@@ -11,7 +11,8 @@ TVB's ``Linear(a, b)``, ``Scaling(a)`` and ``Difference(a)`` and the plugin's co
 - the plugin's couplings: :math:`(\hat W, \kappa)` from their ``effective_weights``, gain ``a``
   (one value or one per region).
 
-:func:`linear_form` is the one place where this reduction is made; the engine evaluates it on the
+Each coupling's declaration (:mod:`.registry`) names its reduction; :func:`linear_form` is the
+one place where it is looked up; the engine evaluates it on the
 history's edges, the Master Stability Function decomposes its operator
 :math:`M = \hat W - \mathrm{diag}\,\kappa`.
 """
@@ -21,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tvb.simulator import coupling as tvb_coupling
 
 from ._base import AbstractLinearCoupling
+from .registry import coupling_declaration
 
-__all__ = ["LinearForm", "linear_form"]
+__all__ = ["LinearForm", "linear_form", "package_linear_form"]
 
 
 @dataclass(frozen=True)
@@ -58,26 +59,19 @@ class LinearForm:
 def linear_form(coupling, weights: np.ndarray) -> LinearForm | None:
     """Reduce ``coupling`` on the connectivity ``weights`` ``W[to, from]`` to a :class:`LinearForm`.
 
-    Returns None for a coupling that is none of TVB's ``Linear``, ``Scaling`` and ``Difference``
-    (exactly those classes) and the plugin's linear couplings; each caller says what it supports.
+    The reduction is the one its declaration gives (``linear``, :mod:`.registry`); returns None
+    for a coupling declared without one, or not declared (each caller says what it supports).
     """
-    weights = np.asarray(weights, dtype=float)
-    n_node = weights.shape[0]
-    no_offset = np.zeros(1)
-    if isinstance(coupling, AbstractLinearCoupling):
-        w_hat, kappa = coupling.effective_weights(weights)
-        kappa = np.zeros(n_node) if kappa is None else np.asarray(kappa, dtype=float)
-        gain = np.asarray(coupling.gain(n_node), dtype=float).ravel()
-        return LinearForm(np.asarray(w_hat, dtype=float), kappa, gain, no_offset)
-    if type(coupling) is tvb_coupling.Linear:
-        gain, offset = _flat(coupling.a), _flat(coupling.b)
-        return LinearForm(weights, np.zeros(n_node), gain, offset)
-    if type(coupling) is tvb_coupling.Scaling:
-        return LinearForm(weights, np.zeros(n_node), _flat(coupling.a), no_offset)
-    if type(coupling) is tvb_coupling.Difference:
-        return LinearForm(weights, weights.sum(axis=1), _flat(coupling.a), no_offset)
-    return None
+    declaration = coupling_declaration(type(coupling))
+    if declaration is None or declaration.linear is None:
+        return None
+    return declaration.linear(coupling, np.asarray(weights, dtype=float))
 
 
-def _flat(values) -> np.ndarray:
-    return np.asarray(values, dtype=float).ravel()
+def package_linear_form(coupling: AbstractLinearCoupling, weights: np.ndarray) -> LinearForm:
+    """The form of the package's couplings: their ``effective_weights`` and gain ``a`` (one
+    value or one per region)."""
+    w_hat, kappa = coupling.effective_weights(weights)
+    kappa = np.zeros(weights.shape[0]) if kappa is None else np.asarray(kappa, dtype=float)
+    gain = np.asarray(coupling.gain(weights.shape[0]), dtype=float).ravel()
+    return LinearForm(np.asarray(w_hat, dtype=float), kappa, gain, np.zeros(1))

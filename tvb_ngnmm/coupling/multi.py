@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 from tvb.basic.neotraits.api import List
-from tvb.simulator.coupling import SparseCoupling
+from tvb.simulator.coupling import Linear, SparseCoupling
 
 from ._base import compute_on_cvars
+from .laplacian import Laplacian
+from .registry import register_coupling
 
 
+def _example() -> MultiCoupling:
+    return MultiCoupling(
+        couplings=[Laplacian(a=np.array([0.4]), normalize="sym"), Linear(a=np.array([0.2]))]
+    )
+
+
+@register_coupling(parts=lambda coupling: list(coupling.couplings), gui=False, example=_example)
 class MultiCoupling(SparseCoupling):
     r"""One coupling per coupling variable of the model.
 

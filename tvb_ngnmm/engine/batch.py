@@ -41,10 +41,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import numpy as np
 
 from .._util import check_values
+from ..coupling import coupling_declaration
 from ..models._base import AbstractNextGenModel
 from ..models._domains import warn_outside_tvb_domain
 from .checks import check_seed, n_steps_for
-from .coupling_kernel import PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC
 from .noise import NoiseSource
 from .normals import NormalStream
 from .runner import initial_state, simulate
@@ -91,7 +91,7 @@ def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
         )
     values = {}
     for name, value in parameters.items():
-        if name == "a" and spec.coupling.kind in (PRE_SIGMOIDAL, PRE_SIGMOIDAL_STATIC):
+        if name == "a" and coupling_declaration(type(sim.coupling)).gain is None:
             raise ValueError(
                 "Invalid value for the 'parameters' parameter: 'a' is the coupling gain and "
                 f"{type(sim.coupling).__name__} has no gain. Allowed names are "

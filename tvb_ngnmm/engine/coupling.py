@@ -10,43 +10,16 @@ as reduced by :func:`tvb_ngnmm.coupling.linear_form.linear_form` from the histor
 weights; TVB's ``Linear`` and ``Difference`` with one gain ``a`` (and one offset ``b``), the
 package's couplings with one gain or one per region.
 
-TVB's couplings with a nonlinear function before (``pre``) or after (``post``) the delayed sum
-keep that sum linear (:mod:`.coupling_kernel`): a ``pre`` of the source's values is applied to the
-history ring's float32 values, so the sums run over the "pre channels", and the ``post`` per node:
-
-- ``Scaling(a)``: linear, ``a S`` (reduced by ``linear_form`` like ``Linear`` with ``b = 0``);
-- ``Sigmoidal``: ``cmin + (cmax - cmin) / (1 + exp(-a (S - midpoint) / sigma))``, post only;
-- ``HyperbolicTangent``: ``S`` of ``pre = a (1 + tanh((b x_j - midpoint) / sigma))`` (``a``
-  applied after the sum);
-- ``SigmoidalJansenRit``: ``a S`` of ``pre = cmin + (cmax - cmin) / (1 + exp(r (midpoint -
-  (x_{0,j} - x_{1,j}))))`` on the model's two coupling variables, one sum delivered on every
-  coupling row (as TVB does);
-- ``Kuramoto``: ``a / n_cvar sum_j w_ij sin(x_j - x_i) = a / n_cvar (cos x_i S^sin_i - sin x_i
-  S^cos_i)``, sums of ``sin x_j`` and ``cos x_j`` (TVB divides by ``gx.shape[0]``, the number of
-  coupling variables, not of nodes).
-
-Their parameters are single values (the gain ``a`` can be swept by ``run_batch``).
+Couplings with a nonlinear function before (``pre``) or after (``post``) the delayed sum
+keep that sum linear: a ``pre`` of the source's values is applied to the history ring's float32
+values, so the sums run over the "pre channels", and the ``post`` per node. What each coupling
+is, linear or not, is its declaration (:mod:`tvb_ngnmm.coupling.registry`; TVB's own in
+:mod:`tvb_ngnmm.coupling.tvb_couplings`); its ``pre`` and ``post`` are compiled into the loops of
+its own generated module (:func:`._cache.compiled_coupling`), which the kernel calls.
 
 The edges are the non-zero weights of TVB's ``SparseHistory`` (rows sorted), with its integer
-delays. Any other coupling raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
-
-TVB's ``PreSigmoidal`` is run as stock TVB computes it, which is not what its docstring suggests:
-its ``__call__`` sums over axis 0 of the delayed state, the *targets'* axis, so with
-:math:`f(u) = H (Q + \tanh(G u))` and :math:`W_{ij}`, :math:`d_{ij}` the weight and delay of
-the edge from :math:`j` to :math:`i` (TVB's history), node :math:`j` receives
-
-- dynamic threshold: :math:`c_{0,j} = \sum_i W_{ij}\, f(P x_{0,j}(t - d_{ij}) - x_{1,j}(t -
-  d_{ij}))`, a function of its *own* delayed state through its out-edges, and :math:`c_{1,j} =
-  f(P x_{0,j}(t - d_{jj}) - x_{1,j}(t - d_{jj}))` if it has a self-connection, else
-  :math:`f(0) = H Q` (TVB's sparse history holds zeros where a weight is zero);
-- static threshold, per coupling variable: :math:`c_j = \sum_i W_{ji}\, f(P x_j(t - d_{ij}) -
-  \theta)` over the :math:`i` with :math:`W_{ij} \ne 0`, plus :math:`W_{ji} f(-\theta)` for each
-  :math:`i` with :math:`W_{ji} \ne 0 = W_{ij}`.
-
-The engine sums the pre values :math:`f(\cdot)` of each node over a transposed edge list (for
-node :math:`j`, itself at the delays :math:`d_{ij}`), with those weights, and adds the constants
-per node after the sum. ``globalT`` with a dynamic threshold (each target's threshold read from
-node 0's delayed state inside the sigmoid) is refused.
+delays, unless the declaration gives its own (``edges``). A coupling that is not declared raises
+:class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
 """
 
 from __future__ import annotations
@@ -54,44 +27,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from tvb.simulator import coupling as tvb_coupling
 
 from .._util import check_values
-from ..coupling import MultiCoupling
-from ..coupling._base import AbstractLinearCoupling
+from ..coupling import CouplingDeclaration, coupling_declaration, registered_couplings
 from ..coupling.linear_form import linear_form
-from .coupling_kernel import (
-    HYPERBOLIC_TANGENT,
-    KURAMOTO,
-    LINEAR,
-    PRE_SIGMOIDAL,
-    PRE_SIGMOIDAL_STATIC,
-    SIGMOIDAL,
-    SIGMOIDAL_JANSEN_RIT,
-)
+from ._cache import compiled_coupling
 from .delays import MIDDLE_BLOCK, delay_tiers
 from .errors import UnsupportedSimulationError
 
-LINEAR_SUPPORTED = ("Linear", "Difference", "Scaling", "Laplacian", "Additive")
-#: TVB's couplings with a nonlinear pre or post function: kernel kind, parameters in its order.
-NONLINEAR = {
-    tvb_coupling.Sigmoidal: (SIGMOIDAL, ("cmin", "cmax", "midpoint", "sigma")),
-    tvb_coupling.HyperbolicTangent: (HYPERBOLIC_TANGENT, ("b", "midpoint", "sigma")),
-    tvb_coupling.SigmoidalJansenRit: (SIGMOIDAL_JANSEN_RIT, ("cmin", "cmax", "midpoint", "r")),
-    tvb_coupling.Kuramoto: (KURAMOTO, ()),
-    tvb_coupling.PreSigmoidal: (PRE_SIGMOIDAL, ("H", "Q", "G", "P", "theta")),
-}
-SUPPORTED = (*LINEAR_SUPPORTED, *(cls.__name__ for cls in NONLINEAR), "MultiCoupling")
+
+def supported_couplings(linear_only: bool = False) -> tuple[str, ...]:
+    """The names of the couplings the engine runs (the registry's), or of its linear ones."""
+    return tuple(d.name for d in registered_couplings() if d.linear or not linear_only)
 
 
 @dataclass
 class CouplingTerms:
     """Edges and per-sum weights; per-coupling-row self-weights, gains and offsets.
 
-    Linear couplings have one sum and one row per coupling variable; TVB's nonlinear ones
-    (``kind`` other than :data:`.coupling_kernel.LINEAR`) as many sums as pre channels (two per
-    coupling variable for ``Kuramoto``, one for ``SigmoidalJansenRit``) and as many gain rows
-    as coupling rows (one for ``SigmoidalJansenRit``, whose one sum feeds every row).
+    Linear couplings have one sum and one row per coupling variable; nonlinear ones as many sums
+    as pre channels (two per coupling variable for ``Kuramoto``, one for ``SigmoidalJansenRit``)
+    and the gain rows their declaration gives (one for ``SigmoidalJansenRit``, whose one sum
+    feeds every row). ``pre`` and ``post`` are the compiled loops of a nonlinear coupling
+    (:func:`._cache.compiled_coupling`; None: no pre channels, or the linear ``a S - kappa x +
+    b``), ``parameters`` what they read.
     """
 
     row_start: np.ndarray  # (n_node + 1,) int64
@@ -101,7 +60,8 @@ class CouplingTerms:
     kappa: np.ndarray  # (n_row, n_node) float64
     gain: np.ndarray  # (n_row, n_node) float64
     offset: np.ndarray  # (n_row,) float64
-    kind: int = LINEAR
+    pre: object = None
+    post: object = None
     parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _kernel_edges: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -197,8 +157,8 @@ class KernelEdges:
     recent: int
 
 
-def _unsupported(coupling, supported=SUPPORTED, where="the 'coupling' of the simulator"):
-    names = ", ".join(repr(s) for s in supported)
+def _unsupported(coupling, linear_only=False, where="the 'coupling' of the simulator"):
+    names = ", ".join(repr(s) for s in supported_couplings(linear_only))
     return UnsupportedSimulationError(
         f"Invalid value for {where}: the fast engine supports {names}, "
         f"but got {type(coupling).__name__!r} instead."
@@ -225,16 +185,14 @@ def _single_values(coupling, names) -> list[float]:
 
 
 def _one(coupling, history, n_node: int, part: bool = False) -> tuple:
-    """(edge weights, kappa, gain, offset) of one coupling on the history's edges.
+    """(edge weights, kappa, gain, offset) of one linear coupling on the history's edges.
 
     ``part``: the coupling is one of a ``MultiCoupling``'s (linear couplings only).
     """
     form = linear_form(coupling, history.weights)
-    if form is None and part:
-        raise _unsupported(coupling, LINEAR_SUPPORTED, "the 'couplings' of MultiCoupling")
     if form is None:
-        raise _unsupported(coupling)
-    if isinstance(coupling, AbstractLinearCoupling):  # one gain or one per region, no offset
+        raise _unsupported(coupling, *((True, "the 'couplings' of MultiCoupling") if part else ()))
+    if coupling_declaration(type(coupling)).regional_gain:  # one or one per region, no offset
         gain, offset = np.broadcast_to(form.gain, (n_node,)), 0.0
     else:  # TVB's Linear, Scaling and Difference: one gain, one offset
         gain = np.full(n_node, _one_value(coupling, "a", form.gain))
@@ -244,19 +202,22 @@ def _one(coupling, history, n_node: int, part: bool = False) -> tuple:
 
 
 def reduce_coupling(sim) -> CouplingTerms:
-    """The simulator's coupling as :class:`CouplingTerms`."""
+    """The simulator's coupling as :class:`CouplingTerms`, as its declaration says."""
     history = sim.history
     n_node, n_cvar = sim.number_of_nodes, len(sim.model.cvar)
     coupling = sim.coupling
-    if type(coupling) in NONLINEAR:
-        return _nonlinear(coupling, history, n_node, n_cvar)
-    if isinstance(coupling, MultiCoupling):
-        parts = list(coupling.couplings)
+    declaration = coupling_declaration(type(coupling))
+    if declaration is None:
+        raise _unsupported(coupling)
+    if not declaration.is_linear:
+        return _nonlinear(declaration, coupling, history, n_node, n_cvar)
+    if declaration.parts is not None:
+        parts = list(declaration.parts(coupling))
         if len(parts) != n_cvar:
             raise ValueError(
-                "Invalid value for the 'couplings' parameter of MultiCoupling. Allowed is one "
-                f"coupling per coupling variable of the model ({n_cvar}), but got {len(parts)} "
-                "couplings instead."
+                f"Invalid value for the 'couplings' parameter of {declaration.name}. Allowed is "
+                f"one coupling per coupling variable of the model ({n_cvar}), but got "
+                f"{len(parts)} couplings instead."
             )
         terms = [_one(c, history, n_node, part=True) for c in parts]
     else:
@@ -281,84 +242,49 @@ def _edges(history, n_node: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return row_start, sources, np.asarray(history.nnz_idelays, dtype=np.int64)
 
 
-def _nonlinear(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
-    """One of TVB's couplings with a nonlinear pre or post function (see the module docstring)."""
-    kind, names = NONLINEAR[type(coupling)]
-    owner = type(coupling).__name__
-    if kind == PRE_SIGMOIDAL:
-        return _pre_sigmoidal(coupling, history, n_node, n_cvar)
-    if kind == SIGMOIDAL_JANSEN_RIT and n_cvar != 2:
-        raise ValueError(
-            f"Invalid value for the 'cvar' of the model: {owner} takes the sigmoid of the "
-            f"difference of two coupling variables, so allowed are 2 coupling variables, but got "
-            f"{n_cvar} instead."
-        )
-    values = _single_values(coupling, ("a", *names))
-    n_sum = {SIGMOIDAL_JANSEN_RIT: 1, KURAMOTO: 2 * n_cvar}.get(kind, n_cvar)
-    n_row = 1 if kind == SIGMOIDAL_JANSEN_RIT else n_cvar
-    row_start, sources, idelays = _edges(history, n_node)
-    edge_weights = np.asarray(history.weights, dtype=float)[
-        history.nnz_row_el_idx, history.nnz_col_el_idx
-    ]
-    return CouplingTerms(
-        row_start=row_start,
-        sources=sources,
-        idelays=idelays,
-        weights=np.tile(edge_weights, (n_sum, 1)),
-        kappa=np.zeros((n_row, n_node)),
-        gain=np.full((n_row, n_node), values[0]),
-        offset=np.zeros(n_row),
-        kind=kind,
-        parameters=np.array(values[1:], dtype=float),
-    )
-
-
-def _pre_sigmoidal(coupling, history, n_node: int, n_cvar: int) -> CouplingTerms:
-    """TVB's ``PreSigmoidal`` as stock TVB sums it (see the module docstring)."""
-    _, names = NONLINEAR[tvb_coupling.PreSigmoidal]
-    owner = "PreSigmoidal"
-    h, q, g, p, theta = _single_values(coupling, names)
-    dynamic = bool(coupling.dynamic)
-    if dynamic and n_cvar != 2:
-        raise ValueError(
-            f"Invalid value for the 'cvar' of the model: {owner} with a dynamic threshold reads "
-            "the threshold from the second coupling variable and gives two coupling terms, so "
-            f"allowed are 2 coupling variables, but got {n_cvar} instead."
-        )
-    if dynamic and bool(coupling.globalT):
-        raise UnsupportedSimulationError(
-            f"Invalid value for the 'globalT' parameter of {owner}: the fast engine supports "
-            "globalT=False with a dynamic threshold (with globalT=True stock TVB reads each "
-            "target's threshold from node 0's delayed state inside the sigmoid, which is not a "
-            "sum of per-node values), but got True."
-        )
-    weights = np.asarray(history.weights, dtype=float)
-    rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)  # i: TVB's target axis
-    cols = np.asarray(history.nnz_col_el_idx, dtype=np.int64)  # j: receives the term
+def _default_edges(coupling, history, n_cvar: int, n_sum: int) -> tuple:
+    """The history's non-zero weights for each of ``n_sum`` sums (targets, sources, delays,
+    weights ``(n_sum, n_edge)``), nothing added to the parameters."""
+    rows = np.asarray(history.nnz_row_el_idx, dtype=np.int64)
+    cols = np.asarray(history.nnz_col_el_idx, dtype=np.int64)
+    weights = np.asarray(history.weights, dtype=float)[rows, cols]
     delays = np.asarray(history.nnz_idelays, dtype=np.int64)
-    if dynamic:
-        edge_weights = [weights[rows, cols], np.where(rows == cols, 1.0, 0.0)]
-        own = np.zeros(n_node, dtype=bool)
-        own[rows[rows == cols]] = True
-        offsets = [np.zeros(n_node), np.where(own, 0.0, h * q)]
+    return rows, cols, delays, np.tile(weights, (n_sum, 1)), np.zeros(0)
+
+
+def _nonlinear(declaration: CouplingDeclaration, coupling, history, n_node, n_cvar):
+    """A coupling with a nonlinear pre and/or post function (see the module docstring)."""
+    owner = declaration.name
+    counts = declaration.cvar_counts
+    if counts is not None and n_cvar not in counts:
+        allowed = " or ".join(str(n) for n in counts)
+        raise ValueError(
+            f"Invalid value for the 'cvar' of the model: {owner} reads its coupling variables "
+            f"together, so allowed are {allowed} coupling variables, but got {n_cvar} instead."
+        )
+    gain_name = () if declaration.gain is None else (declaration.gain,)
+    values = _single_values(coupling, (*gain_name, *declaration.parameters))
+    gain_value = values.pop(0) if gain_name else 1.0
+    n_sum = declaration.n_channels(coupling, n_cvar)
+    n_row = declaration.n_gain_rows(coupling, n_cvar)
+    parameters = np.array(values, dtype=float)
+    if declaration.edges is None:
+        targets, sources, idelays, weights, extra = _default_edges(coupling, history, n_cvar, n_sum)
     else:
-        mirrored = weights[cols, rows]  # W_ji, the weight TVB's static branch applies
-        at_zero = h * (q + np.tanh(-g * theta))  # the pre value of TVB's zeros
-        unmatched = (weights != 0.0) & (weights.T == 0.0)  # W_ji != 0 = W_ij: a constant
-        offset = at_zero * np.where(unmatched, weights, 0.0).sum(axis=1)
-        edge_weights = [mirrored] * n_cvar
-        offsets = [offset] * n_cvar
-    order = np.argsort(cols, kind="stable")  # by the node that receives the term
-    row_start = np.searchsorted(cols[order], np.arange(n_node + 1)).astype(np.int64)
-    n_row = 2 if dynamic else n_cvar
+        targets, sources, idelays, weights, extra = declaration.edges(
+            coupling, history, n_cvar, parameters
+        )
+    order = np.argsort(targets, kind="stable")  # by the node that receives the sum
+    compiled = compiled_coupling(declaration)
     return CouplingTerms(
-        row_start=row_start,
-        sources=cols[order],
-        idelays=delays[order],
-        weights=np.array([w[order] for w in edge_weights], dtype=float),
+        row_start=np.searchsorted(targets[order], np.arange(n_node + 1)).astype(np.int64),
+        sources=np.asarray(sources, dtype=np.int64)[order],
+        idelays=np.asarray(idelays, dtype=np.int64)[order],
+        weights=np.asarray(weights, dtype=float).reshape(n_sum, -1)[:, order],
         kappa=np.zeros((n_row, n_node)),
-        gain=np.ones((n_row, n_node)),
+        gain=np.full((n_row, n_node), gain_value),
         offset=np.zeros(n_row),
-        kind=PRE_SIGMOIDAL if dynamic else PRE_SIGMOIDAL_STATIC,
-        parameters=np.concatenate([[h, q, g, p, theta], np.ravel(offsets)]).astype(float),
+        pre=getattr(compiled, "apply_pre", None),
+        post=getattr(compiled, "apply_post", None),
+        parameters=np.concatenate([parameters, np.asarray(extra, dtype=float)]),
     )

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import jit
-from .coupling_kernel import LINEAR, VECTOR, has_pre, recent_offsets
+from .coupling_kernel import VECTOR, recent_offsets
 from .errors import STATE_LIMIT as _STATE_LIMIT
 from .integrate import EULER
 
@@ -131,7 +131,7 @@ def run_chunk(
     scheme, x, ring, raw, H, first_step, n_steps, k_block, middle_block,
     row_start, sources, idelays, weights, short_start, short_sources, short_idelays,
     short_weights, dense,
-    kappa, gain, offset, cvar, coupling_kind, coupling_parameters,
+    kappa, gain, offset, cvar, coupling_pre, coupling_post, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
     obs_phase, obs, sums, status,
     model_dfun, accumulate_delayed, accumulate_recent, accumulate_dense, apply_pre, apply_post,
@@ -155,9 +155,10 @@ def run_chunk(
     ``short_sources``, ``short_idelays``, ``short_weights`` (n_sum, n_short) float32 those of
     shorter delays, summed step by step (:mod:`.delays`); ``dense`` the dense ``(n_sum, source,
     target)`` matrix of a network without delays (then it replaces all edges; else empty, see
-    :meth:`.coupling.CouplingTerms.dense`); ``coupling_kind``
-    (:data:`.coupling_kernel.LINEAR`, or a coupling with a pre and/or post function) and
-    ``coupling_parameters`` (float64) say how the ``n_sum`` sums become the coupling;
+    :meth:`.coupling.CouplingTerms.dense`); ``coupling_pre`` (the ring holds pre channels,
+    which ``apply_pre`` computes as each step is stored) and ``coupling_post`` (``apply_post``
+    turns the sums into the coupling; otherwise the linear ``a (S - kappa x) + b``) say how the
+    ``n_sum`` sums become the coupling, ``coupling_parameters`` (float64) what those read;
     ``noise`` is (n_steps, n_noisy, n_node, B) standard normals or empty (deterministic), row
     ``noise_index[v]`` for state variable ``v`` (-1: no noise on it); ``stim`` (n_steps, n_var,
     n_node) or empty; ``obs`` (n_rows, n_obs, n_node, B) receives the state variables
@@ -193,7 +194,7 @@ def run_chunk(
     k_max = sums.shape[1]
     stage = np.empty((k_max, n_cvar, M), dtype=np.float32)
     channels = stage  # what the ring holds: the coupling variables, or their pre channels
-    if has_pre(coupling_kind):
+    if coupling_pre:
         channels = np.empty((k_max, n_sum, M), dtype=np.float32)
     # The summed channels of the last ``n_recent`` steps, step-major (step ``s`` in row
     # ``s mod n_recent``), read by the edges summed step by step and by a dense matrix.
@@ -259,14 +260,14 @@ def run_chunk(
                 accumulate_dense(recent[(step - 1) % n_recent], dense, sums[0, k])
             elif n_short > 0:  # short delays: the values of the last steps, step by step
                 accumulate_recent(recent, step, short_start, offsets, short_weights, sums[0, k])
-            if coupling_kind == LINEAR:
+            if not coupling_post:
                 for c in range(n_cvar):
                     v_c, b_c = cvar[c], offset[c]
                     for m in range(M):
                         own = np.float64(np.float32(X[v_c, m]))
                         C[c, m] = G[c, m] * (np.float64(sums[0, k, c, m]) - kap[c, m] * own) + b_c
             else:
-                apply_post(coupling_kind, coupling_parameters, sums[0, k], X, cvar, G, C)
+                apply_post(coupling_parameters, sums[0, k], X, cvar, G, C, B)
             if stochastic:
                 for v in range(n_var):
                     r = noise_index[v]
@@ -314,8 +315,8 @@ def run_chunk(
                 v_c = cvar[c]
                 for m in range(M):
                     stage[k, c, m] = np.float32(X[v_c, m])
-            if has_pre(coupling_kind):
-                apply_pre(coupling_kind, coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
+            if coupling_pre:
+                apply_pre(coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
                           channels[k].reshape((n_sum, 1, M)), M)  # fmt: skip
             if n_recent > 0:
                 newest = step % n_recent

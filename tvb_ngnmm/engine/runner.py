@@ -28,7 +28,7 @@ from . import _ahead
 from ._cache import kernel_calls
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
-from .coupling_kernel import VECTOR, apply_pre, has_pre, ring_slots
+from .coupling_kernel import VECTOR, ring_slots
 from .delays import MAX_BLOCK as K_MAX
 from .errors import SimulationInterruptedWarning
 from .observation import Observation
@@ -75,14 +75,14 @@ def initial_state(
     mirrored = spec.history[:, :, np.arange(slots) % H]  # slot s + H repeats slot s
     hist = np.ascontiguousarray(np.repeat(mirrored[..., np.newaxis], batch, axis=-1))
     c = spec.coupling
-    if has_pre(c.kind):
+    if c.pre is not None:
         ring = np.empty((c.weights.shape[0], n_node, slots, batch), dtype=np.float32)
-        apply_pre(c.kind, c.parameters, hist.reshape(n_cvar, n_node, slots * batch),
+        c.pre(c.parameters, hist.reshape(n_cvar, n_node, slots * batch),
                   ring.reshape(ring.shape[0], n_node, slots * batch), slots * batch)  # fmt: skip
         hist = ring
     status = np.full((3, batch), -1, dtype=np.int64)
     run = RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
-    if keep_history and has_pre(c.kind):
+    if keep_history and c.pre is not None:
         run.raw = np.ascontiguousarray(np.repeat(spec.history[..., np.newaxis], batch, axis=-1))
     return run
 
@@ -92,7 +92,7 @@ def history_after(spec: SimulationSpec, state: RunState, member: int = 0) -> np.
     ``s mod H`` holds step ``s``, as TVB's history buffer does (for a coupling with a pre
     function, the run's state must come from ``initial_state(..., keep_history=True)``)."""
     H = spec.history.shape[-1]
-    if has_pre(spec.coupling.kind):
+    if spec.coupling.pre is not None:
         if state.raw.shape[0] == 0:
             raise RuntimeError("history_after needs initial_state(..., keep_history=True).")
         return state.raw[..., member].copy()
@@ -206,7 +206,7 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
         spec.scheme, state.x, state.ring, raw, spec.history.shape[-1], first, n, k_block,
         e.middle_block, e.row_start, e.sources, e.idelays, e.weights, e.short_start,
         e.short_sources, e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain,
-        c.offset, spec.cvar, c.kind, c.parameters,
+        c.offset, spec.cvar, c.pre is not None, c.post is not None, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
         math.sqrt(spec.dt), stimulus, obs_index, every, phase, obs, sums,
         state.status, *calls,
@@ -258,7 +258,7 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
     batch = state.x.shape[-1]
     edges = spec.coupling.kernel_edges(spec.history.shape[-1])
     k_block = block_size(spec, edges, batch)
-    calls = kernel_calls(spec.kernel, spec.coupling.kind, edges)
+    calls = kernel_calls(spec.kernel, spec.coupling, edges)
     compile_first = _ahead.start(spec.kernel, calls, noise) is not None
     summed = summed_monitor(monitors, spec.observation)
     observation, every = spec.observation, 1

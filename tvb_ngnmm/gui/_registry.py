@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from tvb.basic.neotraits.api import NArray
 
-from ..coupling import Additive, Laplacian
+from ..coupling import registered_couplings
 from ..coupling._base import ChoiceAttr
 from ..models import registered_models
 
@@ -46,7 +46,18 @@ def _member_name(class_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).upper()
 
 
-PLUGIN_COUPLINGS = (("LAPLACIAN", Laplacian, "Laplacian"), ("ADDITIVE", Additive, "Additive"))
+def plugin_couplings() -> tuple[tuple[str, type, str], ...]:
+    """``(enum member name, class, label)`` of each registered coupling the GUI should list.
+
+    The registered couplings declared with ``gui=True`` that are not TVB's own, e.g.
+    ``("LAPLACIAN", Laplacian, "Laplacian")``.
+    """
+    return tuple(
+        (_member_name(d.name), d.coupling, d.name)
+        for d in registered_couplings()
+        if d.gui and not d.is_tvb_coupling
+    )
+
 
 _LOCK = threading.Lock()
 
@@ -246,7 +257,7 @@ def _replacements(found: dict) -> dict:
 
     models = plugin_models()
     model_forms = {cls: model_form_class(cls, found) for _, cls, _ in models}
-    coupling_forms = {cls: coupling_form_class(cls, found) for _, cls, _ in PLUGIN_COUPLINGS}
+    coupling_forms = {cls: coupling_form_class(cls, found) for _, cls, _ in plugin_couplings()}
     pairs = [
         (
             found["model_forms.ModelsEnum"],
@@ -255,7 +266,7 @@ def _replacements(found: dict) -> dict:
         (
             found["coupling_forms.CouplingFunctionsEnum"],
             _extended_tuple_enum(
-                found["coupling_forms.CouplingFunctionsEnum"], PLUGIN_COUPLINGS, TupleEnum
+                found["coupling_forms.CouplingFunctionsEnum"], plugin_couplings(), TupleEnum
             ),
         ),
         (

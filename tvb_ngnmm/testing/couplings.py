@@ -15,6 +15,7 @@ from tvb.simulator import integrators
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
+from ..coupling import coupling_declaration, registered_couplings
 from ._common import (
     DT,
     N_REGIONS,
@@ -93,95 +94,49 @@ class CouplingProbe(Model):
         return np.array([-self.omega * y, self.omega * x, c_0, c_1])
 
 
-def _coupling_examples() -> dict:
-    """Parameters under which each coupling of the engine acts visibly on the checks' network
-    (a class without an entry is checked with its defaults)."""
-    from ..coupling import Additive, Laplacian, MultiCoupling
-
-    def one(value: float) -> np.ndarray:
-        return np.array([value])
-
-    return {
-        tvb_coupling.Linear: lambda: tvb_coupling.Linear(a=one(0.3), b=one(0.05)),
-        tvb_coupling.Scaling: lambda: tvb_coupling.Scaling(a=one(0.3)),
-        tvb_coupling.Difference: lambda: tvb_coupling.Difference(a=one(0.3)),
-        tvb_coupling.Sigmoidal: lambda: tvb_coupling.Sigmoidal(
-            a=one(2.0), cmin=one(-1.0), cmax=one(1.0), midpoint=one(0.1), sigma=one(2.0)
-        ),
-        tvb_coupling.HyperbolicTangent: lambda: tvb_coupling.HyperbolicTangent(
-            a=one(0.3), b=one(0.8), midpoint=one(0.1), sigma=one(0.2)
-        ),
-        tvb_coupling.Kuramoto: lambda: tvb_coupling.Kuramoto(a=one(0.5)),
-        tvb_coupling.PreSigmoidal: lambda: tvb_coupling.PreSigmoidal(
-            H=one(0.5), Q=one(1.0), G=one(2.0), P=one(1.2), theta=one(0.3), dynamic=True
-        ),
-        Laplacian: lambda: Laplacian(a=one(0.4), normalize="rw"),
-        Additive: lambda: Additive(a=one(0.3), normalize="row"),
-        MultiCoupling: lambda: MultiCoupling(
-            couplings=[Laplacian(a=one(0.4), normalize="sym"), tvb_coupling.Linear(a=one(0.2))]
-        ),
-    }
-
-
 def engine_couplings() -> tuple[type, ...]:
-    """The coupling classes the engine's registry names (``tvb_ngnmm.engine.coupling.SUPPORTED``).
-
-    Raises
-    ------
-    LookupError
-        If the registry names a class that is neither TVB's nor the package's.
-    """
-    from .. import coupling as package_couplings
-    from ..engine.coupling import SUPPORTED
-
-    found = []
-    for name in SUPPORTED:
-        cls = getattr(package_couplings, name, None) or getattr(tvb_coupling, name, None)
-        if cls is None:
-            raise LookupError(
-                f"The engine's registry names the coupling {name!r}, which is neither one of "
-                "TVB's (tvb.simulator.coupling) nor one of the package's (tvb_ngnmm.coupling)."
-            )
-        found.append(cls)
-    return tuple(found)
+    """The coupling classes the engine runs: those declared in its registry
+    (:func:`tvb_ngnmm.coupling.registered_couplings`)."""
+    return tuple(declaration.coupling for declaration in registered_couplings())
 
 
 def example_coupling(coupling_cls: type) -> tvb_coupling.Coupling:
-    """An instance of ``coupling_cls`` with the checks' example parameters, or its defaults."""
-    make = _coupling_examples().get(coupling_cls, coupling_cls)
-    return make()
+    """An instance of ``coupling_cls`` with its declaration's example parameters, or its
+    defaults."""
+    declaration = coupling_declaration(coupling_cls)
+    exact = declaration is not None and declaration.coupling is coupling_cls
+    return declaration.example() if exact and declaration.example else coupling_cls()
 
 
 def _parts(coupling) -> list:
-    from ..coupling import MultiCoupling
+    declaration = coupling_declaration(type(coupling))
+    if declaration is not None and declaration.parts is not None:
+        return list(declaration.parts(coupling))
+    return [coupling]
 
-    return list(coupling.couplings) if isinstance(coupling, MultiCoupling) else [coupling]
+
+def _is_linear(coupling) -> bool:
+    declaration = coupling_declaration(type(coupling))
+    return declaration is not None and declaration.linear is not None
 
 
 def engine_runs_coupling(coupling) -> bool:
-    """Whether the engine's dispatch (:func:`tvb_ngnmm.engine.coupling.reduce_coupling`)
-    claims ``coupling``: TVB's nonlinear couplings by exact class, linear ones as
-    :func:`~tvb_ngnmm.coupling.linear_form.linear_form` reduces them, a ``MultiCoupling`` of
-    linear ones."""
-    from ..coupling import MultiCoupling
-    from ..coupling.linear_form import linear_form
-    from ..engine.coupling import NONLINEAR
-
-    ring = np.ones((2, 2)) - np.eye(2)
-
-    def linear(c) -> bool:
-        return linear_form(c, ring) is not None
-
-    if isinstance(coupling, MultiCoupling):
-        return all(linear(part) for part in coupling.couplings)
-    return type(coupling) in NONLINEAR or linear(coupling)
+    """Whether the engine's registry claims ``coupling``: a class declared there (TVB's by
+    exact class, the package's with their subclasses), one made of parts with linear parts
+    only."""
+    declaration = coupling_declaration(type(coupling))
+    if declaration is None:
+        return False
+    if declaration.parts is not None:
+        return all(_is_linear(part) for part in declaration.parts(coupling))
+    return True
 
 
 def _n_cvar(coupling) -> int:
-    """Coupling variables the checks give a model for ``coupling`` (one per MultiCoupling part)."""
-    from ..coupling import MultiCoupling
-
-    return len(coupling.couplings) if isinstance(coupling, MultiCoupling) else 2
+    """Coupling variables the checks give a model for ``coupling`` (one per part of one made of
+    parts, such as ``MultiCoupling``)."""
+    parts = _parts(coupling)
+    return len(parts) if parts[0] is not coupling else 2
 
 
 def coupling_partner(coupling) -> tuple[Model, float]:
@@ -311,26 +266,30 @@ def _with_part_parameter(coupling, index: int, name: str, value: np.ndarray):
     return changed
 
 
+def _regional_gain(coupling) -> bool:
+    declaration = coupling_declaration(type(coupling))
+    return declaration is not None and declaration.regional_gain
+
+
 def check_coupling_per_region_parameters(coupling) -> None:
     """Per-region gains run as in TVB; parameters the engine takes one value of are refused.
 
-    The package's couplings (``AbstractLinearCoupling``, also inside a ``MultiCoupling``)
+    Couplings declared with ``regional_gain`` (the package's, also inside a ``MultiCoupling``)
     take a gain ``a`` per region: a heterogeneous one must pass
     :func:`check_coupling_values`. Every other array parameter given one value per region
     must be refused with ``UnsupportedSimulationError`` naming it (TVB's couplings broadcast
     such arrays over the wrong axis).
     """
-    from ..coupling._base import AbstractLinearCoupling
     from ..engine.errors import UnsupportedSimulationError
 
     heterogeneous = copy.deepcopy(coupling)
-    gains = [p for p in _parts(heterogeneous) if isinstance(p, AbstractLinearCoupling)]
+    gains = [p for p in _parts(heterogeneous) if _regional_gain(p)]
     for part in gains:
         part.a = float(np.ravel(part.a)[0]) * np.linspace(0.5, 1.5, N_REGIONS)
     if gains:
         check_coupling_values(heterogeneous)
     for index, part in enumerate(_parts(coupling)):
-        if isinstance(part, AbstractLinearCoupling):
+        if _regional_gain(part):
             continue
         for name in _array_parameters(part):
             values = np.full(N_REGIONS, float(np.ravel(getattr(part, name))[0]))
