@@ -69,8 +69,8 @@ def test_the_import_check_can_fail():
     source = "from ..imaging import region_forward\nfrom ._base import select\n"
     found = imported_packages(source, "tvb_ngnmm.monitors.raw")
     assert found == {"tvb_ngnmm.imaging", "tvb_ngnmm.monitors._base"}
-    assert imported_packages("from .forward import x\n", "tvb_ngnmm.monitors.__init__") == {
-        "tvb_ngnmm.monitors.forward"
+    assert imported_packages("from .raw import x\n", "tvb_ngnmm.monitors.__init__") == {
+        "tvb_ngnmm.monitors.raw"
     }
 
 
