@@ -28,14 +28,9 @@ from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.errors import SimulationBlowUpError
 from tvb_ngnmm.engine.observation import observation_of
+from tvb_ngnmm.imaging import bold_to_dataset, bold_to_netcdf, bold_to_nifti
 from tvb_ngnmm.models import MPRSynaptic, NextGenEI
-from tvb_ngnmm.monitors import (
-    BalloonWindkesselBold,
-    bold_to_dataset,
-    bold_to_netcdf,
-    bold_to_nifti,
-    engine_monitor_class,
-)
+from tvb_ngnmm.monitors import BalloonWindkesselBold, engine_monitor_class
 from tvb_ngnmm.monitors.balloon_windkessel import FIELD_STRENGTHS, EngineBalloonWindkesselBold
 
 KAPPA, GAMMA, TAU, ALPHA = 0.65, 0.41, 0.98, 0.32  # Friston et al. 2003, s⁻¹, s⁻¹, s, 1

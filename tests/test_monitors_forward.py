@@ -12,7 +12,13 @@ from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
 from tvb_ngnmm.connectomes import load_connectome
-from tvb_ngnmm.monitors import (
+from tvb_ngnmm.imaging import (
+    DIPOLE_MOMENT,
+    TVB76_TO_MNI_MM,
+    connectome_sensors,
+    fsaverage_directory,
+    homogeneous_dipole_gain,
+    read_tvb_sensors,
     region_forward,
     save_fif,
     save_sensor_dataset,
@@ -20,9 +26,6 @@ from tvb_ngnmm.monitors import (
     to_raw,
     to_source_estimate,
 )
-from tvb_ngnmm.monitors._head import TVB76_TO_MNI_MM, fsaverage_directory
-from tvb_ngnmm.monitors.forward import DIPOLE_MOMENT, homogeneous_dipole_gain
-from tvb_ngnmm.monitors.sensors import connectome_sensors, read_tvb_sensors
 
 mne = pytest.importorskip("mne")
 MONTAGE = "fsaverage_1020"

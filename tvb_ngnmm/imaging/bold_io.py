@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import xarray as xr
 
 from .._util import write_atomically
+from ..connectomes import region_values_to_nifti
+from ..monitors.balloon_windkessel import FRISTON_2003, BalloonWindkesselBold
 
 __all__ = ["bold_to_dataset", "bold_to_netcdf", "bold_to_nifti"]
 
@@ -138,8 +141,6 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
         Float32, the parcellation's affine, 0 outside regions; ``pixdim[4]`` = TR in seconds,
         ``toffset`` = first sample time in seconds, units mm and s.
     """
-    from ..connectomes import region_values_to_nifti
-
     times, values = _region_series(times, data)
     repetition_time = _repetition_time(times, period) / 1000.0
     _check_finite(times, values)
@@ -153,7 +154,7 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
     header["toffset"] = times[0] / 1000.0 if len(times) else 0.0
     header["descrip"] = b"BOLD, percent signal change"
     if path is not None:
-        import nibabel
+        import nibabel  # deferred: optional extra 'nibabel'  # noqa: PLC0415
 
         write_atomically(path, lambda temporary: nibabel.save(image, temporary))
     return image
@@ -161,8 +162,6 @@ def bold_to_nifti(times, data, parcellation, path: str | os.PathLike | None = No
 
 def _convention_attributes(monitor) -> dict:
     """The monitor's settings and constants as netCDF attributes (numbers and strings)."""
-    from .balloon_windkessel import FRISTON_2003
-
     consts = monitor.constants()
     k1, k2, k3 = consts.coefficients(monitor.coefficients)
     return {
@@ -208,10 +207,6 @@ def bold_to_dataset(times, data, region_labels, monitor=None):
         Its settings and constants (field strength, coefficients, k₁..k₃, κ, γ, τ, α, ...)
         are stored as attributes.
     """
-    import xarray as xr
-
-    from .balloon_windkessel import BalloonWindkesselBold
-
     times, values = _region_series(times, data)
     labels = _region_labels(region_labels, values.shape[1])
     if monitor is not None and not isinstance(monitor, BalloonWindkesselBold):

@@ -3,7 +3,7 @@
 :func:`to_raw` turns what a sensor monitor returns — ``(time, data)`` from ``sim.run()`` or
 ``NumbaBackend().run_sim`` (data ``(n_time, n_voi, n_sensor, n_mode)``), or ``run_batch``'s
 DataArray (dims ``member, time, state_variable, sensor``) — into an ``mne.io.RawArray``: channel
-names, types and positions from a :class:`~tvb_ngnmm.monitors.forward.RegionForward` (or an
+names, types and positions from a :class:`~tvb_ngnmm.imaging.RegionForward` (or an
 ``mne.Info``), data in SI units (V for EEG and sEEG, T for magnetometers, T/m for
 gradiometers; the gain of a ``RegionForward`` already gives these), ``sfreq = 1000 / period``
 with the period in ms, and ``first_samp = round(t₀ / period)`` so that ``raw.times +
@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from .._util import write_atomically
 from ._head import import_mne
@@ -116,8 +117,6 @@ def sensor_dataset(times, data, sensors, *, variable=0, member=None):
     sensor)``; per-sensor coordinates ``ch_type``, ``units`` and ``x, y, z`` (m, MNE's head
     frame); attributes ``sfreq`` (Hz), ``period_ms`` and ``first_samp``.
     """
-    import xarray as xr
-
     info = _info_of(sensors)
     times, matrix = sensor_matrix(times, data, info.ch_names, variable, member, "sensor")
     period, first_samp = sampling(times)
@@ -140,8 +139,6 @@ def sensor_dataset(times, data, sensors, *, variable=0, member=None):
 
 def save_sensor_dataset(dataset, path) -> Path:
     """Write a :func:`sensor_dataset` to netCDF (HDF5) atomically."""
-    import xarray as xr
-
     if not isinstance(dataset, xr.Dataset):
         raise TypeError(
             "Invalid type for the 'dataset' parameter. Allowed is an xarray.Dataset (from "

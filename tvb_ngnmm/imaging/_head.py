@@ -39,7 +39,7 @@ TVB76_TO_MNI_MM = (1.0, -19.0, 16.0)
 def import_mne():
     """Import MNE-Python or raise an ImportError naming the extra to install."""
     try:
-        import mne
+        import mne  # deferred: optional extra 'mne'  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - the test extra installs mne
         raise ImportError(
             "Forward models and MNE export need MNE-Python: pip install 'tvb-ngnmm[mne]'."

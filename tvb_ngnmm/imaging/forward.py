@@ -2,7 +2,7 @@ r"""A forward model with one current dipole per region of a connectome, built wi
 
 :func:`region_forward` places one dipole at each region centre, converts the centres from the
 connectome's recorded coordinate frame to MNE's head frame (the chain is written out in
-:mod:`tvb_ngnmm.monitors._head`), and computes the gain of every EEG, MEG and sEEG channel:
+:mod:`tvb_ngnmm.imaging._head`), and computes the gain of every EEG, MEG and sEEG channel:
 
 - EEG and MEG through :func:`mne.make_forward_solution`, with a three-shell sphere fitted to the
   EEG positions (``head_model='sphere'``) or a BEM solution the user gives (three layers for EEG;
@@ -156,7 +156,7 @@ def region_forward(
     to_mni : None, array (3,) or (4, 4)
         From the connectome's RAS frame about its recorded origin to MNI space (mm); None takes
         that frame as MNI (right for AAL90 and tvb96; warned when the frame is not recorded as
-        MNI). For tvb76 use :data:`tvb_ngnmm.monitors.forward.TVB76_TO_MNI_MM`.
+        MNI). For tvb76 use :data:`tvb_ngnmm.imaging.TVB76_TO_MNI_MM`.
     dipole_moment : float or array, shape (n_regions,)
         A·m per unit of region activity (see the module's notes); default 10 nA·m.
     outside : {'raise', 'shrink'}
