@@ -126,6 +126,19 @@ def test_a_model_the_engine_refuses_is_not_listed_as_running(matrix):
     assert "one mode per node" in refused["ReducedSetFitzHughNagumo"]
 
 
+def test_an_unregistered_model_is_refused_pointing_to_the_matrix():
+    """A model class with neither engine equations nor ``state_variable_dfuns``: the error
+    says where the registered models are listed."""
+
+    class NoEquations(tvb_models.Generic2dOscillator):  # a subclass is not registered
+        pass
+
+    sim = build_simulator(NoEquations(), integrators.HeunDeterministic(dt=0.01))
+    match = r"'NoEquations', which has neither\. tvb_ngnmm\.engine\.support_matrix\(\) lists"
+    with pytest.raises(UnsupportedSimulationError, match=match):
+        extract(sim)
+
+
 def test_a_model_registered_later_is_listed():
     """The matrix is read from the registry when called: a model registered in a script is
     listed, and no longer once unregistered."""
