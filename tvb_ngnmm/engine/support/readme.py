@@ -179,6 +179,6 @@ def update_readme(text: str, matrix: SupportMatrix | None = None) -> str:
     def rewrite(match: re.Match) -> str:
         opening, name, old, closing = match.groups()
         table = markdown_table(name, matrix, old)
-        return f"{opening}{table}{closing}"
+        return f"{opening}{table}\n{closing}"  # a blank line ends the table
 
     return _MARKED.sub(rewrite, text)
