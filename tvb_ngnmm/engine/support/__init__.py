@@ -104,7 +104,8 @@ class IntegratorSupport:
 
 @dataclass(frozen=True)
 class SupportMatrix:
-    """What the engine supports (:func:`support_matrix`); each tuple sorted as listed."""
+    """What the engine supports (:func:`support_matrix`): models (and TVB's models it refuses),
+    couplings and monitors sorted by module and name, integrators in the engine's order."""
 
     models: tuple[ModelSupport, ...]
     refused_models: tuple[RefusedModel, ...]
@@ -115,9 +116,10 @@ class SupportMatrix:
     def summary(self) -> str:
         """One paragraph naming every model, coupling, monitor and integrator."""
         kinds = ("models", "couplings", "monitors", "integrators")
+        rows = {kind: getattr(self, kind) for kind in kinds}
         return "; ".join(
-            f"{len(rows)} {kind}: {', '.join(row.name for row in rows)}"
-            for kind, rows in ((kind, getattr(self, kind)) for kind in kinds)
+            f"{len(rows[kind])} {kind}: {', '.join(row.name for row in rows[kind])}"
+            for kind in kinds
         )
 
 
