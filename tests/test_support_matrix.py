@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tvb.simulator.models as tvb_models
+from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators, monitors
 from tvb.simulator.noise import Additive
 from tvb.simulator.simulator import Simulator
@@ -209,8 +210,6 @@ def test_an_unlisted_monitor_is_refused_naming_exactly_the_listed_ones(matrix):
 def test_every_listed_coupling_runs_on_the_engine(matrix):
     """Each listed coupling, with the conformance checks' example parameters, is one the
     engine's dispatch claims; the linear ones reduce to one linear form."""
-    from tvb.simulator import coupling as tvb_coupling
-
     import tvb_ngnmm.coupling as package_couplings
     from tvb_ngnmm.coupling.linear_form import linear_form
 
@@ -222,6 +221,26 @@ def test_every_listed_coupling_runs_on_the_engine(matrix):
         if row.name != "MultiCoupling":
             assert (linear_form(coupling, ring) is not None) == row.linear, row.name
         assert row.gain == (hasattr(coupling, "a") or row.name == "MultiCoupling"), row.name
+
+
+class SquaredSine(tvb_coupling.SparseCoupling):
+    """A user's coupling with a nonlinear pre function the engine does not know."""
+
+    def pre(self, x_i, x_j):
+        return np.sin(x_j - x_i) ** 2
+
+    def post(self, gx):
+        return gx
+
+
+def test_an_unlisted_coupling_is_refused_naming_the_listed_ones(matrix):
+    """The coupling the engine refuses is not listed; its error names the listed couplings."""
+    sim = build_simulator(MPRSynaptic(), integrators.HeunDeterministic(dt=0.01),
+                          coupling=SquaredSine())  # fmt: skip
+    with pytest.raises(UnsupportedSimulationError, match="but got 'SquaredSine'") as error:
+        extract(sim)
+    named = re.search(r"supports (.*), but got", str(error.value)).group(1)
+    assert sorted(named.split(", ")) == sorted(repr(row.name) for row in matrix.couplings)
 
 
 def test_the_docstrings_point_to_the_matrix_instead_of_listing():

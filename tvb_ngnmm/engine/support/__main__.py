@@ -19,7 +19,8 @@ from .readme import update_readme
 def main(argv: list[str] | None = None) -> int:
     """``python -m tvb_ngnmm.engine.support``: print the matrix, or write or check a README."""
     parser = argparse.ArgumentParser(
-        prog="python -m tvb_ngnmm.engine.support", description=main.__doc__
+        prog="python -m tvb_ngnmm.engine.support",
+        description="Print what the fast engine supports, or write or check a README's tables.",
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
