@@ -14,6 +14,7 @@ from tvb.simulator import coupling, integrators, monitors, simulator
 
 from tvb_ngnmm import cli
 from tvb_ngnmm.connectomes import load_connectome
+from tvb_ngnmm.engine.support import integrator_names
 from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.explore.store import simulator_description
 from tvb_ngnmm.models import make_model
@@ -211,6 +212,14 @@ BAD = [
 def test_bad_configuration_is_refused_naming_the_key(changes, extra, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(_variant(*changes, extra=extra), require_sweep=bool(extra))
+
+
+def test_the_integrators_allowed_are_those_the_engine_runs():
+    """The ``[integrator].name`` error lists exactly the support matrix's integrators."""
+    names = ", ".join(map(repr, integrator_names()))
+    message = re.escape(f"[integrator].name. Allowed values are {names}, but got 'RK4' instead")
+    with pytest.raises(ConfigError, match=message):
+        parse_config(_variant(('name = "HeunDeterministic"', 'name = "RK4"')))
 
 
 def test_a_sweep_needs_its_section():

@@ -27,7 +27,11 @@ __all__ = ["NumbaBackend"]
 
 
 class NumbaBackend:
-    """Runs TVB simulators of ``NextGenEI``, ``MPRSynaptic`` and TVB's ``MontbrioPazoRoxin``.
+    """Runs configured TVB simulators with the fast engine, as ``sim.run()`` would.
+
+    What it runs (models, couplings, monitors, integrators) is what
+    :func:`tvb_ngnmm.engine.support_matrix` returns, read from the registries; anything else
+    raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError` naming what is allowed.
 
     Parameters
     ----------

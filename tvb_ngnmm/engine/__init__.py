@@ -5,15 +5,12 @@ a drop-in for ``sim.run()`` that continues the simulation as it does) and
 :func:`tvb_ngnmm.engine.batch.run_batch` (many parameter sets of one network at once, as an
 ``xarray.DataArray``; it leaves the simulator as it was).
 
-Supported: every registered model with engine equations (``NextGenEI``, ``MPRSynaptic``, TVB's
-``MontbrioPazoRoxin``; :func:`tvb_ngnmm.models.register_model`) and any model that declares
-``state_variable_dfuns`` (e.g. TVB's ``Linear``, or a class in a user's script); couplings
-TVB ``Linear`` and ``Difference`` and the package's ``Laplacian``, ``Additive``,
-``MultiCoupling``; integrators Euler and Heun, deterministic and stochastic (TVB's additive
-white noise); region stimuli; monitors ``Raw``, ``SubSample``, ``TemporalAverage``, ``Bold``
-(and those registered in :mod:`tvb_ngnmm.monitors`), observing the model's variables of
-interest as TVB does, expressions such as the Epileptors' ``'x2 - x1'`` included
-(:mod:`.observation`).
+What it supports (models with their state and coupling variables, couplings, monitors,
+integrators) is read from the registries by :func:`support_matrix` (:mod:`.support`), never
+listed by hand: models registered with :func:`tvb_ngnmm.models.register_model` (the package's,
+TVB's stock models declared in :mod:`tvb_ngnmm.models.tvb_models`) and any model class that
+declares ``state_variable_dfuns``; region stimuli; the variables of interest as TVB observes
+them, expressions such as the Epileptors' ``'x2 - x1'`` included (:mod:`.observation`).
 Anything else raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
 
 Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupling of step
@@ -39,9 +36,21 @@ form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history
 :mod:`.runner`
 (chunks, progress, interruption), :mod:`.continuation` (the simulator advanced as ``sim.run()``
 advances it, or put back), :mod:`.batch`, :mod:`.checks` (the settings checked before
-the first step), :mod:`.errors` (and what a blow-up message advises).
+the first step), :mod:`.errors` (and what a blow-up message advises), :mod:`.support` (what is
+supported, and the README's tables of it).
 """
 
 from .errors import SimulationBlowUpError, UnsupportedSimulationError
 
-__all__ = ["SimulationBlowUpError", "UnsupportedSimulationError"]
+__all__ = ["SimulationBlowUpError", "SupportMatrix", "UnsupportedSimulationError", "support_matrix"]
+
+
+def __getattr__(name: str):
+    # support_matrix and SupportMatrix are imported when first asked for: .support reads the
+    # monitors' and couplings' registries, whose import (about 2 s) the engine's errors alone
+    # (``from tvb_ngnmm.engine.errors import ...``) do not need.
+    if name in ("SupportMatrix", "support_matrix"):
+        from . import support
+
+        return getattr(support, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

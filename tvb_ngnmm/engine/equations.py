@@ -336,6 +336,7 @@ def _no_engine_form(model) -> UnsupportedSimulationError:
         f"registered with engine equations (register_model(..., equations=...)) or that "
         f"declare state_variable_dfuns, but got {name!r}, which has neither"
         + (f": {why}." if why else ".")
+        + " tvb_ngnmm.engine.support_matrix() lists the registered models."
     )
 
 

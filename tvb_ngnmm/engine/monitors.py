@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from .. import monitors as _monitors
 from .errors import unsupported
+from .support import monitor_names
 
 
 def check_supported(sim) -> None:
     """Raise :class:`.errors.UnsupportedSimulationError` for a monitor the engine cannot run."""
     for monitor in sim.monitors:
         if _monitors.engine_monitor_class(monitor) is None:
-            raise unsupported("monitor", type(monitor).__name__, _monitors.engine_monitor_names())
+            raise unsupported("monitor", type(monitor).__name__, monitor_names())
 
 
 def make_monitors(sim, spec, batch: int = 1) -> list:

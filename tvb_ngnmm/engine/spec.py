@@ -20,22 +20,15 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy as np
-from tvb.simulator import integrators
 from tvb.simulator.noise import Additive
 
 from ._cache import compiled_kernel
 from .coupling import CouplingTerms, reduce_coupling
 from .equations import engine_model, parameter_value
 from .errors import UnsupportedSimulationError, unsupported
-from .integrate import EULER, HEUN
+from .integrate import INTEGRATORS
 from .observation import Observation, check_observation, observation_of
-
-INTEGRATORS = {
-    integrators.EulerDeterministic: (EULER, False),
-    integrators.EulerStochastic: (EULER, True),
-    integrators.HeunDeterministic: (HEUN, False),
-    integrators.HeunStochastic: (HEUN, True),
-}
+from .support import integrator_names
 
 
 @dataclass
@@ -143,8 +136,7 @@ def _integrator(sim) -> tuple[int, bool, np.ndarray]:
     integ = sim.integrator
     entry = INTEGRATORS.get(type(integ))
     if entry is None:
-        allowed = tuple(cls.__name__ for cls in INTEGRATORS)
-        raise unsupported("integrator", type(integ).__name__, allowed)
+        raise unsupported("integrator", type(integ).__name__, integrator_names())
     scheme, stochastic = entry
     n_var, n_node = len(sim.model.state_variables), sim.number_of_nodes
     if integ.clamped_state_variable_values is not None:

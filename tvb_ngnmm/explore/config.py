@@ -58,7 +58,6 @@ from pathlib import Path
 
 import numpy as np
 
-INTEGRATORS = ("EulerDeterministic", "EulerStochastic", "HeunDeterministic", "HeunStochastic")
 MONITORS = ("Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkesselBold")
 DESIGNS = ("grid", "points", "sobol")
 FIT_METHODS = ("cma", "grid", "differential_evolution")
@@ -163,6 +162,7 @@ def _non_negative(v) -> bool:
 def _schemas() -> dict:
     from ..connectomes import bundle_names
     from ..connectomes.preprocessing import NORMALIZATIONS
+    from ..engine.support import integrator_names
 
     path = Key("str")
     return {
@@ -176,7 +176,7 @@ def _schemas() -> dict:
                   "parameters": Key("table", default={})},
         "coupling": {"name": Key("str", True), "parameters": Key("table", default={})},
         "integrator": {
-            "name": Key("str", True, choices=INTEGRATORS),
+            "name": Key("str", True, choices=integrator_names()),
             "dt": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
             "nsig": Key("numbers", check=_non_negative, allowed="numbers >= 0"),
             "seed": Key("int", check=_non_negative, allowed="integers >= 0"),

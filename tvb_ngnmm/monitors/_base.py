@@ -115,8 +115,9 @@ def register_engine_monitor(*monitor_classes: type):
 
 
 def engine_monitor_class(monitor) -> type[AbstractEngineMonitor] | None:
-    """The engine monitor registered for ``monitor``'s class, or None."""
-    return _ENGINE_MONITORS.get(type(monitor))
+    """The engine monitor registered for ``monitor``'s class (or for ``monitor``, a class),
+    or None."""
+    return _ENGINE_MONITORS.get(monitor if isinstance(monitor, type) else type(monitor))
 
 
 def engine_monitor_classes() -> tuple[type, ...]:
