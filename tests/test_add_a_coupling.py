@@ -24,10 +24,9 @@ from tvb_ngnmm.gui import plugin_couplings
 from tvb_ngnmm.testing import build_simulator, check_coupling, coupling_checks, engine_couplings
 
 
-def saturating_pre(x, p, out):
+def saturating_pre(q, m, x, p):
     """Engine form of the pre function: ``tanh(x_j / s)`` of each coupling variable."""
-    for c in range(x.shape[0]):
-        out[c] = tanh(np.float64(x[c]) / p[0])
+    return tanh(np.float64(x[q, m]) / p[0])
 
 
 class Saturating(SparseCoupling):
@@ -81,9 +80,8 @@ def test_run_batch_sweeps_its_gain_and_the_gui_lists_it(declared):
 def test_a_wrong_engine_form_fails_the_suite():
     """The suite can fail: an engine form that is not TVB's (``sin`` for ``tanh``)."""
 
-    def wrong(x, p, out):
-        for c in range(x.shape[0]):
-            out[c] = np.sin(np.float64(x[c]) / p[0])
+    def wrong(q, m, x, p):
+        return np.sin(np.float64(x[q, m]) / p[0])
 
     _declare(pre=wrong)
     try:

@@ -20,13 +20,15 @@ and ``post`` turns the sums into the coupling :math:`C_{c,i}` of each coupling r
 functions of scalars and small arrays, written with arithmetic and :mod:`math` only (they are
 compiled with Numba and called from the engine's generated loops):
 
-- ``pre(x, p, out)``: ``x`` (float32, one value per coupling variable of the model) are a source
-  node's coupling variables as TVB's history holds them, ``p`` (float64) the coupling's
-  parameters (``parameters``, in order, then what ``edges`` adds); it writes the node's pre
-  channels into ``out`` (float64, ``channels`` of them), which the engine rounds to float32.
-- ``post(c, i, s, x, a, p)``: the coupling of row ``c`` at node ``i`` from the node's sums ``s``
-  (float64, one per pre channel, or per coupling variable without ``pre``), its own coupling
-  variables ``x`` (float64 of their float32 values), the gain ``a`` (float64) and ``p``.
+- ``pre(q, m, x, p)``: pre channel ``q`` of sample ``m``, from column ``m`` of ``x`` (float32,
+  ``(n_cvar, n)``), the coupling variables as TVB's history holds them, and ``p``
+  (float64), the coupling's parameters (``parameters``, in order, then what ``edges`` adds);
+  the engine rounds it to float32.
+- ``post(c, i, m, S, x, a, p)``: the coupling of row ``c`` at node ``i`` from column ``m`` of
+  the sums ``S`` (float32, ``(n_sum, M)``: one row per pre channel, or per coupling variable
+  without ``pre``) and of the nodes' own coupling variables ``x`` (float64 of their float32
+  values, ``(n_cvar, M)``), the gain ``a`` (float64) and ``p``; ``m`` is ``i`` in a single run
+  (a batch of ``B`` members has its nodes' columns at ``i B + b``).
 
 Without ``post`` the coupling is ``a S``; without ``pre`` the sums are over the coupling variables
 themselves.

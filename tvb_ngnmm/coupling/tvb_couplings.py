@@ -91,10 +91,10 @@ register_coupling(
 # -- Sigmoidal: post only --------------------------------------------------------------------
 
 
-def sigmoidal_post(c, i, s, x, a, p):
+def sigmoidal_post(c, i, m, S, x, a, p):
     """``cmin + (cmax - cmin) / (1 + exp(-a (S - midpoint) / sigma))``."""
     cmin, cmax, midpoint, sigma = p[0], p[1], p[2], p[3]
-    return cmin + (cmax - cmin) / (1.0 + exp(-a * ((s[c] - midpoint) / sigma)))
+    return cmin + (cmax - cmin) / (1.0 + exp(-a * ((np.float64(S[c, m]) - midpoint) / sigma)))
 
 
 register_coupling(
@@ -110,16 +110,14 @@ register_coupling(
 # -- HyperbolicTangent -----------------------------------------------------------------------
 
 
-def hyperbolic_tangent_pre(x, p, out):
+def hyperbolic_tangent_pre(q, m, x, p):
     """``1 + tanh((b x - midpoint) / sigma)`` per coupling variable (``a`` after the sum)."""
-    b, midpoint, sigma = p[0], p[1], p[2]
-    for c in range(x.shape[0]):
-        out[c] = 1.0 + tanh((b * np.float64(x[c]) - midpoint) / sigma)
+    return 1.0 + tanh((p[0] * np.float64(x[q, m]) - p[1]) / p[2])
 
 
-def gain_times_sum(c, i, s, x, a, p):
+def gain_times_sum(c, i, m, S, x, a, p):
     """``a S``: the gain times the row's sum."""
-    return a * s[c]
+    return a * np.float64(S[c, m])
 
 
 register_coupling(
@@ -136,16 +134,15 @@ register_coupling(
 # -- SigmoidalJansenRit ----------------------------------------------------------------------
 
 
-def sigmoidal_jansen_rit_pre(x, p, out):
+def sigmoidal_jansen_rit_pre(q, m, x, p):
     """The sigmoid of the difference of the two coupling variables (in float32, as TVB)."""
     cmin, cmax, midpoint, r = p[0], p[1], p[2], p[3]
-    difference = np.float64(x[0] - x[1])
-    out[0] = cmin + (cmax - cmin) / (1.0 + exp(r * (midpoint - difference)))
+    return cmin + (cmax - cmin) / (1.0 + exp(r * (midpoint - np.float64(x[0, m] - x[1, m]))))
 
 
-def gain_times_first_sum(c, i, s, x, a, p):
+def gain_times_first_sum(c, i, m, S, x, a, p):
     """``a S``: one sum, delivered on every coupling row (TVB repeats it)."""
-    return a * s[0]
+    return a * np.float64(S[0, m])
 
 
 register_coupling(
@@ -162,16 +159,16 @@ register_coupling(
 # -- Kuramoto --------------------------------------------------------------------------------
 
 
-def kuramoto_pre(x, p, out):
-    """``sin x`` and ``cos x`` of each coupling variable."""
-    for c in range(x.shape[0]):
-        out[2 * c] = sin(np.float64(x[c]))
-        out[2 * c + 1] = cos(np.float64(x[c]))
+def kuramoto_pre(q, m, x, p):
+    """``sin x`` (even channels) and ``cos x`` (odd) of each coupling variable."""
+    value = np.float64(x[q // 2, m])
+    return sin(value) if q % 2 == 0 else cos(value)
 
 
-def kuramoto_post(c, i, s, x, a, p):
+def kuramoto_post(c, i, m, S, x, a, p):
     """``a / n_cvar (cos x_i S^sin_i - sin x_i S^cos_i)`` (TVB divides by ``n_cvar``)."""
-    total = cos(x[c]) * s[2 * c] - sin(x[c]) * s[2 * c + 1]
+    own = x[c, m]
+    total = cos(own) * np.float64(S[2 * c, m]) - sin(own) * np.float64(S[2 * c + 1, m])
     return a / x.shape[0] * total
 
 
@@ -187,22 +184,19 @@ register_coupling(
 # -- PreSigmoidal ----------------------------------------------------------------------------
 
 
-def pre_sigmoidal_pre(x, p, out):
-    """``H (Q + tanh(G u))``: ``u = P x_0 - x_1`` (dynamic threshold, held on two channels) or
-    ``P x_c - theta`` per coupling variable."""
-    h, q, g, big_p, theta = p[0], p[1], p[2], p[3], p[4]
+def pre_sigmoidal_pre(q, m, x, p):
+    """``H (Q + tanh(G u))``: ``u = P x_0 - x_1`` (dynamic threshold, the same on both
+    channels) or ``P x_q - theta`` per coupling variable."""
     if p[5] > 0.0:  # dynamic: the threshold is the second coupling variable
-        value = h * (q + tanh(g * (big_p * np.float64(x[0]) - np.float64(x[1]))))
-        out[0] = value
-        out[1] = value
+        u = p[3] * np.float64(x[0, m]) - np.float64(x[1, m])
     else:
-        for c in range(x.shape[0]):
-            out[c] = h * (q + tanh(g * (big_p * np.float64(x[c]) - theta)))
+        u = p[3] * np.float64(x[q, m]) - p[4]
+    return p[0] * (p[1] + tanh(p[2] * u))
 
 
-def pre_sigmoidal_post(c, i, s, x, a, p):
+def pre_sigmoidal_post(c, i, m, S, x, a, p):
     """The sum and a constant per coupling row and node (``p[7:]``, ``p[6]`` nodes a row)."""
-    return s[c] + p[7 + c * int(p[6]) + i]
+    return np.float64(S[c, m]) + p[7 + c * int(p[6]) + i]
 
 
 def _pre_sigmoidal_edges(coupling, history, n_cvar, p):

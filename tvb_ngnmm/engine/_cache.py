@@ -96,34 +96,37 @@ _APPLY_PRE = '''
 def apply_pre(parameters, raw, out, width):
     """``out[q, j, :width]``: the pre channels of the float32 values ``raw[:, j, :width]``
     (``pre`` of each source's coupling variables, in float64, rounded to float32)."""
-    n_cvar, n_node, n_pre = raw.shape[0], raw.shape[1], out.shape[0]
-    x = np.empty(n_cvar, dtype=np.float32)
-    y = np.zeros(n_pre)
-    for j in range(n_node):
-        for m in range(width):
-            for c in range(n_cvar):
-                x[c] = raw[c, j, m]
-            pre(x, parameters, y)
-            for q in range(n_pre):
-                out[q, j, m] = np.float32(y[q])
+    n_cvar, n_node, L = raw.shape
+    n_pre = out.shape[0]
+    x = raw.reshape((n_cvar, n_node * L))  # node j's samples at columns j L, j L + 1, ...
+    y = out.reshape((n_pre, n_node * L))
+    for q in range(n_pre):
+        for j in range(n_node):
+            for m in range(j * L, j * L + width):
+                y[q, m] = np.float32(pre(q, m, x, parameters))
 '''
 _APPLY_POST = '''
 @jit(nogil=True)
 def apply_post(parameters, S, X, cvar, G, C, B):
     """``C[c, i*B + b]``: the coupling of row ``c`` at node ``i`` (member ``b``) from the step's
-    sums ``S``, the node's own coupling variables in ``X`` (as float32) and the gain ``G``."""
+    sums ``S``, the nodes' own coupling variables in ``X`` (as float32) and the gain ``G``."""
     n_cvar, M = C.shape
-    n_sum, n_gain = S.shape[0], G.shape[0]
-    s = np.empty(n_sum)
-    x = np.empty(n_cvar)
-    for m in range(M):
-        for q in range(n_sum):
-            s[q] = np.float64(S[q, m])
-        for c in range(n_cvar):
-            x[c] = np.float64(np.float32(X[cvar[c], m]))
-        i = m // B
-        for c in range(n_cvar):
-            C[c, m] = post(c, i, s, x, G[min(c, n_gain - 1), m], parameters)
+    n_gain = G.shape[0]
+    x = np.empty((n_cvar, M))
+    for c in range(n_cvar):
+        v = cvar[c]
+        for m in range(M):
+            x[c, m] = np.float64(np.float32(X[v, m]))
+    for c in range(n_cvar):
+        g = min(c, n_gain - 1)
+        if B == 1:
+            for m in range(M):
+                C[c, m] = post(c, m, m, S, x, G[g, m], parameters)
+        else:
+            for i in range(M // B):
+                for b in range(B):
+                    m = i * B + b
+                    C[c, m] = post(c, i, m, S, x, G[g, m], parameters)
 '''
 _APPLY_SUM = '''
 @jit(nogil=True)
@@ -257,15 +260,17 @@ def _used_marker(path: Path) -> Path:
     return path.with_suffix(".used")
 
 
-def _compiled(equations):
-    """The model's equations compiled (once per function; cached on disk when it has a file)."""
-    if equations not in _COMPILED_EQUATIONS:
+def _compiled(equations, inline: bool = False):
+    """A declared function compiled (once per function; cached on disk when it has a file),
+    with ``inline``, inlined into the functions that call it."""
+    if (equations, inline) not in _COMPILED_EQUATIONS:
         try:
             has_file = inspect.getsourcefile(equations) is not None
         except TypeError:
             has_file = False
-        _COMPILED_EQUATIONS[equations] = _numba.jit(equations, cache=has_file)
-    return _COMPILED_EQUATIONS[equations]
+        options = {"inline": "always"} if inline else {}
+        _COMPILED_EQUATIONS[equations, inline] = _numba.jit(equations, cache=has_file, **options)
+    return _COMPILED_EQUATIONS[equations, inline]
 
 
 def _load(name: str, stem: str, source: str) -> ModuleType:
@@ -349,8 +354,9 @@ def compiled_coupling(declaration) -> ModuleType:
     if stem in _LOADED:
         return _LOADED[stem]
     module = _load(name, stem, source)
-    module.pre = None if declaration.pre is None else _compiled(declaration.pre)
-    module.post = None if declaration.post is None else _compiled(declaration.post)
+    # Inlined where they are called (they take small arrays, which a call would reference-count).
+    module.pre = None if declaration.pre is None else _compiled(declaration.pre, inline=True)
+    module.post = None if declaration.post is None else _compiled(declaration.post, inline=True)
     _LOADED[stem] = module
     return module
 
