@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from tvb_ngnmm.engine.spec import extract
-from tvb_ngnmm.explore import config as config_module
-from tvb_ngnmm.explore.config import (
+from tvb_ngnmm.cli import config as config_module
+from tvb_ngnmm.cli.config import (
     DESIGNS,
     INTEGRATORS,
     MONITORS,

@@ -27,6 +27,7 @@ point: common random numbers), and its loss and components are the means over th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -35,9 +36,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
 
+from .._util import check_choice, pyplot, write_atomically
+from ..analysis._signal_checks import warn_undefined
+from ..engine.checks import check_seed
+from ..engine.spec import SimulationSpec
+from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
+from .design import points
 from .objectives import AbstractObjective, _bad, evaluate_objective, objective_from_config
 from .optimisers import METHODS, RUNNERS, _checked_options
+from .recipe import allowed_names, classify, default_unit
+from .sweep import (
+    _check_design_values,
+    _check_not_bootstrapping,
+    _connect,
+    _disconnect,
+    checked_simulation_length,
+    checked_spec,
+    start_fork_server,
+    sweep,
+)
+from .trial import check_objective
 
 
 @dataclass
@@ -80,8 +101,6 @@ class FitResult:
         -------
         matplotlib.figure.Figure
         """
-        from .._util import pyplot
-
         plt = pyplot("FitResult.plot")
         names = list(self.best_parameters)
         if axes is None:
@@ -136,21 +155,20 @@ NOISE_SEED = "integrator.noise.noise_seed"
 class _Evaluator:
     """Evaluates populations as sweeps, keeps the history, penalises undefined losses."""
 
-    def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar,
-                 realisations: int = 1, history_seed: int | None = None):  # fmt: skip
-        self.sim, self.names, self.units, self.client = sim, list(bounds), units, client
+    def __init__(self, sim, problem: FitProblem, client, folder, bar,
+                 history_seed: int | None = None):  # fmt: skip
+        self.sim, self.spec, self.client = sim, problem.spec, client
+        self.names, self.units = list(problem.bounds), problem.units
         self.history_seed = history_seed
-        self.bounds = tuple(np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
-        self.measure = functools.partial(evaluate_objective, objective=objective)
-        self.folder, self.simulation_length, self.bar = folder, simulation_length, bar
-        self.realisations = int(realisations)
+        self.bounds = tuple(np.array(b, dtype=float)
+                            for b in zip(*problem.bounds.values(), strict=True))  # fmt: skip
+        self.measure = functools.partial(evaluate_objective, objective=problem.objective)
+        self.folder, self.simulation_length, self.bar = folder, problem.simulation_length, bar
+        self.realisations = problem.realisations
         self.generations: list = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Penalised losses of the points ``values`` (n_point, n_parameter)."""
-        from .design import points
-        from .sweep import sweep
-
         values = np.atleast_2d(np.asarray(values, dtype=float))
         k = self.realisations
         columns = {name: np.repeat(values[:, j], k) for j, name in enumerate(self.names)}
@@ -160,7 +178,8 @@ class _Evaluator:
         design = points(columns, {**self.units, NOISE_SEED: "1"} if k > 1 else self.units)
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
-                   client=self.client, progress=False, history_seed=self.history_seed)  # fmt: skip
+                   client=self.client, progress=False, history_seed=self.history_seed,
+                   spec=self.spec)  # fmt: skip
         if not ds["done"].all():
             raise RuntimeError(
                 f"The fit was interrupted in generation {len(self.generations)} "
@@ -195,8 +214,6 @@ class _Evaluator:
 
     def history(self, objective):
         """The evaluations so far as an ``xarray.Dataset`` (dim ``evaluation``)."""
-        import xarray as xr
-
         gens = self.generations
         keys = [k for g in gens for k in g.data_vars if str(k) not in _SWEEP_VARIABLES]
         components = list(dict.fromkeys(k for k in keys if k != "loss"))
@@ -340,39 +357,147 @@ def fit(
     UndefinedMeasureWarning
         Once, counting the evaluations that blew up or whose loss was undefined (NaN).
     """
-    from tqdm.auto import tqdm
+    _start(sim, client, n_workers, store)  # the fork server's imports overlap the checks
+    problem = check_fit(sim, objective, bounds, method, budget, simulation_length, options,
+                        units, realisations)  # fmt: skip
+    return _run_fit(sim, problem, seed, client, n_workers, store, progress, history_seed)
 
-    from ..engine.spec import extract
-    from .sweep import (
-        _check_not_bootstrapping,
-        _connect,
-        _disconnect,
-        checked_simulation_length,
-        start_fork_server,
-    )
-    from .trial import check_objective
 
-    if client is None:  # its imports overlap the checks below
+def _start(sim, client, n_workers, store) -> None:
+    """Start a local cluster's fork server first thing (when no client is given), and check
+    the settings of the cluster and the store."""
+    if client is None:
         _check_not_bootstrapping()
         start_fork_server(sim, n_workers)
-    objective = _checked_objective(objective)
-    method, budget = _checked_method(method, budget)
     _check_client_settings(store, n_workers)
-    simulation_length = checked_simulation_length(sim, simulation_length)
-    bounds = _checked_bounds(sim, bounds)
-    objective.check_simulator(sim, simulation_length)
-    options = _checked_options(method, bounds, budget, options)
-    units = _units(sim, bounds, units)
-    realisations = _checked_realisations(sim, realisations, bounds)
+
+
+class FitSettingError(ValueError):
+    """A setting of a fit that :func:`check_fit` refuses; ``parameter`` names it (``'bounds'``,
+    ``'method'``, ``'budget'``, ``'options'``, ``'objective'``, ``'realisations'``,
+    ``'simulation_length'``, ``'units'``)."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@contextlib.contextmanager
+def _setting(parameter: str):
+    """Raise a ``ValueError`` of the block as a :class:`FitSettingError` of ``parameter``."""
+    try:
+        yield
+    except FitSettingError:
+        raise
+    except ValueError as err:
+        raise FitSettingError(parameter, str(err)) from err
+
+
+@dataclass(frozen=True)
+class FitProblem:
+    """What a fit minimises, checked against its simulator by :func:`check_fit`;
+    :func:`run_fit` takes it as it is.
+
+    Attributes
+    ----------
+    spec : tvb_ngnmm.engine.spec.SimulationSpec
+        The simulator as the engine read it (every generation's sweep takes it as it is).
+    objective : AbstractObjective
+        The loss, checked against the simulator's monitors and on a trial of its outputs.
+    bounds : dict
+        ``{name: (low, high)}`` as floats.
+    method : str
+        The optimiser.
+    budget : int
+        Most simulations run.
+    options : dict
+        The optimiser's options, defaults filled in.
+    units : dict
+        ``{name: unit}`` of the parameters.
+    realisations : int
+        Noise realisations per point.
+    simulation_length : float
+        Length of each run (ms).
+    """
+
+    spec: SimulationSpec = field(repr=False)
+    objective: AbstractObjective
+    bounds: dict
+    method: str
+    budget: int
+    options: dict
+    units: dict
+    realisations: int
+    simulation_length: float
+
+
+def check_fit(sim, objective, bounds: dict, method: str = "cma", budget: int = 100,
+              simulation_length: float | None = None, options: dict | None = None,
+              units: dict | None = None, realisations: int = 1,
+              spec: SimulationSpec | None = None) -> FitProblem:  # fmt: skip
+    """Check a fit's settings against ``sim`` once, before anything runs (see :func:`fit`).
+
+    ``spec`` is ``sim`` as the engine read it, from a caller that read it already (the command
+    line); default: read here.
+
+    Raises
+    ------
+    FitSettingError
+        A ``ValueError`` naming the parameter (its ``parameter``), what is allowed and what was
+        given.
+    """
+    with _setting("spec"):
+        spec = checked_spec(sim, spec)
+    with _setting("objective"):
+        objective = _checked_objective(objective)
+    with _setting("method"):
+        check_choice("method", method, METHODS)
+    with _setting("budget"):
+        budget = _checked_budget(budget)
+    with _setting("simulation_length"):
+        simulation_length = checked_simulation_length(sim, simulation_length)
+    with _setting("bounds"):
+        bounds = _checked_bounds(sim, spec, bounds)
+    with _setting("objective"):
+        objective.check_simulator(sim, simulation_length)
+    with _setting("options"):
+        options = _checked_options(method, bounds, budget, options)
+    with _setting("units"):
+        units = _units(sim, bounds, units)
+    with _setting("realisations"):
+        realisations = _checked_realisations(sim, realisations, bounds)
+    with _setting("objective"):
+        check_objective(spec, objective, simulation_length)
+    return FitProblem(spec, objective, bounds, method, budget, options, units, realisations,
+                      simulation_length)  # fmt: skip
+
+
+def run_fit(sim, problem: FitProblem, seed: int | None = 0, client=None,
+            n_workers: int | None = None, store=None, progress: bool = True,
+            history_seed: int | None = 0) -> FitResult:  # fmt: skip
+    """:func:`fit` of a problem :func:`check_fit` checked (the command line checks its
+    configuration's ``[fit]`` so): its checks are not run again. The other parameters are
+    :func:`fit`'s."""
+    if not isinstance(problem, FitProblem):
+        raise _bad("problem", "is a FitProblem (returned by check_fit)", repr(problem))
+    _start(sim, client, n_workers, store)
+    with _setting("spec"):
+        checked_spec(sim, problem.spec)  # of this simulator
+    return _run_fit(sim, problem, seed, client, n_workers, store, progress, history_seed)
+
+
+def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
+             history_seed) -> FitResult:  # fmt: skip
+    """The generations of a checked fit, on the cluster, recorded in ``store``."""
     seeds = _seeds(sim, seed, history_seed)
-    check_objective(extract(sim), objective, simulation_length)
-    settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
-                "options": repr(sorted(options.items())).replace("\n", " "),
-                "objective": repr(objective), "simulation_length": simulation_length,
-                "history_seed": history_seed,
+    method, budget = problem.method, problem.budget
+    settings = {"method": method, "bounds": problem.bounds, "budget": budget, "seed": seed,
+                "options": repr(sorted(problem.options.items())).replace("\n", " "),
+                "objective": repr(problem.objective),
+                "simulation_length": problem.simulation_length, "history_seed": history_seed,
                 "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
-    if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
-        settings["realisations"] = realisations
+    if problem.realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
+        settings["realisations"] = problem.realisations
     created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
@@ -387,11 +512,10 @@ def fit(
         folder = Path(temporary.name if temporary else store)
         if temporary is not None:
             _open_fit_store(folder, settings)
-        evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
-                              bar, realisations, history_seed)  # fmt: skip
+        evaluate = _Evaluator(sim, problem, client, folder, bar, history_seed)
         lows, highs = evaluate.bounds
-        RUNNERS[method](evaluate, lows, highs, budget, seed, options)
-        history = evaluate.history(objective).assign_attrs(seeds)
+        RUNNERS[method](evaluate, lows, highs, budget, seed, problem.options)
+        history = evaluate.history(problem.objective).assign_attrs(seeds)
     except BaseException:
         _discard_if_unused(store, created)
         raise
@@ -400,7 +524,7 @@ def fit(
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
-    return _result(history, list(bounds), method)
+    return _result(history, list(problem.bounds), method)
 
 
 def _new_parts(folder: Path) -> list:
@@ -424,9 +548,6 @@ def _discard_if_unused(store, created: list | None) -> None:
 
 def _seeds(sim, seed, history_seed) -> dict:
     """The fit's seeds, checked, as attributes of its history; and where its runs start."""
-    from ..engine.checks import check_seed
-    from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
-
     check_seed(seed, allow_generator=False)
     check_history_seed(history_seed)
     source = sim if history_seed is None else seeded_simulator(sim, history_seed)
@@ -435,8 +556,6 @@ def _seeds(sim, seed, history_seed) -> dict:
 
 
 def _result(history, names: list, method: str) -> FitResult:
-    from ..analysis._signal_checks import warn_undefined
-
     loss = history.loss.values
     blown = history.blown_up.values
     n_bad = int((~np.isfinite(loss)).sum())
@@ -489,22 +608,14 @@ def _checked_objective(objective) -> AbstractObjective:
     return objective
 
 
-def _checked_method(method, budget) -> tuple[str, int]:
-    from .._util import check_choice
-
-    check_choice("method", method, METHODS)
+def _checked_budget(budget) -> int:
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
         raise _bad("budget", "are integers >= 1 (simulations)", repr(budget))
-    return method, int(budget)
+    return int(budget)
 
 
-def _checked_bounds(sim, bounds) -> dict:
+def _checked_bounds(sim, spec, bounds) -> dict:
     """``{name: (low, high)}`` as floats; names checked as a sweep checks them."""
-    from ..engine.spec import extract
-    from .design import points
-    from .recipe import allowed_names, classify
-    from .sweep import _check_design_values
-
     if not isinstance(bounds, dict) or not bounds:
         raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters",
                    repr(bounds))  # fmt: skip
@@ -519,7 +630,6 @@ def _checked_bounds(sim, bounds) -> dict:
             raise _bad("bounds", f"is a pair (low, high) of finite numbers with low < high for "
                        f"{name!r}", repr(bound))  # fmt: skip
         checked[name] = (low, high)
-    spec = extract(sim)
     try:
         batch_names, _ = classify(sim, spec, list(checked))
     except ValueError:
@@ -532,8 +642,6 @@ def _checked_bounds(sim, bounds) -> dict:
 
 
 def _unknown(sim, spec, name: str) -> bool:
-    from .recipe import classify
-
     try:
         classify(sim, spec, [name])
     except ValueError:
@@ -542,8 +650,6 @@ def _unknown(sim, spec, name: str) -> bool:
 
 
 def _units(sim, bounds: dict, units) -> dict:
-    from .recipe import default_unit
-
     if units is not None and (
         not isinstance(units, dict)
         or set(units) - set(bounds)
@@ -557,8 +663,6 @@ def _units(sim, bounds: dict, units) -> dict:
 
 def _open_fit_store(folder: Path, settings: dict) -> None:
     """Create the fit's folder with its settings, or check them against a stored fit."""
-    from .._util import write_atomically
-
     path = folder / "fit.json"
     text = json.dumps(settings, sort_keys=True, default=str)
     if folder.exists() and not folder.is_dir():
