@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.cli import config as config_module
 from tvb_ngnmm.cli.config import (
     DESIGNS,
@@ -29,6 +28,7 @@ from tvb_ngnmm.cli.config import (
     parse_config,
     trait_options,
 )
+from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.explore.reduce import MEASURES
 
 #: Examples per run of the property; ``CONFIG_FUZZ_EXAMPLES=2000`` for a longer search.

@@ -19,6 +19,11 @@ end counts them. With a ``store`` folder every generation is kept as a sweep sto
 losses, so a fit run again with the same store replays the stored generations and computes
 only what is missing.
 
+The simulator is read and the settings are checked once, before anything runs:
+:func:`check_fit` returns them as a :class:`FitProblem` (the engine's reading of the simulator
+with it), which :func:`run_fit` takes as it is and hands to every generation's sweep; :func:`fit`
+is the two in turn (the command line checks its ``[fit]`` with :func:`check_fit` as it reads it).
+
 With ``realisations=k`` each point runs ``k`` times, realisation ``r`` with the noise stream
 ``RandomState(noise_seed + r)`` (``noise_seed`` the simulator's; the same ``k`` streams for every
 point: common random numbers), and its loss and components are the means over the ``k`` runs
@@ -40,7 +45,6 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from .._util import check_choice, pyplot, write_atomically
-from ..analysis._signal_checks import warn_undefined
 from ..engine.checks import check_seed
 from ..engine.spec import SimulationSpec
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
@@ -347,8 +351,9 @@ def fit(
     ------
     ValueError
         Bad bounds, unknown parameter names, a budget too small, an unknown method, an
-        objective that does not fit the simulator, a store of another fit: each names the
-        parameter, what is allowed and what was given.
+        objective that does not fit the simulator (a :class:`FitSettingError` naming the
+        parameter in its ``parameter``), a store of another fit: each names the parameter,
+        what is allowed and what was given.
     RuntimeError
         If no evaluation gave a defined loss.
 
@@ -556,6 +561,9 @@ def _seeds(sim, seed, history_seed) -> dict:
 
 
 def _result(history, names: list, method: str) -> FitResult:
+    # here: tvb_ngnmm.analysis imports scipy.signal, which the workers' preload leaves out
+    from ..analysis._signal_checks import warn_undefined  # noqa: PLC0415
+
     loss = history.loss.values
     blown = history.blown_up.values
     n_bad = int((~np.isfinite(loss)).sum())
