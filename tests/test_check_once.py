@@ -23,12 +23,14 @@ from tvb_ngnmm.cli.config import ConfigError, parse_config
 from tvb_ngnmm.engine import spec as spec_module
 from tvb_ngnmm.engine.equations import engine_model
 from tvb_ngnmm.explore import FCCorrelation, grid
-from tvb_ngnmm.explore.fit import FitProblem, FitSettingError, check_fit, run_fit
+from tvb_ngnmm.explore.fit import run_fit
+from tvb_ngnmm.explore.fit_problem import FitProblem, FitSettingError, check_fit
 from tvb_ngnmm.explore.sweep import checked_spec
 from tvb_ngnmm.models import _registry
 
 sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")
 fit_module = importlib.import_module("tvb_ngnmm.explore.fit")
+problem_module = importlib.import_module("tvb_ngnmm.explore.fit_problem")
 trial_module = importlib.import_module("tvb_ngnmm.explore.trial")
 
 FIT = """
@@ -130,8 +132,8 @@ class Stop(Exception):
 def _fit_checks(stack) -> dict:
     """Counters of the fit's checks (each of its settings) and of the objective's trial."""
     names = ("_checked_bounds", "_checked_budget", "_checked_realisations", "_units")
-    counters = {name: stack.enter_context(counting(fit_module, name)) for name in names}
-    counters["_checked_options"] = stack.enter_context(counting(fit_module, "_checked_options"))
+    counters = {name: stack.enter_context(counting(problem_module, name)) for name in names}
+    counters["_checked_options"] = stack.enter_context(counting(problem_module, "_checked_options"))
     counters["check_objective"] = stack.enter_context(counting(trial_module, "check_objective"))
     return counters
 

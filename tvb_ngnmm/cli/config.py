@@ -59,7 +59,7 @@ from ..connectomes import bundle_names
 from ..connectomes.preprocessing import NORMALIZATIONS
 from ..engine.spec import SimulationSpec, extract
 from ..explore.design import grid, points, sobol
-from ..explore.fit import check_fit
+from ..explore.fit_problem import check_fit
 from ..explore.objectives import objective_from_config
 from ..explore.recipe import classify
 from ..explore.reduce import MEASURES, as_measures
@@ -191,7 +191,8 @@ class Config:
 
     def fit_arguments(self) -> dict:
         """Keyword arguments of :func:`~tvb_ngnmm.explore.fit.run_fit` (``client`` aside):
-        ``problem``, the :class:`~tvb_ngnmm.explore.fit.FitProblem` of ``[fit]``, checked."""
+        ``problem``, the :class:`~tvb_ngnmm.explore.fit_problem.FitProblem` of ``[fit]``
+        (checked)."""
         if self.fit is None:
             raise ConfigError("[fit]", "Missing section [fit]. A fit needs [fit] with "
                                        "'parameters' and 'objective'.")  # fmt: skip

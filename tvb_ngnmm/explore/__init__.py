@@ -19,7 +19,8 @@ fits use, so that runs give the same numbers every time.
 
 from ..seeding import configure_seeded
 from .design import Design, grid, points, sobol
-from .fit import FitProblem, FitResult, FitSettingError, check_fit, fit, run_fit
+from .fit import FitResult, fit, run_fit
+from .fit_problem import FitProblem, FitSettingError, check_fit
 from .objectives import (
     OBJECTIVES,
     AbstractObjective,
