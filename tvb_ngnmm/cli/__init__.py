@@ -303,7 +303,7 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
         import distributed  # noqa: PLC0415 - an optional extra (explore)
     except ImportError:
         _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
-    from ..explore._scheduler import (  # noqa: PLC0415 - an optional extra (explore)
+    from ._scheduler import (  # noqa: PLC0415 - asyncio, for a given scheduler only
         SchedulerCheckError,
         check_scheduler,
     )

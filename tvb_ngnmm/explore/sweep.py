@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..engine.batch import _swept_values, default_group_size, run_batch
+from ..engine.batch import checked_swept_values, default_group_size, run_batch
 from ..engine.checks import check_seed, n_steps_for
 from ..engine.spec import SimulationSpec, extract
 from ..models import AbstractNextGenModel
@@ -311,7 +311,7 @@ def _template(sim, design, units: dict):
 def _check_design_values(sim, spec, design, batch_names: list) -> None:
     """The batch parameters' values, checked as ``run_batch`` checks them (per-region shapes)."""
     if batch_names:  # a design of configuration parameters only has none
-        _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+        checked_swept_values(sim, spec, {name: design.values[name] for name in batch_names})
     _check_group_parameters(sim, design, batch_names)
     for name, value in design.values.items():
         if name not in batch_names and value.ndim != 1:
