@@ -37,6 +37,7 @@ import functools
 import json
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .._util import pyplot, write_atomically
+from .._util import UndefinedMeasureWarning, pyplot, write_atomically
 from ..engine.checks import check_seed
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
 from .design import points
@@ -452,17 +453,15 @@ def _seeds(sim, seed, history_seed) -> dict:
 
 
 def _result(history, names: list, method: str) -> FitResult:
-    # here: tvb_ngnmm.analysis imports scipy.signal, which the workers' preload leaves out
-    from ..analysis._signal_checks import warn_undefined  # noqa: PLC0415
-
     loss = history.loss.values
     blown = history.blown_up.values
     n_bad = int((~np.isfinite(loss)).sum())
     if n_bad:
         n_blown = int(blown.sum())
-        warn_undefined(f"fit: {n_bad} of {len(loss)} evaluations have no loss ({n_blown} blew "
-                       f"up, {n_bad - n_blown} gave an undefined loss); they counted as worse "
-                       "than every defined loss.", stacklevel=3)  # fmt: skip
+        message = (f"fit: {n_bad} of {len(loss)} evaluations have no loss ({n_blown} blew up, "
+                   f"{n_bad - n_blown} gave an undefined loss); they counted as worse than every "
+                   "defined loss.")  # fmt: skip
+        warnings.warn(UndefinedMeasureWarning(message, ()), stacklevel=4)  # the caller of fit
     if n_bad == len(loss):
         raise RuntimeError(f"No evaluation of the fit gave a defined loss ({len(loss)} "
                            "evaluations): check the bounds and the objective.")  # fmt: skip
