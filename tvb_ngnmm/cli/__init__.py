@@ -97,8 +97,6 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
     Ctrl-C during the simulation ends it with what was computed: written as chosen by
     ``--on-interrupt``, attribute ``status = 'interrupted'``, exit status 130.
     """
-    from .config import ConfigError, check_run_outputs  # noqa: PLC0415 - TVB's import time
-
     parser = _parser(prog, COMMANDS["run"], RUN_EXAMPLE)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
     parser.add_argument("--on-interrupt", choices=ON_INTERRUPT, default="suffix",
@@ -106,6 +104,8 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
                         "partial outputs as *.interrupted.* beside any complete ones, 'replace' "
                         "them under the usual names, 'discard' nothing")  # fmt: skip
     args = parser.parse_args(argv)
+    from .config import ConfigError, check_run_outputs  # noqa: PLC0415 - TVB's import time
+
     config = _read(parser, args.config)
     try:
         check_run_outputs(config)
@@ -322,12 +322,12 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
 
 def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> int:
     """``tvb-ngnmm sweep CONFIG [--scheduler ADDRESS] [--store PATH]``."""
-    from ..explore import sweep  # noqa: PLC0415 - TVB's and Dask's import time
-
     parser = _parser(prog, COMMANDS["sweep"], SWEEP_EXAMPLE)
     _add_scheduler_options(parser)
     parser.add_argument("--store", metavar="PATH", help="zarr store (default: [sweep].store)")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
+    from ..explore import sweep  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+
     config = _read(parser, args.config, require_sweep=True)
     arguments = config.sweep_arguments()
     arguments["store"] = args.store or arguments["store"]
@@ -356,14 +356,14 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
 
 def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     """``tvb-ngnmm fit CONFIG [--scheduler ADDRESS] [--output DIR] [--store PATH]``."""
-    from ..explore.fit import run_fit  # noqa: PLC0415 - TVB's and Dask's import time
-
     parser = _parser(prog, COMMANDS["fit"], FIT_EXAMPLE)
     _add_scheduler_options(parser)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
     parser.add_argument("--store", metavar="PATH", help="folder of generations (default: "
                                                         "[fit].store, or none)")  # fmt: skip
     args = parser.parse_args(argv)
+    from ..explore.fit import run_fit  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+
     config = _read(parser, args.config, require_fit=True)
     arguments = config.fit_arguments()
     arguments["store"] = args.store or arguments["store"]
