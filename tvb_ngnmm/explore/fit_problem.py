@@ -33,7 +33,7 @@ NOISE_SEED = "integrator.noise.noise_seed"
 class FitSettingError(ValueError):
     """A setting of a fit that :func:`check_fit` refuses; ``parameter`` names it (``'bounds'``,
     ``'method'``, ``'budget'``, ``'options'``, ``'objective'``, ``'realisations'``,
-    ``'simulation_length'``, ``'units'``)."""
+    ``'simulation_length'``, ``'units'``). Its message is the check's own."""
 
     def __init__(self, parameter: str, message: str):
         super().__init__(message)
@@ -42,19 +42,20 @@ class FitSettingError(ValueError):
 
 @contextlib.contextmanager
 def _setting(parameter: str):
-    """Raise a ``ValueError`` of the block as a :class:`FitSettingError` of ``parameter``."""
+    """Raise a plain ``ValueError`` of the block as a :class:`FitSettingError` of ``parameter``
+    (the package's own subclasses, such as ``UnsupportedSimulationError``, pass as they are)."""
     try:
         yield
-    except FitSettingError:
-        raise
     except ValueError as err:
+        if type(err) is not ValueError:
+            raise
         raise FitSettingError(parameter, str(err)) from err
 
 
 @dataclass(frozen=True)
 class FitProblem:
     """What a fit minimises, checked against its simulator by :func:`check_fit`;
-    :func:`run_fit` takes it as it is.
+    :func:`~.fit.run_fit` takes it as it is.
 
     Attributes
     ----------
@@ -93,19 +94,32 @@ def check_fit(sim, objective, bounds: dict, method: str = "cma", budget: int = 1
               simulation_length: float | None = None, options: dict | None = None,
               units: dict | None = None, realisations: int = 1,
               spec: SimulationSpec | None = None) -> FitProblem:  # fmt: skip
-    """Check a fit's settings against ``sim`` once, before anything runs (see :func:`fit`).
+    """Check a fit's settings against ``sim`` once, before anything runs.
 
-    ``spec`` is ``sim`` as the engine read it, from a caller that read it already (the command
-    line); default: read here.
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        A configured simulator.
+    objective, bounds, method, budget, simulation_length, options, units, realisations
+        As for :func:`~.fit.fit` (``simulation_length`` in ms).
+    spec : SimulationSpec, optional
+        ``sim`` as the engine read it (:func:`~tvb_ngnmm.engine.spec.extract`), from a caller
+        that read it already (the command line); default: read here.
+
+    Returns
+    -------
+    FitProblem
+        The checked settings, which :func:`~.fit.run_fit` takes as they are.
 
     Raises
     ------
     FitSettingError
-        A ``ValueError`` naming the parameter (its ``parameter``), what is allowed and what was
-        given.
+        A ``ValueError`` naming the parameter (also in its ``parameter``), what is allowed and
+        what was given.
+    UnsupportedSimulationError
+        A simulator the fast engine cannot run.
     """
-    with _setting("spec"):
-        spec = checked_spec(sim, spec)
+    spec = checked_spec(sim, spec)
     with _setting("objective"):
         objective = _checked_objective(objective)
     with _setting("method"):
