@@ -13,7 +13,7 @@ import numpy as np
 
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.backend import NumbaBackend
-from tvb_ngnmm.explore.config import parse_config
+from tvb_ngnmm.cli.config import parse_config
 
 TRUTH = {"I_e": 12.0, "a": 6.0}
 

@@ -13,9 +13,9 @@ from dask_cluster import local_cluster
 from tvb.simulator import coupling, integrators, monitors, simulator
 
 from tvb_ngnmm import cli
+from tvb_ngnmm.cli.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.connectomes import load_connectome
 from tvb_ngnmm.engine.support import integrator_names
-from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.explore.store import simulator_description
 from tvb_ngnmm.models import make_model
 

@@ -16,11 +16,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from tvb_ngnmm.engine.spec import extract
-from tvb_ngnmm.engine.support import integrator_names
-from tvb_ngnmm.explore import config as config_module
-from tvb_ngnmm.explore.config import (
+from tvb_ngnmm.cli import config as config_module
+from tvb_ngnmm.cli.config import (
     DESIGNS,
+    INTEGRATORS,
     MONITORS,
     ConfigError,
     check_run_outputs,
@@ -29,6 +28,7 @@ from tvb_ngnmm.explore.config import (
     parse_config,
     trait_options,
 )
+from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.explore.reduce import MEASURES
 
 #: Examples per run of the property; ``CONFIG_FUZZ_EXAMPLES=2000`` for a longer search.
@@ -111,7 +111,7 @@ def configurations(draw, require: str) -> dict:
     model = draw(st.sampled_from(list(MODELS)))
     coupling = draw(_usually(st.sampled_from(["Linear", "Difference", "Sigmoidal"]),
                              st.sampled_from([*COUPLINGS, "Nonsense"])))  # fmt: skip
-    stochastic = draw(_usually(st.sampled_from(integrator_names()), st.just("RungeKutta4thOrder")))
+    stochastic = draw(_usually(st.sampled_from(INTEGRATORS), st.just("RungeKutta4thOrder")))
     variables = list(MODELS[model].variables_of_interest.default)
     connectome = {"weights": "w.txt", "tract_lengths": "t.txt"}
     data = {

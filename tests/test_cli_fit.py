@@ -14,7 +14,7 @@ from dask_cluster import local_cluster
 from tvb_ngnmm import cli
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.backend import NumbaBackend
-from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
+from tvb_ngnmm.cli.config import ConfigError, parse_config, read_config
 
 distributed = pytest.importorskip("distributed")
 
@@ -109,11 +109,12 @@ def test_fit_command_finds_the_grid_point_of_the_target(folder, scheduler, tmp_p
 
 def test_fit_example_configuration_is_valid():
     config = read_config(EXAMPLES / "fit_ei90.toml", require_fit=True)
-    arguments = config.fit_arguments()
-    assert arguments["bounds"] == {"I_e": (8.0, 16.0), "a": (2.0, 12.0)}
-    assert arguments["method"] == "cma" and arguments["budget"] == 48
-    assert arguments["realisations"] == 1  # the default
-    assert arguments["objective"].target_fc.shape == (90, 90)
+    problem = config.fit_arguments()["problem"]
+    assert problem.bounds == {"I_e": (8.0, 16.0), "a": (2.0, 12.0)}
+    assert problem.method == "cma" and problem.budget == 48
+    assert problem.realisations == 1  # the default
+    assert problem.objective.target_fc.shape == (90, 90)
+    assert problem.spec is config.spec  # the simulator as read once
 
 
 @pytest.mark.parametrize(

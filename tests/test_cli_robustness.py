@@ -16,8 +16,8 @@ import xarray as xr
 from test_cli_config import BASE, SWEEP
 
 from tvb_ngnmm import _outputs, cli
+from tvb_ngnmm.cli.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.engine import runner
-from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
 
 TWO_MONITORS = BASE.replace("[run]", '[[monitors]]\nname = "Raw"\n\n[run]')
 NO_FIGURE = "\n[output]\nfigure = false\n"

@@ -286,9 +286,12 @@ def test_blow_ups_and_undefined_losses_count_as_worst(client, sim, method, optio
 
 
 def test_blown_up_runs_are_recorded_and_avoided(client, sim, objective):
-    with pytest.warns(UndefinedMeasureWarning, match=r"2 of 3 evaluations have no loss \(2 blew"):
+    """... and the warning counting them points at the line that called ``fit``."""
+    with pytest.warns(UndefinedMeasureWarning, match=r"2 of 3 evaluations have no loss \(2 blew"
+                      ) as warned:  # fmt: skip
         result = fit(sim, objective, {"I_e": (10.0, 1e7)}, method="grid", budget=3,
                      client=client, progress=False, options={"points_per_axis": 3})  # fmt: skip
+    assert warned[0].filename == __file__
     h = result.history
     assert h.blown_up.values.tolist() == [False, True, True]
     assert np.isnan(h.loss.values[1:]).all() and (h.blow_up_time.values[1:] > 0).all()

@@ -677,7 +677,7 @@ def test_a_configured_measure_naming_a_missing_variable_is_refused_naming_the_ke
     """The same check when the configuration is read: the key, before the command starts."""
     from test_cli_config import BASE, SWEEP
 
-    from tvb_ngnmm.explore.config import ConfigError, parse_config
+    from tvb_ngnmm.cli.config import ConfigError, parse_config
 
     text = BASE + SWEEP.replace('["mean_rate"]', '{ fc = { variable = "v_e" } }')
     with pytest.raises(ConfigError, match=r"\[sweep\].measures: Invalid value for the 'measures' "

@@ -15,9 +15,9 @@ from tvb.simulator import integrators, monitors, noise
 from tvb.simulator.simulator import Simulator
 
 from tvb_ngnmm import cli
+from tvb_ngnmm.cli.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.explore import SweepStore, fit, points, sweep
-from tvb_ngnmm.explore.config import ConfigError, parse_config, read_config
 from tvb_ngnmm.seeding import configure_seeded, seeded_simulator
 
 CONFIG = BASE  # the command line's tests' configuration (AAL90, 20 ms)

@@ -80,7 +80,7 @@ def _check_member_values(sim, name: str, values: np.ndarray, context: str) -> No
 NOT_SWEPT = ("group",)
 
 
-def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
+def checked_swept_values(sim, spec, parameters) -> tuple[dict, int]:
     """``{name: (B, n_node) array}`` of the swept parameters, checked, and B."""
     allowed = (*(n for n in spec.parameter_names if n not in NOT_SWEPT), "a")
     if not isinstance(parameters, dict) or not parameters:
@@ -137,7 +137,7 @@ def _swept_values(sim, spec, parameters) -> tuple[dict, int]:
 
 def _batch_arrays(sim, spec, parameters: dict) -> tuple[np.ndarray, np.ndarray, int]:
     """Per-member parameters (n_par, n_node, B) and gains (n_cvar, n_node, B)."""
-    values, batch = _swept_values(sim, spec, parameters)
+    values, batch = checked_swept_values(sim, spec, parameters)
     params = np.repeat(spec.params[..., np.newaxis], batch, axis=-1)
     gain = np.repeat(spec.coupling.gain[..., np.newaxis], batch, axis=-1)
     for name, arr in values.items():

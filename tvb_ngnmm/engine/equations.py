@@ -72,14 +72,24 @@ class EngineModel:
     functions: tuple[tuple[str, Callable], ...] = ()
 
 
-def coupling_term_names(model) -> tuple[str, ...]:
+#: The default of ``declaration`` below: looked up in the registry.
+_LOOK_UP = object()
+
+
+def _declaration(model, declaration):
+    """``declaration``, or the registry's declaration of the model's class if not given (the
+    functions building one kernel look it up once and hand it down)."""
+    return declaration_of(type(model)) if declaration is _LOOK_UP else declaration
+
+
+def coupling_term_names(model, declaration=_LOOK_UP) -> tuple[str, ...]:
     """The model's ``coupling_terms``, or ``c_0, c_1, …``: one per coupling variable, or as many
     as the most coupling variables its declaration accepts (``cvar_counts``; TVB's ``Hopfield``
     has one or two, by its ``dynamic`` flag, and its equations read both terms)."""
     names = getattr(model, "coupling_terms", None)
     if names:
         return tuple(names)
-    declaration = declaration_of(type(model))
+    declaration = _declaration(model, declaration)
     n_terms = len(model.cvar)
     if declaration is not None and declaration.cvar_counts:
         n_terms = max(n_terms, *declaration.cvar_counts)
@@ -136,10 +146,10 @@ def parameter_names(model) -> tuple[str, ...]:
     return tuple(n for n in cls.declarative_attrs if isinstance(getattr(cls, n), NArray))
 
 
-def kernel_parameter_names(model) -> tuple[str, ...]:
+def kernel_parameter_names(model, declaration=_LOOK_UP) -> tuple[str, ...]:
     """:func:`parameter_names`, each whole-model coefficient vector the model declares
     (``register_model(..., coefficients=("P_e",))``) written out as ``P_e_0, P_e_1, …``."""
-    declaration = declaration_of(type(model))
+    declaration = _declaration(model, declaration)
     vectors = declaration.coefficients if declaration is not None else ()
     out = []
     for name in parameter_names(model):
@@ -159,9 +169,9 @@ def parameter_value(model, name: str):
     return np.ravel(getattr(model, base))[int(index)]
 
 
-def _allowed(model, coupling) -> dict[str, str]:
+def _allowed(model, coupling, declaration) -> dict[str, str]:
     """Every name the model's equations may use, with what it is."""
-    kinds = {name: "parameter" for name in kernel_parameter_names(model)}
+    kinds = {name: "parameter" for name in kernel_parameter_names(model, declaration)}
     kinds.update({name: "coupling term" for name in coupling})
     kinds.update({name: "state variable" for name in model.state_variables})
     return kinds
@@ -175,17 +185,20 @@ def _bad_name(model, where: str, given: list[str], allowed: dict[str, str], extr
     )
 
 
-def _function_part(model, equations: Callable, call: str, slots=None, first_row=0, prefix=""):
-    """(parameters, bindings, body) of a model whose equations are the function ``call``
-    (its arguments bound to local names starting with ``prefix``)."""
-    coupling = coupling_term_names(model)
-    allowed = _allowed(model, coupling)
+def _function_part(model, declaration, call: str, slots=None, first_row=0, prefix=""):
+    """(parameters, bindings, body) of a model whose declared equations are the function
+    ``call`` (its arguments bound to local names starting with ``prefix``)."""
+    equations = declaration.equations
+    coupling = coupling_term_names(model, declaration)
+    allowed = _allowed(model, coupling, declaration)
     args = list(inspect.signature(equations).parameters)
     unknown = [a for a in args if a not in allowed and not _is_local_coupling(a)]
     if unknown:
         raise _bad_name(model, f"the arguments of {equations.__name__}", unknown, allowed)
     parameters = tuple(
-        n for n in kernel_parameter_names(model) if n in args and allowed[n] == "parameter"
+        n
+        for n in kernel_parameter_names(model, declaration)
+        if n in args and allowed[n] == "parameter"
     )
     bindings = _bindings(model, set(args), coupling, parameters, slots, first_row)
     bindings = [(prefix + name, value) for name, value in bindings]
@@ -196,9 +209,10 @@ def _function_part(model, equations: Callable, call: str, slots=None, first_row=
     return parameters, bindings, body
 
 
-def _from_function(model, equations: Callable) -> EngineModel:
-    parameters, bindings, body = _function_part(model, equations, "equations")
-    coupling = coupling_term_names(model)
+def _from_function(model, declaration) -> EngineModel:
+    parameters, bindings, body = _function_part(model, declaration, "equations")
+    coupling = coupling_term_names(model, declaration)
+    equations = declaration.equations
     source = _loop(model, coupling, bindings, body, f"calls {equations.__name__}")
     return EngineModel(type(model).__name__, parameters, (), source, equations)
 
@@ -242,10 +256,10 @@ def expression_text(expression):
     return expression
 
 
-def _expression_part(model, slots=None, first_row=0):
+def _expression_part(model, declaration, slots=None, first_row=0):
     """(parameters, bindings, body) of a model written in ``state_variable_dfuns``."""
-    coupling = coupling_term_names(model)
-    allowed = _allowed(model, coupling)
+    coupling = coupling_term_names(model, declaration)
+    allowed = _allowed(model, coupling, declaration)
     dfuns = {name: expression_text(value) for name, value in model.state_variable_dfuns.items()}
     missing = [v for v in model.state_variables if v not in dfuns]
     if missing:
@@ -261,7 +275,9 @@ def _expression_part(model, slots=None, first_row=0):
     if bad:
         raise _bad_name(model, "the names", bad, {n: k for n, k in allowed.items() if n not in bad})
     parameters = tuple(
-        n for n in kernel_parameter_names(model) if n in used and allowed[n] == "parameter"
+        n
+        for n in kernel_parameter_names(model, declaration)
+        if n in used and allowed[n] == "parameter"
     )
     bindings = _bindings(model, used, coupling, parameters, slots, first_row)
     slots = range(len(model.state_variables)) if slots is None else slots
@@ -272,37 +288,38 @@ def _expression_part(model, slots=None, first_row=0):
     return parameters, bindings, body
 
 
-def _from_expressions(model) -> EngineModel:
-    parameters, bindings, body = _expression_part(model)
-    source = _loop(model, coupling_term_names(model), bindings, body, "state_variable_dfuns")
+def _from_expressions(model, declaration) -> EngineModel:
+    parameters, bindings, body = _expression_part(model, declaration)
+    coupling = coupling_term_names(model, declaration)
+    source = _loop(model, coupling, bindings, body, "state_variable_dfuns")
     return EngineModel(type(model).__name__, parameters, (), source)
 
 
 def _cvar_counts(model, declaration) -> tuple[int, ...]:
     counts = declaration.cvar_counts if declaration is not None else None
-    return counts or (len(coupling_term_names(model)),)
+    return counts or (len(coupling_term_names(model, declaration)),)
 
 
-def _part(model, index: int, slots, first_row: int):
+def _part(model, declaration, index: int, slots, first_row: int):
     """(parameters, bindings, body, function or None) of one model of a mixed network."""
-    declaration = declaration_of(type(model))
     if declaration is not None and declaration.equations is not None:
         call = f"equations_{index}"
-        found = _function_part(model, declaration.equations, call, slots, first_row, f"_{index}_")
+        found = _function_part(model, declaration, call, slots, first_row, f"_{index}_")
         return (*found, (call, declaration.equations))
     if getattr(model, "state_variable_dfuns", None):
-        return (*_expression_part(model, slots, first_row), None)
+        return (*_expression_part(model, declaration, slots, first_row), None)
     raise _no_engine_form(model)
 
 
 def _from_mixed(mixed) -> EngineModel:
     """One loop over nodes branching on each node's group (parameter row 0)."""
-    n_terms = max(len(coupling_term_names(m)) for m in mixed.models.values())
+    declarations = {group: declaration_of(type(m)) for group, m in mixed.models.items()}
+    n_terms = max(len(coupling_term_names(m, declarations[g])) for g, m in mixed.models.items())
     lines = _header(mixed, tuple(f"term {k}" for k in range(n_terms)), "one model per group")
     lines += ["    for _m in range(_x.shape[1]):", "        _group = _p[0, _m]"]
     parameters, functions, first_row = ["group"], [], 1
     for index, (group, model) in enumerate(mixed.models.items()):
-        counts = _cvar_counts(model, declaration_of(type(model)))
+        counts = _cvar_counts(model, declarations[group])
         if mixed.n_channel not in counts:
             raise UnsupportedSimulationError(
                 f"Invalid value for the 'coupling_variables' of group {group!r} of the "
@@ -310,7 +327,8 @@ def _from_mixed(mixed) -> EngineModel:
                 f"{' or '.join(map(str, counts))} coupling channels, but got {mixed.n_channel}."
             )
         slots = mixed.slots_of(group)
-        names, bindings, body, function = _part(model, index, slots, first_row)
+        names, bindings, body, function = _part(model, declarations[group], index, slots,
+                                                first_row)  # fmt: skip
         parameters += [f"{group}.{name}" for name in names]
         first_row += len(names)
         if function is not None:
@@ -353,11 +371,11 @@ def engine_model(model) -> EngineModel:
 
     if isinstance(model, MixedModel):
         return _from_mixed(model)
-    declaration = declaration_of(type(model))
+    declaration = declaration_of(type(model))  # once: handed to every step below
     if declaration is not None and declaration.equations is not None:
-        found = _from_function(model, declaration.equations)
+        found = _from_function(model, declaration)
     elif getattr(model, "state_variable_dfuns", None):
-        found = _from_expressions(model)
+        found = _from_expressions(model, declaration)
     else:
         raise _no_engine_form(model)
     counts = _cvar_counts(model, declaration)

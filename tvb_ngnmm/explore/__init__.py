@@ -7,8 +7,10 @@ as they arrive to a zarr store that a second call resumes.
 
 ``fit(sim, objective, bounds, method)`` minimises an objective (:class:`FCCorrelation`,
 :class:`FCDistance`, :class:`FCDDistance`, :class:`SpectralPeak`, their weighted sums) with
-grid refinement, CMA-ES or differential evolution, each generation a sweep. Needs the
-``explore`` extra (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
+grid refinement, CMA-ES or differential evolution, each generation a sweep; it is
+``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked once into a
+:class:`FitProblem`. Needs the ``explore`` extra (``pip install 'tvb-ngnmm[explore]'``:
+dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
 drawn from a seed (:mod:`.seeding`): what the command line and ``history_seed`` of sweeps and
@@ -17,7 +19,8 @@ fits use, so that runs give the same numbers every time.
 
 from ..seeding import configure_seeded
 from .design import Design, grid, points, sobol
-from .fit import FitResult, fit
+from .fit import FitResult, fit, run_fit
+from .fit_problem import FitProblem, FitSettingError, check_fit
 from .objectives import (
     OBJECTIVES,
     AbstractObjective,
@@ -40,17 +43,21 @@ __all__ = [
     "FCCorrelation",
     "FCDDistance",
     "FCDistance",
+    "FitProblem",
     "FitResult",
+    "FitSettingError",
     "MEASURES",
     "OBJECTIVES",
     "SpectralPeak",
     "SweepStore",
+    "check_fit",
     "combine",
     "configure_seeded",
     "fit",
     "grid",
     "objective_from_config",
     "points",
+    "run_fit",
     "sobol",
     "sweep",
 ]

@@ -19,6 +19,12 @@ end counts them. With a ``store`` folder every generation is kept as a sweep sto
 losses, so a fit run again with the same store replays the stored generations and computes
 only what is missing.
 
+The simulator is read and the settings are checked once, before anything runs:
+:func:`~.fit_problem.check_fit` returns them as a :class:`~.fit_problem.FitProblem` (the
+engine's reading of the simulator with it), which :func:`run_fit` takes as it is and hands to
+every generation's sweep; :func:`fit` is the two in turn (the command line checks its ``[fit]``
+with ``check_fit`` as it reads it).
+
 With ``realisations=k`` each point runs ``k`` times, realisation ``r`` with the noise stream
 ``RandomState(noise_seed + r)`` (``noise_seed`` the simulator's; the same ``k`` streams for every
 point: common random numbers), and its loss and components are the means over the ``k`` runs
@@ -31,13 +37,29 @@ import functools
 import json
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
 
-from .objectives import AbstractObjective, _bad, evaluate_objective, objective_from_config
-from .optimisers import METHODS, RUNNERS, _checked_options
+from .._util import UndefinedMeasureWarning, pyplot, write_atomically
+from ..engine.checks import check_seed
+from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
+from .design import points
+from .fit_problem import NOISE_SEED, FitProblem, check_fit
+from .objectives import _bad, evaluate_objective
+from .optimisers import RUNNERS
+from .sweep import (
+    _check_not_bootstrapping,
+    _connect,
+    _disconnect,
+    checked_spec,
+    start_fork_server,
+    sweep,
+)
 
 
 @dataclass
@@ -80,8 +102,6 @@ class FitResult:
         -------
         matplotlib.figure.Figure
         """
-        from .._util import pyplot
-
         plt = pyplot("FitResult.plot")
         names = list(self.best_parameters)
         if axes is None:
@@ -129,28 +149,23 @@ def _best_so_far_index(loss: np.ndarray) -> np.ndarray:
     return out
 
 
-#: The design parameter of a fit's noise realisations.
-NOISE_SEED = "integrator.noise.noise_seed"
-
-
 class _Evaluator:
     """Evaluates populations as sweeps, keeps the history, penalises undefined losses."""
 
-    def __init__(self, sim, objective, bounds, units, client, folder, simulation_length, bar,
-                 realisations: int = 1, history_seed: int | None = None):  # fmt: skip
-        self.sim, self.names, self.units, self.client = sim, list(bounds), units, client
+    def __init__(self, sim, problem: FitProblem, client, folder, bar,
+                 history_seed: int | None = None):  # fmt: skip
+        self.sim, self.spec, self.client = sim, problem.spec, client
+        self.names, self.units = list(problem.bounds), problem.units
         self.history_seed = history_seed
-        self.bounds = tuple(np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
-        self.measure = functools.partial(evaluate_objective, objective=objective)
-        self.folder, self.simulation_length, self.bar = folder, simulation_length, bar
-        self.realisations = int(realisations)
+        self.bounds = tuple(np.array(b, dtype=float)
+                            for b in zip(*problem.bounds.values(), strict=True))  # fmt: skip
+        self.measure = functools.partial(evaluate_objective, objective=problem.objective)
+        self.folder, self.simulation_length, self.bar = folder, problem.simulation_length, bar
+        self.realisations = problem.realisations
         self.generations: list = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Penalised losses of the points ``values`` (n_point, n_parameter)."""
-        from .design import points
-        from .sweep import sweep
-
         values = np.atleast_2d(np.asarray(values, dtype=float))
         k = self.realisations
         columns = {name: np.repeat(values[:, j], k) for j, name in enumerate(self.names)}
@@ -160,7 +175,8 @@ class _Evaluator:
         design = points(columns, {**self.units, NOISE_SEED: "1"} if k > 1 else self.units)
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
-                   client=self.client, progress=False, history_seed=self.history_seed)  # fmt: skip
+                   client=self.client, progress=False, history_seed=self.history_seed,
+                   spec=self.spec)  # fmt: skip
         if not ds["done"].all():
             raise RuntimeError(
                 f"The fit was interrupted in generation {len(self.generations)} "
@@ -195,8 +211,6 @@ class _Evaluator:
 
     def history(self, objective):
         """The evaluations so far as an ``xarray.Dataset`` (dim ``evaluation``)."""
-        import xarray as xr
-
         gens = self.generations
         keys = [k for g in gens for k in g.data_vars if str(k) not in _SWEEP_VARIABLES]
         components = list(dict.fromkeys(k for k in keys if k != "loss"))
@@ -330,8 +344,9 @@ def fit(
     ------
     ValueError
         Bad bounds, unknown parameter names, a budget too small, an unknown method, an
-        objective that does not fit the simulator, a store of another fit: each names the
-        parameter, what is allowed and what was given.
+        objective that does not fit the simulator (a
+        :class:`~.fit_problem.FitSettingError`, its ``parameter`` naming it), a store of
+        another fit: each names the parameter, what is allowed and what was given.
     RuntimeError
         If no evaluation gave a defined loss.
 
@@ -340,39 +355,46 @@ def fit(
     UndefinedMeasureWarning
         Once, counting the evaluations that blew up or whose loss was undefined (NaN).
     """
-    from tqdm.auto import tqdm
+    _start(sim, client, n_workers, store)  # the fork server's imports overlap the checks
+    problem = check_fit(sim, objective, bounds, method, budget, simulation_length, options,
+                        units, realisations)  # fmt: skip
+    return _run_fit(sim, problem, seed, client, n_workers, store, progress, history_seed)
 
-    from ..engine.spec import extract
-    from .sweep import (
-        _check_not_bootstrapping,
-        _connect,
-        _disconnect,
-        checked_simulation_length,
-        start_fork_server,
-    )
-    from .trial import check_objective
 
-    if client is None:  # its imports overlap the checks below
+def _start(sim, client, n_workers, store) -> None:
+    """Start a local cluster's fork server first thing (when no client is given), and check
+    the settings of the cluster and the store."""
+    if client is None:
         _check_not_bootstrapping()
         start_fork_server(sim, n_workers)
-    objective = _checked_objective(objective)
-    method, budget = _checked_method(method, budget)
     _check_client_settings(store, n_workers)
-    simulation_length = checked_simulation_length(sim, simulation_length)
-    bounds = _checked_bounds(sim, bounds)
-    objective.check_simulator(sim, simulation_length)
-    options = _checked_options(method, bounds, budget, options)
-    units = _units(sim, bounds, units)
-    realisations = _checked_realisations(sim, realisations, bounds)
+
+
+def run_fit(sim, problem: FitProblem, seed: int | None = 0, client=None,
+            n_workers: int | None = None, store=None, progress: bool = True,
+            history_seed: int | None = 0) -> FitResult:  # fmt: skip
+    """:func:`fit` of a problem :func:`check_fit` checked (the command line checks its
+    configuration's ``[fit]`` so): its checks are not run again. The other parameters are
+    :func:`fit`'s."""
+    if not isinstance(problem, FitProblem):
+        raise _bad("problem", "is a FitProblem (returned by check_fit)", repr(problem))
+    _start(sim, client, n_workers, store)
+    checked_spec(sim, problem.spec)  # of this simulator
+    return _run_fit(sim, problem, seed, client, n_workers, store, progress, history_seed)
+
+
+def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
+             history_seed) -> FitResult:  # fmt: skip
+    """The generations of a checked fit, on the cluster, recorded in ``store``."""
     seeds = _seeds(sim, seed, history_seed)
-    check_objective(extract(sim), objective, simulation_length)
-    settings = {"method": method, "bounds": bounds, "budget": budget, "seed": seed,
-                "options": repr(sorted(options.items())).replace("\n", " "),
-                "objective": repr(objective), "simulation_length": simulation_length,
-                "history_seed": history_seed,
+    method, budget = problem.method, problem.budget
+    settings = {"method": method, "bounds": problem.bounds, "budget": budget, "seed": seed,
+                "options": repr(sorted(problem.options.items())).replace("\n", " "),
+                "objective": repr(problem.objective),
+                "simulation_length": problem.simulation_length, "history_seed": history_seed,
                 "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
-    if realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
-        settings["realisations"] = realisations
+    if problem.realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
+        settings["realisations"] = problem.realisations
     created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
@@ -387,11 +409,10 @@ def fit(
         folder = Path(temporary.name if temporary else store)
         if temporary is not None:
             _open_fit_store(folder, settings)
-        evaluate = _Evaluator(sim, objective, bounds, units, client, folder, simulation_length,
-                              bar, realisations, history_seed)  # fmt: skip
+        evaluate = _Evaluator(sim, problem, client, folder, bar, history_seed)
         lows, highs = evaluate.bounds
-        RUNNERS[method](evaluate, lows, highs, budget, seed, options)
-        history = evaluate.history(objective).assign_attrs(seeds)
+        RUNNERS[method](evaluate, lows, highs, budget, seed, problem.options)
+        history = evaluate.history(problem.objective).assign_attrs(seeds)
     except BaseException:
         _discard_if_unused(store, created)
         raise
@@ -400,7 +421,7 @@ def fit(
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
-    return _result(history, list(bounds), method)
+    return _result(history, list(problem.bounds), method)
 
 
 def _new_parts(folder: Path) -> list:
@@ -424,9 +445,6 @@ def _discard_if_unused(store, created: list | None) -> None:
 
 def _seeds(sim, seed, history_seed) -> dict:
     """The fit's seeds, checked, as attributes of its history; and where its runs start."""
-    from ..engine.checks import check_seed
-    from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
-
     check_seed(seed, allow_generator=False)
     check_history_seed(history_seed)
     source = sim if history_seed is None else seeded_simulator(sim, history_seed)
@@ -435,16 +453,15 @@ def _seeds(sim, seed, history_seed) -> dict:
 
 
 def _result(history, names: list, method: str) -> FitResult:
-    from ..analysis._signal_checks import warn_undefined
-
     loss = history.loss.values
     blown = history.blown_up.values
     n_bad = int((~np.isfinite(loss)).sum())
     if n_bad:
         n_blown = int(blown.sum())
-        warn_undefined(f"fit: {n_bad} of {len(loss)} evaluations have no loss ({n_blown} blew "
-                       f"up, {n_bad - n_blown} gave an undefined loss); they counted as worse "
-                       "than every defined loss.", stacklevel=3)  # fmt: skip
+        message = (f"fit: {n_bad} of {len(loss)} evaluations have no loss ({n_blown} blew up, "
+                   f"{n_bad - n_blown} gave an undefined loss); they counted as worse than every "
+                   "defined loss.")  # fmt: skip
+        warnings.warn(UndefinedMeasureWarning(message, ()), stacklevel=4)  # the caller of fit
     if n_bad == len(loss):
         raise RuntimeError(f"No evaluation of the fit gave a defined loss ({len(loss)} "
                            "evaluations): check the bounds and the objective.")  # fmt: skip
@@ -456,20 +473,6 @@ def _result(history, names: list, method: str) -> FitResult:
     return FitResult(parameters, float(loss[best]), components, history, method)
 
 
-def _checked_realisations(sim, realisations, bounds: dict) -> int:
-    """``realisations`` as an int >= 1; more than one needs noise whose seed is not fitted."""
-    if (isinstance(realisations, bool) or not isinstance(realisations, int | np.integer)
-            or realisations < 1):  # fmt: skip
-        raise _bad("realisations", "are integers >= 1", repr(realisations))
-    if realisations > 1 and getattr(sim.integrator, "noise", None) is None:
-        raise _bad("realisations", "is 1 with a deterministic integrator (no noise to realise)",
-                   f"{realisations} with {type(sim.integrator).__name__}")  # fmt: skip
-    if realisations > 1 and NOISE_SEED in bounds:
-        raise _bad("realisations", f"is 1 when {NOISE_SEED!r} is a fitted parameter",
-                   repr(realisations))  # fmt: skip
-    return int(realisations)
-
-
 def _check_client_settings(store, n_workers) -> None:
     if store is not None and not isinstance(store, str | os.PathLike):
         raise _bad("store", "is None or the path of a folder (str or Path)", repr(store))
@@ -479,86 +482,8 @@ def _check_client_settings(store, n_workers) -> None:
         raise _bad("n_workers", "are None or integers >= 1", repr(n_workers))
 
 
-def _checked_objective(objective) -> AbstractObjective:
-    if isinstance(objective, dict):
-        return objective_from_config(objective)
-    if not isinstance(objective, AbstractObjective):
-        raise _bad("objective", "are objectives (FCCorrelation, FCDistance, FCDDistance, "
-                   "SpectralPeak, their weighted sums) or a configuration dict",
-                   repr(objective))  # fmt: skip
-    return objective
-
-
-def _checked_method(method, budget) -> tuple[str, int]:
-    from .._util import check_choice
-
-    check_choice("method", method, METHODS)
-    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
-        raise _bad("budget", "are integers >= 1 (simulations)", repr(budget))
-    return method, int(budget)
-
-
-def _checked_bounds(sim, bounds) -> dict:
-    """``{name: (low, high)}`` as floats; names checked as a sweep checks them."""
-    from ..engine.spec import extract
-    from .design import points
-    from .recipe import allowed_names, classify
-    from .sweep import _check_design_values
-
-    if not isinstance(bounds, dict) or not bounds:
-        raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters",
-                   repr(bounds))  # fmt: skip
-    checked = {}
-    for name, bound in bounds.items():
-        try:
-            low, high = (float(v) for v in bound)
-        except (TypeError, ValueError):
-            raise _bad("bounds", f"is a pair (low, high) of numbers for {name!r}",
-                       repr(bound)) from None  # fmt: skip
-        if not (np.isfinite(low) and np.isfinite(high) and low < high):
-            raise _bad("bounds", f"is a pair (low, high) of finite numbers with low < high for "
-                       f"{name!r}", repr(bound))  # fmt: skip
-        checked[name] = (low, high)
-    spec = extract(sim)
-    try:
-        batch_names, _ = classify(sim, spec, list(checked))
-    except ValueError:
-        unknown = [n for n in checked if _unknown(sim, spec, n)]
-        raise _bad("bounds", f"parameter names are {allowed_names(spec)}",
-                   repr(unknown[0])) from None  # fmt: skip
-    corners = points({name: list(pair) for name, pair in checked.items()})
-    _check_design_values(sim, spec, corners, batch_names)
-    return checked
-
-
-def _unknown(sim, spec, name: str) -> bool:
-    from .recipe import classify
-
-    try:
-        classify(sim, spec, [name])
-    except ValueError:
-        return True
-    return False
-
-
-def _units(sim, bounds: dict, units) -> dict:
-    from .recipe import default_unit
-
-    if units is not None and (
-        not isinstance(units, dict)
-        or set(units) - set(bounds)
-        or not all(isinstance(u, str) for u in units.values())
-    ):
-        raise _bad("units", f"is None or a dict {{name: unit (str)}} of parameters among "
-                   f"{list(bounds)}", repr(units))  # fmt: skip
-    units = dict(units or {})
-    return {name: str(units.get(name, default_unit(sim, name))) for name in bounds}
-
-
 def _open_fit_store(folder: Path, settings: dict) -> None:
     """Create the fit's folder with its settings, or check them against a stored fit."""
-    from .._util import write_atomically
-
     path = folder / "fit.json"
     text = json.dumps(settings, sort_keys=True, default=str)
     if folder.exists() and not folder.is_dir():

@@ -18,14 +18,23 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import multiprocessing
 import os
+import pickle
 import sys
 import time
 import warnings
 
 import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
 
+from ..engine.batch import checked_swept_values, default_group_size, run_batch
+from ..engine.checks import check_seed, n_steps_for
+from ..engine.spec import SimulationSpec, extract
+from ..models import AbstractNextGenModel
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator
+from . import _forkserver
 from .design import as_design
 from .recipe import (
     SimulatorRecipe,
@@ -50,7 +59,7 @@ SECONDS_PER_NODE_STEP = 3.2e-8
 
 def _import_distributed():
     try:
-        import distributed
+        import distributed  # noqa: PLC0415 - an optional extra (explore)
     except ImportError:
         raise ImportError(
             "Sweeps need Dask's distributed and zarr: pip install 'tvb-ngnmm[explore]'."
@@ -155,7 +164,7 @@ def _local_cluster(distributed, n_workers: int):
     held by its other threads (Dask's event loop), and a worker forked that way can wait on one
     for ever. Elsewhere (macOS, Windows) workers are spawned and import what they need.
     """
-    import dask
+    import dask  # noqa: PLC0415 - an optional extra (explore), imported with distributed
 
     method = "forkserver" if start_fork_server() else (
         dask.config.get("distributed.worker.multiprocessing-method")
@@ -181,8 +190,6 @@ def start_fork_server(sim=None, n_workers: int | None = None) -> bool:
     """
     if sys.platform != "linux":
         return False
-    from . import _forkserver
-
     warm_up = None if sim is None else functools.partial(_load_kernel, sim)
     n_workers = n_workers or min(2, os.cpu_count() or 1)
     _forkserver.ensure_running(WORKER_PRELOAD, warm_up, n_workers, UNSET_ENVIRON)
@@ -191,9 +198,6 @@ def start_fork_server(sim=None, n_workers: int | None = None) -> bool:
 
 def _load_kernel(sim) -> None:
     """Run ``sim`` for one step through ``run_batch`` (its kernel is then in memory)."""
-    from ..engine.batch import run_batch
-    from ..engine.spec import extract
-
     spec = extract(sim)
     values = {spec.parameter_names[0]: spec.params[0][np.newaxis]}
     run_batch(sim, values, sim.integrator.dt, n_jobs=1, progress=False)
@@ -201,8 +205,6 @@ def _load_kernel(sim) -> None:
 
 def _check_not_bootstrapping() -> None:
     """Refuse to start a cluster from a process that is re-running a script as it starts."""
-    import multiprocessing
-
     main = sys.modules.get("__main__")
     if multiprocessing.parent_process() is not None and main.__name__ == "__mp_main__":
         raise RuntimeError(
@@ -233,8 +235,6 @@ def _auto_batch_size(sim, n_steps: int, n_point: int, n_workers: int) -> int:
     tasks of 4 points against 8, 9.3-9.7 s against 9.8-10.7 s, medians of interleaved rounds),
     in whole groups of ``run_batch`` (its members share each delayed read), which are split only
     when fewer than four tasks per worker would be left otherwise."""
-    from ..engine.batch import default_group_size
-
     conn = sim.connectivity
     group = default_group_size(len(sim.model.cvar), conn.number_of_regions, conn.horizon)
     per_member = SECONDS_PER_NODE_STEP * n_steps * conn.number_of_regions
@@ -258,8 +258,6 @@ def run_task(recipe, settings, values, points, simulation_length, measures, raw,
     and worker), simulating and reducing, its CPU seconds and when the task started (``time.time``)
     (``'seconds'``; not stored).
     """
-    from ..engine.batch import run_batch
-
     started_at = time.time()
     started, cpu = time.perf_counter(), time.process_time()
     sim = simulator_for(recipe, settings)
@@ -296,8 +294,6 @@ def run_task(recipe, settings, values, points, simulation_length, measures, raw,
 
 def _template(sim, design, units: dict):
     """Coordinates, ``done`` and the blow-up record of a new store."""
-    import xarray as xr
-
     n = design.n_point
     coords = {"region": np.asarray(sim.connectivity.region_labels, dtype=str)}
     for name, value in design.values.items():
@@ -314,10 +310,8 @@ def _template(sim, design, units: dict):
 
 def _check_design_values(sim, spec, design, batch_names: list) -> None:
     """The batch parameters' values, checked as ``run_batch`` checks them (per-region shapes)."""
-    from ..engine.batch import _swept_values
-
     if batch_names:  # a design of configuration parameters only has none
-        _swept_values(sim, spec, {name: design.values[name] for name in batch_names})
+        checked_swept_values(sim, spec, {name: design.values[name] for name in batch_names})
     _check_group_parameters(sim, design, batch_names)
     for name, value in design.values.items():
         if name not in batch_names and value.ndim != 1:
@@ -359,8 +353,6 @@ def _check_run_settings(store, batch_size, n_workers, raw, retries) -> None:
 def checked_simulation_length(sim, simulation_length) -> float:
     """The length of each run (ms), ``sim.simulation_length`` if None: finite, and at least the
     longest sampling period of the monitors (so that each gives a sample to measure)."""
-    from ..engine.checks import n_steps_for
-
     if simulation_length is not None and (
         isinstance(simulation_length, bool)
         or not isinstance(simulation_length, int | float | np.integer | np.floating)
@@ -383,11 +375,27 @@ def checked_simulation_length(sim, simulation_length) -> float:
     return length
 
 
+def checked_spec(sim, spec: SimulationSpec | None = None) -> SimulationSpec:
+    """``sim`` as the engine reads it: ``spec`` as it is when the caller read ``sim`` already
+    (its regions and state variables must be ``sim``'s), else :func:`extract` of ``sim``."""
+    if spec is None:
+        return extract(sim)
+    if (
+        not isinstance(spec, SimulationSpec)
+        or spec.n_node != sim.number_of_nodes
+        or spec.state_variables != tuple(sim.model.state_variables)
+    ):
+        raise ValueError(
+            "Invalid value for the 'spec' parameter. Allowed are None or the simulator as "
+            "tvb_ngnmm.engine.spec.extract(sim) reads it, but got "
+            f"{type(spec).__name__}, which is not the reading of this simulator, instead."
+        )
+    return spec
+
+
 def _check_group_parameters(sim, design, batch_names: list) -> None:
     """A ``MixedModel``'s swept ``'group.parameter'`` within the domain its group's model
     declares (``run_batch`` checks them only for finiteness)."""
-    from ..models._base import AbstractNextGenModel
-
     models = getattr(sim.model, "models", None)
     for name in batch_names if isinstance(models, dict) else ():
         group, _, parameter = name.partition(".")
@@ -419,8 +427,6 @@ INLINE_RECIPE_BYTES = 4 * 2**20
 
 def _shared_recipe(client, recipe):
     """``recipe`` itself when small enough to travel with every task, else a future of it."""
-    import pickle
-
     if len(pickle.dumps(recipe, protocol=pickle.HIGHEST_PROTOCOL)) <= INLINE_RECIPE_BYTES:
         return recipe
     return client.submit(_keep, recipe, pure=False)
@@ -440,6 +446,8 @@ def sweep(
     progress: bool = True,
     seed: int | None = None,
     history_seed: int | None = 0,
+    *,
+    spec: SimulationSpec | None = None,
 ):
     """Run a design of parameter sets of a configured simulator on Dask into a zarr store.
 
@@ -501,6 +509,10 @@ def sweep(
         the store's fingerprint, so a simulator configured again (TVB draws another random
         history from NumPy's global generator at every ``configure()``) cannot resume the
         store. ``sim`` is not changed either way.
+    spec : SimulationSpec, optional
+        ``sim`` as the engine read it (:func:`~tvb_ngnmm.engine.spec.extract`), from a caller
+        that has read and checked it already (the command line, each generation of a fit):
+        taken as it is. Default: read here.
 
     Returns
     -------
@@ -520,16 +532,12 @@ def sweep(
         When tasks still fail after ``retries`` (the other points are stored), or when a local
         cluster would be started from a process that is itself starting (see ``client``).
     """
-    from ..backend import n_steps_for
-    from ..engine.checks import check_seed
-    from ..engine.spec import extract
-
     if client is None:
         _check_not_bootstrapping()
         start_fork_server(sim, n_workers)
     design = as_design(design)
     measures = as_measures(measures)
-    spec = extract(sim)
+    spec = checked_spec(sim, spec)
     batch_names, config_names = classify(sim, spec, design.names)
     _check_design_values(sim, spec, design, batch_names)
     _check_run_settings(store, batch_size, n_workers, raw, retries)
@@ -601,8 +609,7 @@ def _run_tasks(todo, submit, store, n_point, chunk, window, progress, already) -
     Returns (tasks written, points written). Ctrl-C cancels the tasks in flight and keeps what
     was written (a ``RuntimeWarning`` says how much); tasks failing after their retries raise.
     """
-    from distributed import as_completed
-    from tqdm.auto import tqdm
+    from distributed import as_completed  # noqa: PLC0415 - an optional extra (explore)
 
     queue = iter(todo)
     in_flight, failures, written = {}, [], [0, 0]

@@ -1,9 +1,13 @@
 """The ``tvb-ngnmm`` command line.
 
-``run``, ``sweep`` and ``fit`` read a TOML configuration (:mod:`tvb_ngnmm.explore.config`). A
+``run``, ``sweep`` and ``fit`` read a TOML configuration (:mod:`.config`, which builds the
+simulator with :mod:`.simulator` and checks it once: the sweep or fit takes it as it is). A
 configuration they cannot use ends with one line naming the key, what is allowed and what was
 given (exit status 2); a run that fails ends with its reason (exit status 1); neither leaves an
 output folder or store behind.
+
+Only what ``tvb-ngnmm --help`` needs is imported with this module; each command imports what it
+uses (TVB, the engine, Dask: seconds) when it runs.
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ import argparse
 import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .._outputs import replace_outputs
+from .._util import pyplot
 
 COMMANDS = {
     "demo": "run the whole-brain demo (NextGenEI on AAL90) and write its figure and data",
@@ -74,7 +82,7 @@ def _fail(parser: argparse.ArgumentParser, status: int, message: object) -> None
 def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False,
           require_fit: bool = False):  # fmt: skip
     """The configuration, its simulator checked by the engine before anything runs."""
-    from .explore.config import ConfigError, read_config
+    from .config import ConfigError, read_config  # noqa: PLC0415 - TVB's import time (--help)
 
     try:
         config = read_config(path, require_sweep=require_sweep, require_fit=require_fit)
@@ -89,8 +97,6 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
     Ctrl-C during the simulation ends it with what was computed: written as chosen by
     ``--on-interrupt``, attribute ``status = 'interrupted'``, exit status 130.
     """
-    from .explore.config import ConfigError, check_run_outputs
-
     parser = _parser(prog, COMMANDS["run"], RUN_EXAMPLE)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
     parser.add_argument("--on-interrupt", choices=ON_INTERRUPT, default="suffix",
@@ -98,6 +104,8 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
                         "partial outputs as *.interrupted.* beside any complete ones, 'replace' "
                         "them under the usual names, 'discard' nothing")  # fmt: skip
     args = parser.parse_args(argv)
+    from .config import ConfigError, check_run_outputs  # noqa: PLC0415 - TVB's import time
+
     config = _read(parser, args.config)
     try:
         check_run_outputs(config)
@@ -136,10 +144,11 @@ ON_INTERRUPT = ("suffix", "replace", "discard")
 
 def _simulate(parser, config, progress: bool) -> tuple:
     """The run's ``(results, simulated)``: ``simulated`` (ms) when interrupted, else None."""
-    import warnings
-
-    from .backend import NumbaBackend
-    from .engine.errors import SimulationBlowUpError, SimulationInterruptedWarning
+    from ..backend import NumbaBackend  # noqa: PLC0415 - TVB's import time
+    from ..engine.errors import (  # noqa: PLC0415 - TVB's import time
+        SimulationBlowUpError,
+        SimulationInterruptedWarning,
+    )
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -183,8 +192,6 @@ def _complete(name: str) -> bool:
 def _write_files(parser, folder: Path, files: list, command: str, keep=None) -> list:
     """Each ``(name, writer)`` into ``folder`` as one change (:mod:`tvb_ngnmm._outputs`): on
     failure the folder is left as it was."""
-    from ._outputs import replace_outputs
-
     try:
         return replace_outputs(folder, command, files, keep)
     except OSError as err:
@@ -201,10 +208,10 @@ def monitor_dataset(config, index: int, times, data, simulated: float | None = N
 
     Attributes ``duration_ms`` (asked for), ``simulated_ms`` and ``status`` (``'complete'``, or
     ``'interrupted'`` when ``simulated`` ms, less than the duration, were computed)."""
-    import xarray as xr
+    import xarray as xr  # noqa: PLC0415 - its import time (--help)
 
-    from .models import declaration_of
-    from .seeding import seed_attributes
+    from ..models import declaration_of  # noqa: PLC0415 - TVB's import time
+    from ..seeding import seed_attributes  # noqa: PLC0415 - TVB's import time
 
     sim = config.simulator
     monitor = sim.monitors[index]
@@ -240,10 +247,9 @@ def monitor_dataset(config, index: int, times, data, simulated: float | None = N
 
 def plot_monitor(dataset, n_shown: int = 8):
     """Figure: the first variable of a monitor's dataset in a few regions, and its mean."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - its import time (--help)
 
     matplotlib.use("Agg")
-    from ._util import pyplot
 
     plt = pyplot("The run's figure")
     name = next(iter(dataset.data_vars))
@@ -266,7 +272,7 @@ def plot_monitor(dataset, n_shown: int = 8):
 
 def _quiet_dask() -> None:
     """Keep a local cluster's INFO lines (workers started and closed) off the terminal."""
-    import dask
+    import dask  # noqa: PLC0415 - an optional extra (explore)
 
     dask.config.set({"logging.distributed": "warning"})
     for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
@@ -294,10 +300,13 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
     if address is None:
         return None
     try:
-        import distributed
+        import distributed  # noqa: PLC0415 - an optional extra (explore)
     except ImportError:
         _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
-    from .explore._scheduler import SchedulerCheckError, check_scheduler
+    from ._scheduler import (  # noqa: PLC0415 - asyncio, for a given scheduler only
+        SchedulerCheckError,
+        check_scheduler,
+    )
 
     if not 0 < timeout < float("inf"):
         _fail(parser, 2, f"Invalid value for --scheduler-timeout. Allowed are finite numbers > 0 "
@@ -313,12 +322,12 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
 
 def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> int:
     """``tvb-ngnmm sweep CONFIG [--scheduler ADDRESS] [--store PATH]``."""
-    from .explore import sweep
-
     parser = _parser(prog, COMMANDS["sweep"], SWEEP_EXAMPLE)
     _add_scheduler_options(parser)
     parser.add_argument("--store", metavar="PATH", help="zarr store (default: [sweep].store)")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
+    from ..explore import sweep  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+
     config = _read(parser, args.config, require_sweep=True)
     arguments = config.sweep_arguments()
     arguments["store"] = args.store or arguments["store"]
@@ -347,14 +356,14 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
 
 def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     """``tvb-ngnmm fit CONFIG [--scheduler ADDRESS] [--output DIR] [--store PATH]``."""
-    from .explore import fit
-
     parser = _parser(prog, COMMANDS["fit"], FIT_EXAMPLE)
     _add_scheduler_options(parser)
     parser.add_argument("--output", metavar="DIR", help="output folder (default: [output].folder)")
     parser.add_argument("--store", metavar="PATH", help="folder of generations (default: "
                                                         "[fit].store, or none)")  # fmt: skip
     args = parser.parse_args(argv)
+    from ..explore.fit import run_fit  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+
     config = _read(parser, args.config, require_fit=True)
     arguments = config.fit_arguments()
     arguments["store"] = args.store or arguments["store"]
@@ -364,7 +373,8 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     client = _scheduler_client(parser, args.scheduler, args.scheduler_timeout)
     start = time.perf_counter()
     try:
-        result = fit(config.simulator, client=client, progress=not args.no_progress, **arguments)
+        result = run_fit(config.simulator, client=client, progress=not args.no_progress,
+                         **arguments)  # fmt: skip
     except ValueError as err:
         _fail(parser, 2, err)
     except (RuntimeError, OSError) as err:
@@ -408,7 +418,7 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> li
     if output["netcdf"]:
         files.append(("fit_history.nc", _netcdf_writer(history)))
     if output["figure"]:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415 - its import time (--help)
 
         matplotlib.use("Agg")
         figure = result.plot(show=False)
@@ -428,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        from .demo import main as demo_main
+        from ..demo import main as demo_main  # noqa: PLC0415 - TVB's import time
 
         demo_main(rest, prog="tvb-ngnmm demo")
         return 0
@@ -439,13 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "fit":
         return fit_main(rest)
     if command == "gui":
-        from .gui.server import main as gui_main
+        from ..gui.server import main as gui_main  # noqa: PLC0415 - an optional extra (gui)
 
         return gui_main(rest)
     allowed = ", ".join(repr(c) for c in COMMANDS)
     print(f"Invalid command. Allowed commands are {allowed}, but got {command!r}.", file=sys.stderr)
     return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

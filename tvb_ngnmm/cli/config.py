@@ -1,0 +1,413 @@
+"""Configuration files (TOML) of the command line: a simulator, its run and its sweep in one file.
+
+Sections (``*`` required; input paths are relative to the config file's folder, output paths
+to the current folder):
+
+- ``[connectome]`` — ``name`` (a bundled connectome), ``file`` (one connectome file) or
+  ``weights`` (a matrix file, with optional ``tract_lengths``, ``centres``, ``labels`` files);
+  ``normalize`` (``'none'``, ``'row'``, ...; default ``'none'``); ``conduction_speed`` (mm/ms,
+  default 3; with ``weights``, only together with ``tract_lengths``: weights alone have tract
+  lengths of 0, no delays, and a warning says so).
+- ``[model]``\\* — ``name``\\* (a class of the model registry or of ``tvb.simulator.models``),
+  ``preset`` (one of :func:`~tvb_ngnmm.models.preset_names` for that class), ``parameters``
+  (a table ``{parameter: number or list, one per region}``).
+- ``[coupling]``\\* — ``name``\\* (TVB's couplings, the package's ``Laplacian``, ``Additive``),
+  ``parameters`` (``{a = 9.0}``, ``{normalize = 'rw'}``, ...).
+- ``[integrator]``\\* — ``name``\\* (Euler or Heun, deterministic or stochastic), ``dt``\\*
+  (ms), ``nsig`` (stochastic only, required there: a number or a list), ``seed`` (of the noise,
+  an integer >= 0; default TVB's ``noise_seed``, 42): the noise stream is ``RandomState(seed)``
+  from its start.
+- ``[[monitors]]``\\* — one table per monitor: ``name``\\*, ``period`` (ms), ``variables``
+  (names of the model's variables of interest) and the monitor's own options
+  (``field_strength = '3T'`` of ``BalloonWindkesselBold``, ...).
+- ``[run]``\\* — ``duration``\\* (ms), ``history_seed`` (an integer >= 0, default 0): the seed of
+  the random initial history (:func:`~tvb_ngnmm.seeding.configure_seeded`: TVB's draw,
+  uniform in each state variable's ``state_variable_range``, from
+  ``np.random.default_rng(history_seed)`` instead of NumPy's global generator). With both
+  seeds fixed, every command gives the same numbers every time; both are recorded in the
+  outputs (attributes ``history_seed`` and ``noise_seed``).
+- ``[sweep]`` (the ``sweep`` command) — ``design``\\* (``'grid'``, ``'points'``, ``'sobol'``),
+  ``parameters``\\* (``{name: values}``; for Sobol ``{name: [low, high]}`` and ``n_point``,
+  ``design_seed``; numbers, not booleans), ``measures``\\* (names, or a table
+  ``{name: {options}}``), ``store`` (zarr folder), ``batch_size``, ``retries``,
+  ``n_workers``, ``seed`` (noise per task), ``raw``.
+- ``[fit]`` (the ``fit`` command) — ``parameters``\\* (bounds ``{name: [low, high]}``),
+  ``objective``\\* (``{kind = 'fc_correlation', target_fc = 'fc.npy'}``, or
+  ``{terms = [{...}, {...}]}`` with ``weight`` per term; target paths relative to the config
+  file), ``method`` (``'cma'``, ``'grid'``, ``'differential_evolution'``; default ``'cma'``),
+  ``budget`` (simulations, default 100), ``seed`` (of the optimiser, default 0), ``store``
+  (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
+  (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per
+  point, their losses averaged; default 1).
+- ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
+  (booleans; ``run`` refuses both false, as it would write nothing).
+
+Every error is a :class:`ConfigError` naming the key (``[integrator].dt``), what is allowed
+and what was given; unknown and missing keys are errors, and so is a simulator the fast engine
+cannot run (the error names its section).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..connectomes import bundle_names
+from ..connectomes.preprocessing import NORMALIZATIONS
+from ..engine.spec import SimulationSpec, extract
+from ..explore.design import grid, points, sobol
+from ..explore.fit_problem import check_fit
+from ..explore.objectives import objective_from_config
+from ..explore.recipe import classify
+from ..explore.reduce import MEASURES, as_measures
+from ..explore.trial import check_options
+from .keys import (
+    KINDS,
+    ConfigError,
+    Key,
+    _invalid,
+    _is_number,
+    _missing,
+    _names,
+    _non_negative,
+    _positive,
+    check_table,
+)
+from .simulator import (
+    INTEGRATORS,
+    MONITORS,
+    build_simulator,
+    coupling_classes,
+    make_connectivity,
+    make_coupling,
+    make_integrator,
+    make_model,
+    make_monitors,
+    model_classes,
+    trait_options,
+)
+
+__all__ = [
+    "DESIGNS", "FIT_METHODS", "INTEGRATORS", "KINDS", "MONITORS", "SECTIONS_REQUIRED", "Config",
+    "ConfigError", "Key", "build_simulator", "check_run_outputs", "check_table",
+    "coupling_classes", "make_connectivity", "make_coupling", "make_integrator", "make_model",
+    "make_monitors", "model_classes", "parse_config", "read_config", "trait_options",
+]  # fmt: skip
+
+DESIGNS = ("grid", "points", "sobol")
+FIT_METHODS = ("cma", "grid", "differential_evolution")
+
+
+def _schemas() -> dict:
+    path = Key("str")
+    return {
+        "connectome": {
+            "name": Key("str", choices=tuple(bundle_names())), "file": path, "weights": path,
+            "tract_lengths": path, "centres": path, "labels": path,
+            "normalize": Key("str", default="none", choices=NORMALIZATIONS),
+            "conduction_speed": Key("number", check=_positive, allowed="numbers > 0 (mm/ms)"),
+        },
+        "model": {"name": Key("str", True), "preset": Key("str"),
+                  "parameters": Key("table", default={})},
+        "coupling": {"name": Key("str", True), "parameters": Key("table", default={})},
+        "integrator": {
+            "name": Key("str", True, choices=INTEGRATORS),
+            "dt": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
+            "nsig": Key("numbers", check=_non_negative, allowed="numbers >= 0"),
+            "seed": Key("int", check=_non_negative, allowed="integers >= 0"),
+        },
+        "run": {"duration": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
+                "history_seed": Key("int", default=0, check=_non_negative,
+                                    allowed="integers >= 0")},
+        "sweep": {
+            "design": Key("str", True, choices=DESIGNS), "parameters": Key("table", True),
+            "n_point": Key("int", check=_positive, allowed="integers >= 1"),
+            "design_seed": Key("int", default=0), "measures": Key("any", True),
+            "store": Key("str"), "batch_size": Key("int", check=_positive, allowed="integers >= 1"),
+            "retries": Key("int", default=2, check=_non_negative, allowed="integers >= 0"),
+            "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
+            "seed": Key("int", check=_non_negative, allowed="integers >= 0"),
+            "raw": Key("bool", default=False),
+        },
+        "fit": {
+            "parameters": Key("table", True), "objective": Key("table", True),
+            "method": Key("str", default="cma", choices=FIT_METHODS),
+            "budget": Key("int", default=100, check=_positive, allowed="integers >= 1"),
+            "seed": Key("int", default=0, check=_non_negative, allowed="integers >= 0"),
+            "store": Key("str"),
+            "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
+            "options": Key("table", default={}),
+            "realisations": Key("int", default=1, check=_positive, allowed="integers >= 1"),
+        },
+        "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
+                   "figure": Key("bool", default=True)},
+    }  # fmt: skip
+
+
+SECTIONS_REQUIRED = ("connectome", "model", "coupling", "integrator", "monitors", "run")
+
+
+@dataclass
+class Config:
+    """A checked configuration and the configured simulator it describes.
+
+    Attributes
+    ----------
+    source : Path or None
+        The file read (None for a configuration given as text).
+    text : str
+        The TOML text (stored with the outputs).
+    settings : dict
+        The checked sections, defaults filled in.
+    simulator : tvb.simulator.simulator.Simulator
+        Configured (its initial history drawn from ``[run].history_seed``),
+        ``simulation_length`` = ``[run].duration``; one the fast engine runs.
+    duration : float
+        ``[run].duration`` (ms).
+    spec : tvb_ngnmm.engine.spec.SimulationSpec
+        The simulator as the engine read and checked it (once: a sweep or fit of the
+        configuration takes it as it is).
+    """
+
+    source: Path | None
+    text: str
+    settings: dict
+    simulator: object
+    duration: float
+    spec: SimulationSpec | None = field(default=None, repr=False)
+    sweep: dict | None = field(default=None)
+    fit: dict | None = field(default=None)
+
+    def sweep_arguments(self) -> dict:
+        """Keyword arguments of :func:`~tvb_ngnmm.explore.sweep` (``client`` aside; ``spec``
+        the configuration's)."""
+        if self.sweep is None:
+            raise ConfigError("[sweep]", "Missing section [sweep]. A sweep needs [sweep] with "
+                                         "'design', 'parameters' and 'measures'.")  # fmt: skip
+        return dict(self.sweep)
+
+    def fit_arguments(self) -> dict:
+        """Keyword arguments of :func:`~tvb_ngnmm.explore.fit.run_fit` (``client`` aside):
+        ``problem``, the :class:`~tvb_ngnmm.explore.fit_problem.FitProblem` of ``[fit]``
+        (checked)."""
+        if self.fit is None:
+            raise ConfigError("[fit]", "Missing section [fit]. A fit needs [fit] with "
+                                       "'parameters' and 'objective'.")  # fmt: skip
+        return dict(self.fit)
+
+    @property
+    def history_seed(self) -> int:
+        """``[run].history_seed``: the seed of the simulator's initial history."""
+        return int(self.settings["run"]["history_seed"])
+
+
+def read_config(path, require_sweep: bool = False, require_fit: bool = False) -> Config:
+    """Read, check and build a TOML configuration file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.toml`` file.
+    require_sweep : bool
+        Whether ``[sweep]`` must be present (the ``sweep`` command).
+    require_fit : bool
+        Whether ``[fit]`` must be present (the ``fit`` command).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, what is allowed and what was given (also for files it cannot read).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise _invalid("CONFIG", "is a readable TOML file", str(path)) from err
+    return parse_config(text, base=path.parent, source=path, require_sweep=require_sweep,
+                        require_fit=require_fit)  # fmt: skip
+
+
+def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
+                 require_fit: bool = False) -> Config:  # fmt: skip
+    """Check and build a configuration given as TOML text (input paths relative to ``base``)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        where = source or "the configuration"
+        raise ConfigError("CONFIG", f"Invalid TOML in {where}: {err}.") from None
+    schemas = _schemas()
+    allowed = (*SECTIONS_REQUIRED, "sweep", "fit", "output")
+    for name in data:
+        if name not in allowed:
+            raise ConfigError(f"[{name}]", f"Unknown section [{name}]. Allowed sections are "
+                                           f"{_names(allowed)}, but got {name!r}.")  # fmt: skip
+    required = (*SECTIONS_REQUIRED, *(("sweep",) if require_sweep else ()),
+                *(("fit",) if require_fit else ()))  # fmt: skip
+    for name in required:
+        if name not in data:
+            raise ConfigError(f"[{name}]", f"Missing section [{name}]. Required sections are "
+                              f"{_names(required)}, but [{name}] was not given.")  # fmt: skip
+    settings = {name: check_table(data[name], schemas[name], f"[{name}]")
+                for name in schemas if name in data}  # fmt: skip
+    settings.setdefault("output", check_table({}, schemas["output"], "[output]"))
+    settings["monitors"] = _monitor_tables(data["monitors"])
+    sim = build_simulator(settings, Path(base))
+    spec = _checked_spec(sim, settings)
+    config = Config(source, text, settings, sim, float(settings["run"]["duration"]), spec)
+    if "sweep" in settings:
+        config.sweep = _sweep_arguments(sim, spec, settings["sweep"], config.duration)
+        config.sweep["history_seed"] = config.history_seed
+    if "fit" in settings:
+        config.fit = _fit_arguments(sim, spec, settings["fit"], config.duration, Path(base))
+        config.fit["history_seed"] = config.history_seed
+    return config
+
+
+def check_run_outputs(config: Config) -> None:
+    """Raise a :class:`ConfigError` if ``[output]`` lets the ``run`` command write nothing."""
+    output = config.settings["output"]
+    if not (output["netcdf"] or output["figure"]):
+        raise ConfigError("[output].netcdf", "Invalid value for [output].netcdf and "
+                          "[output].figure. Allowed is at least one of them true (a run writes "
+                          "netCDF files, a figure or both), but got false for both "
+                          "instead.")  # fmt: skip
+
+
+def _monitor_tables(monitors) -> list:
+    if not isinstance(monitors, list) or not monitors or not all(isinstance(m, dict)
+                                                                  for m in monitors):  # fmt: skip
+        raise _invalid("[[monitors]]", "is one or more [[monitors]] tables", monitors)
+    for k, table in enumerate(monitors):
+        if "name" not in table:
+            raise _missing(f"[monitors][{k}].name", "Required keys of [[monitors]] are 'name'")
+        check_table({"name": table["name"]}, {"name": Key("str", choices=MONITORS)},
+                    f"[monitors][{k}]")  # fmt: skip
+    return monitors
+
+
+def _checked_spec(sim, settings: dict) -> SimulationSpec:
+    """``sim`` as the engine reads it; a :class:`ConfigError` naming the section if the fast
+    engine cannot run it."""
+    try:
+        return extract(sim)
+    except ValueError as err:
+        key = _engine_key(sim, settings, str(err))
+        raise ConfigError(key, f"{key}: {err}") from None
+
+
+def _engine_key(sim, settings: dict, message: str) -> str:
+    """The key an engine's refusal is about (its section, or its parameter when named)."""
+    for section, part in (("model", sim.model), ("coupling", sim.coupling),
+                          ("integrator", sim.integrator)):  # fmt: skip
+        if type(part).__name__ in message or f"'{section}" in message:
+            named = re.search(r"'(\w+)' parameter", message)
+            given = settings[section].get("parameters", {})
+            if named and named[1] in given:
+                return f"[{section}].parameters.{named[1]}"
+            return f"[{section}]"
+    for k, monitor in enumerate(sim.monitors):
+        if type(monitor).__name__ in message:
+            return f"[monitors][{k}]"
+    return "[connectome]" if re.search("connect|delay|tract|weight", message) else "CONFIG"
+
+
+def _sweep_arguments(sim, spec, sweep: dict, duration: float) -> dict:
+    """``explore.sweep`` keyword arguments from the checked ``[sweep]`` (names checked on sim)."""
+    design = _design(sweep)
+    try:
+        classify(sim, spec, design.names)
+    except ValueError as err:
+        raise ConfigError("[sweep].parameters", f"[sweep].parameters: {err}") from None
+    measures = _measures(sweep["measures"])
+    try:  # the options against the simulator's monitors (a variable it has, ...)
+        check_options(spec, as_measures(measures))
+    except ValueError as err:
+        raise ConfigError("[sweep].measures", f"[sweep].measures: {err}") from None
+    _check_store(sweep["store"], "[sweep].store")
+    return {"design": design, "measures": measures, "store": sweep["store"],
+            "simulation_length": duration, "batch_size": sweep["batch_size"],
+            "retries": sweep["retries"], "n_workers": sweep["n_workers"],
+            "seed": sweep["seed"], "raw": sweep["raw"], "spec": spec}  # fmt: skip
+
+
+#: The key of each parameter of ``check_fit`` (and the prefix of its message).
+FIT_KEYS = {"bounds": ("[fit].parameters", "[fit].parameters"),
+            "method": ("[fit].method", "[fit].method"), "budget": ("[fit].budget", "[fit].budget"),
+            "options": ("[fit].options", "[fit].options or budget"),
+            "objective": ("[fit].objective", "[fit].objective"),
+            "realisations": ("[fit].realisations", "[fit].realisations"),
+            "simulation_length": ("[run].duration", "[run].duration")}  # fmt: skip
+
+
+def _fit_arguments(sim, spec, table: dict, duration: float, base: Path) -> dict:
+    """``explore.fit.run_fit`` keyword arguments from the checked ``[fit]``: its problem checked
+    once by ``check_fit``."""
+    bounds = {}
+    for name, pair in table["parameters"].items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(map(_is_number, pair))):
+            raise _invalid(f"[fit].parameters.{name}", "is [low, high] (two numbers)", pair)
+        bounds[name] = (float(pair[0]), float(pair[1]))
+    try:
+        objective = objective_from_config(table["objective"], base_dir=base)
+    except (ValueError, OSError, TypeError) as err:  # TypeError: a required option missing
+        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+    try:  # method and budget are checked by the schema
+        problem = check_fit(sim, objective, bounds, table["method"], table["budget"], duration,
+                            table["options"], realisations=table["realisations"],
+                            spec=spec)  # fmt: skip
+    except ValueError as err:
+        key, prefix = FIT_KEYS.get(getattr(err, "parameter", None), ("[fit]", "[fit]"))
+        raise ConfigError(key, f"{prefix}: {err}") from None
+    _check_store(table["store"], "[fit].store")
+    return {"problem": problem, "seed": table["seed"], "store": table["store"],
+            "n_workers": table["n_workers"]}  # fmt: skip
+
+
+def _check_store(store, key: str) -> None:
+    """A store is a folder (new, or one to resume): not an existing file."""
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise ConfigError(key, f"Invalid value for {key}. Allowed is the path of a folder "
+                          f"(relative to the current folder), but got {store!r} instead, "
+                          "which is a file.")  # fmt: skip
+
+
+def _design(sweep: dict):
+    kind, values = sweep["design"], sweep["parameters"]
+    for name, given in values.items():
+        if isinstance(given, bool) or (isinstance(given, list)
+                                       and any(isinstance(v, bool) for v in given)):  # fmt: skip
+            raise _invalid(f"[sweep].parameters.{name}", "are numbers (true and false are not "
+                           "swept as 1 and 0)", given)  # fmt: skip
+    if kind == "sobol" and sweep["n_point"] is None:
+        raise _missing("[sweep].n_point", "Required with design = 'sobol'")
+    if kind != "sobol" and sweep["n_point"] is not None:
+        raise _invalid("[sweep].n_point", "only with design = 'sobol'", sweep["n_point"])
+    try:
+        if kind == "grid":
+            return grid(values)
+        if kind == "points":
+            return points(values)
+        return sobol(values, sweep["n_point"], seed=sweep["design_seed"])
+    except ValueError as err:
+        raise ConfigError("[sweep].parameters", f"[sweep].parameters: {err}") from None
+
+
+def _measures(measures):
+    """Measures as names or ``{name: options}``, the options checked against the function."""
+    allowed = f"are one or more of {_names(MEASURES)}, as a list or a table {{name: {{options}}}}"
+    if isinstance(measures, str):
+        measures = [measures]
+    if isinstance(measures, list) and measures and all(isinstance(m, str) for m in measures):
+        measures = {m: {} for m in measures}
+    if not isinstance(measures, dict) or not measures:
+        raise _invalid("[sweep].measures", allowed, measures)
+    for name, options in measures.items():
+        if name not in MEASURES:
+            raise _invalid("[sweep].measures", f"measures are {_names(MEASURES)}", name)
+        accepted = [p for p in inspect.signature(MEASURES[name]).parameters if p != "outputs"]
+        schema = {p: Key("any") for p in accepted}
+        check_table(options, schema, f"[sweep].measures.{name}")
+    return measures
