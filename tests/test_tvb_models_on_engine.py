@@ -193,11 +193,20 @@ import sys
 import tvb_ngnmm.models
 loaded = sorted(m for m in sys.modules if m.startswith("tvb.simulator.models."))
 assert loaded == ["tvb.simulator.models.base", "tvb.simulator.models.infinite_theta"], loaded
-from tvb.simulator.models import ModelsEnum
+import importlib, inspect, pkgutil
+import tvb.simulator.models as tvb_models
+from tvb.simulator.models.base import Model
 from tvb_ngnmm.models import declaration_of
 from tvb_ngnmm.models.tvb_models import NOT_ON_ENGINE
-missing = [m.value for m in ModelsEnum if m.value != "Model" and m.value not in NOT_ON_ENGINE
-           and declaration_of(m.get_class()) is None]
+# Every class of every TVB model module (not only ModelsEnum's), module by module in reverse
+# order, so that a module whose classes another family registers is met before that family.
+classes = []
+for info in sorted(pkgutil.iter_modules(tvb_models.__path__), key=lambda i: i.name, reverse=True):
+    module = importlib.import_module(f"tvb.simulator.models.{info.name}")
+    classes += [c for c in vars(module).values() if inspect.isclass(c) and issubclass(c, Model)
+                and c.__module__ == module.__name__ and c is not Model]
+missing = [c.__name__ for c in classes if c.__name__ not in NOT_ON_ENGINE
+           and not inspect.isabstract(c) and declaration_of(c) is None]
 assert not missing, missing
 print("ok")
 """

@@ -27,7 +27,7 @@ from .._registry import register_family_loaders
 from .infinite_theta import montbrio_pazo_roxin_equations
 
 #: TVB model modules whose classes are registered in a module of another name here.
-_FAMILY_OF = {"epileptor_rs": "epileptor", "wong_wang_exc_inh": "wong_wang"}
+_FAMILY_OF = {"epileptor_rs": "epileptor", "wong_wang_exc_inh": "wong_wang", "linear": "hopfield"}
 
 
 def families() -> tuple[str, ...]:
