@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_values
-from ..connectomes import make_connectivity, read_array, symmetrize
-from ..connectomes._checks import check_matrix
+from ..connectomes import check_matrix, make_connectivity, read_array, symmetrize
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,6 @@ def bold_array(
     With ``repetition_time`` (ms), the ``time`` coordinate is in ms from the first volume;
     without, ``time`` is the volume index and ``attrs['repetition_time_ms']`` is NaN.
     """
-    import xarray as xr
-
     n_time = series.shape[1]
     if repetition_time is None:
         time = ("time", np.arange(n_time), {"long_name": "volume index (repetition time unknown)"})

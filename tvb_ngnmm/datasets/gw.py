@@ -37,9 +37,11 @@ from __future__ import annotations
 from importlib import resources
 
 import numpy as np
+import xarray as xr
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
+from ..analysis import functional_connectivity
 from ._subject import (
     Subject,
     bold_array,
@@ -191,8 +193,6 @@ def bold(name: str, repetition_time: float | None = None):
 
 
 def _fc_array(matrix: np.ndarray, attrs: dict):
-    import xarray as xr
-
     labels = list(REGION_LABELS)
     return xr.DataArray(
         matrix,
@@ -210,8 +210,6 @@ def fc(name: str):
     xarray.DataArray
         Dims ``(region_i, region_j)``, symmetric, ones on the diagonal.
     """
-    from ..analysis import functional_connectivity
-
     matrix = functional_connectivity(subject(name).bold_series().T)
     return _fc_array(matrix, {"long_name": f"BOLD FC of {name}", "subject": name})
 

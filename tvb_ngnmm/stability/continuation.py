@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 from scipy import optimize
 
 from .fixed_points import (
@@ -86,8 +87,6 @@ class Branch:
 
     def to_dataset(self):
         """The branch as an :class:`xarray.Dataset` (dimension ``point``; rates in kHz)."""
-        import xarray as xr
-
         data = {n: ("point", self.states[:, k]) for k, n in enumerate(self.state_variables)}
         data[self.parameter_name] = ("point", self.parameter)
         data["eigenvalue_real"] = (("point", "eig"), self.eigenvalues.real)

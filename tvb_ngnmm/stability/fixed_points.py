@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 from scipy import optimize
 
 from .jacobian import VectorField
@@ -51,8 +52,6 @@ class FixedPoints:
 
     def to_dataset(self):
         """The table as an :class:`xarray.Dataset` (one row per fixed point; rates in kHz)."""
-        import xarray as xr
-
         data = {
             name: ("fixed_point", self.states[:, k]) for k, name in enumerate(self.state_variables)
         }

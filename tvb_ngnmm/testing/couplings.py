@@ -12,9 +12,16 @@ import numpy as np
 from tvb.basic.neotraits.api import Final, List, NArray
 from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators
+from tvb.simulator.models import Generic2dOscillator, JansenRit, Kuramoto, MontbrioPazoRoxin
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
+from .. import coupling as package_couplings
+from ..backend import NumbaBackend
+from ..coupling import AbstractLinearCoupling, Additive, Laplacian, MultiCoupling
+from ..coupling.linear_form import linear_form
+from ..engine.coupling import NONLINEAR, SUPPORTED
+from ..engine.errors import UnsupportedSimulationError
 from ._common import (
     DT,
     N_REGIONS,
@@ -96,7 +103,6 @@ class CouplingProbe(Model):
 def _coupling_examples() -> dict:
     """Parameters under which each coupling of the engine acts visibly on the checks' network
     (a class without an entry is checked with its defaults)."""
-    from ..coupling import Additive, Laplacian, MultiCoupling
 
     def one(value: float) -> np.ndarray:
         return np.array([value])
@@ -131,9 +137,6 @@ def engine_couplings() -> tuple[type, ...]:
     LookupError
         If the registry names a class that is neither TVB's nor the package's.
     """
-    from .. import coupling as package_couplings
-    from ..engine.coupling import SUPPORTED
-
     found = []
     for name in SUPPORTED:
         cls = getattr(package_couplings, name, None) or getattr(tvb_coupling, name, None)
@@ -153,8 +156,6 @@ def example_coupling(coupling_cls: type) -> tvb_coupling.Coupling:
 
 
 def _parts(coupling) -> list:
-    from ..coupling import MultiCoupling
-
     return list(coupling.couplings) if isinstance(coupling, MultiCoupling) else [coupling]
 
 
@@ -163,10 +164,6 @@ def engine_runs_coupling(coupling) -> bool:
     claims ``coupling``: TVB's nonlinear couplings by exact class, linear ones as
     :func:`~tvb_ngnmm.coupling.linear_form.linear_form` reduces them, a ``MultiCoupling`` of
     linear ones."""
-    from ..coupling import MultiCoupling
-    from ..coupling.linear_form import linear_form
-    from ..engine.coupling import NONLINEAR
-
     ring = np.ones((2, 2)) - np.eye(2)
 
     def linear(c) -> bool:
@@ -179,8 +176,6 @@ def engine_runs_coupling(coupling) -> bool:
 
 def _n_cvar(coupling) -> int:
     """Coupling variables the checks give a model for ``coupling`` (one per MultiCoupling part)."""
-    from ..coupling import MultiCoupling
-
     return len(coupling.couplings) if isinstance(coupling, MultiCoupling) else 2
 
 
@@ -193,8 +188,6 @@ def coupling_partner(coupling) -> tuple[Model, float]:
     other: ``MontbrioPazoRoxin`` oscillating, coupled through ``r`` and ``V`` (or
     ``Generic2dOscillator`` for a one-part ``MultiCoupling``).
     """
-    from tvb.simulator.models import Generic2dOscillator, JansenRit, Kuramoto
-
     if isinstance(coupling, tvb_coupling.SigmoidalJansenRit):
         return JansenRit(), 0.01
     if isinstance(coupling, tvb_coupling.Kuramoto):
@@ -208,8 +201,6 @@ def coupling_partner(coupling) -> tuple[Model, float]:
 
 
 def _oscillating_mpr(cv: float = 0.0) -> Model:
-    from tvb.simulator.models import MontbrioPazoRoxin
-
     values = {"eta": -4.6, "J": 14.5, "Delta": 0.7, "cv": cv}
     return MontbrioPazoRoxin(**{name: np.array([v]) for name, v in values.items()})
 
@@ -296,8 +287,6 @@ def _array_parameters(coupling) -> list[str]:
 def _engine_error(coupling) -> Exception | None:
     """The ``ValueError`` raised configuring a probe simulator with ``coupling`` or running the
     engine one step with it, or None."""
-    from ..backend import NumbaBackend
-
     try:
         NumbaBackend(progress=False).run_sim(_probe_simulator(coupling), simulation_length=DT)
     except ValueError as error:
@@ -320,9 +309,6 @@ def check_coupling_per_region_parameters(coupling) -> None:
     must be refused with ``UnsupportedSimulationError`` naming it (TVB's couplings broadcast
     such arrays over the wrong axis).
     """
-    from ..coupling._base import AbstractLinearCoupling
-    from ..engine.errors import UnsupportedSimulationError
-
     heterogeneous = copy.deepcopy(coupling)
     gains = [p for p in _parts(heterogeneous) if isinstance(p, AbstractLinearCoupling)]
     for part in gains:
@@ -364,8 +350,6 @@ def check_coupling_non_finite_parameters(coupling) -> None:
 
 def check_coupling_refused(coupling) -> None:
     """A coupling the engine does not run raises ``UnsupportedSimulationError`` naming it."""
-    from ..engine.errors import UnsupportedSimulationError
-
     error = _engine_error(coupling)
     names = {type(c).__name__ for c in [coupling, *_parts(coupling)]}
     if not isinstance(error, UnsupportedSimulationError):
