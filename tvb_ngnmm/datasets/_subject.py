@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_values
@@ -117,6 +116,9 @@ def bold_array(
     With ``repetition_time`` (ms), the ``time`` coordinate is in ms from the first volume;
     without, ``time`` is the volume index and ``attrs['repetition_time_ms']`` is NaN.
     """
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     n_time = series.shape[1]
     if repetition_time is None:
         time = ("time", np.arange(n_time), {"long_name": "volume index (repetition time unknown)"})

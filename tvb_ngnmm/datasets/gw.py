@@ -37,7 +37,6 @@ from __future__ import annotations
 from importlib import resources
 
 import numpy as np
-import xarray as xr
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
@@ -193,6 +192,9 @@ def bold(name: str, repetition_time: float | None = None):
 
 
 def _fc_array(matrix: np.ndarray, attrs: dict):
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     labels = list(REGION_LABELS)
     return xr.DataArray(
         matrix,

@@ -39,7 +39,6 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
-import xarray as xr
 from tqdm.auto import tqdm
 
 from .._util import check_values
@@ -446,6 +445,9 @@ def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
 
 
 def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     coords = {
         "time": times,
         "state_variable": list(monitor.variable_names),

@@ -18,7 +18,6 @@ import functools
 import warnings
 
 import numpy as np
-import xarray as xr
 
 from .._util import UndefinedMeasureWarning  # not ..analysis: it imports scipy.signal
 
@@ -47,6 +46,9 @@ def _signal(outputs, monitor, variable, bold: bool = False):
 
 def mean_rate(outputs, monitor: int | None = None):
     """Time-averaged firing rate (Hz) of each rate variable (``r``, ``r_*``) in each region."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     _, _, output = _signal(outputs, monitor, None)
     names = [v for v in output.state_variable.values if v == "r" or str(v).startswith("r_")]
     if not names:
@@ -74,6 +76,9 @@ def mean_rate(outputs, monitor: int | None = None):
 
 def fc(outputs, variable: str | None = None, monitor: int | None = None, bold: bool = False):
     """Functional connectivity (Pearson correlation between regions) of one variable."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     # deferred: the analysis package imports scipy.signal, which sweep workers need not load
     from ..analysis import functional_connectivity  # noqa: PLC0415
 
@@ -90,6 +95,9 @@ def bold_fc(outputs, variable: str | None = None, monitor: int | None = None):
 def fcd(outputs, window_ms: float | None = None, step_ms: float | None = None,
         variable: str | None = None, monitor: int | None = None):  # fmt: skip
     """FCD matrix (windows × windows); window a quarter of the run, step a quarter window."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     # deferred: the analysis package imports scipy.signal, which sweep workers need not load
     from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
 
@@ -104,6 +112,9 @@ def fcd(outputs, window_ms: float | None = None, step_ms: float | None = None,
 def peak_frequency(outputs, variable: str | None = None, monitor: int | None = None,
                    segment_ms: float | None = None, fmin: float = 1.0):  # fmt: skip
     """Frequency (Hz) of the largest spectral peak of each region (Welch spectrum)."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     # deferred: the analysis package imports scipy.signal, which sweep workers need not load
     from ..analysis import peak_frequency as peak  # noqa: PLC0415
     from ..analysis import power_spectrum  # noqa: PLC0415
@@ -118,6 +129,9 @@ def peak_frequency(outputs, variable: str | None = None, monitor: int | None = N
 def kuramoto(outputs, variable: str | None = None, monitor: int | None = None,
              band: tuple | None = None):  # fmt: skip
     """Time average (synchrony) and standard deviation (metastability) of Kuramoto's R(t)."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     # deferred: the analysis package imports scipy.signal, which sweep workers need not load
     from ..analysis import kuramoto_order_parameter  # noqa: PLC0415
 
@@ -218,6 +232,9 @@ def _bad_result(name: str, allowed: str, given: str) -> ValueError:
 
 def _as_data_array(name: str, key: str, value):
     """A measure's value as a float ``xarray.DataArray`` (dims named after ``key``)."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     data = value.values if isinstance(value, xr.DataArray) else value
     try:
         array = np.asarray(data)

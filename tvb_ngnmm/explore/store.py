@@ -27,7 +27,6 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
 SKIPPED = {"gid", "title", "tags"}
 
@@ -164,6 +163,9 @@ class SweepStore:
         # deferred: optional extra 'explore'
         import dask.array as da  # noqa: PLC0415
 
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
+
         data = {
             name: (
                 ("point", *dims),
@@ -199,6 +201,9 @@ class SweepStore:
 
     def load(self):
         """The store as an ``xarray.Dataset`` in memory, blow-up regions as labels."""
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
+
         with xr.open_zarr(self.path, consolidated=False, zarr_format=2) as stored:
             ds = stored.load()
         index = ds["blow_up_region_index"].values

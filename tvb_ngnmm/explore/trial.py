@@ -17,7 +17,6 @@ import inspect
 import warnings
 
 import numpy as np
-import xarray as xr
 
 from .objectives import evaluate_objective
 from .reduce import MEASURES, reduce_member
@@ -34,6 +33,9 @@ def _bad(allowed: str, given: str, what: str = "measures") -> ValueError:
 
 def trial_outputs(spec, simulation_length: float) -> tuple[list, bool]:
     """(outputs as a sweep's measures receive them, with random data; whether they were cut)."""
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     rng = np.random.default_rng(0)
     periods = [float(getattr(m.monitor, "period", spec.dt)) for m in spec.monitors]
     lengths = [max(2, int(round(simulation_length / p))) for p in periods]

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 from scipy import optimize
 
 from .fixed_points import (
@@ -87,6 +86,9 @@ class Branch:
 
     def to_dataset(self):
         """The branch as an :class:`xarray.Dataset` (dimension ``point``; rates in kHz)."""
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
+
         data = {n: ("point", self.states[:, k]) for k, n in enumerate(self.state_variables)}
         data[self.parameter_name] = ("point", self.parameter)
         data["eigenvalue_real"] = (("point", "eig"), self.eigenvalues.real)

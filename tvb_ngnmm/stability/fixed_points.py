@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 from scipy import optimize
 
 from .jacobian import VectorField
@@ -52,6 +51,9 @@ class FixedPoints:
 
     def to_dataset(self):
         """The table as an :class:`xarray.Dataset` (one row per fixed point; rates in kHz)."""
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
+
         data = {
             name: ("fixed_point", self.states[:, k]) for k, name in enumerate(self.state_variables)
         }

@@ -31,7 +31,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 from scipy.integrate import solve_ivp
 from tqdm.auto import tqdm
 
@@ -215,6 +214,9 @@ class TransverseSpectrum:
 
     def to_dataset(self):
         """The spectrum as an :class:`xarray.Dataset` (dimension ``mode``)."""
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
+
         data = {
             "coupling_eigenvalue_real": ("mode", self.coupling_eigenvalues.real),
             "coupling_eigenvalue_imag": ("mode", self.coupling_eigenvalues.imag),
@@ -451,6 +453,9 @@ def msf_map(
         fixed point was found: those points are NaN) and ``on_limit_cycle`` (True where the values
         are Floquet exponents of the homogeneous cycle).
     """
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
     field = model if isinstance(model, VectorField) else VectorField(model)
     if parameter not in field.parameters:
         raise ValueError(
