@@ -3,6 +3,9 @@ public modules); no module imports a private module or a private name of another
 
 The package's own private helpers at its top level (``tvb_ngnmm._util``, ``tvb_ngnmm._numba``,
 ...) are shared by every subpackage and may be imported anywhere in the package.
+
+Imports sit at the top of a module (ruff's PLC0415); one kept inside a function says why on the
+line above it (``# deferred: optional extra 'plot'``).
 """
 
 import ast
@@ -112,3 +115,55 @@ def test_the_check_can_fail():
         "import tvb_ngnmm.engine",
     ]
     assert [private_imports(ast.parse(source), package) for source in good] == [[]] * len(good)
+
+
+def undeferred_reasons(source: str) -> list[int]:
+    """Lines of the imports in ``source`` kept inside a function (``# noqa: PLC0415``) with no
+    ``# deferred: <why>`` comment on the line above them (or above their run of such imports)."""
+    lines = source.splitlines()
+    missing = []
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not body:
+            continue
+        for index, statement in enumerate(body):
+            if not isinstance(statement, ast.Import | ast.ImportFrom):
+                continue
+            if "PLC0415" not in lines[statement.lineno - 1]:
+                continue
+            first = index
+            while (
+                first > 0
+                and isinstance(body[first - 1], ast.Import | ast.ImportFrom)
+                and body[first - 1].end_lineno == body[first].lineno - 1
+            ):
+                first -= 1
+            above = lines[body[first].lineno - 2].strip() if body[first].lineno > 1 else ""
+            if not above.startswith("# deferred: ") or len(above) < len("# deferred: ") + 5:
+                missing.append(statement.lineno)
+    return missing
+
+
+def test_every_import_kept_in_a_function_says_why():
+    """Case: an import kept inside a function with ``# noqa: PLC0415`` and no reason above it."""
+    offenders = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        missing = undeferred_reasons(path.read_text())
+        if missing:
+            offenders[path.relative_to(PACKAGE).as_posix()] = missing
+    assert not offenders, f"say why on the line above ('# deferred: ...'): {offenders}"
+
+
+def test_the_reason_check_can_fail():
+    """Case: a kept import without a reason is found; one with a reason (alone or first of a run
+    of imports) is not."""
+    bad = "def f():\n    x = 1\n    import numba  # noqa: PLC0415\n"
+    assert undeferred_reasons(bad) == [3]
+    good = (
+        "def f():\n"
+        "    # deferred: optional extra 'plot'\n"
+        "    import matplotlib  # noqa: PLC0415\n"
+        "    import matplotlib.pyplot as plt  # noqa: PLC0415\n"
+    )
+    assert undeferred_reasons(good) == []
+    assert undeferred_reasons(good.replace("    # deferred: optional extra 'plot'\n", "")) == [2, 3]
