@@ -184,7 +184,7 @@ def _mean_defined(values: np.ndarray) -> float:
 
 def to_dataset(result: DemoResult, analysis: DemoAnalysis):
     """The demo's data as a labelled ``xarray.Dataset``."""
-    # deferred: xarray (0.25 s) is kept off `tvb-ngnmm demo --help`'s path
+    # deferred: xarray (with pandas, 0.5 s) is kept off `tvb-ngnmm demo --help`'s path
     import xarray as xr  # noqa: PLC0415
 
     coords = {
