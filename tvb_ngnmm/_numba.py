@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 
 JIT_ENABLED = os.environ.get("TVB_NGNMM_DISABLE_JIT", "").strip().lower() not in (
@@ -35,7 +36,8 @@ def _configure_llvm() -> None:
         return
     _llvm_configured = True
     try:
-        import llvmlite.binding as llvm
+        # deferred: Numba is imported when a kernel is first compiled, never with the JIT off
+        import llvmlite.binding as llvm  # noqa: PLC0415
 
         for option in LLVM_OPTIONS:
             llvm.set_option("tvb_ngnmm", option)
@@ -54,7 +56,8 @@ def jit(function=None, **options):
     def decorate(func):
         if not JIT_ENABLED:
             return func
-        import numba
+        # deferred: Numba is imported when a kernel is first compiled, never with the JIT off
+        import numba  # noqa: PLC0415
 
         _configure_llvm()
         options.setdefault("cache", True)
@@ -92,8 +95,9 @@ class _Pointer:
 
 @functools.cache
 def _pointer_class():
-    import numba.experimental.function_type  # noqa: F401  (types such objects as functions)
-    from numba.core.types import WrapperAddressProtocol
+    # deferred: Numba is imported when a kernel is first compiled, never with the JIT off
+    import numba.experimental.function_type  # noqa: F401, PLC0415  (types such objects as functions)
+    from numba.core.types import WrapperAddressProtocol  # noqa: PLC0415
 
     return type("Pointer", (_Pointer, WrapperAddressProtocol), {"__slots__": ()})
 
@@ -107,8 +111,9 @@ def pointer(function, signature: str):
     """
     if not JIT_ENABLED:
         return function
-    from numba.core.sigutils import normalize_signature
-    from numba.core.typing import signature as make_signature
+    # deferred: Numba is imported when a kernel is first compiled, never with the JIT off
+    from numba.core.sigutils import normalize_signature  # noqa: PLC0415
+    from numba.core.typing import signature as make_signature  # noqa: PLC0415
 
     args, return_type = normalize_signature(signature)
     return _pointer_class()(function, make_signature(return_type, *args))
@@ -159,10 +164,9 @@ def import_tvb_simulator():
     process; in memory where Numba has nowhere to cache). A module already imported is left
     as it is.
     """
-    import sys
-
     if TVB_GUFUNC_MODULE not in sys.modules:
-        import numba
+        # deferred: Numba is imported when a kernel is first compiled, never with the JIT off
+        import numba  # noqa: PLC0415
 
         plain = numba.guvectorize
 
@@ -174,6 +178,7 @@ def import_tvb_simulator():
             __import__(TVB_GUFUNC_MODULE)
         finally:
             numba.guvectorize = plain
-    import tvb.simulator.simulator
+    # deferred: imported once TVB's import-time gufuncs are made lazy (above)
+    import tvb.simulator.simulator  # noqa: PLC0415
 
     return tvb.simulator.simulator

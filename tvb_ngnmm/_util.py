@@ -91,7 +91,8 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> 
 def pyplot(what: str = "Plotting"):
     """``matplotlib.pyplot``, or an ``ImportError`` saying that ``what`` needs the plot extra."""
     try:
-        import matplotlib.pyplot as plt
+        # deferred: optional extra 'plot'
+        import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(f"{what} needs matplotlib: pip install 'tvb-ngnmm[plot]'.") from error
     return plt

@@ -84,7 +84,8 @@ def simulate(
     progress: bool = True,
 ) -> DemoResult:
     """Run the demo network in TVB's simulator and return E/I rates in Hz."""
-    from tvb.simulator import coupling, integrators, monitors, simulator
+    # deferred: TVB's simulator imports all of TVB's model families (1.3 s; not for --help)
+    from tvb.simulator import coupling, integrators, monitors, simulator  # noqa: PLC0415
 
     # TVB logs a warning on every deterministic run that it ignores a random state it was given.
     logging.getLogger("tvb.simulator.integrators").setLevel(logging.ERROR)
@@ -107,8 +108,10 @@ def simulate(
         initial_conditions=state[None, :, :, None],
         simulation_length=duration,
     ).configure()
-    from .backend import NumbaBackend
-    from .engine.continuation import unchanged
+
+    # deferred: the engine (Numba) is kept off `tvb-ngnmm demo --help`'s path
+    from .backend import NumbaBackend  # noqa: PLC0415
+    from .engine.continuation import unchanged  # noqa: PLC0415
 
     # The engine's first call compiles its kernels (or loads them from the cache), timed apart
     # on a few steps of the same simulator, then put back where it was.
@@ -181,7 +184,8 @@ def _mean_defined(values: np.ndarray) -> float:
 
 def to_dataset(result: DemoResult, analysis: DemoAnalysis):
     """The demo's data as a labelled ``xarray.Dataset``."""
-    import xarray as xr
+    # deferred: xarray (with pandas, 0.5 s) is kept off `tvb-ngnmm demo --help`'s path
+    import xarray as xr  # noqa: PLC0415
 
     coords = {
         "time": ("time", result.time, {"units": "ms"}),
@@ -230,7 +234,8 @@ def to_dataset(result: DemoResult, analysis: DemoAnalysis):
 
 def plot(result: DemoResult, analysis: DemoAnalysis, show: bool = True, n_shown: int = 6):
     """Figure: E rates of a few regions, the network power spectrum, the FC matrix."""
-    import matplotlib.pyplot as plt
+    # deferred: optional extra 'plot'
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, axes = plt.subplot_mosaic("AA;BC", figsize=(11, 8), layout="constrained")
     shown = np.linspace(0, result.rates_e.shape[1] - 1, n_shown).astype(int)
@@ -316,7 +321,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> dict:
         check_arguments(args)
     except ValueError as err:
         parser.error(str(err))
-    import matplotlib
+    # deferred: optional extra 'plot'
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
     output = Path(args.output)

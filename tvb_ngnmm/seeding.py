@@ -137,7 +137,8 @@ def seeded_simulator(sim, history_seed: int):
 
     ``sim`` itself is not changed (its parts are copied).
     """
-    from tvb.simulator.simulator import Simulator
+    # deferred: TVB's simulator imports all of TVB's model families (1.3 s)
+    from tvb.simulator.simulator import Simulator  # noqa: PLC0415
 
     parts = {name: copy.deepcopy(getattr(sim, name)) for name in PARTS}
     fix_noise_shape(parts.get("integrator"))

@@ -8,7 +8,13 @@ points, continuation, limit cycles, the Master Stability Function, Lyapunov expo
 :mod:`tvb_ngnmm.stability`.
 """
 
-from ._signal_checks import UndefinedMeasureWarning
+from ._signal_checks import (
+    CONSTANT_REASON,
+    UndefinedMeasureWarning,
+    check_positive,
+    constant_signals,
+    warn_undefined,
+)
 from .fcd import functional_connectivity_dynamics, plot_fcd, sliding_window_fc
 from .lesion import (
     LesionRanking,
@@ -29,8 +35,11 @@ from .propagation import PropagationResult, plot_propagation, propagation_onsets
 from .synchrony import instantaneous_phase, kuramoto_order_parameter
 
 __all__ = [
+    "CONSTANT_REASON",
     "LesionRanking",
     "PropagationResult",
+    "check_positive",
+    "constant_signals",
     "functional_connectivity",
     "functional_connectivity_dynamics",
     "instantaneous_phase",
@@ -51,4 +60,5 @@ __all__ = [
     "sliding_window_fc",
     "UndefinedMeasureWarning",
     "virtual_lesion_ranking",
+    "warn_undefined",
 ]

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.linalg import solve_continuous_lyapunov
+from tqdm.auto import tqdm
 
 from .._util import check_choice
+from ..seeding import configure_seeded
 from ._signal_checks import UndefinedMeasureWarning, warn_undefined
 from .measures import mean_functional_connectivity
 
@@ -108,8 +111,6 @@ def simulator_function(
 
 def _initial_history(simulator, seed: int) -> np.ndarray:
     """History constant in time, each region's state uniform in the model's ranges."""
-    from ..seeding import configure_seeded
-
     # configured for its history's shape; drawing nothing from NumPy's global generator
     probe = configure_seeded(copy.deepcopy(simulator), seed)
     n_time, n_var, n_region, n_mode = probe.good_history_shape
@@ -249,7 +250,6 @@ def virtual_lesion_ranking(
     """
     simulate, weights = _as_simulate_function(simulate, weights, simulation_length)
     weights, regions = _check_lesion_inputs(weights, regions, rank_by, labels)
-    from tqdm.auto import tqdm
 
     intact_output = np.asarray(simulate(weights))
     intact, lesioned = np.empty(regions.size), np.empty(regions.size)
@@ -292,7 +292,8 @@ def _quiet_measure(measure: Callable, output: np.ndarray) -> tuple[float, str | 
 
 
 def _as_simulate_function(simulate, weights, simulation_length):
-    from tvb.simulator.simulator import Simulator
+    # deferred: TVB's simulator imports all of TVB's model families (1.3 s)
+    from tvb.simulator.simulator import Simulator  # noqa: PLC0415
 
     if isinstance(simulate, Simulator):
         if simulation_length is None:
@@ -338,8 +339,6 @@ def linear_stochastic_fc(weights: np.ndarray, coupling: float, noise: float = 1.
     ndarray, shape (n_region, n_region)
         Correlation matrix of the stationary fluctuations.
     """
-    from scipy.linalg import solve_continuous_lyapunov
-
     weights = np.asarray(weights, dtype=float)
     if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
         raise ValueError(

@@ -82,7 +82,8 @@ def _fail(parser: argparse.ArgumentParser, status: int, message: object) -> None
 def _read(parser: argparse.ArgumentParser, path: str, require_sweep: bool = False,
           require_fit: bool = False):  # fmt: skip
     """The configuration, its simulator checked by the engine before anything runs."""
-    from .config import ConfigError, read_config  # noqa: PLC0415 - TVB's import time (--help)
+    # deferred: TVB's import time (--help)
+    from .config import ConfigError, read_config  # noqa: PLC0415
 
     try:
         config = read_config(path, require_sweep=require_sweep, require_fit=require_fit)
@@ -104,7 +105,8 @@ def run_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm run") -> int:
                         "partial outputs as *.interrupted.* beside any complete ones, 'replace' "
                         "them under the usual names, 'discard' nothing")  # fmt: skip
     args = parser.parse_args(argv)
-    from .config import ConfigError, check_run_outputs  # noqa: PLC0415 - TVB's import time
+    # deferred: TVB's import time
+    from .config import ConfigError, check_run_outputs  # noqa: PLC0415
 
     config = _read(parser, args.config)
     try:
@@ -144,8 +146,9 @@ ON_INTERRUPT = ("suffix", "replace", "discard")
 
 def _simulate(parser, config, progress: bool) -> tuple:
     """The run's ``(results, simulated)``: ``simulated`` (ms) when interrupted, else None."""
-    from ..backend import NumbaBackend  # noqa: PLC0415 - TVB's import time
-    from ..engine.errors import (  # noqa: PLC0415 - TVB's import time
+    # deferred: TVB's import time
+    from ..backend import NumbaBackend  # noqa: PLC0415
+    from ..engine.errors import (  # noqa: PLC0415
         SimulationBlowUpError,
         SimulationInterruptedWarning,
     )
@@ -208,10 +211,12 @@ def monitor_dataset(config, index: int, times, data, simulated: float | None = N
 
     Attributes ``duration_ms`` (asked for), ``simulated_ms`` and ``status`` (``'complete'``, or
     ``'interrupted'`` when ``simulated`` ms, less than the duration, were computed)."""
-    import xarray as xr  # noqa: PLC0415 - its import time (--help)
+    # deferred: its import time (--help)
+    import xarray as xr  # noqa: PLC0415
 
-    from ..models import declaration_of  # noqa: PLC0415 - TVB's import time
-    from ..seeding import seed_attributes  # noqa: PLC0415 - TVB's import time
+    # deferred: TVB's import time
+    from ..models import declaration_of  # noqa: PLC0415
+    from ..seeding import seed_attributes  # noqa: PLC0415
 
     sim = config.simulator
     monitor = sim.monitors[index]
@@ -247,7 +252,8 @@ def monitor_dataset(config, index: int, times, data, simulated: float | None = N
 
 def plot_monitor(dataset, n_shown: int = 8):
     """Figure: the first variable of a monitor's dataset in a few regions, and its mean."""
-    import matplotlib  # noqa: PLC0415 - its import time (--help)
+    # deferred: its import time (--help)
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
 
@@ -272,7 +278,8 @@ def plot_monitor(dataset, n_shown: int = 8):
 
 def _quiet_dask() -> None:
     """Keep a local cluster's INFO lines (workers started and closed) off the terminal."""
-    import dask  # noqa: PLC0415 - an optional extra (explore)
+    # deferred: an optional extra (explore)
+    import dask  # noqa: PLC0415
 
     dask.config.set({"logging.distributed": "warning"})
     for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
@@ -300,10 +307,12 @@ def _scheduler_client(parser, address: str | None, timeout: float = SCHEDULER_TI
     if address is None:
         return None
     try:
-        import distributed  # noqa: PLC0415 - an optional extra (explore)
+        # deferred: an optional extra (explore)
+        import distributed  # noqa: PLC0415
     except ImportError:
         _fail(parser, 1, "Sweeps need Dask's distributed: pip install 'tvb-ngnmm[explore]'.")
-    from ._scheduler import (  # noqa: PLC0415 - asyncio, for a given scheduler only
+    # deferred: asyncio, for a given scheduler only
+    from ._scheduler import (  # noqa: PLC0415
         SchedulerCheckError,
         check_scheduler,
     )
@@ -326,7 +335,8 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
     _add_scheduler_options(parser)
     parser.add_argument("--store", metavar="PATH", help="zarr store (default: [sweep].store)")
     args = parser.parse_args(argv)
-    from ..explore import sweep  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+    # deferred: TVB's and Dask's import time (--help)
+    from ..explore import sweep  # noqa: PLC0415
 
     config = _read(parser, args.config, require_sweep=True)
     arguments = config.sweep_arguments()
@@ -362,7 +372,8 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     parser.add_argument("--store", metavar="PATH", help="folder of generations (default: "
                                                         "[fit].store, or none)")  # fmt: skip
     args = parser.parse_args(argv)
-    from ..explore.fit import run_fit  # noqa: PLC0415 - TVB's and Dask's import time (--help)
+    # deferred: TVB's and Dask's import time (--help)
+    from ..explore.fit import run_fit  # noqa: PLC0415
 
     config = _read(parser, args.config, require_fit=True)
     arguments = config.fit_arguments()
@@ -418,7 +429,8 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> li
     if output["netcdf"]:
         files.append(("fit_history.nc", _netcdf_writer(history)))
     if output["figure"]:
-        import matplotlib  # noqa: PLC0415 - its import time (--help)
+        # deferred: its import time (--help)
+        import matplotlib  # noqa: PLC0415
 
         matplotlib.use("Agg")
         figure = result.plot(show=False)
@@ -438,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        from ..demo import main as demo_main  # noqa: PLC0415 - TVB's import time
+        # deferred: TVB's import time
+        from ..demo import main as demo_main  # noqa: PLC0415
 
         demo_main(rest, prog="tvb-ngnmm demo")
         return 0
@@ -449,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "fit":
         return fit_main(rest)
     if command == "gui":
-        from ..gui.server import main as gui_main  # noqa: PLC0415 - an optional extra (gui)
+        # deferred: an optional extra (gui)
+        from ..gui.server import main as gui_main  # noqa: PLC0415
 
         return gui_main(rest)
     allowed = ", ".join(repr(c) for c in COMMANDS)

@@ -35,7 +35,7 @@ def check_scheduler(address: str, timeout: float) -> None:
         Naming what was found: an address that is not one, nothing listening, a service that
         stays silent or does not speak Dask's protocol, or a Dask server that is not a scheduler.
     """
-    # an optional extra (explore)
+    # deferred: optional extra 'explore'
     from distributed.comm.addressing import parse_address, parse_host_port  # noqa: PLC0415
 
     deadline = time.monotonic() + timeout
@@ -71,7 +71,8 @@ def check_scheduler(address: str, timeout: float) -> None:
 
 async def _identity(address: str, timeout: float):
     """The ``identity`` message of the Dask server at ``address``."""
-    from distributed.comm import connect  # noqa: PLC0415 - an optional extra (explore)
+    # deferred: optional extra 'explore'
+    from distributed.comm import connect  # noqa: PLC0415
 
     comm = await connect(address, timeout=timeout)
     try:

@@ -2,7 +2,7 @@
 parcellations, synthetic; and their preprocessing."""
 
 from ._budget import get_max_load_bytes, set_max_load_bytes
-from ._checks import ConnectomeFileError, make_connectivity
+from ._checks import ConnectomeFileError, check_matrix, make_connectivity
 from .aal90 import load_aal90
 from .bundled import BUNDLES, bundle_names, load_connectome
 from .edge_lists import read_edge_list, save_edge_list
@@ -39,6 +39,7 @@ __all__ = [
     "CoordinateFrame",
     "Parcellation",
     "bundle_names",
+    "check_matrix",
     "connectivity_from_parcellation",
     "get_max_load_bytes",
     "hub_network",

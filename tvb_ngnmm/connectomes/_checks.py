@@ -8,9 +8,10 @@ import stat
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.distance import cdist
 from tvb.datatypes.connectivity import Connectivity
 
-from ..coupling._normalize import check_weights
+from ..coupling import check_weights
 
 
 class ConnectomeFileError(ValueError):
@@ -118,8 +119,6 @@ def euclidean_distances(centres: np.ndarray) -> np.ndarray:
     Computed pair by pair (``scipy.spatial.distance.cdist``): no ``n × n × 3`` temporary; exactly
     symmetric with a zero diagonal.
     """
-    from scipy.spatial.distance import cdist
-
     centres = np.asarray(centres, dtype=float)
     return cdist(centres, centres)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from ._budget import LoadBudget, array_bytes
@@ -18,8 +19,6 @@ STRING_BYTES = 256  # a rough bound per variable-length string
 
 def hdf5_names(handle: object) -> list[str]:
     """The dataset paths of an open HDF5 file (MATLAB's ``#refs#`` group left out)."""
-    import h5py
-
     names: list[str] = []
 
     def visit(name: str, item: object) -> None:
@@ -46,8 +45,6 @@ def dataset_bytes(dataset: object, matlab_char: bool = False) -> int:
 
 def read_hdf5(path: Path, key: str | None, budget: LoadBudget, transpose: bool = False):
     """One dataset as an array (text decoded), transposed back from MATLAB's order if asked."""
-    import h5py
-
     with h5py.File(path, "r") as handle:
         name = pick_variable(path, hdf5_names(handle), key)
         dataset = handle[name]

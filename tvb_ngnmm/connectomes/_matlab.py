@@ -11,7 +11,9 @@ import struct
 import zlib
 from pathlib import Path
 
+import h5py
 import numpy as np
+from scipy import io as scipy_io
 
 from ._budget import LoadBudget, array_bytes
 from ._checks import file_error, pick_variable
@@ -68,9 +70,6 @@ def _variable_bytes(shape: tuple, matlab_class: str, stored: int) -> int:
 
 def read_mat(path: Path, key: str | None, budget: LoadBudget) -> np.ndarray:
     """One variable of a ``.mat`` file: a numeric array, or str for char and cell-of-str."""
-    import h5py
-    from scipy import io as scipy_io
-
     if h5py.is_hdf5(path):  # MATLAB v7.3
         return read_hdf5(path, key, budget, transpose=True)
     variables = scipy_io.whosmat(path)

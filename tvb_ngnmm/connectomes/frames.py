@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from tvb.datatypes.connectivity import Connectivity
 
 _AXES = {"R": (0, 1), "L": (0, -1), "A": (1, 1), "P": (1, -1), "S": (2, 1), "I": (2, -1)}
 
@@ -63,8 +64,6 @@ def keep_frames_in_deep_copies() -> None:
     of this module: TVB's copy, then the frame, if the original has one; nothing else changes
     (shallow copies and pickles keep every attribute already).
     """
-    from tvb.datatypes.connectivity import Connectivity
-
     if getattr(Connectivity.__deepcopy__, "_keeps_frame", False):
         return
     tvb_deepcopy = Connectivity.__deepcopy__

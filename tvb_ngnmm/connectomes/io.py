@@ -20,7 +20,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import h5py
 import numpy as np
+from scipy import io as scipy_io
 
 from .._util import write_atomically
 from ._budget import LoadBudget, no_memory_error, open_zip
@@ -73,8 +75,6 @@ def list_variables(path: str | os.PathLike) -> list[str]:
     extension = _extension(path)
 
     def read(path: Path) -> list[str]:
-        import h5py
-
         if extension == ".npz":
             with open_zip(path, LoadBudget(path)) as archive:
                 return list(npz_names(archive))
@@ -82,8 +82,6 @@ def list_variables(path: str | os.PathLike) -> list[str]:
             with h5py.File(path, "r") as handle:
                 return hdf5_names(handle)
         if extension == ".mat":
-            from scipy import io as scipy_io
-
             return [name for name, _, _ in scipy_io.whosmat(path)]
         return []
 
@@ -177,12 +175,8 @@ def _write(arrays: dict[str, np.ndarray], temporary: Path, extension: str) -> No
         with temporary.open("wb") as handle:
             np.savez(handle, **arrays)
     elif extension == ".mat":
-        from scipy import io as scipy_io
-
         scipy_io.savemat(temporary, arrays, do_compression=True)
     elif extension in (".h5", ".hdf5"):
-        import h5py
-
         with h5py.File(temporary, "w") as handle:
             for name, value in arrays.items():
                 if value.dtype.kind == "U":

@@ -40,7 +40,8 @@ _NAME_COLUMNS = ("name", "label_name", "region", "structure", "labelname", "labe
 
 def _nibabel():
     try:
-        import nibabel
+        # deferred: optional extra 'nibabel'
+        import nibabel  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("NIfTI support needs nibabel: pip install 'tvb-ngnmm[nibabel]'.") from err
     return nibabel

@@ -19,7 +19,8 @@ def _axes(ax: object) -> tuple[object, object]:
 
 def _show(show: bool) -> None:
     if show:
-        import matplotlib.pyplot as plt
+        # deferred: optional extra 'plot'
+        import matplotlib.pyplot as plt  # noqa: PLC0415
 
         plt.show()
 

@@ -14,7 +14,7 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
-from ..coupling._normalize import (
+from ..coupling import (
     ADDITIVE_NORMALIZATIONS,
     check_weights,
     normalize_weights,

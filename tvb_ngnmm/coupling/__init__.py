@@ -7,7 +7,8 @@ All couplings are TVB ``SparseCoupling`` subclasses that run in the stock
 """
 
 from . import tvb_couplings  # noqa: F401  (declares TVB's couplings for the engine)
-from ._normalize import normalize_weights
+from ._base import AbstractLinearCoupling, ChoiceAttr
+from ._normalize import ADDITIVE_NORMALIZATIONS, check_weights, normalize_weights
 from .additive import Additive
 from .laplacian import Laplacian, laplacian
 from .multi import MultiCoupling
@@ -20,10 +21,14 @@ from .registry import (
 )
 
 __all__ = [
+    "ADDITIVE_NORMALIZATIONS",
+    "AbstractLinearCoupling",
     "Additive",
+    "ChoiceAttr",
     "CouplingDeclaration",
     "Laplacian",
     "MultiCoupling",
+    "check_weights",
     "coupling_declaration",
     "laplacian",
     "normalize_weights",

@@ -15,8 +15,7 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_values
-from ..connectomes import make_connectivity, read_array, symmetrize
-from ..connectomes._checks import check_matrix
+from ..connectomes import check_matrix, make_connectivity, read_array, symmetrize
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,8 @@ def bold_array(
     With ``repetition_time`` (ms), the ``time`` coordinate is in ms from the first volume;
     without, ``time`` is the volume index and ``attrs['repetition_time_ms']`` is NaN.
     """
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     n_time = series.shape[1]
     if repetition_time is None:

@@ -40,6 +40,7 @@ import numpy as np
 from tvb.datatypes.connectivity import Connectivity
 
 from .._util import check_choice
+from ..analysis import functional_connectivity
 from ._subject import (
     Subject,
     bold_array,
@@ -191,7 +192,8 @@ def bold(name: str, repetition_time: float | None = None):
 
 
 def _fc_array(matrix: np.ndarray, attrs: dict):
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     labels = list(REGION_LABELS)
     return xr.DataArray(
@@ -210,8 +212,6 @@ def fc(name: str):
     xarray.DataArray
         Dims ``(region_i, region_j)``, symmetric, ones on the diagonal.
     """
-    from ..analysis import functional_connectivity
-
     matrix = functional_connectivity(subject(name).bold_series().T)
     return _fc_array(matrix, {"long_name": f"BOLD FC of {name}", "subject": name})
 

@@ -50,7 +50,8 @@ def __getattr__(name: str):
     # monitors' and couplings' registries, whose import (about 2 s) the engine's errors alone
     # (``from tvb_ngnmm.engine.errors import ...``) do not need.
     if name in ("SupportMatrix", "support_matrix"):
-        from . import support
+        # deferred: the registries' import (about 2 s), which the engine's errors do not need
+        from . import support  # noqa: PLC0415
 
         return getattr(support, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

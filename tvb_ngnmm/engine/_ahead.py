@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import _numba
-from . import _cache
+from . import _cache, coupling_kernel
+from .legacy_normals import LegacyNormals
+from .normals import NormalStream
 
 #: Helpers started by this process and not yet seen to end.
 _HELPERS: list[subprocess.Popen] = []
@@ -47,7 +49,6 @@ def _where(pointer, module) -> dict | None:
     """How the helper finds the function behind ``pointer``, or None if it cannot (a model
     whose loop calls Python functions registered with it: importing them imports TVB)."""
     function = pointer._function
-    from . import coupling_kernel
 
     for name in _cache.KERNEL_CALLS:
         if function is getattr(coupling_kernel, name, None):
@@ -97,7 +98,6 @@ def _end_helpers() -> None:
 def main(argv: list[str]) -> None:
     """The helper: compile what ``argv[1]`` (JSON, see :func:`start`) names, into the cache."""
     request = json.loads(argv[1])
-    from . import coupling_kernel
 
     for piece in request["pieces"]:
         if piece["in"] == "coupling":
@@ -108,12 +108,8 @@ def main(argv: list[str]) -> None:
             function = _cache.generated_module(piece["name"], piece["stem"]).model_dfun
         _numba.pointer(function, _cache.KERNEL_CALLS[piece["call"]]).__wrapper_address__()
     if request["noise"] == "seeded":
-        from .normals import NormalStream
-
         NormalStream(0).standard_normal((1, 2, 3, 1))
     elif request["noise"] == "replayed":
-        from .legacy_normals import LegacyNormals
-
         LegacyNormals(_Stream()).normal((1, 2, 3, 1), np.array([1]))
 
 

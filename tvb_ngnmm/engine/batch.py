@@ -39,12 +39,13 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .._util import check_values
 from ..coupling import coupling_declaration
-from ..models._base import AbstractNextGenModel
-from ..models._domains import warn_outside_tvb_domain
+from ..models import AbstractNextGenModel, warn_outside_tvb_domain
 from .checks import check_seed, n_steps_for
+from .monitors import make_monitors
 from .noise import NoiseSource
 from .normals import NormalStream
 from .runner import initial_state, simulate
@@ -165,7 +166,6 @@ def _warn_if_members_repeat(params: np.ndarray, gain: np.ndarray) -> None:
 
 def _run_group(sim, spec, params, gain, n_steps, rngs, chunk_steps, progress, stop, sink):
     state = initial_state(spec, params, gain)
-    from .monitors import make_monitors
 
     monitors = make_monitors(sim, spec, batch=params.shape[-1])
     noise = NoiseSource(sim, spec.stochastic, batch=params.shape[-1], members=rngs)
@@ -294,8 +294,6 @@ def run_batch(
     pool = ThreadPoolExecutor(max_workers=n_jobs)
     bar = None
     if show and n_groups > 1:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=n_groups, unit="group", desc="simulating")
     futures = {
         pool.submit(_run_group, sim, spec, params[..., g], gain[..., g], n_steps,
@@ -447,7 +445,8 @@ def _progress_flag(progress, n_steps: int, n_groups: int) -> bool | None:
 
 
 def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     coords = {
         "time": times,

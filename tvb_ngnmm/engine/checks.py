@@ -35,8 +35,9 @@ from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.backend.ref import ReferenceBackend
 
 from .._util import check_seed, check_values  # noqa: F401 (check_seed: re-exported)
-from ..models._base import AbstractNextGenModel
-from ..models._domains import warn_outside_tvb_domain
+from ..coupling import MultiCoupling
+from ..models import AbstractNextGenModel, warn_outside_tvb_domain
+from ..monitors.projection import check_variables_of_interest
 from .equations import parameter_value
 
 
@@ -61,8 +62,6 @@ def _check_time_step(dt: float) -> None:
 
 
 def _check_monitors(sim, dt: float) -> None:
-    from ..monitors.projection import check_variables_of_interest
-
     for monitor in sim.monitors:
         name = type(monitor).__name__
         check_variables_of_interest(monitor, sim.model)
@@ -124,8 +123,6 @@ def _check_connectivity(conn) -> None:
 
 
 def _check_coupling(sim, terms) -> None:
-    from ..coupling import MultiCoupling
-
     coupling = sim.coupling
     parts = list(coupling.couplings) if isinstance(coupling, MultiCoupling) else [coupling]
     for c in range(terms.gain.shape[0]):

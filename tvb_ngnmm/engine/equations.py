@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 from tvb.basic.neotraits.api import NArray
 
-from ..models._registry import declaration_of
+from ..models import declaration_of
+from ..models.mixed import MixedModel
+from ..models.tvb_models import NOT_ON_ENGINE
 from .errors import UnsupportedSimulationError
 
 #: Functions and constants an expression of ``state_variable_dfuns`` may use (from ``math``).
@@ -345,8 +347,6 @@ def _from_mixed(mixed) -> EngineModel:
 
 
 def _no_engine_form(model) -> UnsupportedSimulationError:
-    from ..models.tvb_models import NOT_ON_ENGINE
-
     name = type(model).__name__
     why = NOT_ON_ENGINE.get(name) if model.__module__.startswith("tvb.") else None
     return UnsupportedSimulationError(
@@ -367,8 +367,6 @@ def engine_model(model) -> EngineModel:
         If the model has neither registered engine equations nor ``state_variable_dfuns``, or
         if those name something the model does not define.
     """
-    from ..models.mixed import MixedModel
-
     if isinstance(model, MixedModel):
         return _from_mixed(model)
     declaration = declaration_of(type(model))  # once: handed to every step below

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import _ahead
 from ._cache import kernel_calls
@@ -380,7 +381,6 @@ def _progress(n_chunks: int, progress: bool | None):
         progress = n_chunks > 20
     if not progress:
         return None
-    from tqdm.auto import tqdm
 
     return tqdm(total=n_chunks, unit="chunk", desc="simulating")
 

@@ -23,10 +23,12 @@ import numpy as np
 from tvb.simulator.noise import Additive
 
 from ._cache import compiled_kernel
+from .checks import check_settings
 from .coupling import CouplingTerms, reduce_coupling
 from .equations import engine_model, parameter_value
 from .errors import UnsupportedSimulationError, unsupported
 from .integrate import INTEGRATORS
+from .monitors import check_supported, make_monitors
 from .observation import Observation, check_observation, observation_of
 from .support import integrator_names
 
@@ -184,9 +186,6 @@ def _observation(model, state: np.ndarray) -> Observation:
 
 def extract(sim) -> SimulationSpec:
     """Read a configured ``Simulator`` into a :class:`SimulationSpec` (checks what it can run)."""
-    from .checks import check_settings
-    from .monitors import check_supported, make_monitors
-
     _check_configured(sim)
     model = sim.model
     kernel, names = model_kernel(model)

@@ -19,6 +19,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import qmc
 
 
 def _bad(what: str, allowed: str, given) -> ValueError:
@@ -181,8 +182,6 @@ def sobol(bounds: dict, n_point: int, seed: int = 0, units: dict | None = None) 
     -------
     Design
     """
-    from scipy.stats import qmc
-
     if not isinstance(bounds, dict) or not bounds:
         raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters", bounds)
     lows, highs = [], []

@@ -26,9 +26,13 @@ TOML table).
 from __future__ import annotations
 
 import hashlib
+import inspect
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import ks_2samp
+
+from .._util import check_choice
 
 
 def _bad(name: str, allowed: str, given) -> ValueError:
@@ -88,7 +92,8 @@ def _choose_output(outputs, monitor: int | None, prefer_bold: bool):
 
 def _series(outputs, monitor, variable, prefer_bold: bool, who: str):
     """(data (time, region), dt in ms) of one variable, or None (with a warning) if not finite."""
-    from ..analysis._signal_checks import warn_undefined  # here: the package imports scipy
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import warn_undefined  # noqa: PLC0415
 
     output = _choose_output(outputs, monitor, prefer_bold)
     variable = output.state_variable.values[0] if variable is None else variable
@@ -182,7 +187,8 @@ class _FCObjective(_SignalObjective):
 
     def _simulated_fc(self, outputs):
         """Upper triangle of the simulated FC, or None (with a warning) where undefined."""
-        from ..analysis import functional_connectivity
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import functional_connectivity  # noqa: PLC0415
 
         signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
         if signal is None:
@@ -221,7 +227,8 @@ class FCCorrelation(_FCObjective):
     name = "fc_correlation"
 
     def __init__(self, target_fc, variable: str | None = None, monitor: int | None = None):
-        from ..analysis._signal_checks import constant_signals
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import constant_signals  # noqa: PLC0415
 
         super().__init__(target_fc, variable, monitor)
         if constant_signals(_upper(self.target_fc)):
@@ -235,7 +242,8 @@ class FCCorrelation(_FCObjective):
 
 
 def _pearson(simulated: np.ndarray, target: np.ndarray, who: str) -> float:
-    from ..analysis._signal_checks import CONSTANT_REASON, constant_signals, warn_undefined
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import CONSTANT_REASON, constant_signals, warn_undefined  # noqa: PLC0415
 
     if constant_signals(simulated):
         warn_undefined(f"{who}: the simulated FC's upper triangle is {CONSTANT_REASON} "
@@ -263,8 +271,6 @@ class FCDistance(_FCObjective):
     name = "fc_distance"
 
     def __init__(self, target_fc, metric: str = "rms", variable=None, monitor=None):
-        from .._util import check_choice
-
         super().__init__(target_fc, variable, monitor)
         self.metric = check_choice("metric", metric, ("rms", "frobenius"))
 
@@ -306,7 +312,8 @@ class FCDDistance(_SignalObjective):
 
     def __init__(self, window_ms: float, step_ms: float, target_fcd=None, target_series=None,
                  target_dt: float | None = None, variable=None, monitor=None):  # fmt: skip
-        from ..analysis._signal_checks import check_positive
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import check_positive  # noqa: PLC0415
 
         super().__init__(variable, monitor)
         self.window_ms = check_positive(window_ms, "window_ms")
@@ -319,8 +326,8 @@ class FCDDistance(_SignalObjective):
         self.target_values = _target_fcd_values(target_fcd)
 
     def _target_from_series(self, series, dt) -> np.ndarray:
-        from ..analysis import functional_connectivity_dynamics
-        from ..analysis._signal_checks import check_positive
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import check_positive, functional_connectivity_dynamics  # noqa: PLC0415
 
         dt = check_positive(dt, "target_dt")
         fcd, _ = functional_connectivity_dynamics(series, dt, self.window_ms, self.step_ms)
@@ -334,9 +341,8 @@ class FCDDistance(_SignalObjective):
                        f"window_ms={self.window_ms:g}, step_ms={self.step_ms:g}")  # fmt: skip
 
     def evaluate(self, outputs) -> dict:
-        from scipy.stats import ks_2samp
-
-        from ..analysis import functional_connectivity_dynamics
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
 
         signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
         if signal is None:
@@ -396,7 +402,8 @@ class SpectralPeak(_SignalObjective):
 
     def __init__(self, target_hz: float, variable=None, monitor=None, fmin: float = 1.0,
                  segment_ms: float | None = None):  # fmt: skip
-        from ..analysis._signal_checks import check_positive
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import check_positive  # noqa: PLC0415
 
         super().__init__(variable, monitor)
         self.target_hz = check_positive(target_hz, "target_hz", "Hz")
@@ -408,7 +415,8 @@ class SpectralPeak(_SignalObjective):
         self.segment_ms = None if segment_ms is None else check_positive(segment_ms, "segment_ms")
 
     def evaluate(self, outputs) -> dict:
-        from ..analysis import peak_frequency, power_spectrum
+        # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+        from ..analysis import peak_frequency, power_spectrum  # noqa: PLC0415
 
         signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
         if signal is None:
@@ -559,10 +567,6 @@ def objective_from_config(config: dict, base_dir=None) -> AbstractObjective:
 
 
 def _single_from_config(config, base_dir) -> tuple:
-    import inspect
-
-    from .._util import check_choice
-
     if not isinstance(config, dict):
         raise _bad("objective", "are tables {kind = name, ...}", repr(config))
     options = dict(config)

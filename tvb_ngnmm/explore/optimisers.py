@@ -17,9 +17,13 @@ value cma rejects) and those the fit sets itself (the search box, the generator,
 
 from __future__ import annotations
 
+import difflib
 import functools
+import inspect
+import warnings
 
 import numpy as np
+from scipy.optimize import differential_evolution
 
 from .objectives import _bad
 
@@ -64,7 +68,8 @@ DE_FIXED = {
 
 def _cma_strategy(lows, highs, budget, seed, options):
     """CMA-ES in coordinates scaled to [0, 1], its normal samples from the fit's generator."""
-    import cma
+    # deferred: optional extra 'explore'
+    import cma  # noqa: PLC0415
 
     options = dict(options)
     sigma0, start = options.pop("sigma0"), options.pop("x0")
@@ -86,8 +91,6 @@ def _run_cma(evaluate, lows, highs, budget, seed, options) -> None:
 
 
 def _run_differential_evolution(evaluate, lows, highs, budget, seed, options) -> None:
-    from scipy.optimize import differential_evolution
-
     options = dict(options)
     population = max(5, options["popsize"] * len(lows))
     settings = {"polish": False, "maxiter": budget // population - 1}
@@ -125,8 +128,6 @@ def _check_cma_options(options: dict, bounds: dict) -> None:
 
 def _check_option_names(method: str, options: dict, known, fixed: dict, what: str) -> None:
     """Option names among ``known`` and not among those the fit sets (``fixed``)."""
-    import difflib
-
     for key in options:
         if key in fixed:
             raise _bad("options", f"keys for {method!r} leave {key!r} to the fit (set by "
@@ -147,8 +148,6 @@ def _check_popsize(options: dict, low: int, default: int) -> int:
 def _try_cma(bounds: dict, budget: int, options: dict) -> None:
     """Start CMA-ES with ``options`` once (no evaluation), so that a value it refuses is
     refused before anything runs or is written."""
-    import warnings
-
     lows, highs = (np.array(b, dtype=float) for b in zip(*bounds.values(), strict=True))
     try:
         with warnings.catch_warnings():
@@ -177,17 +176,14 @@ def _checked_options(method: str, bounds: dict, budget: int, options) -> dict:
                        f"'grid' over {len(bounds)} parameters", repr(budget))  # fmt: skip
         return {"points_per_axis": per_axis}
     if method == "cma":
-        import cma
+        # deferred: optional extra 'explore'
+        import cma  # noqa: PLC0415
 
         _check_option_names(method, options, {*cma.CMAOptions(), "sigma0", "x0"}, CMA_FIXED,
                             "'sigma0', 'x0' and the options of cma.CMAOptions()")  # fmt: skip
         _check_cma_options(options, bounds)
         population = _check_popsize(options, 2, 4 + int(3 * np.log(len(bounds))))
     else:
-        import inspect
-
-        from scipy.optimize import differential_evolution
-
         known = set(inspect.signature(differential_evolution).parameters)
         _check_option_names(method, options, known, DE_FIXED, "the arguments of "
                             "scipy.optimize.differential_evolution")  # fmt: skip

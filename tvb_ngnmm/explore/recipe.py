@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._util import check_values
 from ..engine.batch import NOT_SWEPT
 from ..seeding import PARTS, configure_seeded, fix_noise_shape, initial_state_digest
 
@@ -126,8 +127,6 @@ DOMAINS = {
 
 def check_setting_values(sim, name: str, values) -> None:
     """The values a sweep gives configuration parameter ``name``, within its domain."""
-    from .._util import check_values
-
     allowed, test = DOMAINS.get(ALIASES.get(name, name), ("finite numbers", None))
     check_values(np.asarray(values, dtype=float), f"the swept parameter {name!r}", allowed, test)
 
@@ -200,7 +199,8 @@ class SimulatorRecipe:
 
     def build(self, settings: dict):
         """A configured simulator with the configuration parameters ``settings`` set."""
-        from tvb.simulator.simulator import Simulator
+        # deferred: TVB's simulator imports all of TVB's model families (1.3 s)
+        from tvb.simulator.simulator import Simulator  # noqa: PLC0415
 
         parts = copy.deepcopy(self.parts)
         noise = getattr(parts.get("integrator"), "noise", None)

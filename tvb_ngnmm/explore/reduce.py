@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+from .._util import UndefinedMeasureWarning  # not ..analysis: it imports scipy.signal
+
 
 def _is_bold(output) -> bool:
     return "bold" in str(output.name).lower()
@@ -44,7 +46,8 @@ def _signal(outputs, monitor, variable, bold: bool = False):
 
 def mean_rate(outputs, monitor: int | None = None):
     """Time-averaged firing rate (Hz) of each rate variable (``r``, ``r_*``) in each region."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     _, _, output = _signal(outputs, monitor, None)
     names = [v for v in output.state_variable.values if v == "r" or str(v).startswith("r_")]
@@ -73,9 +76,11 @@ def mean_rate(outputs, monitor: int | None = None):
 
 def fc(outputs, variable: str | None = None, monitor: int | None = None, bold: bool = False):
     """Functional connectivity (Pearson correlation between regions) of one variable."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
-    from ..analysis import functional_connectivity
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import functional_connectivity  # noqa: PLC0415
 
     data, _, _ = _signal(outputs, monitor, variable, bold)
     return xr.DataArray(functional_connectivity(data), dims=("region_i", "region_j"),
@@ -90,9 +95,11 @@ def bold_fc(outputs, variable: str | None = None, monitor: int | None = None):
 def fcd(outputs, window_ms: float | None = None, step_ms: float | None = None,
         variable: str | None = None, monitor: int | None = None):  # fmt: skip
     """FCD matrix (windows × windows); window a quarter of the run, step a quarter window."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
-    from ..analysis import functional_connectivity_dynamics
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
 
     data, dt, _ = _signal(outputs, monitor, variable)
     window_ms = len(data) * dt / 4.0 if window_ms is None else window_ms
@@ -105,10 +112,12 @@ def fcd(outputs, window_ms: float | None = None, step_ms: float | None = None,
 def peak_frequency(outputs, variable: str | None = None, monitor: int | None = None,
                    segment_ms: float | None = None, fmin: float = 1.0):  # fmt: skip
     """Frequency (Hz) of the largest spectral peak of each region (Welch spectrum)."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
-    from ..analysis import peak_frequency as peak
-    from ..analysis import power_spectrum
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import peak_frequency as peak  # noqa: PLC0415
+    from ..analysis import power_spectrum  # noqa: PLC0415
 
     data, dt, _ = _signal(outputs, monitor, variable)
     segment_ms = min(250.0, len(data) * dt) if segment_ms is None else segment_ms
@@ -120,9 +129,11 @@ def peak_frequency(outputs, variable: str | None = None, monitor: int | None = N
 def kuramoto(outputs, variable: str | None = None, monitor: int | None = None,
              band: tuple | None = None):  # fmt: skip
     """Time average (synchrony) and standard deviation (metastability) of Kuramoto's R(t)."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
-    from ..analysis import kuramoto_order_parameter
+    # deferred: the analysis package imports scipy.signal, which sweep workers need not load
+    from ..analysis import kuramoto_order_parameter  # noqa: PLC0415
 
     data, dt, _ = _signal(outputs, monitor, variable)
     order = kuramoto_order_parameter(data, dt, band=band)
@@ -196,8 +207,6 @@ def reduce_member(outputs, measures: list) -> dict:
         If a measure returns something else than numbers, numeric arrays, numeric
         ``xarray.DataArray`` or a dict of them by name, or a name another measure gave.
     """
-    from .._util import UndefinedMeasureWarning  # not ..analysis: it imports scipy.signal
-
     values = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMeasureWarning)
@@ -223,7 +232,8 @@ def _bad_result(name: str, allowed: str, given: str) -> ValueError:
 
 def _as_data_array(name: str, key: str, value):
     """A measure's value as a float ``xarray.DataArray`` (dims named after ``key``)."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     data = value.values if isinstance(value, xr.DataArray) else value
     try:

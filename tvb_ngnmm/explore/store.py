@@ -69,7 +69,8 @@ def simulator_description(sim) -> dict:
     state, the noise stream's state) is not part of it: a sweep fingerprints that apart
     (``fingerprint_initial_state``), so that a store can say which of the two differs.
     """
-    from tvb.simulator.simulator import Simulator
+    # deferred: TVB's simulator imports all of TVB's model families (1.3 s)
+    from tvb.simulator.simulator import Simulator  # noqa: PLC0415
 
     return {name: describe(getattr(sim, name, None)) for name in Simulator.declarative_attrs
             if name not in SKIPPED}  # fmt: skip
@@ -129,7 +130,8 @@ class SweepStore:
         return store
 
     def _check(self, fingerprints: dict) -> None:
-        import zarr
+        # deferred: optional extra 'explore'
+        import zarr  # noqa: PLC0415
 
         try:
             attrs = dict(zarr.open_group(self.path, mode="r", zarr_format=2).attrs)
@@ -147,7 +149,8 @@ class SweepStore:
                 raise _bad_store(self.path, f"it was written with a different {labels[key]}")
 
     def _group(self, mode: str = "r+"):
-        import zarr
+        # deferred: optional extra 'explore'
+        import zarr  # noqa: PLC0415
 
         return zarr.open_group(self.path, mode=mode, zarr_format=2)
 
@@ -157,8 +160,11 @@ class SweepStore:
 
     def _create(self, variables: dict, n_point: int, chunk: int, coords: dict) -> None:
         """Add the variables ``{name: (dims, shape, attrs)}`` (all NaN), unwritten."""
-        import dask.array as da
-        import xarray as xr
+        # deferred: optional extra 'explore'
+        import dask.array as da  # noqa: PLC0415
+
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
 
         data = {
             name: (
@@ -195,7 +201,8 @@ class SweepStore:
 
     def load(self):
         """The store as an ``xarray.Dataset`` in memory, blow-up regions as labels."""
-        import xarray as xr
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
 
         with xr.open_zarr(self.path, consolidated=False, zarr_format=2) as stored:
             ds = stored.load()

@@ -59,7 +59,8 @@ SECONDS_PER_NODE_STEP = 3.2e-8
 
 def _import_distributed():
     try:
-        import distributed  # noqa: PLC0415 - an optional extra (explore)
+        # deferred: an optional extra (explore)
+        import distributed  # noqa: PLC0415
     except ImportError:
         raise ImportError(
             "Sweeps need Dask's distributed and zarr: pip install 'tvb-ngnmm[explore]'."
@@ -164,7 +165,8 @@ def _local_cluster(distributed, n_workers: int):
     held by its other threads (Dask's event loop), and a worker forked that way can wait on one
     for ever. Elsewhere (macOS, Windows) workers are spawned and import what they need.
     """
-    import dask  # noqa: PLC0415 - an optional extra (explore), imported with distributed
+    # deferred: an optional extra (explore), imported with distributed
+    import dask  # noqa: PLC0415
 
     method = "forkserver" if start_fork_server() else (
         dask.config.get("distributed.worker.multiprocessing-method")
@@ -609,7 +611,8 @@ def _run_tasks(todo, submit, store, n_point, chunk, window, progress, already) -
     Returns (tasks written, points written). Ctrl-C cancels the tasks in flight and keeps what
     was written (a ``RuntimeWarning`` says how much); tasks failing after their retries raise.
     """
-    from distributed import as_completed  # noqa: PLC0415 - an optional extra (explore)
+    # deferred: an optional extra (explore)
+    from distributed import as_completed  # noqa: PLC0415
 
     queue = iter(todo)
     in_flight, failures, written = {}, [], [0, 0]

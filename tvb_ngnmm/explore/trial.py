@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .objectives import evaluate_objective
 from .reduce import MEASURES, reduce_member
 
 #: Most values of the synthetic outputs (32 MB of float64).
@@ -32,7 +33,8 @@ def _bad(allowed: str, given: str, what: str = "measures") -> ValueError:
 
 def trial_outputs(spec, simulation_length: float) -> tuple[list, bool]:
     """(outputs as a sweep's measures receive them, with random data; whether they were cut)."""
-    import xarray as xr
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     rng = np.random.default_rng(0)
     periods = [float(getattr(m.monitor, "period", spec.dt)) for m in spec.monitors]
@@ -144,8 +146,6 @@ def check_objective(spec, objective, simulation_length: float) -> None:
     """Refuse, before any simulation, an objective that raises on outputs shaped as the
     simulator's monitors' or breaks the objectives' contract
     (:func:`~.objectives.evaluate_objective`)."""
-    from .objectives import evaluate_objective
-
     outputs, cut = trial_outputs(spec, simulation_length)
     _tried(lambda: evaluate_objective(outputs, objective), outputs, cut, "objective",
            repr(objective))  # fmt: skip

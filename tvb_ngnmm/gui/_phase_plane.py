@@ -25,6 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from tvb.basic.neotraits.info import convert_rst_to_html
 
 from ._registry import plugin_models
 
@@ -54,8 +55,9 @@ def model_parameters_ui_model(model) -> list[dict]:
         One ``{name, label, description, min, max, step, default}`` per parameter configurable
         in the phase plane that has a domain (a range).
     """
-    from tvb.adapters.forms.model_forms import get_form_for_model
-    from tvb.interfaces.web.controllers.burst.dynamic_model_controller import (
+    # deferred: optional extra 'gui'
+    from tvb.adapters.forms.model_forms import get_form_for_model  # noqa: PLC0415
+    from tvb.interfaces.web.controllers.burst.dynamic_model_controller import (  # noqa: PLC0415
         DynamicModelController,
     )
 
@@ -102,7 +104,8 @@ def equations_rst(model_cls: type) -> str | None:
 
 def _has_numpy2_bug(controller: type) -> bool:
     """Whether tvb-framework's slider code fails on a model of its own under this NumPy."""
-    from tvb.simulator.models import Generic2dOscillator
+    # deferred: importing a TVB model family compiles its Numba code
+    from tvb.simulator.models import Generic2dOscillator  # noqa: PLC0415
 
     try:
         with warnings.catch_warnings():
@@ -116,8 +119,6 @@ def _has_numpy2_bug(controller: type) -> bool:
 
 def _inline_description_with_equations(original):
     """``original`` (TVB's dfun-docstring renderer) showing the plugin models' equations."""
-    from tvb.basic.neotraits.info import convert_rst_to_html
-
     plugin_classes = {cls for _, cls, _ in plugin_models()}
 
     def inline_description(model):
@@ -146,8 +147,9 @@ def adapt_phase_plane() -> bool:
     with _LOCK:
         if _ACTIVE is not None:
             return False
-        from tvb.interfaces.web.controllers.burst import matjax
-        from tvb.interfaces.web.controllers.burst.dynamic_model_controller import (
+        # deferred: optional extra 'gui'
+        from tvb.interfaces.web.controllers.burst import matjax  # noqa: PLC0415
+        from tvb.interfaces.web.controllers.burst.dynamic_model_controller import (  # noqa: PLC0415
             DynamicModelController,
         )
 

@@ -16,11 +16,12 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 
-from tvb.basic.neotraits.api import NArray
+from tvb.basic.neotraits.api import NArray, TupleEnum
+from tvb.simulator import models as sim_models
 
-from ..coupling import registered_couplings
-from ..coupling._base import ChoiceAttr
+from ..coupling import ChoiceAttr, registered_couplings
 from ..models import registered_models
 
 BUILT_AGAINST = "2.10.0"
@@ -89,8 +90,6 @@ _ACTIVE: _Registration | None = None
 
 
 def _framework_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("tvb-framework")
     except PackageNotFoundError:
@@ -100,11 +99,10 @@ def _framework_version() -> str:
 def _internals() -> dict:
     """The tvb-framework objects the registration replaces, checked to look as expected."""
     try:
-        from tvb.adapters.forms import coupling_forms, model_forms
-        from tvb.adapters.forms.form_with_ranges import FormWithRanges
-        from tvb.basic.neotraits.api import TupleEnum
-        from tvb.core.neotraits.forms import ArrayField, DynamicSelectField, MultiSelectField
-        from tvb.simulator import models as sim_models
+        # deferred: optional extra 'gui'
+        from tvb.adapters.forms import coupling_forms, model_forms  # noqa: PLC0415
+        from tvb.adapters.forms.form_with_ranges import FormWithRanges  # noqa: PLC0415
+        from tvb.core.neotraits.forms import ArrayField, DynamicSelectField, MultiSelectField  # noqa: PLC0415
     except ModuleNotFoundError as error:
         if error.name is not None and error.name.startswith("tvb"):
             raise ImportError(
@@ -253,8 +251,6 @@ def _extended_form_table(original, additions: dict):
 
 def _replacements(found: dict) -> dict:
     """``{id(original): (original, replacement)}`` for every object the registration replaces."""
-    from tvb.basic.neotraits.api import TupleEnum
-
     models = plugin_models()
     model_forms = {cls: model_form_class(cls, found) for _, cls, _ in models}
     coupling_forms = {cls: coupling_form_class(cls, found) for _, cls, _ in plugin_couplings()}

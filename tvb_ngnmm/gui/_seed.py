@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import sys
 
+from tvb.basic.profile import TvbProfile
+
 
 def main(argv: list[str]) -> int:
     """Create the project (if absent) and import the connectivity into it."""
     project_name, zip_path = argv
-    from tvb.basic.profile import TvbProfile
 
     TvbProfile.set_profile(TvbProfile.COMMAND_PROFILE)
-    from tvb.core.entities.model.model_operation import STATUS_FINISHED
-    from tvb.core.entities.storage import dao
-    from tvb.interfaces.command import lab
+    # deferred: optional extra 'gui', imported after its profile is set
+    from tvb.core.entities.model.model_operation import STATUS_FINISHED  # noqa: PLC0415
+    from tvb.core.entities.storage import dao  # noqa: PLC0415
+    from tvb.interfaces.command import lab  # noqa: PLC0415
 
     if any(project.name == project_name for project in dao.get_all_projects()):
         return 0

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import sys
 
+from tvb.basic.profile import TvbProfile
+
+from tvb_ngnmm.gui import adapt_phase_plane, register
+
 LOOPBACK = "127.0.0.1"
 
 
 def main() -> None:
     """Register the plugin, adapt the phase-plane page, serve on loopback until terminated."""
-    from tvb.basic.profile import TvbProfile
-
     TvbProfile.set_profile(TvbProfile.WEB_PROFILE)
-    from tvb_ngnmm.gui import adapt_phase_plane, register
 
     register()
     adapt_phase_plane()  # NumPy 2 fix and the plugin models' equations (see _phase_plane.py)
     # TVB binds all interfaces by default; serve on loopback only.
     TvbProfile.current.web.CHERRYPY_CONFIGURATION["global"]["server.socket_host"] = LOOPBACK
-    from tvb.interfaces.web import run
+    # deferred: optional extra 'gui', imported after its profile is set
+    from tvb.interfaces.web import run  # noqa: PLC0415
 
     run.start_tvb([], browser=False)
 

@@ -18,7 +18,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import tvb_data
+
 from .._util import write_atomically
+from ._registry import _internals
 from ._serve import LOOPBACK
 
 PROJECT_NAME = "tvb_ngnmm"
@@ -95,8 +98,6 @@ def seed_project(
     timeout : float
         Seconds before giving up.
     """
-    import tvb_data
-
     zip_path = Path(tvb_data.__file__).parent / "connectivity" / connectivity
     if not zip_path.is_file():
         raise FileNotFoundError(f"No connectivity {connectivity!r} in tvb-data ({zip_path}).")
@@ -210,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     default_home = Path.home() / ".tvb_ngnmm_gui"
     parser.add_argument("--home", default=default_home, help=f"TVB home (default {default_home})")
     args = parser.parse_args(argv)
-    from ._registry import _internals
 
     try:
         _internals()  # tvb-framework present, with the expected internals

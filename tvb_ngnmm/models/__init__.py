@@ -1,10 +1,12 @@
 """The plugin's neural mass models, as TVB ``Model`` subclasses, and the model registry."""
 
 from ._base import AbstractNextGenModel, Interval
+from ._domains import tvb_domain, warn_outside_tvb_domain
 from ._registry import (
     ModelDeclaration,
     PopulationLayout,
     declaration_of,
+    default_signal,
     register_model,
     registered_models,
     unregister_model,
@@ -26,6 +28,7 @@ __all__ = [
     "PopulationLayout",
     "Preset",
     "declaration_of",
+    "default_signal",
     "get_preset",
     "make_model",
     "montbrio_pazo_roxin_equations",
@@ -34,5 +37,7 @@ __all__ = [
     "preset_names",
     "register_model",
     "registered_models",
+    "tvb_domain",
     "unregister_model",
+    "warn_outside_tvb_domain",
 ]

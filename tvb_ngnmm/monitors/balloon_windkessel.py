@@ -92,7 +92,7 @@ from tvb.simulator.backend.ref import ReferenceBackend
 from .. import _vmath
 from .._numba import jit
 from ..errors import SimulationBlowUpError
-from ..models._registry import default_signal
+from ..models import default_signal
 from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor
 
 __all__ = [

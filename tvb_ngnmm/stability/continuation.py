@@ -86,7 +86,8 @@ class Branch:
 
     def to_dataset(self):
         """The branch as an :class:`xarray.Dataset` (dimension ``point``; rates in kHz)."""
-        import xarray as xr
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
 
         data = {n: ("point", self.states[:, k]) for k, n in enumerate(self.state_variables)}
         data[self.parameter_name] = ("point", self.parameter)

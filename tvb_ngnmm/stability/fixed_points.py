@@ -51,7 +51,8 @@ class FixedPoints:
 
     def to_dataset(self):
         """The table as an :class:`xarray.Dataset` (one row per fixed point; rates in kHz)."""
-        import xarray as xr
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
 
         data = {
             name: ("fixed_point", self.states[:, k]) for k, name in enumerate(self.state_variables)

@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import numpy as np
 from tvb.basic.neotraits.api import NArray
 
-from ..models._base import AbstractNextGenModel
+from ..models import AbstractNextGenModel
 
 __all__ = ["VectorField", "coupling_jacobian", "jacobian"]
 

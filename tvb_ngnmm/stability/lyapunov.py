@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .jacobian import VectorField
 from .msf import _operator
@@ -143,8 +144,6 @@ def lyapunov_exponents(
     LyapunovSpectrum
         Exponents in 1/ms.
     """
-    from tqdm.auto import tqdm
-
     field = model if isinstance(model, VectorField) else VectorField(model)
     x = np.asarray(state, dtype=float).reshape(field.n_var, -1).copy()
     if weights is None:

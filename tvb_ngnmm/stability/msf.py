@@ -27,9 +27,12 @@ account (the analysis is of the network without delays).
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.integrate import solve_ivp
+from tqdm.auto import tqdm
 
 from ..coupling.linear_form import linear_form
 from .fixed_points import (
@@ -211,7 +214,8 @@ class TransverseSpectrum:
 
     def to_dataset(self):
         """The spectrum as an :class:`xarray.Dataset` (dimension ``mode``)."""
-        import xarray as xr
+        # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+        import xarray as xr  # noqa: PLC0415
 
         data = {
             "coupling_eigenvalue_real": ("mode", self.coupling_eigenvalues.real),
@@ -345,8 +349,6 @@ def transverse_floquet(
 
 def _transverse_monodromy(field, modes, strength, cycle, n_steps):
     """RK4 on the variational equation of every mode along the (accurately integrated) orbit."""
-    from scipy.integrate import solve_ivp
-
     n = field.n_var
     g = strength * modes.row_sum
     orbit = solve_ivp(
@@ -451,8 +453,8 @@ def msf_map(
         fixed point was found: those points are NaN) and ``on_limit_cycle`` (True where the values
         are Floquet exponents of the homogeneous cycle).
     """
-    import xarray as xr
-    from tqdm.auto import tqdm
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
 
     field = model if isinstance(model, VectorField) else VectorField(model)
     if parameter not in field.parameters:
@@ -470,8 +472,6 @@ def msf_map(
             rows.append(_map_row(*a))
             bar.update()
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
             futures = [pool.submit(_map_row, *a) for a in args]
             for future in futures:

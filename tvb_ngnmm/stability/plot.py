@@ -141,7 +141,8 @@ def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool
     ax.set_facecolor("0.85")
     if variable == "max_growth_rate":
         z = np.where(unstable, np.nan, growth)
-        from matplotlib.colors import TwoSlopeNorm
+        # deferred: optional extra 'plot'
+        from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
 
         finite = z[np.isfinite(z)]
         low = min(finite.min(), -1e-3) if finite.size else -1.0

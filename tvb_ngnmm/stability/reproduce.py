@@ -14,14 +14,18 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from scipy.integrate import solve_ivp
 
 from .._util import write_atomically
+from ..analysis.measures import peak_frequency, power_spectrum
 from ..connectomes import load_aal90
 from ..models import NextGenEI
 from .continuation import continue_fixed_points
+from .jacobian import VectorField
 from .limit_cycles import OrbitNotClosedError, find_limit_cycle
 from .lyapunov import network_vector_field
 from .msf import coupling_modes, msf_map, transverse_modes
+from .plot import plot_bifurcation_diagram, plot_dispersion, plot_msf_map
 
 __all__ = ["homogeneous_diagram", "msf_grid", "network_simulation", "single_node_diagram"]
 
@@ -78,10 +82,6 @@ def network_simulation(
     ``dfun``; returns ``(time_ms, rates_hz (n_time, n_region), spectrum)`` with the MSF
     spectrum of the homogeneous state at that point.
     """
-    from scipy.integrate import solve_ivp
-
-    from .jacobian import VectorField
-
     weights = load_aal90(normalize="row").weights
     model = NextGenEI(I_e=np.array([I_e]))
     spectrum = transverse_modes(model, coupling_modes(weights), coupling_strength)
@@ -103,11 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    import matplotlib
+    # deferred: optional extra 'plot'
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    from ..analysis.measures import peak_frequency, power_spectrum
-    from .plot import plot_bifurcation_diagram, plot_dispersion, plot_msf_map
 
     branch, cycles = single_node_diagram(args.full)
     hopf = [b for b in branch.bifurcations if b.kind == "hopf"]

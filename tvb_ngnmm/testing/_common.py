@@ -12,6 +12,9 @@ from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
+from ..backend import NumbaBackend
+from ..engine.continuation import unchanged
+
 #: Integration step of the checks' simulations (ms); a power of two so times are exact.
 DT = 2.0**-6
 #: Length of the checks' simulations (ms); longer than the largest delay of the network.
@@ -271,9 +274,6 @@ def _nearby_parameters(model_cls: type, rng: np.random.Generator) -> dict[str, f
 def _engine_and_stock(sim: Simulator, length: float, chunk_steps: int | None = None):
     """The engine's output, then stock ``sim.run()``'s from the same start (the simulator put
     back after the engine's run, which advances it)."""
-    from ..backend import NumbaBackend
-    from ..engine.continuation import unchanged
-
     with unchanged(sim):
         fast = NumbaBackend(progress=False, chunk_steps=chunk_steps).run_sim(sim, length)
     with np.errstate(over="ignore"):  # TVB's sigmoids saturate through exp overflow

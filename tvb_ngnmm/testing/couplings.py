@@ -12,10 +12,13 @@ import numpy as np
 from tvb.basic.neotraits.api import Final, List, NArray
 from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators
+from tvb.simulator.models import Generic2dOscillator, JansenRit, Kuramoto, MontbrioPazoRoxin
 from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
+from ..backend import NumbaBackend
 from ..coupling import coupling_declaration, registered_couplings
+from ..engine.errors import UnsupportedSimulationError
 from ._common import (
     DT,
     N_REGIONS,
@@ -148,8 +151,6 @@ def coupling_partner(coupling) -> tuple[Model, float]:
     other: ``MontbrioPazoRoxin`` oscillating, coupled through ``r`` and ``V`` (or
     ``Generic2dOscillator`` for a one-part ``MultiCoupling``).
     """
-    from tvb.simulator.models import Generic2dOscillator, JansenRit, Kuramoto
-
     if isinstance(coupling, tvb_coupling.SigmoidalJansenRit):
         return JansenRit(), 0.01
     if isinstance(coupling, tvb_coupling.Kuramoto):
@@ -163,8 +164,6 @@ def coupling_partner(coupling) -> tuple[Model, float]:
 
 
 def _oscillating_mpr(cv: float = 0.0) -> Model:
-    from tvb.simulator.models import MontbrioPazoRoxin
-
     values = {"eta": -4.6, "J": 14.5, "Delta": 0.7, "cv": cv}
     return MontbrioPazoRoxin(**{name: np.array([v]) for name, v in values.items()})
 
@@ -251,8 +250,6 @@ def _array_parameters(coupling) -> list[str]:
 def _engine_error(coupling) -> Exception | None:
     """The ``ValueError`` raised configuring a probe simulator with ``coupling`` or running the
     engine one step with it, or None."""
-    from ..backend import NumbaBackend
-
     try:
         NumbaBackend(progress=False).run_sim(_probe_simulator(coupling), simulation_length=DT)
     except ValueError as error:
@@ -280,8 +277,6 @@ def check_coupling_per_region_parameters(coupling) -> None:
     must be refused with ``UnsupportedSimulationError`` naming it (TVB's couplings broadcast
     such arrays over the wrong axis).
     """
-    from ..engine.errors import UnsupportedSimulationError
-
     heterogeneous = copy.deepcopy(coupling)
     gains = [p for p in _parts(heterogeneous) if _regional_gain(p)]
     for part in gains:
@@ -323,8 +318,6 @@ def check_coupling_non_finite_parameters(coupling) -> None:
 
 def check_coupling_refused(coupling) -> None:
     """A coupling the engine does not run raises ``UnsupportedSimulationError`` naming it."""
-    from ..engine.errors import UnsupportedSimulationError
-
     error = _engine_error(coupling)
     names = {type(c).__name__ for c in [coupling, *_parts(coupling)]}
     if not isinstance(error, UnsupportedSimulationError):

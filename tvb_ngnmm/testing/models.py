@@ -15,6 +15,13 @@ from tvb.datatypes.connectivity import Connectivity
 from tvb.simulator import integrators
 from tvb.simulator.models.base import Model
 
+from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.engine.continuation import unchanged
+from tvb_ngnmm.engine.equations import engine_model
+from tvb_ngnmm.engine.errors import UnsupportedSimulationError
+from tvb_ngnmm.models import AbstractNextGenModel
+from tvb_ngnmm.stability.jacobian import VectorField
+
 from ..engine.equations import expression_text
 from ._common import (
     BIG_NOISE_NSIG,
@@ -379,8 +386,6 @@ def check_jacobian(model_cls: type, seed: int = 3, n_point: int = 5) -> None:
     At random states, couplings and parameters, :math:`\\partial f/\\partial x` and
     :math:`\\partial f/\\partial C` are compared with central finite differences of ``dfun``.
     """
-    from tvb_ngnmm.stability.jacobian import VectorField
-
     rng = np.random.default_rng(seed)
     for _ in range(n_point):
         model = model_cls()
@@ -425,11 +430,6 @@ def check_engine_matches_stock(model_cls: type, length: float = 10.0, rtol: floa
     AssertionError
         If times differ or values differ beyond the tolerance.
     """
-    from tvb.simulator import integrators
-
-    from tvb_ngnmm.backend import NumbaBackend
-    from tvb_ngnmm.engine.continuation import unchanged
-
     sim = build_simulator(model_cls(), integrators.HeunDeterministic(dt=0.01))
     with unchanged(sim):  # stock then runs from the same start
         ((t_fast, y_fast),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=length)
@@ -446,8 +446,6 @@ def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None
     fast engine compared with the stock ``Simulator``. Models of the plugin (subclasses of
     ``AbstractNextGenModel``) have analysis Jacobians from their ``dfun``.
     """
-    from tvb_ngnmm.models._base import AbstractNextGenModel
-
     if issubclass(model_cls, AbstractNextGenModel):
         yield "jacobian", functools.partial(check_jacobian, model_cls)
     if has_engine_path(model_cls):
@@ -456,9 +454,6 @@ def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None
 
 def has_engine_path(model_cls: type) -> bool:
     """Whether the fast engine can run ``model_cls`` (registered equations or expressions)."""
-    from tvb_ngnmm.engine.equations import engine_model
-    from tvb_ngnmm.engine.errors import UnsupportedSimulationError
-
     try:
         engine_model(model_cls())
     except UnsupportedSimulationError:

@@ -8,10 +8,23 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from tvb.datatypes import projections, sensors
+from tvb.datatypes.region_mapping import RegionMapping
 from tvb.simulator import integrators
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.simulator import Simulator
 
+from ..backend import NumbaBackend
+from ..engine.errors import UnsupportedSimulationError
+from ..engine.runner import block_rows
+from ..engine.spec import extract
+from ..monitors import (
+    AbstractEngineMonitor,
+    BalloonWindkesselBold,
+    ForwardProjection,
+    engine_monitor_class,
+    engine_monitor_classes,
+)
 from ._common import (
     DT,
     N_REGIONS,
@@ -36,9 +49,6 @@ def _tiny_projection(monitor_cls: type, seed: int = 0, **kwargs):
     """TVB's ``EEG``, ``MEG`` or ``iEEG`` for the checks' network: three sensors, a random
     region gain (``iEEG``: TVB's analytic dipole gain from the regions' centres and
     orientations) and a region mapping of one vertex per region."""
-    from tvb.datatypes import projections, sensors
-    from tvb.datatypes.region_mapping import RegionMapping
-
     labels, locations, gain = _sensors_and_gain(np.random.default_rng(seed))
     mapping = RegionMapping(array_data=np.arange(N_REGIONS))
     if monitor_cls is tvb_monitors.iEEG:
@@ -57,8 +67,6 @@ def _tiny_projection(monitor_cls: type, seed: int = 0, **kwargs):
 def _monitor_examples() -> dict:
     """Each engine monitor's TVB monitor, set up for the checks' network and a run of a few
     periods (a class without an entry is checked with its defaults)."""
-    from ..monitors import BalloonWindkesselBold, ForwardProjection
-
     period = 16 * DT
     gain = _sensors_and_gain(np.random.default_rng(2))[2]
     return {
@@ -80,8 +88,6 @@ def _monitor_examples() -> dict:
 def engine_monitors() -> tuple[type, ...]:
     """The TVB monitor classes with an engine monitor registered
     (:func:`tvb_ngnmm.monitors.register_engine_monitor`), sorted by name."""
-    from ..monitors._base import engine_monitor_classes
-
     return engine_monitor_classes()
 
 
@@ -137,8 +143,6 @@ def _with_period(monitor, period: float):
 
 def _period_error(monitor, period: float) -> Exception | None:
     """The ``ValueError`` configuring, or running the engine one step, with ``period``."""
-    from ..backend import NumbaBackend
-
     try:
         NumbaBackend(progress=False).run_sim(
             _monitored_simulator(_with_period(monitor, period)), DT
@@ -190,8 +194,6 @@ def _consume_block_sums(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray,
     """Feed the monitor's ``block_average`` the chunks' block sums, formed as the engine's kernel
     forms them (``obs_every``: each step added in order to its block's row, row 0 continuing the
     block under way), and return :meth:`consume_means` of each chunk, joined."""
-    from ..engine.runner import block_rows
-
     average = engine_monitor.block_average
     every, voi = average.istep, engine_monitor.voi
     pieces = []
@@ -224,9 +226,6 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     with a ``block_average`` gives the same samples from the chunks' block sums (as the engine
     forms them when it is a run's only monitor) through ``consume_means``.
     """
-    from ..engine.spec import extract
-    from ..monitors import AbstractEngineMonitor, engine_monitor_class
-
     owner = type(monitor)
     sim = _monitored_simulator(monitor)
     configured = sim.monitors[0]
@@ -277,9 +276,6 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
 def check_monitor_refused(monitor) -> None:
     """A monitor without a registered engine monitor raises ``UnsupportedSimulationError``
     naming it."""
-    from ..backend import NumbaBackend
-    from ..engine.errors import UnsupportedSimulationError
-
     name = type(monitor).__name__
     try:
         NumbaBackend(progress=False).run_sim(_monitored_simulator(monitor), DT)
@@ -307,8 +303,6 @@ def monitor_checks(monitor) -> Iterator[tuple[str, Callable[[], object]]]:
     check : callable
         Runs the check; raises ``AssertionError`` on failure.
     """
-    from ..monitors import engine_monitor_class
-
     monitor = _component(monitor, tvb_monitors.Monitor, "check_monitor", example_monitor)
     if engine_monitor_class(monitor) is None:
         yield "refused_by_engine", functools.partial(check_monitor_refused, monitor)
