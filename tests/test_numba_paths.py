@@ -96,3 +96,42 @@ def test_tvb_simulator_import_compiles_tvbs_gufuncs_when_used_and_caches_them(tm
 def test_tvb_simulator_import_without_a_cache_compiles_as_tvb_does(tmp_path):
     assert _tvb_import(tmp_path / "unused", "no_locator") == EXPECTED
     assert not (tmp_path / "unused").exists() or not any((tmp_path / "unused").rglob("*.nbi"))
+
+
+COUPLINGS = """
+import json, numpy as np
+from tvb.simulator import coupling, integrators, models
+from tvb_ngnmm import _numba
+from tvb_ngnmm.backend import NumbaBackend
+from tvb_ngnmm.testing import build_simulator
+cases = {
+    "SigmoidalJansenRit": (
+        models.JansenRit(), coupling.SigmoidalJansenRit(a=np.array([10.0])), 0.01
+    ),
+    "Kuramoto": (models.Kuramoto(), coupling.Kuramoto(a=np.array([0.5])), 1.0),
+    "PreSigmoidal": (models.Generic2dOscillator(), coupling.PreSigmoidal(dynamic=False), 1.0),
+}
+out = {"jit": _numba.JIT_ENABLED}
+for name, (model, cp, spread) in cases.items():
+    sim = build_simulator(model, integrators.HeunDeterministic(dt=0.1), coupling=cp, spread=spread)
+    ((_, data),) = NumbaBackend(progress=False).run_sim(sim, simulation_length=2.0)
+    out[name] = data.tolist()
+print(json.dumps(out))
+"""
+
+
+def test_nonlinear_couplings_generated_loops_agree_with_their_plain_python_path(tmp_path):
+    """A nonlinear coupling's generated pre and post loops (:func:`tvb_ngnmm.engine._cache.
+    coupling_source`), with the declared functions inlined, run as plain Python too: the same
+    runs, post reading the nodes' own values (Kuramoto) or not (SigmoidalJansenRit)."""
+    runs = {}
+    for disabled in ("0", "1"):
+        env = dict(os.environ, TVB_NGNMM_DISABLE_JIT=disabled,
+                   TVB_NGNMM_KERNEL_DIR=str(tmp_path / disabled))  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", COUPLINGS], env=env, capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        runs[disabled] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert runs["0"].pop("jit") is True and runs["1"].pop("jit") is False
+    for name, compiled in runs["0"].items():
+        assert np.ptp(compiled) > 0, name
+        np.testing.assert_allclose(runs["1"][name], compiled, rtol=1e-12, atol=0, err_msg=name)

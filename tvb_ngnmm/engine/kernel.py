@@ -316,8 +316,7 @@ def run_chunk(
                 for m in range(M):
                     stage[k, c, m] = np.float32(X[v_c, m])
             if coupling_pre:
-                apply_pre(coupling_parameters, stage[k].reshape((n_cvar, 1, M)),
-                          channels[k].reshape((n_sum, 1, M)), M)  # fmt: skip
+                apply_pre(coupling_parameters, stage[k], channels[k])
             if n_recent > 0:
                 newest = step % n_recent
                 for p in range(n_sum):

@@ -78,8 +78,11 @@ def initial_state(
     c = spec.coupling
     if c.pre is not None:
         ring = np.empty((c.weights.shape[0], n_node, slots, batch), dtype=np.float32)
-        c.pre(c.parameters, hist.reshape(n_cvar, n_node, slots * batch),
-                  ring.reshape(ring.shape[0], n_node, slots * batch), slots * batch)  # fmt: skip
+        c.pre(
+            c.parameters,
+            hist.reshape(n_cvar, n_node * slots * batch),
+            ring.reshape(ring.shape[0], n_node * slots * batch),
+        )
         hist = ring
     status = np.full((3, batch), -1, dtype=np.int64)
     run = RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
