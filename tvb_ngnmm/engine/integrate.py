@@ -17,19 +17,8 @@ normal (the same expression and order of operations as TVB).
 
 from __future__ import annotations
 
-from tvb.simulator import integrators
-
 EULER = 0
 HEUN = 1
-
-#: The TVB integrators the engine runs: class -> (scheme, stochastic). Stochastic ones with
-#: TVB's additive white noise (:func:`.spec.extract` refuses other noise).
-INTEGRATORS = {
-    integrators.EulerDeterministic: (EULER, False),
-    integrators.EulerStochastic: (EULER, True),
-    integrators.HeunDeterministic: (HEUN, False),
-    integrators.HeunStochastic: (HEUN, True),
-}
 
 # The kernel writes each stage out as a loop over all nodes of all batch members (one per state
 # variable), so that LLVM vectorises it; the stages are not helper functions of their own.

@@ -27,10 +27,9 @@ from .checks import check_settings
 from .coupling import CouplingTerms, reduce_coupling
 from .equations import engine_model, parameter_value
 from .errors import UnsupportedSimulationError, unsupported
-from .integrate import INTEGRATORS
 from .monitors import check_supported, make_monitors
 from .observation import Observation, check_observation, observation_of
-from .support import integrator_names
+from .support import INTEGRATORS, integrator_names
 
 
 @dataclass

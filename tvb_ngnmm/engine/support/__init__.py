@@ -7,7 +7,7 @@ Nothing here lists a component by hand. :func:`support_matrix` reads
   refuses from :data:`tvb_ngnmm.models.tvb_models.NOT_ON_ENGINE`;
 - the couplings from the coupling registry (:func:`tvb_ngnmm.coupling.registered_couplings`);
 - the monitors from the engine-monitor registry (:func:`tvb_ngnmm.monitors.engine_monitor_classes`);
-- the integrators from :data:`tvb_ngnmm.engine.integrate.INTEGRATORS`.
+- the integrators from :data:`INTEGRATORS`.
 
 The engine's docstrings point here, its error messages take their lists of what is allowed from
 the ``*_names`` functions, and :mod:`.readme` writes the README's tables of supported components
@@ -21,12 +21,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import tvb.simulator.models as tvb_models
+from tvb.simulator import integrators
 
 from ... import monitors as package_monitors
 from ...coupling import registered_couplings
 from ...models import registered_models
 from ...models.tvb_models import NOT_ON_ENGINE
-from ..integrate import EULER, INTEGRATORS
+from ..integrate import EULER, HEUN
+
+#: The TVB integrators the engine runs: class -> (scheme, stochastic). Stochastic ones with
+#: TVB's additive white noise (:func:`..spec.extract` refuses other noise).
+INTEGRATORS = {
+    integrators.EulerDeterministic: (EULER, False),
+    integrators.EulerStochastic: (EULER, True),
+    integrators.HeunDeterministic: (HEUN, False),
+    integrators.HeunStochastic: (HEUN, True),
+}
 
 
 @dataclass(frozen=True)
@@ -207,7 +217,7 @@ def monitor_support() -> tuple[MonitorSupport, ...]:
 
 def integrator_support() -> tuple[IntegratorSupport, ...]:
     """The TVB integrators the engine runs, in the order of
-    :data:`tvb_ngnmm.engine.integrate.INTEGRATORS`."""
+    :data:`INTEGRATORS`."""
     return tuple(
         IntegratorSupport(cls.__name__, "Euler" if scheme == EULER else "Heun", stochastic)
         for cls, (scheme, stochastic) in INTEGRATORS.items()
