@@ -19,13 +19,15 @@ from tvb.simulator import models as tvb_models
 from tvb.simulator import monitors
 
 from tvb_ngnmm import cli
+from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.cli.config import ConfigError, parse_config
 from tvb_ngnmm.engine import spec as spec_module
+from tvb_ngnmm.engine.continuation import unchanged
 from tvb_ngnmm.engine.equations import engine_model
+from tvb_ngnmm.engine.spec import checked_spec
 from tvb_ngnmm.explore import FCCorrelation, grid
 from tvb_ngnmm.explore.fit import run_fit
 from tvb_ngnmm.explore.fit_problem import FitProblem, FitSettingError, check_fit
-from tvb_ngnmm.explore.sweep import checked_spec
 from tvb_ngnmm.models import _registry
 
 sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")
@@ -119,10 +121,41 @@ def test_a_sweep_reads_the_simulator_once_or_takes_the_callers_reading(sim, tmp_
 
 def test_a_reading_of_another_simulator_is_refused(sim):
     other = make_sim("NextGenEI", n=5, mons=[monitors.TemporalAverage(period=0.5)])
-    with pytest.raises(ValueError, match=r"Invalid value for the 'spec' parameter.*not the rea"):
+    with pytest.raises(ValueError, match=r"Invalid value for the 'spec' parameter.*of another"):
         checked_spec(sim, spec_module.extract(other))
     with pytest.raises(ValueError, match=r"'spec' parameter.*but got dict"):
         checked_spec(sim, {})
+
+
+def test_the_run_command_reads_the_simulator_once(tmp_path, capsys):
+    """The command line's run: extracted once (twice before: the config reader, then run_sim)."""
+    config = tmp_path / "run.toml"
+    config.write_text(BASE.replace("duration = 20.0", "duration = 1.0"))
+    with counting(spec_module, "extract") as extract:
+        argv = ["run", str(config), "--output", str(tmp_path / "out"), "--no-progress"]
+        assert cli.main(argv) == 0
+    assert extract.call_count == 1
+
+
+def test_run_sim_takes_a_fresh_reading_as_it_is_and_refuses_a_stale_one():
+    """``run_sim(sim, spec=...)``: the caller's reading, run as it is (the same run as without
+    it); a reading run from already, or from before the simulator moved on, is refused."""
+    sim = make_sim("NextGenEI", n=4, mons=[monitors.TemporalAverage(period=0.5)], length=2.0)
+    backend = NumbaBackend(progress=False)
+    with unchanged(sim):
+        with mock.patch.object(spec_module, "extract", wraps=spec_module.extract) as extract:
+            reading = spec_module.extract(sim)
+            ((_, given),) = backend.run_sim(sim, 1.0, seed=1, spec=reading)
+        assert extract.call_count == 1 and reading.ran
+        with pytest.raises(ValueError, match=r"'spec' parameter.*reading at step 0 of a "
+                                             r"simulator now at step 100"):  # fmt: skip
+            backend.run_sim(sim, 1.0, spec=reading)
+        fresh = spec_module.extract(sim)
+        fresh.ran = True  # as after a run cut short (the simulator stays where it was)
+        with pytest.raises(ValueError, match=r"'spec' parameter.*a run has already started"):
+            backend.run_sim(sim, 1.0, spec=fresh)
+    ((_, read_here),) = backend.run_sim(sim, 1.0, seed=1)
+    np.testing.assert_array_equal(given, read_here)
 
 
 class Stop(Exception):

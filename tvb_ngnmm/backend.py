@@ -21,7 +21,7 @@ from .engine.continuation import advance_simulator
 from .engine.errors import blow_up_error
 from .engine.noise import NoiseSource
 from .engine.runner import concatenate, initial_state, simulate
-from .engine.spec import extract
+from .engine.spec import checked_spec
 
 __all__ = ["NumbaBackend"]
 
@@ -46,7 +46,7 @@ class NumbaBackend:
         self.chunk_steps = chunk_steps
         self.progress = progress
 
-    def run_sim(self, sim, simulation_length: float | None = None, seed=None) -> list:
+    def run_sim(self, sim, simulation_length: float | None = None, seed=None, *, spec=None) -> list:
         """Run ``sim`` for ``simulation_length`` ms; return ``sim.run()``'s list of (time, data).
 
         After a complete run the simulator is advanced as by ``sim.run()`` (``current_step``,
@@ -67,6 +67,11 @@ class NumbaBackend:
             calls with the same int draw the same noise), a Generator its own stream, which
             goes on from call to call. With a seed the run still continues the state, history
             and monitors, but the simulator's noise stream is not drawn and stays where it was.
+        spec : tvb_ngnmm.engine.spec.SimulationSpec, optional
+            ``sim`` as :func:`tvb_ngnmm.engine.spec.extract` has just read and checked it (the
+            command line reads it once), taken as it is: it must be this simulator's reading
+            at its current step, not run from before (:func:`~tvb_ngnmm.engine.spec.
+            checked_spec`). None: ``sim`` is read here.
 
         Raises
         ------
@@ -81,7 +86,7 @@ class NumbaBackend:
             monitor with a state of its own (BOLD); names the time (ms), region and variable.
         """
         check_seed(seed)
-        spec = extract(sim)
+        spec = checked_spec(sim, spec)
         n_steps = n_steps_for(sim, simulation_length)
         params = spec.params[..., np.newaxis]
         gain = spec.coupling.gain[..., np.newaxis]
@@ -91,6 +96,7 @@ class NumbaBackend:
         def stop_on_blow_up(run_state, done):
             return bool(run_state.status[0, 0] >= 0) or _monitor_blown_up(spec.monitors)
 
+        spec.ran = True  # its monitors now hold this run's state
         outputs, done = simulate(
             spec, state, spec.monitors, n_steps, noise, self.chunk_steps, self.progress,
             on_chunk=stop_on_blow_up,

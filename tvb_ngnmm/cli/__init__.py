@@ -156,7 +156,9 @@ def _simulate(parser, config, progress: bool) -> tuple:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            results = NumbaBackend(progress=progress).run_sim(config.simulator, config.duration)
+            results = NumbaBackend(progress=progress).run_sim(
+                config.simulator, config.duration, spec=config.spec
+            )
         except (SimulationBlowUpError, ValueError, RuntimeError) as err:
             _fail(parser, 1, err)
     simulated = None

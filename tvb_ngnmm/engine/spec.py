@@ -56,6 +56,7 @@ class SimulationSpec:
     stvar: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     monitors: list = field(default_factory=list)
     stimulus: object = None
+    ran: bool = False  # a run started from it (its monitors' state is then the run's)
 
     @property
     def n_node(self) -> int:
@@ -219,3 +220,32 @@ def extract(sim) -> SimulationSpec:
     check_settings(sim, spec)
     spec.monitors = make_monitors(sim, spec)
     return spec
+
+
+def checked_spec(sim, spec: SimulationSpec | None = None) -> SimulationSpec:
+    """``sim`` as the engine reads it: ``spec`` as it is when the caller read ``sim`` already
+    (the command line reads and checks it once), else :func:`extract` of ``sim``.
+
+    A given ``spec`` must be this simulator's reading at its current step (same regions and
+    state variables, ``sim.current_step``) and not yet run from (:func:`NumbaBackend.run_sim
+    <tvb_ngnmm.backend.NumbaBackend.run_sim>` marks it), otherwise ``ValueError``.
+    """
+    if spec is None:
+        return extract(sim)
+    if not isinstance(spec, SimulationSpec):
+        why = f"{type(spec).__name__}, which is not a reading of a simulator"
+    elif spec.n_node != sim.number_of_nodes or spec.state_variables != tuple(
+        sim.model.state_variables
+    ):
+        why = "the reading of another simulator (other regions or state variables)"
+    elif spec.current_step != int(sim.current_step):
+        why = (f"the reading at step {spec.current_step} of a simulator now at step "
+               f"{int(sim.current_step)}")  # fmt: skip
+    elif spec.ran:
+        why = "a reading a run has already started from (its monitors hold that run's state)"
+    else:
+        return spec
+    raise ValueError(
+        "Invalid value for the 'spec' parameter. Allowed are None or the simulator as "
+        f"tvb_ngnmm.engine.spec.extract(sim) reads it, but got {why} instead."
+    )

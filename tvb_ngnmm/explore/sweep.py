@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from ..engine.batch import checked_swept_values, default_group_size, run_batch
 from ..engine.checks import check_seed, n_steps_for
-from ..engine.spec import SimulationSpec, extract
+from ..engine.spec import SimulationSpec, checked_spec, extract
 from ..models import AbstractNextGenModel
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator
 from . import _forkserver
@@ -375,24 +375,6 @@ def checked_simulation_length(sim, simulation_length) -> float:
             f"but got {length!r} instead."
         )
     return length
-
-
-def checked_spec(sim, spec: SimulationSpec | None = None) -> SimulationSpec:
-    """``sim`` as the engine reads it: ``spec`` as it is when the caller read ``sim`` already
-    (its regions and state variables must be ``sim``'s), else :func:`extract` of ``sim``."""
-    if spec is None:
-        return extract(sim)
-    if (
-        not isinstance(spec, SimulationSpec)
-        or spec.n_node != sim.number_of_nodes
-        or spec.state_variables != tuple(sim.model.state_variables)
-    ):
-        raise ValueError(
-            "Invalid value for the 'spec' parameter. Allowed are None or the simulator as "
-            "tvb_ngnmm.engine.spec.extract(sim) reads it, but got "
-            f"{type(spec).__name__}, which is not the reading of this simulator, instead."
-        )
-    return spec
 
 
 def _check_group_parameters(sim, design, batch_names: list) -> None:
