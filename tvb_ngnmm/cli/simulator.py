@@ -8,7 +8,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import tvb.simulator.coupling as tvb_coupling
 import tvb.simulator.models as tvb_models
 import tvb.simulator.monitors as tvb_monitors
 from tvb.basic.neotraits.api import Attr, Final, Float, Int, List, NArray
@@ -17,7 +16,7 @@ from tvb.simulator.models.base import Model
 from tvb.simulator.simulator import Simulator
 
 from ..connectomes import load_connectivity, load_connectome, normalize, read_connectivity
-from ..coupling import Additive, Laplacian
+from ..coupling import registered_couplings
 from ..engine.support import integrator_names
 from ..models import get_preset, preset_names, registered_models
 from ..monitors import BalloonWindkesselBold
@@ -114,15 +113,9 @@ def model_classes() -> dict:
 
 
 def coupling_classes() -> dict:
-    """``{name: class}``: TVB's couplings and the package's ``Laplacian`` and ``Additive``."""
-    classes = {}
-    for name in dir(tvb_coupling):
-        obj = getattr(tvb_coupling, name)
-        if (isinstance(obj, type) and issubclass(obj, tvb_coupling.Coupling)
-                and obj not in (tvb_coupling.Coupling, tvb_coupling.SparseCoupling)):  # fmt: skip
-            classes[obj.__name__] = obj
-    classes.update(Laplacian=Laplacian, Additive=Additive)
-    return dict(sorted(classes.items()))
+    """``{name: class}``: the couplings the engine runs (the coupling registry's), but those made
+    of parts (``MultiCoupling``, a list of couplings a table cannot give)."""
+    return dict(sorted((d.name, d.coupling) for d in registered_couplings() if d.parts is None))
 
 
 def trait_options(cls, arrays_only: bool = False) -> dict:
