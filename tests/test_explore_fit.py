@@ -137,12 +137,12 @@ def test_the_same_seed_gives_the_same_fit(client, sim, objective, fitted):
 # Objectives
 
 
-def _outputs(data, dt=0.5, name="TemporalAverage"):
-    """One member's outputs: (time, state_variable, region), time in ms."""
+def _outputs(data, dt=0.5, name="TemporalAverage", start=0.0):
+    """One member's outputs: (time, state_variable, region), time in ms from ``start``."""
     data = np.asarray(data, dtype=float)
     if data.ndim == 2:
         data = data[:, np.newaxis, :]
-    time = np.arange(len(data)) * dt
+    time = start + np.arange(len(data)) * dt
     labels = [f"v{k}" for k in range(data.shape[1])]
     return [xr.DataArray(data, dims=("time", "state_variable", "region"), name=name,
                          coords={"time": time, "state_variable": labels})]  # fmt: skip
@@ -177,6 +177,34 @@ def test_objectives_against_independent_computations():
     assert by_values(_outputs(series))["loss"] == pytest.approx(ks)
     assert by_series(_outputs(other))["loss"] == 0.0
     assert FCCorrelation(fc)(_outputs(series))["loss"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_transient_drops_the_first_samples_of_the_output():
+    """Case: ``transient`` (ms) drops the samples at times < transient before the FC, FCD and
+    spectrum are computed, and is recorded in the objective's repr."""
+    rng = np.random.default_rng(4)
+    series, other = rng.standard_normal((2, 400, 5)).cumsum(axis=1)
+    outputs = _outputs(series, start=0.5)  # a run from step 0: samples at 0.5, 1.0, ... ms
+    kept = series[0.5 * np.arange(1, 401) >= 60.0]
+    assert len(kept) == 281
+    upper = np.triu_indices(5, k=1)
+    fc, target = np.corrcoef(kept.T), np.corrcoef(other.T)
+    r = np.corrcoef(fc[upper], target[upper])[0, 1]
+    result = FCCorrelation(target, transient=60.0)(outputs)
+    assert result["fc_correlation"] == pytest.approx(r)
+    assert FCCorrelation(target)(outputs)["fc_correlation"] != pytest.approx(r)
+    rms = np.sqrt(np.mean((fc[upper] - target[upper]) ** 2))
+    assert FCDistance(target, transient=60.0)(outputs)["loss"] == pytest.approx(rms)
+    fcd, _ = functional_connectivity_dynamics(kept, 0.5, 40.0, 10.0)
+    fcd_other, _ = functional_connectivity_dynamics(other, 0.5, 40.0, 10.0)
+    ks = _ks(fcd[np.triu_indices(len(fcd), 1)], fcd_other[np.triu_indices(len(fcd_other), 1)])
+    by_series = FCDDistance(40.0, 10.0, target_series=other, target_dt=0.5, transient=60.0)
+    assert by_series(outputs)["loss"] == pytest.approx(ks)
+    peak = SpectralPeak(10.0, segment_ms=50.0, transient=60.0)(outputs)["peak_frequency"]
+    assert peak == SpectralPeak(10.0, segment_ms=50.0)(_outputs(kept))["peak_frequency"]
+    assert "transient=60.0" in repr(FCCorrelation(target, transient=60.0) + by_series)
+    with pytest.warns(UndefinedMeasureWarning, match="1 sample\\(s\\) after the transient"):
+        assert np.isnan(FCDistance(target, transient=200.0)(outputs)["loss"])
 
 
 def test_spectral_peak_finds_a_sine():
@@ -443,6 +471,10 @@ def _correlations():
         (lambda: 0.0 * SpectralPeak(10.0), "'weight'.*> 0, but got 0.0"),
         (lambda: combine({}), "'weights' parameter"),
         (lambda: SpectralPeak(10.0, monitor="bold"), "'monitor'.*index"),
+        (lambda: FCCorrelation(np.eye(3), transient=-1.0), "'transient'.*>= 0 \\(ms\\).*-1.0"),
+        (lambda: FCDistance(np.eye(3), transient=np.inf), "'transient'.*finite.*inf instead"),
+        (lambda: SpectralPeak(10.0, transient="20 s"), "'transient'.*but got '20 s'"),
+        (lambda: FCDistance(np.eye(3), transient=True), "'transient'.*but got True"),
         (
             lambda: objective_from_config({"kind": "fc_distance", "target": 1}),
             "'objective.target'.*keys of 'fc_distance'",
@@ -469,6 +501,11 @@ def test_objectives_are_checked_against_the_simulator(sim):
         (SpectralPeak(10.0, monitor=3), "'monitor'.*indices 0..0"),
         (SpectralPeak(10.0, variable="V"), "'variable'.*\\['r_e'"),
         (FCDDistance(90.0, 20.0, target_fcd=[0.1, 0.2]), "'window_ms'.*at least 2 windows"),
+        (FCDistance(np.eye(5), transient=99.5),
+         "'transient'.*at least 1 ms of the TemporalAverage.*at most 99 ms, but got 99.5 "),
+        (FCDDistance(40.0, 20.0, target_fcd=[0.1, 0.2], transient=41.0),
+         "'transient'.*at least 60 ms.*at most 40 ms, but got 41 "),
+        (SpectralPeak(10.0, transient=1e6), "'transient'.*but got 1e\\+06 "),
     ]:  # fmt: skip
         with pytest.raises(ValueError, match=match):
             fit(sim, objective, BOUNDS, method="grid", budget=9, client="tcp://127.0.0.1:1",
@@ -559,3 +596,9 @@ def test_a_refused_fit_leaves_nothing_half_written(sim, objective, tmp_path):
     with pytest.raises(ValueError, match="'client' parameter"):
         fit(sim, store=tmp_path / "empty", **arguments)
     assert (tmp_path / "empty").is_dir() and not any((tmp_path / "empty").iterdir())
+
+
+def test_a_transient_that_leaves_enough_is_accepted(sim):
+    """Case: the longest transient leaving 2 samples (FC) or 2 windows (FCD) passes the check."""
+    FCDistance(np.eye(5), transient=99.0).check_simulator(sim, 100.0)
+    FCDDistance(40.0, 20.0, target_fcd=[0.1, 0.2], transient=40.0).check_simulator(sim, 100.0)

@@ -16,6 +16,11 @@ Sign convention: every loss is to be **minimised**, is >= 0 and is 0 for a perfe
 - :func:`combine` (or ``w1 * obj1 + w2 * obj2``) — the weighted sum of the terms' losses,
   each recorded as ``loss_<name>``.
 
+Each of these but :func:`combine` takes ``transient`` (ms, default 0): the samples of its
+monitor's output at times < ``transient`` (the monitors' times, from 0 ms for a simulator at
+step 0) are dropped before anything is computed, e.g. the hemodynamic transient of BOLD; a
+transient that leaves too little of the run is refused by ``check_simulator``, before any run.
+
 Where a loss is undefined (a numerically constant signal has no correlation, a flat spectrum
 no peak, a run that produced NaN) it is NaN and one ``UndefinedMeasureWarning`` says why (the
 rule of :mod:`tvb_ngnmm.analysis._signal_checks`); on the workers the warning is dropped and
@@ -90,19 +95,41 @@ def _choose_output(outputs, monitor: int | None, prefer_bold: bool):
     return (preferred or list(outputs))[0]
 
 
-def _series(outputs, monitor, variable, prefer_bold: bool, who: str):
-    """(data (time, region), dt in ms) of one variable, or None (with a warning) if not finite."""
+def _check_transient(transient, name: str = "transient") -> float:
+    """``transient`` (ms) as a float, or raise if it is not a finite number >= 0."""
+    number = isinstance(transient, int | float | np.integer | np.floating)
+    if isinstance(transient, bool) or not number or not (np.isfinite(transient) and transient >= 0):
+        raise _bad(name, "are finite numbers >= 0 (ms)", repr(transient))
+    return float(transient)
+
+
+def _after_transient(output, transient: float):
+    """``output`` without its samples at times < ``transient`` (ms)."""
+    if transient == 0.0:
+        return output
+    return output.isel(time=np.flatnonzero(np.asarray(output.time.values) >= transient))
+
+
+def _series(outputs, monitor, variable, prefer_bold: bool, who: str, transient: float = 0.0):
+    """(data (time, region), dt in ms) of one variable after ``transient`` ms, or None (with a
+    warning) if not finite or shorter than 2 samples."""
     # deferred: the analysis package imports scipy.signal, which sweep workers need not load
     from ..analysis import warn_undefined  # noqa: PLC0415
 
     output = _choose_output(outputs, monitor, prefer_bold)
+    dt = float(output.time.values[1] - output.time.values[0])
+    output = _after_transient(output, transient)
     variable = output.state_variable.values[0] if variable is None else variable
     data = np.asarray(output.sel(state_variable=variable).values, dtype=float)
+    if len(data) < 2:
+        warn_undefined(f"{who}: {len(data)} sample(s) after the transient of {transient:g} ms, "
+                       "so the loss is undefined and NaN.", stacklevel=4)  # fmt: skip
+        return None
     if not np.isfinite(data).all():
         warn_undefined(f"{who}: the simulated signal holds NaN or inf, so the loss is undefined "
                        "and NaN.", stacklevel=4)  # fmt: skip
         return None
-    return data, float(output.time.values[1] - output.time.values[0])
+    return data, dt
 
 
 class AbstractObjective:
@@ -155,11 +182,13 @@ class _SignalObjective(AbstractObjective):
 
     prefer_bold = True
 
-    def __init__(self, variable: str | None = None, monitor: int | None = None):
+    def __init__(self, variable: str | None = None, monitor: int | None = None,
+                 transient: float = 0.0):  # fmt: skip
         if monitor is not None and (isinstance(monitor, bool) or not isinstance(monitor, int)):
             raise _bad("monitor", "are None or the index of a monitor (int)", repr(monitor))
         self.variable = variable
         self.monitor = monitor
+        self.transient = _check_transient(transient)
 
     def check_simulator(self, sim, simulation_length: float) -> None:
         if self.monitor is not None and not 0 <= self.monitor < len(sim.monitors):
@@ -168,14 +197,40 @@ class _SignalObjective(AbstractObjective):
         names = list(sim.model.variables_of_interest)
         if self.variable is not None and self.variable not in names:
             raise _bad("variable", f"are the monitored variables {names}", repr(self.variable))
+        if self.transient > 0:
+            self._check_transient_leaves_enough(sim, simulation_length)
+
+    def _check_transient_leaves_enough(self, sim, simulation_length: float) -> None:
+        """Refuse a transient that leaves the chosen monitor less than :meth:`_needed_ms`."""
+        monitors = list(sim.monitors)
+        if self.monitor is not None:
+            monitor = monitors[self.monitor]
+        else:
+            preferred = [m for m in monitors
+                         if ("bold" in type(m).__name__.lower()) == self.prefer_bold]  # fmt: skip
+            monitor = (preferred or monitors)[0]
+        dt = float(sim.integrator.dt)
+        period = float(getattr(monitor, "period", None) or dt)
+        start = int(sim.current_step) * dt  # the monitors' times run on from the current step
+        needed = self._needed_ms(period)
+        latest = start + simulation_length - needed
+        if start + simulation_length - max(self.transient, start) < needed:
+            raise _bad("transient", f"are transients (ms) leaving at least {needed:g} ms of the "
+                       f"{type(monitor).__name__} monitor's output (period {period:g} ms) in "
+                       f"the run of {simulation_length:g} ms from {start:g} ms: at most "
+                       f"{max(latest, 0.0):g} ms", f"{self.transient:g}")  # fmt: skip
+
+    def _needed_ms(self, period: float) -> float:
+        """Length of output (ms) the objective needs: 2 samples by default."""
+        return 2 * period
 
     def _options(self) -> dict:
-        return {"variable": self.variable, "monitor": self.monitor}
+        return {"variable": self.variable, "monitor": self.monitor, "transient": self.transient}
 
 
 class _FCObjective(_SignalObjective):
-    def __init__(self, target_fc, variable=None, monitor=None):
-        super().__init__(variable, monitor)
+    def __init__(self, target_fc, variable=None, monitor=None, transient=0.0):
+        super().__init__(variable, monitor, transient)
         self.target_fc = check_target_fc(target_fc)
 
     def check_simulator(self, sim, simulation_length: float) -> None:
@@ -190,7 +245,8 @@ class _FCObjective(_SignalObjective):
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import functional_connectivity  # noqa: PLC0415
 
-        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
+        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name,
+                         self.transient)  # fmt: skip
         if signal is None:
             return None
         fc = functional_connectivity(signal[0])  # warns of constant regions
@@ -216,6 +272,10 @@ class FCCorrelation(_FCObjective):
         Monitored variable (default the monitor's first).
     monitor : int, optional
         Index of the monitor; default the first BOLD monitor, else the first monitor.
+    transient : float
+        Samples of the monitor's output at times < ``transient`` (ms) are dropped first (the
+        monitors' times: a run of a simulator at step 0 starts at 0 ms); >= 0, default 0.
+        A transient leaving the run fewer than 2 samples is refused before anything runs.
 
     Notes
     -----
@@ -226,11 +286,12 @@ class FCCorrelation(_FCObjective):
 
     name = "fc_correlation"
 
-    def __init__(self, target_fc, variable: str | None = None, monitor: int | None = None):
+    def __init__(self, target_fc, variable: str | None = None, monitor: int | None = None,
+                 transient: float = 0.0):  # fmt: skip
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import constant_signals  # noqa: PLC0415
 
-        super().__init__(target_fc, variable, monitor)
+        super().__init__(target_fc, variable, monitor, transient)
         if constant_signals(_upper(self.target_fc)):
             raise _bad("target_fc", "is a matrix whose off-diagonal entries vary (else r is "
                        "undefined)", "constant off-diagonal entries")  # fmt: skip
@@ -264,14 +325,15 @@ class FCDistance(_FCObjective):
     metric : {'rms', 'frobenius'}
         ``'rms'``: root mean square difference over the upper triangle (no diagonal);
         ``'frobenius'``: Frobenius norm of the difference of the off-diagonal entries.
-    variable, monitor
+    variable, monitor, transient
         As for :class:`FCCorrelation`.
     """
 
     name = "fc_distance"
 
-    def __init__(self, target_fc, metric: str = "rms", variable=None, monitor=None):
-        super().__init__(target_fc, variable, monitor)
+    def __init__(self, target_fc, metric: str = "rms", variable=None, monitor=None,
+                 transient: float = 0.0):  # fmt: skip
+        super().__init__(target_fc, variable, monitor, transient)
         self.metric = check_choice("metric", metric, ("rms", "frobenius"))
 
     def evaluate(self, outputs) -> dict:
@@ -304,18 +366,20 @@ class FCDDistance(_SignalObjective):
         ``target_fcd``.
     target_dt : float, optional
         Sampling interval of ``target_series`` in ms.
-    variable, monitor
-        As for :class:`FCCorrelation`.
+    variable, monitor, transient
+        As for :class:`FCCorrelation` (a transient must leave at least ``window_ms +
+        step_ms``, 2 windows; the target series is used whole).
     """
 
     name = "fcd_distance"
 
     def __init__(self, window_ms: float, step_ms: float, target_fcd=None, target_series=None,
-                 target_dt: float | None = None, variable=None, monitor=None):  # fmt: skip
+                 target_dt: float | None = None, variable=None, monitor=None,
+                 transient: float = 0.0):  # fmt: skip
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import check_positive  # noqa: PLC0415
 
-        super().__init__(variable, monitor)
+        super().__init__(variable, monitor, transient)
         self.window_ms = check_positive(window_ms, "window_ms")
         self.step_ms = check_positive(step_ms, "step_ms")
         if (target_fcd is None) == (target_series is None):
@@ -340,11 +404,15 @@ class FCDDistance(_SignalObjective):
                        f"run of {simulation_length:g} ms",
                        f"window_ms={self.window_ms:g}, step_ms={self.step_ms:g}")  # fmt: skip
 
+    def _needed_ms(self, period: float) -> float:
+        return self.window_ms + self.step_ms
+
     def evaluate(self, outputs) -> dict:
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
 
-        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
+        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name,
+                         self.transient)  # fmt: skip
         if signal is None:
             return {"loss": np.nan}
         fcd, _ = functional_connectivity_dynamics(signal[0], signal[1], self.window_ms,
@@ -395,17 +463,19 @@ class SpectralPeak(_SignalObjective):
         Lowest frequency searched (Hz).
     segment_ms : float, optional
         Welch segment (ms); default the shorter of 250 ms and the run.
+    transient : float
+        As for :class:`FCCorrelation`.
     """
 
     name = "spectral_peak"
     prefer_bold = False
 
     def __init__(self, target_hz: float, variable=None, monitor=None, fmin: float = 1.0,
-                 segment_ms: float | None = None):  # fmt: skip
+                 segment_ms: float | None = None, transient: float = 0.0):  # fmt: skip
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import check_positive  # noqa: PLC0415
 
-        super().__init__(variable, monitor)
+        super().__init__(variable, monitor, transient)
         self.target_hz = check_positive(target_hz, "target_hz", "Hz")
         if isinstance(fmin, bool) or not isinstance(fmin, int | float | np.integer | np.floating):
             raise _bad("fmin", "are finite numbers >= 0 (Hz)", repr(fmin))
@@ -418,7 +488,8 @@ class SpectralPeak(_SignalObjective):
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import peak_frequency, power_spectrum  # noqa: PLC0415
 
-        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name)
+        signal = _series(outputs, self.monitor, self.variable, self.prefer_bold, self.name,
+                         self.transient)  # fmt: skip
         if signal is None:
             return {"loss": np.nan, "peak_frequency": np.nan}
         data, dt = signal
