@@ -23,6 +23,7 @@ from tvb_ngnmm.explore import (
     FCCorrelation,
     FCDDistance,
     FCDistance,
+    FCLevel,
     SpectralPeak,
     SweepStore,
     combine,
@@ -205,6 +206,41 @@ def test_a_transient_drops_the_first_samples_of_the_output():
     assert "transient=60.0" in repr(FCCorrelation(target, transient=60.0) + by_series)
     with pytest.warns(UndefinedMeasureWarning, match="1 sample\\(s\\) after the transient"):
         assert np.isnan(FCDistance(target, transient=200.0)(outputs)["loss"])
+
+
+def test_fc_level_against_numpy_and_in_a_weighted_sum_with_fc_and_fcd():
+    """Case: ``FCLevel`` is |mean FC - mean target FC| over the upper triangles (numpy), and a
+    weighted sum of FCCorrelation, FCLevel and FCDDistance is the weighted sum of their losses."""
+    rng = np.random.default_rng(5)
+    shared = rng.standard_normal((400, 1)).cumsum(axis=0)
+    series = shared + rng.standard_normal((400, 5)).cumsum(axis=0)
+    other = rng.standard_normal((400, 5)).cumsum(axis=0)
+    upper = np.triu_indices(5, k=1)
+    fc, target = np.corrcoef(series.T), np.corrcoef(other.T)
+    outputs = _outputs(series)
+    level = FCLevel(target)(outputs)
+    assert level["fc_mean"] == pytest.approx(fc[upper].mean())
+    assert level["loss"] == pytest.approx(abs(fc[upper].mean() - target[upper].mean()))
+    assert level["loss"] > 0.05 and FCLevel(fc)(outputs)["loss"] == pytest.approx(0, abs=1e-12)
+    r = np.corrcoef(fc[upper], target[upper])[0, 1]
+    fcd, _ = functional_connectivity_dynamics(series, 0.5, 40.0, 10.0)
+    fcd_other, _ = functional_connectivity_dynamics(other, 0.5, 40.0, 10.0)
+    ks = _ks(fcd[np.triu_indices(len(fcd), 1)], fcd_other[np.triu_indices(len(fcd_other), 1)])
+    total = (
+        FCCorrelation(target)
+        + 2.0 * FCLevel(target)
+        + 0.5 * FCDDistance(40.0, 10.0, target_fcd=fcd_other)
+    )
+    result = total(outputs)
+    expected = (1 - r) + 2.0 * abs(fc[upper].mean() - target[upper].mean()) + 0.5 * ks
+    assert result["loss"] == pytest.approx(expected)
+    assert result["loss_fc_level"] == pytest.approx(level["loss"])
+    assert result["fc_mean"] == pytest.approx(level["fc_mean"])
+    assert result["loss_fcd_distance"] == pytest.approx(ks)
+    with pytest.warns(UndefinedMeasureWarning, match="region 2"):
+        flat = series.copy()
+        flat[:, 2] = 0.3
+        assert np.isnan(FCLevel(target)(_outputs(flat))["fc_mean"])
 
 
 def test_spectral_peak_finds_a_sine():

@@ -6,10 +6,10 @@ cluster by default), reduces each point on the worker (:data:`MEASURES`) and wri
 as they arrive to a zarr store that a second call resumes.
 
 ``fit(sim, objective, bounds, method)`` minimises an objective (:class:`FCCorrelation`,
-:class:`FCDistance`, :class:`FCDDistance`, :class:`SpectralPeak`, their weighted sums) with
-grid refinement, CMA-ES or differential evolution, each generation a sweep; it is
-``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked once into a
-:class:`FitProblem`. Needs the ``explore`` extra (``pip install 'tvb-ngnmm[explore]'``:
+:class:`FCDistance`, :class:`FCLevel`, :class:`FCDDistance`, :class:`SpectralPeak`, their
+weighted sums) with grid refinement, CMA-ES or differential evolution, each generation a
+sweep; it is ``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked
+once into a :class:`FitProblem`. Needs the ``explore`` extra (``pip install 'tvb-ngnmm[explore]'``:
 dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
@@ -28,6 +28,7 @@ from .objectives import (
     FCCorrelation,
     FCDDistance,
     FCDistance,
+    FCLevel,
     SpectralPeak,
     combine,
     objective_from_config,
@@ -43,6 +44,7 @@ __all__ = [
     "FCCorrelation",
     "FCDDistance",
     "FCDistance",
+    "FCLevel",
     "FitProblem",
     "FitResult",
     "FitSettingError",

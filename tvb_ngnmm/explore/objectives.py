@@ -9,6 +9,8 @@ Sign convention: every loss is to be **minimised**, is >= 0 and is 0 for a perfe
 - :class:`FCCorrelation` — ``1 - r``, r the Pearson correlation between the upper triangles
   (without the diagonal) of the simulated and target FC; r is recorded as ``fc_correlation``.
 - :class:`FCDistance` — root mean square (or Frobenius norm) of the difference of the FCs.
+- :class:`FCLevel` — ``|mean FC - mean target FC|``, the difference of the FC levels (means
+  of the upper triangles, without the diagonal); the simulated level is ``fc_mean``.
 - :class:`FCDDistance` — Kolmogorov–Smirnov statistic between the distributions of the FCD
   upper-triangle values (simulated vs target; the target as a time series or as FCD values).
 - :class:`SpectralPeak` — ``|f - f_target|`` in Hz, f the peak of the regions' mean spectrum;
@@ -348,6 +350,39 @@ class FCDistance(_FCObjective):
         return {**super()._options(), "metric": self.metric}
 
 
+class FCLevel(_FCObjective):
+    """``|m - m_target|``: m the FC level, the mean of the simulated FC's upper triangle.
+
+    The FC level (mean correlation over the region pairs, without the diagonal) is what
+    :class:`FCCorrelation` leaves free: a pattern can match while every correlation is too
+    high. Combine the two (and :class:`FCDDistance`) in a weighted sum, e.g.
+    ``FCCorrelation(fc) + 2 * FCLevel(fc) + FCDDistance(...)``, whose loss is the weighted sum
+    of the terms' losses (each a loss to minimise, >= 0 and 0 for a perfect match).
+
+    Parameters
+    ----------
+    target_fc : array_like, shape (n_region, n_region)
+        Empirical FC, a correlation matrix (finite, symmetric, unit diagonal, values in
+        [-1, 1]).
+    variable, monitor, transient
+        As for :class:`FCCorrelation`.
+
+    Notes
+    -----
+    The loss lies in [0, 2]; ``fc_mean`` records the simulated level m. NaN, with an
+    ``UndefinedMeasureWarning``, when a region is numerically constant.
+    """
+
+    name = "fc_level"
+
+    def evaluate(self, outputs) -> dict:
+        upper = self._simulated_fc(outputs)
+        if upper is None:
+            return {"loss": np.nan, "fc_mean": np.nan}
+        level = float(upper.mean())
+        return {"loss": abs(level - float(_upper(self.target_fc).mean())), "fc_mean": level}
+
+
 class FCDDistance(_SignalObjective):
     """Kolmogorov–Smirnov statistic between simulated and target FCD value distributions.
 
@@ -523,7 +558,7 @@ class Combined(AbstractObjective):
         merged: dict = {}
         for objective, weight in terms:
             if not isinstance(objective, AbstractObjective):
-                raise _bad("objective", "are objectives (FCCorrelation, FCDistance, "
+                raise _bad("objective", "are objectives (FCCorrelation, FCDistance, FCLevel, "
                            "FCDDistance, SpectralPeak, ...)", repr(objective))  # fmt: skip
             merged[objective] = merged.get(objective, 0.0) + _check_weight(weight)
         if not merged:
@@ -599,6 +634,7 @@ def evaluate_objective(outputs, objective: AbstractObjective) -> dict:
 OBJECTIVES = {
     "fc_correlation": FCCorrelation,
     "fc_distance": FCDistance,
+    "fc_level": FCLevel,
     "fcd_distance": FCDDistance,
     "spectral_peak": SpectralPeak,
 }
