@@ -15,6 +15,7 @@ from tvb_ngnmm import cli
 from tvb_ngnmm.analysis import functional_connectivity
 from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.cli.config import ConfigError, parse_config, read_config
+from tvb_ngnmm.explore import FCCorrelation, FCDDistance, FCLevel
 
 distributed = pytest.importorskip("distributed")
 
@@ -143,6 +144,21 @@ def test_fit_example_configuration_is_valid():
             r"\[fit\].options.*popsize is an integer >= 2, but got 1 instead",
         ),
         (', target_fc = "target.npy"', "", r"\[fit\].objective: .*missing .*'target_fc'"),
+        (
+            'target_fc = "target.npy"',
+            'target_fc = "target.npy", transient = -5.0',
+            r"\[fit\].objective: .*'objective.transient'.*>= 0 \(ms\), but got -5.0 instead",
+        ),
+        (
+            'target_fc = "target.npy"',
+            'target_fc = "target.npy", transient = "20 s"',
+            r"'objective.transient'.*but got '20 s' instead",
+        ),
+        (  # the run is 60 ms of samples every 0.2 ms: at most 59.6 ms leave 2 samples
+            'target_fc = "target.npy"',
+            'target_fc = "target.npy", transient = 59.8',
+            r"\[fit\].objective: .*'transient'.*TemporalAverage.*at most 59.6 ms, but got 59.8",
+        ),
     ],
 )
 def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
@@ -150,6 +166,30 @@ def test_bad_fit_section_is_refused_naming_the_key(folder, old, new, message):
     assert old in text
     with pytest.raises(ConfigError, match=message):
         parse_config(text.replace(old, new, 1), base=folder, require_fit=True)
+
+
+def test_an_objective_of_terms_with_a_transient_and_the_fc_level(folder, tmp_path):
+    """Case: [fit].objective as a weighted sum of FC correlation, FC level and FCD distance,
+    each with its ``transient`` (ms), is read as the same sum built in Python."""
+    fcd = np.array([[1.0, 0.2, 0.5], [0.2, 1.0, 0.3], [0.5, 0.3, 1.0]])
+    np.save(tmp_path / "fcd.npy", fcd)
+    objective = (
+        '{ terms = [{ kind = "fc_correlation", target_fc = "target.npy", transient = 20.0 }, '
+        '{ kind = "fc_level", target_fc = "target.npy", transient = 20.0, weight = 2.0 }, '
+        '{ kind = "fcd_distance", window_ms = 10.0, step_ms = 5.0, '
+        f"target_fcd = '{tmp_path / 'fcd.npy'}', transient = 20, weight = 0.5 }}] }}"
+    )
+    old = '{ kind = "fc_correlation", target_fc = "target.npy" }'
+    text = (SIMULATOR + FIT).replace(old, objective, 1)
+    problem = parse_config(text, base=folder, require_fit=True).fit_arguments()["problem"]
+    target = np.load(folder / "target.npy")
+    by_hand = (
+        FCCorrelation(target, transient=20.0)
+        + 2.0 * FCLevel(target, transient=20.0)
+        + 0.5 * FCDDistance(10.0, 5.0, target_fcd=fcd, transient=20.0)
+    )
+    assert repr(problem.objective) == repr(by_hand)
+    assert [term.transient for term, _ in problem.objective.terms()] == [20.0] * 3
 
 
 def test_a_store_that_is_a_file_is_refused(folder, tmp_path):

@@ -33,8 +33,10 @@ to the current folder):
   ``n_workers``, ``seed`` (noise per task), ``raw``.
 - ``[fit]`` (the ``fit`` command) — ``parameters``\\* (bounds ``{name: [low, high]}``),
   ``objective``\\* (``{kind = 'fc_correlation', target_fc = 'fc.npy'}``, or
-  ``{terms = [{...}, {...}]}`` with ``weight`` per term; target paths relative to the config
-  file), ``method`` (``'cma'``, ``'grid'``, ``'differential_evolution'``; default ``'cma'``),
+  ``{terms = [{...}, {...}]}`` with ``weight`` per term; kinds ``fc_correlation``,
+  ``fc_distance``, ``fc_level``, ``fcd_distance``, ``spectral_peak``; ``transient`` (ms) drops
+  the start of the output; target paths relative to the config file), ``method``
+  (``'cma'``, ``'grid'``, ``'differential_evolution'``; default ``'cma'``),
   ``budget`` (simulations, default 100), ``seed`` (of the optimiser, default 0), ``store``
   (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
   (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per

@@ -651,8 +651,8 @@ def objective_from_config(config: dict, base_dir=None) -> AbstractObjective:
     config : dict
         ``{'kind': name, **options}`` with ``name`` in :data:`OBJECTIVES` and the options of
         its class (``target_fc``, ``target_fcd`` and ``target_series`` as arrays or as paths
-        to ``.npy`` or text files), optionally ``'weight'``; or ``{'terms': [config, ...]}``
-        for a weighted sum.
+        to ``.npy`` or text files; ``transient`` in ms), optionally ``'weight'``; or
+        ``{'terms': [config, ...]}`` for a weighted sum (each term its own ``transient``).
     base_dir : str or Path, optional
         Folder that relative target paths are read from (default the working directory).
 
@@ -684,6 +684,8 @@ def _single_from_config(config, base_dir) -> tuple:
     for key in options:
         if key not in allowed:
             raise _bad(f"objective.{key}", f"keys of {kind!r} are {allowed}", repr(key))
+    if "transient" in options:  # named as the configuration's key
+        options["transient"] = _check_transient(options["transient"], "objective.transient")
     for key in ARRAY_KEYS:
         if isinstance(options.get(key), str | Path):
             options[key] = _load_array(options[key], base_dir, key)
