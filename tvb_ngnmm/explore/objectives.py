@@ -227,7 +227,10 @@ class _SignalObjective(AbstractObjective):
         return 2 * period
 
     def _options(self) -> dict:
-        return {"variable": self.variable, "monitor": self.monitor, "transient": self.transient}
+        options = {"variable": self.variable, "monitor": self.monitor}
+        if self.transient > 0:  # without one, recorded as before (a fit's store resumes)
+            options["transient"] = self.transient
+        return options
 
 
 class _FCObjective(_SignalObjective):
