@@ -5,9 +5,12 @@ lengths) and resting-state BOLD in the AAL2 parcellation (94 regions), from neur
 licence; the licence travels with the data in ``datasets/data/gw``). Each subject's and the
 group's ``Connectivity``, the BOLD series as labelled ``DataArray``\\ s, the subjects' and the
 group's FC.
+
+:mod:`tvb_ngnmm.datasets.baselines`: the baselines a fit is judged against (SC–FC and log-SC–FC
+r, leave-one-out inter-subject FC similarity), on plain arrays.
 """
 
-from . import gw
+from . import baselines, gw
 from ._subject import Subject
 
-__all__ = ["Subject", "gw"]
+__all__ = ["Subject", "baselines", "gw"]

@@ -30,6 +30,7 @@ Examples
 >>> conn = gw.sqrt_connectivity(conduction_speed=9.2)   # notebook 06's fit and REAL-94
 >>> bold = gw.bold("NAP_001", repetition_time=2000.0)    # an assumed TR of 2 s
 >>> target = gw.group_fc()                                # Fisher-z mean of the five FCs
+>>> floor_and_ceiling = gw.baselines()                    # SC-FC and inter-subject r
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ._subject import (
     symmetric_structure,
     unit_eigenvalue_weights,
 )
+from .baselines import baselines as _baselines
 
 SUBJECTS = ("NAP_001", "NAP_002", "NAP_007", "NAP_009", "NAP_013")
 N_REGIONS = 94
@@ -229,3 +231,23 @@ def group_fc():
     """
     matrix = fisher_z_mean([fc(name).values for name in SUBJECTS])
     return _fc_array(matrix, {"long_name": "group BOLD FC (Fisher z mean)"})
+
+
+def baselines():
+    """The structural floor and the noise ceiling of the five subjects' FC.
+
+    :func:`tvb_ngnmm.datasets.baselines.baselines` with the group's streamline counts (the
+    weights of :func:`group_connectivity`: the subjects' mean counts averaged over the two
+    directions, zero diagonal) and the subjects' FCs (:func:`fc`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dim ``subject`` (:data:`SUBJECTS`): ``sc_fc``, ``log_sc_fc`` and ``inter_subject``
+        (Pearson r, dimensionless); ``group_sc_fc`` and ``group_log_sc_fc`` against
+        :func:`group_fc`.
+    """
+    counts, _ = symmetric_structure(*_group_structure())
+    table = _baselines(counts, [fc(name).values for name in SUBJECTS], names=SUBJECTS)
+    table.attrs.update(source=SOURCE, structure="group mean streamline counts")
+    return table
