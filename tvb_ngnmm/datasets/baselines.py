@@ -155,12 +155,35 @@ def _leave_one_out(stack: np.ndarray) -> np.ndarray:
     return np.array(values)
 
 
-def inter_subject_similarity(fcs: object, names: Sequence[str] | None = None):
-    """Leave-one-out inter-subject similarity of FC: the data's noise ceiling.
+def _pairwise(stack: np.ndarray) -> np.ndarray:
+    """Per subject, the mean of its r with each other subject's FC (upper triangle)."""
+    upper = np.triu_indices(stack.shape[1], 1)
+    n_subject = len(stack)
+    r = np.eye(n_subject)
+    for a in range(n_subject):
+        for b in range(a + 1, n_subject):
+            r[a, b] = r[b, a] = _pearson(stack[a][upper], stack[b][upper], "the 'fcs' parameter")
+    return (r.sum(axis=1) - 1.0) / (n_subject - 1)
 
-    For each subject, Pearson r (upper triangle) between its FC and the Fisher-z mean FC of the
-    *other* subjects (``tanh`` of the mean ``arctanh``), i.e. how well one subject's FC is
-    predicted from the others' without a model.
+
+METHODS = {"leave_one_out": _leave_one_out, "pairwise": _pairwise}
+LONG_NAMES = {
+    "leave_one_out": "r with the Fisher-z mean FC of the other subjects",
+    "pairwise": "mean r with each other subject's FC",
+}
+
+
+def inter_subject_similarity(
+    fcs: object, names: Sequence[str] | None = None, method: str = "leave_one_out"
+):
+    """Inter-subject similarity of FC: the data's noise ceiling.
+
+    With ``method='leave_one_out'``, for each subject, Pearson r (upper triangle) between its FC
+    and the Fisher-z mean FC of the *other* subjects (``tanh`` of the mean ``arctanh``): how well
+    one subject's FC is predicted from the others' group FC without a model (the ceiling of a fit
+    to a group FC tested on a held-out subject). With ``method='pairwise'``, for each subject, the
+    mean of its r with each other subject's FC (lower: one subject's FC predicts another's less
+    well than the average of several does).
 
     Parameters
     ----------
@@ -169,6 +192,8 @@ def inter_subject_similarity(fcs: object, names: Sequence[str] | None = None):
         off-diagonal values in (-1, 1). An array ``(n_subject, n_region, n_region)`` works too.
     names : sequence of str, optional
         The subjects' names (distinct, one per FC); default ``subject_0``, ``subject_1``, ...
+    method : {'leave_one_out', 'pairwise'}
+        As above.
 
     Returns
     -------
@@ -179,14 +204,15 @@ def inter_subject_similarity(fcs: object, names: Sequence[str] | None = None):
     # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
     import xarray as xr  # noqa: PLC0415
 
+    check_choice("method", method, tuple(METHODS))
     stack = _check_fcs(fcs)
     names = _subject_names(names, len(stack))
     return xr.DataArray(
-        _leave_one_out(stack),
+        METHODS[method](stack),
         dims="subject",
         coords={"subject": names},
         name="inter_subject_r",
-        attrs={"units": "1", "long_name": "r with the Fisher-z mean FC of the other subjects"},
+        attrs={"units": "1", "long_name": LONG_NAMES[method], "method": method},
     )
 
 
@@ -208,9 +234,10 @@ def baselines(weights: object, fcs: object, names: Sequence[str] | None = None):
     xarray.Dataset
         Dim ``subject``. Variables (Pearson r, dimensionless): ``sc_fc`` and ``log_sc_fc``, the
         structure against each subject's FC (:func:`structure_fc_correlation` with ``'none'`` and
-        ``'log'``); ``inter_subject``, each subject against the others
-        (:func:`inter_subject_similarity`); and, without a dim, ``group_sc_fc`` and
-        ``group_log_sc_fc``, the structure against the Fisher-z mean FC of all subjects.
+        ``'log'``); ``inter_subject`` and ``inter_subject_pairwise``, each subject against the
+        others (:func:`inter_subject_similarity`, leave one out and pairwise); and, without a
+        dim, ``group_sc_fc`` and ``group_log_sc_fc``, the structure against the Fisher-z mean
+        FC of all subjects.
     """
     # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
     import xarray as xr  # noqa: PLC0415
@@ -234,7 +261,12 @@ def baselines(weights: object, fcs: object, names: Sequence[str] | None = None):
             "inter_subject": (
                 "subject",
                 _leave_one_out(stack),
-                {**attrs, "long_name": "r with the Fisher-z mean FC of the other subjects"},
+                {**attrs, "long_name": LONG_NAMES["leave_one_out"]},
+            ),
+            "inter_subject_pairwise": (
+                "subject",
+                _pairwise(stack),
+                {**attrs, "long_name": LONG_NAMES["pairwise"]},
             ),
             "group_sc_fc": ((), structure_fc_correlation(weights, group), attrs),
             "group_log_sc_fc": ((), structure_fc_correlation(weights, group, "log"), attrs),

@@ -243,9 +243,9 @@ def baselines():
     Returns
     -------
     xarray.Dataset
-        Dim ``subject`` (:data:`SUBJECTS`): ``sc_fc``, ``log_sc_fc`` and ``inter_subject``
-        (Pearson r, dimensionless); ``group_sc_fc`` and ``group_log_sc_fc`` against
-        :func:`group_fc`.
+        Dim ``subject`` (:data:`SUBJECTS`): ``sc_fc``, ``log_sc_fc``, ``inter_subject`` and
+        ``inter_subject_pairwise`` (Pearson r, dimensionless); ``group_sc_fc`` and
+        ``group_log_sc_fc`` against :func:`group_fc`.
     """
     counts, _ = symmetric_structure(*_group_structure())
     table = _baselines(counts, [fc(name).values for name in SUBJECTS], names=SUBJECTS)
