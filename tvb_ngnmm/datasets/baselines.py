@@ -27,8 +27,9 @@ TRANSFORMS = ("none", "log")
 
 
 def _check_symmetric(matrix: np.ndarray, name: str) -> None:
-    if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12):
-        i, j = (int(k) for k in np.argwhere(~np.isclose(matrix, matrix.T))[0])
+    close = np.isclose(matrix, matrix.T, rtol=1e-10, atol=1e-12)
+    if not close.all():
+        i, j = (int(k) for k in np.argwhere(~close)[0])
         raise ValueError(
             f"Invalid value for the {name!r} parameter. Allowed values are a symmetric matrix "
             f"(symmetrise it first, e.g. tvb_ngnmm.connectomes.symmetrize), but got "
