@@ -8,9 +8,21 @@ group's FC.
 
 :mod:`tvb_ngnmm.datasets.baselines`: the baselines a fit is judged against (SC–FC and log-SC–FC
 r, leave-one-out inter-subject FC similarity), on plain arrays.
+
+:func:`read_dataset` (:mod:`tvb_ngnmm.datasets.files`): a :class:`Dataset` of subjects from files
+a user points at (one pattern or table per kind of file), checked, with named weighting steps.
 """
 
 from . import baselines, gw
 from ._subject import Subject
+from .files import WEIGHTING_STEPS, Dataset, apply_weighting, read_dataset
 
-__all__ = ["Subject", "baselines", "gw"]
+__all__ = [
+    "WEIGHTING_STEPS",
+    "Dataset",
+    "Subject",
+    "apply_weighting",
+    "baselines",
+    "gw",
+    "read_dataset",
+]
