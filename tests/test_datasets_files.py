@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.io
 
+from tvb_ngnmm.analysis import functional_connectivity_dynamics
 from tvb_ngnmm.datasets import Dataset, apply_weighting, gw, read_dataset
 from tvb_ngnmm.datasets.baselines import baselines
 
@@ -294,3 +295,26 @@ def test_apply_weighting_unit_eigenvalue_needs_symmetric():
         apply_weighting(w, ("unit_eigenvalue",), "w.npy")
     expected = (w + w.T) / 2 / np.max(np.linalg.eigvals((w + w.T) / 2).real)
     np.testing.assert_allclose(apply_weighting(w, ("symmetrize", "unit_eigenvalue")), expected)
+
+
+def test_fcd_and_connectivity(tmp_path):
+    """FCD sampled at the repetition time, as the analysis function gives it; a window longer
+    than the series names the subject and file; TVB Connectivity of a subject and the group."""
+    written = _write(tmp_path)
+    data = _read(tmp_path, repetition_time=500.0)
+    fcd, centres = data.fcd("sub-02", window_ms=5000.0, step_ms=1000.0)
+    expected, expected_centres = functional_connectivity_dynamics(
+        written["sub-02"]["bold"], 500.0, 5000.0, 1000.0
+    )
+    np.testing.assert_array_equal(fcd, expected)
+    np.testing.assert_array_equal(centres, expected_centres)
+    assert len(centres) == (N_TIME - 10) // 2 + 1  # 10-sample windows every 2 samples
+    with pytest.raises(ValueError, match=r"'window_ms' parameter.*subject 'sub-01', file '.*bold"):
+        data.fcd("sub-01", window_ms=N_TIME * 500.0 + 500.0, step_ms=1000.0)
+    conn = data.connectivity("sub-03", conduction_speed=5.0)
+    np.testing.assert_array_equal(conn.weights, data.weights["sub-03"])
+    np.testing.assert_array_equal(conn.tract_lengths, data.lengths["sub-03"])
+    np.testing.assert_allclose(conn.delays, data.lengths["sub-03"] / 5.0)
+    group = data.connectivity()
+    np.testing.assert_allclose(group.weights, data.group_weights())
+    np.testing.assert_allclose(group.tract_lengths, data.group_lengths())

@@ -29,8 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from .._util import check_choice, check_values, format_choices
-from ..analysis import functional_connectivity
-from ..connectomes import normalize, read_array, remove_self_connections, symmetrize
+from ..analysis import functional_connectivity, functional_connectivity_dynamics
+from ..connectomes import (
+    make_connectivity,
+    normalize,
+    read_array,
+    remove_self_connections,
+    symmetrize,
+)
 from ._subject import check_repetition_time, fisher_z_mean
 from .baselines import baselines as _baselines
 
@@ -237,6 +243,48 @@ class Dataset:
     def fc(self, subject: str) -> np.ndarray:
         """One subject's FC: Pearson r of its regions' BOLD series, ``(n_region, n_region)``."""
         return functional_connectivity(self.bold[self._subject(subject)])
+
+    def fcd(self, subject: str, window_ms: float, step_ms: float) -> tuple[np.ndarray, np.ndarray]:
+        """One subject's FCD (:func:`tvb_ngnmm.analysis.functional_connectivity_dynamics`).
+
+        Parameters
+        ----------
+        subject : str
+            One of :attr:`subjects`.
+        window_ms, step_ms : float
+            Sliding window length and shift in ms (the series is sampled every
+            :attr:`repetition_time` ms; a window needs 3 samples up to the whole series).
+
+        Returns
+        -------
+        fcd : ndarray, shape (n_window, n_window)
+        window_centres : ndarray, shape (n_window,)
+            In ms from the first volume.
+        """
+        series = self.bold[self._subject(subject)]
+        try:
+            return functional_connectivity_dynamics(
+                series, self.repetition_time, window_ms, step_ms
+            )
+        except ValueError as err:
+            where = f"subject {subject!r}, file '{self.files[subject]['bold']}'"
+            raise ValueError(f"{err} ({where})") from err
+
+    def connectivity(self, subject: str | None = None, conduction_speed: float = 3.0):
+        """A configured TVB ``Connectivity``: one subject's, or the group's (None).
+
+        Weights :attr:`weights` (or :meth:`group_weights`), tract lengths :attr:`lengths` (or
+        :meth:`group_lengths`, mm), ``conduction_speed`` in mm/ms; labels ``node_000``, ...,
+        centres zeros (the files do not record them).
+        """
+        if subject is None:
+            weights, lengths, title = self.group_weights(), self.group_lengths(), "group"
+        else:
+            name = self._subject(subject)
+            weights, lengths, title = self.weights[name], self.lengths[name], name
+        conn = make_connectivity(weights, lengths, conduction_speed=conduction_speed)
+        conn.title = title
+        return conn
 
     def group_weights(self) -> np.ndarray:
         """The subjects' mean weights (after the weighting steps), ``(n_region, n_region)``."""
