@@ -272,7 +272,8 @@ def test_bold_region_count_and_length(tmp_path):
 
 
 def test_bad_options(tmp_path):
-    """Missing repetition time; unknown weighting step; a bare string; unknown layout."""
+    """Missing repetition time; unknown weighting step; a bare string for a sequence; unknown
+    layout or key."""
     _write(tmp_path)
     with pytest.raises(ValueError, match=r"'repetition_time' parameter.*ms > 0.*got None"):
         _read(tmp_path, repetition_time=None)
@@ -282,6 +283,8 @@ def test_bad_options(tmp_path):
         _read(tmp_path, weighting=("symmetrize", "cbrt"))
     with pytest.raises(ValueError, match=r"'weighting' parameter.*tuple of steps.*got 'sqrt'"):
         _read(tmp_path, weighting="sqrt")
+    with pytest.raises(ValueError, match=r"'subjects' parameter.*sequence.*got the string"):
+        _read(tmp_path, subjects="sub-01")
     with pytest.raises(ValueError, match=r"'bold_layout' parameter.*got 'rows'"):
         _read(tmp_path, bold_layout="rows")
     with pytest.raises(ValueError, match=r"'keys' parameter.*got 'sc'"):

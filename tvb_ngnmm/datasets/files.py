@@ -78,6 +78,11 @@ def _find(kind: str, pattern: object) -> dict[str, Path]:
 
 def _subject_files(patterns: dict[str, object], subjects: Sequence[str] | None) -> dict:
     """``{subject: {kind: path}}``; every subject has every kind, else a ``ValueError``."""
+    if isinstance(subjects, str):
+        raise ValueError(
+            "Invalid value for the 'subjects' parameter. Allowed values are a sequence of "
+            f"subject names, but got the string {subjects!r} instead."
+        )
     found = {kind: _find(kind, pattern) for kind, pattern in patterns.items()}
     names = sorted(found["weights"]) if subjects is None else [str(s) for s in subjects]
     if not names:
