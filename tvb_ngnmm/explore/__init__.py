@@ -9,8 +9,9 @@ as they arrive to a zarr store that a second call resumes.
 :class:`FCDistance`, :class:`FCLevel`, :class:`FCDDistance`, :class:`SpectralPeak`, their
 weighted sums) with grid refinement, CMA-ES or differential evolution, each generation a
 sweep; it is ``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked
-once into a :class:`FitProblem`. Needs the ``explore`` extra (``pip install 'tvb-ngnmm[explore]'``:
-dask[distributed], zarr, cma).
+once into a :class:`FitProblem`; ``FitResult.validate`` (:func:`validate_fit`) runs the best
+parameters again with fresh noise. Needs the ``explore`` extra
+(``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
 drawn from a seed (:mod:`.seeding`): what the command line and ``history_seed`` of sweeps and
@@ -36,6 +37,7 @@ from .objectives import (
 from .reduce import MEASURES
 from .store import SweepStore
 from .sweep import sweep
+from .validation import plot_validation, summary, validate_fit
 
 __all__ = [
     "AbstractObjective",
@@ -58,8 +60,11 @@ __all__ = [
     "fit",
     "grid",
     "objective_from_config",
+    "plot_validation",
     "points",
     "run_fit",
     "sobol",
+    "summary",
     "sweep",
+    "validate_fit",
 ]

@@ -60,6 +60,7 @@ from .sweep import (
     start_fork_server,
     sweep,
 )
+from .validation import validate_fit
 
 
 @dataclass
@@ -80,6 +81,8 @@ class FitResult:
         ``blown_up``, ``blow_up_time`` (ms) and ``blow_up_region``.
     method : str
         The optimiser.
+    objective : AbstractObjective or None
+        The objective minimised (what :meth:`validate` evaluates by default).
     """
 
     best_parameters: dict
@@ -87,6 +90,18 @@ class FitResult:
     best_components: dict
     history: object = field(repr=False)
     method: str = "cma"
+    objective: object = field(default=None, repr=False)
+
+    def validate(self, sim, objective=None, realisations: int = 5, seed: int = 1,
+                 simulation_length: float | None = None, client=None,
+                 n_workers: int | None = None, progress: bool = False):  # fmt: skip
+        """The best parameters run with fresh noise: each metric per realisation, mean and SD.
+
+        :func:`~.validation.validate_fit` of this result (see it for the parameters, the
+        noise seeds and the Dataset returned).
+        """
+        return validate_fit(self, sim, objective, realisations, seed, simulation_length,
+                            client, n_workers, progress)  # fmt: skip
 
     def plot(self, axes=None, show: bool = True):
         """Convergence: loss per evaluation and best so far, and each parameter's trace.
@@ -412,7 +427,9 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
         evaluate = _Evaluator(sim, problem, client, folder, bar, history_seed)
         lows, highs = evaluate.bounds
         RUNNERS[method](evaluate, lows, highs, budget, seed, problem.options)
-        history = evaluate.history(problem.objective).assign_attrs(seeds)
+        history = evaluate.history(problem.objective).assign_attrs(
+            seeds, realisations=problem.realisations,
+            simulation_length=problem.simulation_length)  # fmt: skip
     except BaseException:
         _discard_if_unused(store, created)
         raise
@@ -421,7 +438,7 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
-    return _result(history, list(problem.bounds), method)
+    return _result(history, list(problem.bounds), method, problem.objective)
 
 
 def _new_parts(folder: Path) -> list:
@@ -452,7 +469,7 @@ def _seeds(sim, seed, history_seed) -> dict:
             "initial_state_sha256": simulator_digest(source)}  # fmt: skip
 
 
-def _result(history, names: list, method: str) -> FitResult:
+def _result(history, names: list, method: str, objective=None) -> FitResult:
     loss = history.loss.values
     blown = history.blown_up.values
     n_bad = int((~np.isfinite(loss)).sum())
@@ -470,7 +487,7 @@ def _result(history, names: list, method: str) -> FitResult:
     components = {str(k): float(history[k].values[best]) for k in history.data_vars
                   if k not in skipped}  # fmt: skip
     parameters = {name: float(history[name].values[best]) for name in names}
-    return FitResult(parameters, float(loss[best]), components, history, method)
+    return FitResult(parameters, float(loss[best]), components, history, method, objective)
 
 
 def _check_client_settings(store, n_workers) -> None:
