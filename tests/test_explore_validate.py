@@ -12,7 +12,7 @@ from tvb.simulator import integrators, monitors, noise
 
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.explore import FCCorrelation, FitResult, fit, plot_validation, summary
-from tvb_ngnmm.explore.validation import fresh_noise_seeds, run_realisations
+from tvb_ngnmm.explore.validation import fit_noise_seeds, fresh_noise_seeds, run_realisations
 from tvb_ngnmm.seeding import seeded_simulator
 
 pytest.importorskip("distributed")
@@ -105,6 +105,15 @@ def test_fresh_seeds_avoid_the_fits_seeds():
     assert len(set(first)) == 4 and not set(again) & set(first[:2])
     assert again[:2] == first[2:]
     assert fresh_noise_seeds(4, 7) == first != fresh_noise_seeds(4, 8)
+
+
+def test_the_fits_noise_seeds_from_its_history():
+    """A fit with ``realisations=k`` used noise_seed, ..., noise_seed + k - 1; a fit recorded
+    before the attribute existed used one; a deterministic fit none."""
+    history = xr.Dataset(attrs={"noise_seed": 3, "realisations": 3})
+    assert fit_noise_seeds(history) == [3, 4, 5]
+    assert fit_noise_seeds(xr.Dataset(attrs={"noise_seed": 3})) == [3]
+    assert fit_noise_seeds(xr.Dataset(attrs={"noise_seed": "none"})) == []
 
 
 def fake_result(objective=None, parameters=None):

@@ -108,7 +108,8 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
     result : FitResult
         The fit (:func:`~.fit.fit`).
     sim : tvb.simulator.simulator.Simulator
-        The simulator that was fitted, with a stochastic integrator.
+        The simulator that was fitted, with a stochastic integrator (or another with the same
+        parameters, such as a held-out subject's, with its own ``objective``).
     objective : AbstractObjective, optional
         Default: the fit's own (``result.objective``).
     realisations : int
