@@ -11,7 +11,7 @@ from test_engine_agreement import make_sim
 from tvb.simulator import integrators, monitors, noise
 
 from tvb_ngnmm.engine.batch import run_batch
-from tvb_ngnmm.explore import FCCorrelation, FitResult, fit, plot_validation, summary
+from tvb_ngnmm.explore import FCCorrelation, FitResult, fit, plot_validation, validation_summary
 from tvb_ngnmm.explore.validation import fit_noise_seeds, fresh_noise_seeds, run_realisations
 from tvb_ngnmm.seeding import seeded_simulator
 
@@ -75,12 +75,17 @@ def test_fresh_realisations_against_independent_runs(client, fitted):
         values = validation[name].values
         assert validation[name].attrs["mean"] == pytest.approx(np.mean(values), rel=1e-14)
         assert validation[name].attrs["sd"] == pytest.approx(np.std(values, ddof=1), rel=1e-14)
-    table = summary(validation)
+    table = validation_summary(validation)
     assert table.loss.sel(statistic="sd") == validation.loss.attrs["sd"]
     assert validation.attrs["fit_noise_seeds"] == [NOISE_SEED]
     figure = plot_validation(validation, show=False)
     assert len(figure.axes) == 2  # loss, fc_correlation
     matplotlib.pyplot.close(figure)
+    with pytest.raises(
+        ValueError,
+        match=r"'axes' parameter. Allowed are 2 axes \(one per measure\), but got 1 axes",
+    ):
+        plot_validation(validation, axes=[figure.axes[0]], show=False)
 
 
 def test_the_fits_own_noise_stream_reproduces_its_best_loss(client, fitted):

@@ -37,7 +37,7 @@ from .objectives import (
 from .reduce import MEASURES
 from .store import SweepStore
 from .sweep import sweep
-from .validation import plot_validation, summary, validate_fit
+from .validation import plot_validation, validate_fit, validation_summary
 
 __all__ = [
     "AbstractObjective",
@@ -64,7 +64,7 @@ __all__ = [
     "points",
     "run_fit",
     "sobol",
-    "summary",
     "sweep",
     "validate_fit",
+    "validation_summary",
 ]

@@ -160,7 +160,7 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
                            objective=repr(objective))  # fmt: skip
 
 
-def summary(validation: xr.Dataset) -> xr.Dataset:
+def validation_summary(validation: xr.Dataset) -> xr.Dataset:
     """Each measure's ``mean`` and ``sd`` over the realisations as a small table
     (dim ``statistic``)."""
     names = [n for n in validation.data_vars if n != "blown_up"]
