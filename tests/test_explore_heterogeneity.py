@@ -7,10 +7,12 @@ import functools
 import numpy as np
 import pytest
 from dask_cluster import local_cluster
+from test_cli_fit import SIMULATOR
 from test_engine_agreement import make_sim
 from tvb.simulator import monitors
 
 from tvb_ngnmm.analysis import functional_connectivity
+from tvb_ngnmm.cli.config import ConfigError, parse_config
 from tvb_ngnmm.engine.batch import run_batch
 from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.explore import FCCorrelation, check_fit, grid, points
@@ -151,3 +153,62 @@ def test_regional_values_outside_the_domain_are_refused(sim, tmp_path):
                                                "tau_e.base": (1.0, 2.0)}, maps=maps)  # fmt: skip
     check_fit(sim, FCCorrelation(target), {"tau_e.m": (-0.4, 0.0), "tau_e.g": (0.0, 0.4),
                                            "tau_e.base": (1.0, 2.0)}, maps=maps)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def config_folder(tmp_path_factory):
+    """A 6-region network, a target FC and a map in files."""
+    path = tmp_path_factory.mktemp("maps_config")
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(0.2, 1.0, (6, 6))
+    np.fill_diagonal(weights, 0.0)
+    np.save(path / "weights.npy", weights)
+    np.save(path / "lengths.npy", rng.uniform(10.0, 40.0, (6, 6)))
+    np.save(path / "target.npy", np.corrcoef(rng.standard_normal((6, 40))))
+    np.save(path / "myelin.npy", np.linspace(0.0, 1.0, 6))
+    return path
+
+
+FIT_MAPS = """
+[fit]
+parameters = { "I_e.base" = [8.0, 16.0], "I_e.myelin" = [-2.0, 2.0] }
+objective = { kind = "fc_correlation", target_fc = "target.npy" }
+method = "grid"
+budget = 9
+maps = { I_e = { myelin = "myelin.npy", gradient = [1, 0, 0, 0, 0, 2] } }
+"""
+
+
+def test_config_maps_of_a_fit_and_a_sweep(config_folder):
+    """[fit].maps and [sweep].maps, as .npy files or lists, reach the fit's problem and the
+    sweep's arguments; the parameters may name the coefficients."""
+    problem = parse_config(SIMULATOR + FIT_MAPS, base=config_folder,
+                           require_fit=True).fit_arguments()["problem"]  # fmt: skip
+    np.testing.assert_array_equal(problem.maps["I_e"]["myelin"], np.linspace(0.0, 1.0, 6))
+    np.testing.assert_array_equal(problem.maps["I_e"]["gradient"], [1, 0, 0, 0, 0, 2])
+    assert set(problem.bounds) == {"I_e.base", "I_e.myelin"}
+    sweep_section = (
+        '\n[sweep]\ndesign = "grid"\nparameters = { "I_e.myelin" = [0.0, 1.0] }\n'
+        'measures = ["mean_rate"]\nmaps = { I_e = { myelin = "myelin.npy" } }\n'
+    )
+    arguments = parse_config(SIMULATOR + sweep_section, base=config_folder).sweep_arguments()
+    np.testing.assert_array_equal(arguments["maps"]["I_e"]["myelin"], np.linspace(0.0, 1.0, 6))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        ('"myelin.npy"', '"none.npy"', r"\[fit\].maps.I_e.myelin\. Allowed is a list of numbers or a .npy file"),  # noqa: E501
+        ("[1, 0, 0, 0, 0, 2]", "[1, 0, 2]", r"\[fit\].maps: .*map I_e.gradient is one value per region \(shape \(6,\)\), but got shape \(3,\)"),  # noqa: E501
+        ("maps = { I_e = {", "maps = { I_x = {", r"\[fit\].maps: .*Allowed parameters are the model's .*but got 'I_x'"),  # noqa: E501
+        ("maps = { I_e = {", "maps = { I_e = 3, J = {", r"\[fit\].maps\. Allowed is a table \{parameter"),  # noqa: E501
+        ('"I_e.myelin" = [-2.0, 2.0]', '"I_e.other" = [-2.0, 2.0]', r"\[fit\].parameters: .*'I_e.other'.*no map 'other'"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_bad_config_maps_are_refused_naming_the_key(config_folder, old, new, match):
+    """Maps that cannot be read, of another length, of no model parameter, or a coefficient of
+    no map, refused naming the key."""
+    text = SIMULATOR + FIT_MAPS
+    assert old in text
+    with pytest.raises(ConfigError, match=match):
+        parse_config(text.replace(old, new, 1), base=config_folder, require_fit=True)
