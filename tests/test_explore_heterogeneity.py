@@ -18,7 +18,7 @@ from tvb_ngnmm.engine.spec import extract
 from tvb_ngnmm.explore import FCCorrelation, check_fit, grid, points
 from tvb_ngnmm.explore import fit as seeded_fit
 from tvb_ngnmm.explore import sweep as seeded_sweep
-from tvb_ngnmm.explore.heterogeneity import checked_maps, regional_values
+from tvb_ngnmm.explore.heterogeneity import checked_maps, expanded, regional_values
 
 distributed = pytest.importorskip("distributed")
 # compared with run_batch on the simulator configured here: runs start from its own history
@@ -61,6 +61,17 @@ def test_missing_base_is_the_simulators_value_and_missing_coefficient_zero(sim):
     got = regional_values(spec, checked_maps(spec, MAPS), {"I_e.myelin": np.array([2.0])})
     own = sim.model.I_e * np.ones(N)
     np.testing.assert_allclose(got["I_e"][0], own + 2.0 * MYELIN, rtol=1e-15)
+
+
+def test_a_design_without_coefficients_runs_the_simulators_values(sim):
+    """A design sweeping other parameters only: the heterogeneous parameter is the simulator's
+    value at every point (one row per point)."""
+    spec = extract(sim)
+    run, recorded = expanded(spec, checked_maps(spec, MAPS), grid({"a": [0.1, 0.2, 0.3]}))
+    assert run.values["I_e"].shape == (3, N)
+    np.testing.assert_array_equal(run.values["I_e"], np.tile(spec.params[
+        spec.parameter_names.index("I_e")], (3, 1)))  # fmt: skip
+    assert set(recorded.names) == {"a", "I_e"}
 
 
 def test_sweep_over_maps_equals_run_batch_with_the_regional_values(sim, client, tmp_path):

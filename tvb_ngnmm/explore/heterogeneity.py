@@ -93,7 +93,7 @@ def swept_names(maps: dict) -> dict:
     return names
 
 
-def regional_values(spec, maps: dict, values: dict) -> dict:
+def regional_values(spec, maps: dict, values: dict, n_point: int | None = None) -> dict:
     """``{parameter: (n_point, n_region) array}``: ``base + Σ_k c_k · map_k`` per point.
 
     Parameters
@@ -105,13 +105,16 @@ def regional_values(spec, maps: dict, values: dict) -> dict:
     values : dict
         ``{swept name: value or (n_point,) array}`` (other names are ignored); a missing
         coefficient is 0, a missing base the simulator's value of the parameter.
+    n_point : int, optional
+        Number of points (default: the length of the longest value, at least 1).
 
     Returns
     -------
     dict
         The per-region values of each heterogeneous parameter, shape ``(n_point, n_region)``.
     """
-    n_point = max([np.size(v) for v in values.values()] or [1])
+    if n_point is None:
+        n_point = max([np.size(v) for v in values.values()] or [1])
     out = {}
     for parameter, named in maps.items():
         base = values.get(f"{parameter}.{BASE}")
@@ -161,7 +164,7 @@ def expanded(spec, maps: dict, design: Design) -> tuple[Design, Design]:
                 f"{suffix!r})."
             )
     coefficients = {k: v for k, v in design.values.items() if k in names}
-    regional = regional_values(spec, maps, coefficients)
+    regional = regional_values(spec, maps, coefficients, design.n_point)
     plain = {k: v for k, v in design.values.items() if k not in names}
     units = {k: v for k, v in design.units.items() if k not in names}
     run = Design({**plain, **regional}, design.kind, units, design.shape)
