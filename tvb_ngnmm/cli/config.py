@@ -30,7 +30,8 @@ to the current folder):
   ``parameters``\\* (``{name: values}``; for Sobol ``{name: [low, high]}`` and ``n_point``,
   ``design_seed``; numbers, not booleans), ``measures``\\* (names, or a table
   ``{name: {options}}``), ``store`` (zarr folder), ``batch_size``, ``retries``,
-  ``n_workers``, ``seed`` (noise per task), ``raw``.
+  ``n_workers``, ``seed`` (noise per task), ``raw``, ``maps`` (regional heterogeneity, as
+  in ``[fit]``).
 - ``[fit]`` (the ``fit`` command) — ``parameters``\\* (bounds ``{name: [low, high]}``),
   ``objective``\\* (``{kind = 'fc_correlation', target_fc = 'fc.npy'}``, or
   ``{terms = [{...}, {...}]}`` with ``weight`` per term; kinds ``fc_correlation``,
@@ -40,7 +41,10 @@ to the current folder):
   ``budget`` (simulations, default 100), ``seed`` (of the optimiser, default 0), ``store``
   (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
   (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per
-  point, their losses averaged; default 1).
+  point, their losses averaged; default 1), ``maps`` (regional heterogeneity:
+  ``{I_e = {myelin = 'myelin.npy'}}``, each map a list of one number per region or a ``.npy``
+  file relative to the config file; ``parameters`` may then name ``I_e.base`` and
+  ``I_e.myelin``).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
   (booleans; ``run`` refuses both false, as it would write nothing).
 
@@ -57,11 +61,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..connectomes import bundle_names
 from ..connectomes.preprocessing import NORMALIZATIONS
 from ..engine.spec import SimulationSpec, extract
 from ..explore.design import grid, points, sobol
 from ..explore.fit_problem import check_fit
+from ..explore.heterogeneity import checked_maps, expanded
 from ..explore.objectives import objective_from_config
 from ..explore.recipe import classify
 from ..explore.reduce import MEASURES, as_measures
@@ -132,7 +139,7 @@ def _schemas() -> dict:
             "retries": Key("int", default=2, check=_non_negative, allowed="integers >= 0"),
             "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
             "seed": Key("int", check=_non_negative, allowed="integers >= 0"),
-            "raw": Key("bool", default=False),
+            "raw": Key("bool", default=False), "maps": Key("table"),
         },
         "fit": {
             "parameters": Key("table", True), "objective": Key("table", True),
@@ -143,6 +150,7 @@ def _schemas() -> dict:
             "n_workers": Key("int", check=_positive, allowed="integers >= 1"),
             "options": Key("table", default={}),
             "realisations": Key("int", default=1, check=_positive, allowed="integers >= 1"),
+            "maps": Key("table"),
         },
         "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
                    "figure": Key("bool", default=True)},
@@ -260,7 +268,8 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
     spec = _checked_spec(sim, settings)
     config = Config(source, text, settings, sim, float(settings["run"]["duration"]), spec)
     if "sweep" in settings:
-        config.sweep = _sweep_arguments(sim, spec, settings["sweep"], config.duration)
+        config.sweep = _sweep_arguments(sim, spec, settings["sweep"], config.duration,
+                                        Path(base))  # fmt: skip
         config.sweep["history_seed"] = config.history_seed
     if "fit" in settings:
         config.fit = _fit_arguments(sim, spec, settings["fit"], config.duration, Path(base))
@@ -316,11 +325,16 @@ def _engine_key(sim, settings: dict, message: str) -> str:
     return "[connectome]" if re.search("connect|delay|tract|weight", message) else "CONFIG"
 
 
-def _sweep_arguments(sim, spec, sweep: dict, duration: float) -> dict:
+def _sweep_arguments(sim, spec, sweep: dict, duration: float, base: Path) -> dict:
     """``explore.sweep`` keyword arguments from the checked ``[sweep]`` (names checked on sim)."""
     design = _design(sweep)
+    maps = _maps(sweep["maps"], "[sweep].maps", base)
     try:
-        classify(sim, spec, design.names)
+        maps = checked_maps(spec, maps)
+    except ValueError as err:
+        raise ConfigError("[sweep].maps", f"[sweep].maps: {err}") from None
+    try:
+        classify(sim, spec, expanded(spec, maps, design)[0].names)
     except ValueError as err:
         raise ConfigError("[sweep].parameters", f"[sweep].parameters: {err}") from None
     measures = _measures(sweep["measures"])
@@ -332,7 +346,8 @@ def _sweep_arguments(sim, spec, sweep: dict, duration: float) -> dict:
     return {"design": design, "measures": measures, "store": sweep["store"],
             "simulation_length": duration, "batch_size": sweep["batch_size"],
             "retries": sweep["retries"], "n_workers": sweep["n_workers"],
-            "seed": sweep["seed"], "raw": sweep["raw"], "spec": spec}  # fmt: skip
+            "seed": sweep["seed"], "raw": sweep["raw"], "spec": spec,
+            "maps": maps or None}  # fmt: skip
 
 
 #: The key of each parameter of ``check_fit`` (and the prefix of its message).
@@ -341,6 +356,7 @@ FIT_KEYS = {"bounds": ("[fit].parameters", "[fit].parameters"),
             "options": ("[fit].options", "[fit].options or budget"),
             "objective": ("[fit].objective", "[fit].objective"),
             "realisations": ("[fit].realisations", "[fit].realisations"),
+            "maps": ("[fit].maps", "[fit].maps"),
             "simulation_length": ("[run].duration", "[run].duration")}  # fmt: skip
 
 
@@ -359,13 +375,36 @@ def _fit_arguments(sim, spec, table: dict, duration: float, base: Path) -> dict:
     try:  # method and budget are checked by the schema
         problem = check_fit(sim, objective, bounds, table["method"], table["budget"], duration,
                             table["options"], realisations=table["realisations"],
-                            spec=spec)  # fmt: skip
+                            spec=spec, maps=_maps(table["maps"], "[fit].maps", base))  # fmt: skip
     except ValueError as err:
         key, prefix = FIT_KEYS.get(getattr(err, "parameter", None), ("[fit]", "[fit]"))
         raise ConfigError(key, f"{prefix}: {err}") from None
     _check_store(table["store"], "[fit].store")
     return {"problem": problem, "seed": table["seed"], "store": table["store"],
             "n_workers": table["n_workers"]}  # fmt: skip
+
+
+def _maps(table, key: str, base: Path) -> dict | None:
+    """Regional maps ``{parameter: {map name: array}}`` of a ``maps`` table: each map a list of
+    numbers or a ``.npy`` file (relative to the config file); checked on the simulator later."""
+    if table is None:
+        return None
+    allowed = "is a table {parameter = {map name = [numbers] or 'map.npy'}}"
+    if not all(isinstance(named, dict) for named in table.values()):
+        raise _invalid(key, allowed, table)
+    maps = {}
+    for parameter, named in table.items():
+        maps[parameter] = {}
+        for name, value in named.items():
+            if isinstance(value, str):
+                try:
+                    value = np.load(base / value, allow_pickle=False)
+                except (OSError, ValueError) as err:
+                    raise _invalid(f"{key}.{parameter}.{name}", "is a list of numbers or a "
+                                   f".npy file relative to the config file ({err})",
+                                   value) from None  # fmt: skip
+            maps[parameter][name] = value
+    return maps
 
 
 def _check_store(store, key: str) -> None:

@@ -50,8 +50,10 @@ from ..engine.checks import check_seed
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
 from .design import points
 from .fit_problem import NOISE_SEED, FitProblem, check_fit
+from .heterogeneity import regional_values
 from .objectives import _bad, evaluate_objective
 from .optimisers import RUNNERS
+from .store import digest
 from .sweep import (
     _check_not_bootstrapping,
     _connect,
@@ -83,6 +85,9 @@ class FitResult:
         The optimiser.
     objective : AbstractObjective or None
         The objective minimised (what :meth:`validate` evaluates by default).
+    best_regional : dict
+        ``{parameter: (n_region,) array}``: the per-region values ``base + Σ_k c_k · map_k``
+        of each heterogeneous parameter (``maps``) at the best evaluation; empty without maps.
     """
 
     best_parameters: dict
@@ -91,6 +96,7 @@ class FitResult:
     history: object = field(repr=False)
     method: str = "cma"
     objective: object = field(default=None, repr=False)
+    best_regional: dict = field(default_factory=dict)
 
     def validate(self, sim, objective=None, realisations: int = 5, seed: int = 1,
                  simulation_length: float | None = None, client=None,
@@ -177,6 +183,7 @@ class _Evaluator:
         self.measure = functools.partial(evaluate_objective, objective=problem.objective)
         self.folder, self.simulation_length, self.bar = folder, problem.simulation_length, bar
         self.realisations = problem.realisations
+        self.maps = problem.maps
         self.generations: list = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
@@ -191,7 +198,7 @@ class _Evaluator:
         store = self.folder / f"generation_{len(self.generations):05d}.zarr"
         ds = sweep(self.sim, design, [self.measure], store, self.simulation_length,
                    client=self.client, progress=False, history_seed=self.history_seed,
-                   spec=self.spec)  # fmt: skip
+                   spec=self.spec, maps=self.maps)  # fmt: skip
         if not ds["done"].all():
             raise RuntimeError(
                 f"The fit was interrupted in generation {len(self.generations)} "
@@ -294,6 +301,7 @@ def fit(
     units: dict | None = None,
     realisations: int = 1,
     history_seed: int | None = 0,
+    maps: dict | None = None,
 ) -> FitResult:
     """Minimise an objective over parameter boxes, each generation a sweep on Dask.
 
@@ -348,6 +356,11 @@ def fit(
         every process; None, ``sim``'s own initial history, state and noise stream (a fit
         resumed with a simulator configured again, which TVB gives another random history, is
         refused).
+    maps : dict, optional
+        Regional heterogeneity, as for :func:`~tvb_ngnmm.explore.sweep`: ``{parameter: {map
+        name: array of one value per region}}``; ``bounds`` may then name
+        ``'parameter.base'`` and ``'parameter.<map name>'`` (the coefficients fitted), and the
+        result's ``best_regional`` holds the per-region values at the best evaluation.
 
     Returns
     -------
@@ -372,7 +385,7 @@ def fit(
     """
     _start(sim, client, n_workers, store)  # the fork server's imports overlap the checks
     problem = check_fit(sim, objective, bounds, method, budget, simulation_length, options,
-                        units, realisations)  # fmt: skip
+                        units, realisations, maps=maps)  # fmt: skip
     return _run_fit(sim, problem, seed, client, n_workers, store, progress, history_seed)
 
 
@@ -410,6 +423,9 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
                 "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
     if problem.realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
         settings["realisations"] = problem.realisations
+    if problem.maps:  # (likewise)
+        settings["maps"] = digest({p: {k: v.tolist() for k, v in named.items()}
+                                   for p, named in problem.maps.items()})  # fmt: skip
     created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
@@ -438,7 +454,10 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
         _disconnect(client, cluster, own_client)
         if temporary is not None:
             temporary.cleanup()
-    return _result(history, list(problem.bounds), method, problem.objective)
+    result = _result(history, list(problem.bounds), method, problem.objective)
+    regional = regional_values(problem.spec, problem.maps, result.best_parameters)
+    result.best_regional = {name: values[0] for name, values in regional.items()}
+    return result
 
 
 def _new_parts(folder: Path) -> list:

@@ -20,6 +20,7 @@ import numpy as np
 from .._util import check_choice
 from ..engine.spec import SimulationSpec
 from .design import points
+from .heterogeneity import checked_maps, expanded, extreme_values, swept_names
 from .objectives import AbstractObjective, _bad, objective_from_config
 from .optimisers import METHODS, _checked_options
 from .recipe import allowed_names, classify, default_unit
@@ -77,6 +78,9 @@ class FitProblem:
         Noise realisations per point.
     simulation_length : float
         Length of each run (ms).
+    maps : dict
+        Regional maps of heterogeneous parameters, checked
+        (:func:`~.heterogeneity.checked_maps`); empty if none.
     """
 
     spec: SimulationSpec = field(repr=False)
@@ -88,19 +92,21 @@ class FitProblem:
     units: dict
     realisations: int
     simulation_length: float
+    maps: dict = field(default_factory=dict, repr=False)
 
 
 def check_fit(sim, objective, bounds: dict, method: str = "cma", budget: int = 100,
               simulation_length: float | None = None, options: dict | None = None,
               units: dict | None = None, realisations: int = 1,
-              spec: SimulationSpec | None = None) -> FitProblem:  # fmt: skip
+              spec: SimulationSpec | None = None, maps: dict | None = None,
+              ) -> FitProblem:  # fmt: skip
     """Check a fit's settings against ``sim`` once, before anything runs.
 
     Parameters
     ----------
     sim : tvb.simulator.simulator.Simulator
         A configured simulator.
-    objective, bounds, method, budget, simulation_length, options, units, realisations
+    objective, bounds, method, budget, simulation_length, options, units, realisations, maps
         As for :func:`~.fit.fit` (``simulation_length`` in ms).
     spec : SimulationSpec, optional
         ``sim`` as the engine read it (:func:`~tvb_ngnmm.engine.spec.extract`), from a caller
@@ -128,20 +134,22 @@ def check_fit(sim, objective, bounds: dict, method: str = "cma", budget: int = 1
         budget = _checked_budget(budget)
     with _setting("simulation_length"):
         simulation_length = checked_simulation_length(sim, simulation_length)
+    with _setting("maps"):
+        maps = checked_maps(spec, maps)
     with _setting("bounds"):
-        bounds = _checked_bounds(sim, spec, bounds)
+        bounds = _checked_bounds(sim, spec, bounds, maps)
     with _setting("objective"):
         objective.check_simulator(sim, simulation_length)
     with _setting("options"):
         options = _checked_options(method, bounds, budget, options)
     with _setting("units"):
-        units = _units(sim, bounds, units)
+        units = _units(sim, bounds, units, maps)
     with _setting("realisations"):
         realisations = _checked_realisations(sim, realisations, bounds)
     with _setting("objective"):
         check_objective(spec, objective, simulation_length)
     return FitProblem(spec, objective, bounds, method, budget, options, units, realisations,
-                      simulation_length)  # fmt: skip
+                      simulation_length, maps)  # fmt: skip
 
 
 def _checked_realisations(sim, realisations, bounds: dict) -> int:
@@ -174,8 +182,9 @@ def _checked_budget(budget) -> int:
     return int(budget)
 
 
-def _checked_bounds(sim, spec, bounds) -> dict:
-    """``{name: (low, high)}`` as floats; names checked as a sweep checks them."""
+def _checked_bounds(sim, spec, bounds, maps: dict) -> dict:
+    """``{name: (low, high)}`` as floats; names checked as a sweep checks them (with the
+    per-region extremes of heterogeneous parameters over the box)."""
     if not isinstance(bounds, dict) or not bounds:
         raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters",
                    repr(bounds))  # fmt: skip
@@ -190,13 +199,19 @@ def _checked_bounds(sim, spec, bounds) -> dict:
             raise _bad("bounds", f"is a pair (low, high) of finite numbers with low < high for "
                        f"{name!r}", repr(bound))  # fmt: skip
         checked[name] = (low, high)
-    try:
-        batch_names, _ = classify(sim, spec, list(checked))
-    except ValueError:
-        unknown = [n for n in checked if _unknown(sim, spec, n)]
-        raise _bad("bounds", f"parameter names are {allowed_names(spec)}",
-                   repr(unknown[0])) from None  # fmt: skip
     corners = points({name: list(pair) for name, pair in checked.items()})
+    corners, _ = expanded(spec, maps, corners)
+    regional = swept_names(maps)
+    try:
+        batch_names, _ = classify(sim, spec, list(corners.names))
+    except ValueError:
+        unknown = [n for n in checked if n not in regional and _unknown(sim, spec, n)]
+        raise _bad("bounds", f"parameter names are {allowed_names(spec)}"
+                   + (f" and {sorted(regional)}" if regional else ""),
+                   repr(unknown[0])) from None  # fmt: skip
+    extremes = extreme_values(spec, maps, checked)
+    for parameter, (low, high) in extremes.items():
+        corners.values[parameter] = np.stack([low, high])
     _check_design_values(sim, spec, corners, batch_names)
     return checked
 
@@ -209,7 +224,7 @@ def _unknown(sim, spec, name: str) -> bool:
     return False
 
 
-def _units(sim, bounds: dict, units) -> dict:
+def _units(sim, bounds: dict, units, maps: dict) -> dict:
     if units is not None and (
         not isinstance(units, dict)
         or set(units) - set(bounds)
@@ -218,4 +233,6 @@ def _units(sim, bounds: dict, units) -> dict:
         raise _bad("units", f"is None or a dict {{name: unit (str)}} of parameters among "
                    f"{list(bounds)}", repr(units))  # fmt: skip
     units = dict(units or {})
-    return {name: str(units.get(name, default_unit(sim, name))) for name in bounds}
+    regional = swept_names(maps)
+    return {name: str(units.get(name, default_unit(sim, regional.get(name, (name,))[0])))
+            for name in bounds}  # fmt: skip

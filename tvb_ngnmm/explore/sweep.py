@@ -36,6 +36,7 @@ from ..models import AbstractNextGenModel
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator
 from . import _forkserver
 from .design import as_design
+from .heterogeneity import checked_maps, expanded, swept_names
 from .recipe import (
     SimulatorRecipe,
     check_setting_values,
@@ -294,6 +295,17 @@ def run_task(recipe, settings, values, points, simulation_length, measures, raw,
     return result
 
 
+def _units(sim, design, regional: dict) -> dict:
+    """``{name: unit}`` of a design's names; a heterogeneous parameter's base and coefficients
+    take the parameter's unit (the maps are taken as dimensionless)."""
+    units = {}
+    for name in design.names:
+        parameter = regional.get(name, (name,))[0]
+        given = design.units.get(name, design.units.get(parameter))
+        units[name] = given if given is not None else default_unit(sim, parameter)
+    return units
+
+
 def _template(sim, design, units: dict):
     """Coordinates, ``done`` and the blow-up record of a new store."""
     n = design.n_point
@@ -432,6 +444,7 @@ def sweep(
     history_seed: int | None = 0,
     *,
     spec: SimulationSpec | None = None,
+    maps: dict | None = None,
 ):
     """Run a design of parameter sets of a configured simulator on Dask into a zarr store.
 
@@ -497,6 +510,12 @@ def sweep(
         ``sim`` as the engine read it (:func:`~tvb_ngnmm.engine.spec.extract`), from a caller
         that has read and checked it already (the command line, each generation of a fit):
         taken as it is. Default: read here.
+    maps : dict, optional
+        Regional heterogeneity (:mod:`.heterogeneity`): ``{parameter: {map name: array of one
+        value per region}}``. The design then names ``'parameter.base'`` and
+        ``'parameter.<map name>'`` (coefficients, 0 if not swept; the base defaults to the
+        simulator's value), and each point runs ``base + Σ_k c_k · map_k`` per region, which
+        the store records as the coordinate ``parameter`` (point, region).
 
     Returns
     -------
@@ -519,9 +538,10 @@ def sweep(
     if client is None:
         _check_not_bootstrapping()
         start_fork_server(sim, n_workers)
-    design = as_design(design)
     measures = as_measures(measures)
     spec = checked_spec(sim, spec)
+    maps = checked_maps(spec, maps)
+    design, recorded = expanded(spec, maps, as_design(design))
     batch_names, config_names = classify(sim, spec, design.names)
     _check_design_values(sim, spec, design, batch_names)
     _check_run_settings(store, batch_size, n_workers, raw, retries)
@@ -529,16 +549,16 @@ def sweep(
     check_history_seed(history_seed)
     simulation_length = checked_simulation_length(sim, simulation_length)
     n_steps = n_steps_for(sim, simulation_length)
-    reserved = {*STORE_VARIABLES, *design.names, *(f"raw_{type(m).__name__}" for m in sim.monitors
+    reserved = {*STORE_VARIABLES, *recorded.names, *(f"raw_{type(m).__name__}" for m in sim.monitors
                                                    if raw)}  # fmt: skip
     check_measures(spec, measures, simulation_length, reserved)
     SweepStore.check_path(store)
-    units = {name: design.units.get(name, default_unit(sim, name)) for name in design.names}
+    units = _units(sim, recorded, swept_names(maps))
     description = simulator_description(sim)
     source = sim if history_seed is None else seeded_simulator(sim, history_seed)
     recipe = SimulatorRecipe.from_simulator(source)
     initial_state = recipe.initial_state_digest()
-    template = _template(sim, design, units).assign_attrs(
+    template = _template(sim, recorded, units).assign_attrs(
         simulator=json.dumps(description, default=str), simulation_length=simulation_length,
         units_time="ms", design_kind=design.kind, grid_shape=list(design.shape or ()),
         measures=[m[0] for m in measures], **seed_attributes(sim, history_seed),
@@ -547,7 +567,7 @@ def sweep(
     run_settings = {"measures": describe_measures(measures),
                     "simulation_length": simulation_length, "raw": bool(raw),
                     "seed": seed}  # fmt: skip
-    fingerprints = {"simulator": digest(description), "design": design.fingerprint(),
+    fingerprints = {"simulator": digest(description), "design": recorded.fingerprint(),
                     "run": digest(run_settings),
                     "initial_state": digest({"history_seed": history_seed,
                                              "state": initial_state})}  # fmt: skip
