@@ -346,12 +346,23 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
     if arguments["store"] is None:
         _fail(parser, 2, "Missing key [sweep].store. Required unless --store is given, but it "
                          "was not given.")  # fmt: skip
+    result, start = _on_cluster(parser, args, sweep, config.simulator, arguments)
+    done, blown = int(result.done.sum()), int(result.blown_up.sum())
+    seconds = time.perf_counter() - start
+    print(f"{done} of {result.sizes['point']} points done ({result.attrs['points_run']} in "
+          f"{seconds:.1f} s, {blown} blown up) in {arguments['store']}")  # fmt: skip
+    return 0
+
+
+def _on_cluster(parser, args, run, sim, arguments: dict) -> tuple:
+    """``(run(sim, client=..., progress=..., **arguments), start time)`` on the scheduler the
+    command's options name (or a local cluster), closed afterwards; a refused setting exits 2,
+    a failure 1."""
     _quiet_dask()
     client = _scheduler_client(parser, args.scheduler, args.scheduler_timeout)
     start = time.perf_counter()
     try:
-        result = sweep(config.simulator, client=client, progress=not args.no_progress,
-                       **arguments)  # fmt: skip
+        return run(sim, client=client, progress=not args.no_progress, **arguments), start
     except ValueError as err:
         _fail(parser, 2, err)
     except (RuntimeError, OSError) as err:
@@ -359,11 +370,6 @@ def sweep_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm sweep") -> 
     finally:
         if client is not None:
             client.close()
-    done, blown = int(result.done.sum()), int(result.blown_up.sum())
-    seconds = time.perf_counter() - start
-    print(f"{done} of {result.sizes['point']} points done ({result.attrs['points_run']} in "
-          f"{seconds:.1f} s, {blown} blown up) in {arguments['store']}")  # fmt: skip
-    return 0
 
 
 def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
@@ -382,19 +388,7 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     arguments["store"] = args.store or arguments["store"]
     output = config.settings["output"]
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
-    _quiet_dask()
-    client = _scheduler_client(parser, args.scheduler, args.scheduler_timeout)
-    start = time.perf_counter()
-    try:
-        result = run_fit(config.simulator, client=client, progress=not args.no_progress,
-                         **arguments)  # fmt: skip
-    except ValueError as err:
-        _fail(parser, 2, err)
-    except (RuntimeError, OSError) as err:
-        _fail(parser, 1, err)
-    finally:
-        if client is not None:
-            client.close()
+    result, start = _on_cluster(parser, args, run_fit, config.simulator, arguments)
     written = _write_fit_outputs(parser, config, result, folder, output)
     seconds = time.perf_counter() - start
     best = ", ".join(f"{name} = {value:.4g}" for name, value in result.best_parameters.items())
