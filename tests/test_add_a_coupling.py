@@ -102,3 +102,16 @@ def test_without_a_declaration_the_engine_refuses_it_naming_it():
 def _simulator():
     coupling = Saturating(a=np.array([0.4]), s=np.array([0.5]))
     return build_simulator(Generic2dOscillator(), HeunDeterministic(dt=0.1), coupling=coupling)
+
+
+def test_a_declaration_that_cannot_be_run_is_refused_naming_what_is_wrong():
+    """Not a TVB coupling, no engine form or two of them, a parameter it does not have."""
+    with pytest.raises(TypeError, match="'coupling' parameter of register_coupling.*got 3"):
+        register_coupling(3, pre=saturating_pre)
+    with pytest.raises(ValueError, match="exactly one engine form.*but got 0"):
+        register_coupling(Saturating, parameters=("s",))
+    with pytest.raises(ValueError, match="exactly one engine form.*but got 2"):
+        register_coupling(Saturating, pre=saturating_pre, linear=lambda c, w: None)
+    with pytest.raises(ValueError, match="'parameters' of Saturating.*got 'sigma'"):
+        register_coupling(Saturating, parameters=("sigma",), pre=saturating_pre)
+    assert Saturating not in engine_couplings()  # nothing was registered
