@@ -321,3 +321,45 @@ def test_fcd_and_connectivity(tmp_path):
     group = data.connectivity()
     np.testing.assert_allclose(group.weights, data.group_weights())
     np.testing.assert_allclose(group.tract_lengths, data.group_lengths())
+
+
+def test_group_weighting_after_the_mean_and_subset(tmp_path):
+    """The group's weights are the weighting steps applied to the subjects' mean structure
+    (√ of the mean, not the mean of √); a subset keeps its subjects' arrays and refuses an
+    unknown, repeated or empty choice."""
+    written = _write(tmp_path)
+    steps = ("symmetrize", "zero_diagonal", "sqrt", "unit_eigenvalue")
+    data = _read(tmp_path, weighting=steps)
+    mean = np.mean([(w["sc"] + w["sc"].T) / 2 for w in written.values()], axis=0)
+    mean = np.sqrt(mean - np.diag(np.diag(mean)))
+    expected = mean / np.max(np.linalg.eigvals(mean).real)
+    np.testing.assert_allclose(data.group_weights(), expected, rtol=1e-12, atol=1e-15)
+    part = data.subset(["sub-03", "sub-01"])
+    assert part.subjects == ("sub-03", "sub-01")
+    np.testing.assert_array_equal(part.bold["sub-01"], data.bold["sub-01"])
+    np.testing.assert_allclose(part.group_fc(), fisher_mean([data.fc("sub-03"), data.fc("sub-01")]))
+    for bad, match in [
+        (["sub-01", "sub-01"], "each given once"),
+        ([], "non-empty"),
+        ("sub-01", "non-empty"),
+        (["sub-99"], "'subjects' parameter.*sub-99"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            data.subset(bad)
+
+
+def fisher_mean(fcs):
+    z = np.mean([np.arctanh(fc - np.eye(len(fc))) for fc in fcs], axis=0)
+    return np.tanh(z) + np.eye(len(z))
+
+
+def test_gw_dataset_is_the_bundled_connectome():
+    """gw.dataset(): the group's weights and lengths are sqrt_connectivity's, its FC
+    group_fc's, and a TR is required."""
+    data = gw.dataset(repetition_time=2000.0)
+    conn = gw.sqrt_connectivity(9.2)
+    np.testing.assert_allclose(data.group_weights(), conn.weights, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(data.group_lengths(), conn.tract_lengths, rtol=1e-12)
+    np.testing.assert_allclose(data.group_fc(), gw.group_fc().values, rtol=1e-12)
+    with pytest.raises(ValueError, match="'repetition_time' parameter"):
+        gw.dataset(repetition_time=None)

