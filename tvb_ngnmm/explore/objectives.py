@@ -32,6 +32,7 @@ TOML table).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 from pathlib import Path
@@ -156,6 +157,27 @@ class AbstractObjective:
         """``[(objective, weight)]``: the terms of a weighted sum (itself, weight 1)."""
         return [(self, 1.0)]
 
+    def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        """The same objective with its targets taken from a dataset's subjects.
+
+        Parameters
+        ----------
+        dataset : tvb_ngnmm.datasets.Dataset
+            The empirical data.
+        subjects : sequence of str, optional
+            The subjects whose data make the target (a training group, one held-out subject);
+            default all of the dataset's.
+
+        Returns
+        -------
+        AbstractObjective
+            A copy: FC objectives target the group FC of ``subjects``
+            (:meth:`~tvb_ngnmm.datasets.Dataset.group_fc`), :class:`FCDDistance` their FCD
+            values pooled (each subject's FCD with the objective's window and step), a weighted
+            sum each of its terms; an objective without an empirical target is returned as is.
+        """
+        return self
+
     def __call__(self, outputs) -> dict:
         return self.evaluate(outputs)
 
@@ -263,6 +285,16 @@ class _FCObjective(_SignalObjective):
 
     def _options(self) -> dict:
         return {**super()._options(), "target_fc": f"<sha256 {_digest(self.target_fc)}>"}
+
+    def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        group = dataset if subjects is None else dataset.subset(subjects)
+        target = check_target_fc(group.group_fc())
+        if target.shape != self.target_fc.shape:
+            raise _bad("dataset", f"is a dataset of {len(self.target_fc)} regions (the "
+                       "objective's target FC)", f"{len(target)} regions")  # fmt: skip
+        copied = copy.copy(self)
+        copied.target_fc = target
+        return copied
 
 
 class FCCorrelation(_FCObjective):
@@ -464,6 +496,13 @@ class FCDDistance(_SignalObjective):
         return {**super()._options(), "window_ms": self.window_ms, "step_ms": self.step_ms,
                 "target_fcd": f"<sha256 {_digest(self.target_values)}>"}  # fmt: skip
 
+    def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        names = dataset.subjects if subjects is None else dataset.subset(subjects).subjects
+        values = [_upper(dataset.fcd(name, self.window_ms, self.step_ms)[0]) for name in names]
+        copied = copy.copy(self)
+        copied.target_values = _target_fcd_values(np.concatenate(values))
+        return copied
+
 
 def _target_fcd_values(target) -> np.ndarray:
     try:
@@ -575,6 +614,9 @@ class Combined(AbstractObjective):
     def check_simulator(self, sim, simulation_length: float) -> None:
         for objective, _ in self._terms:
             objective.check_simulator(sim, simulation_length)
+
+    def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        return Combined([(o.with_data(dataset, subjects), w) for o, w in self._terms])
 
     def evaluate(self, outputs) -> dict:
         total, parts = 0.0, {}
