@@ -11,11 +11,15 @@ r, leave-one-out inter-subject FC similarity), on plain arrays.
 
 :func:`read_dataset` (:mod:`tvb_ngnmm.datasets.files`): a :class:`Dataset` of subjects from files
 a user points at (one pattern or table per kind of file), checked, with named weighting steps.
+
+:func:`check_split` and :func:`kfold` (:mod:`tvb_ngnmm.datasets.splits`): held-out splits of the
+subjects into a training and a test group.
 """
 
 from . import baselines, gw
 from ._subject import Subject
 from .files import WEIGHTING_STEPS, Dataset, apply_weighting, read_dataset
+from .splits import check_split, kfold
 
 __all__ = [
     "WEIGHTING_STEPS",
@@ -23,6 +27,8 @@ __all__ = [
     "Subject",
     "apply_weighting",
     "baselines",
+    "check_split",
     "gw",
+    "kfold",
     "read_dataset",
 ]
