@@ -54,11 +54,15 @@ again with the same store computes only the points not yet done."""
 FIT_EXAMPLE = """examples:
   tvb-ngnmm fit examples/fit_ei90.toml --output fit_ei90
   tvb-ngnmm fit examples/fit_ei90.toml --scheduler tcp://127.0.0.1:8786
+  tvb-ngnmm fit examples/fit_gw.toml
 
 The configuration adds [fit] (parameters as bounds {name = [low, high]}, objective, method,
 budget, seed, store) to those of `run`; see examples/fit_ei90.toml. Writes the history of the
 evaluations (netCDF), the best parameters (TOML) and the convergence figure. With a store,
-running again replays the stored generations and computes only what is missing."""
+running again replays the stored generations and computes only what is missing. With
+[dataset] (a bundled dataset or files, and held-out test subjects; examples/fit_gw.toml) the
+connectome and the targets are the training subjects', and the validation's table and figure
+(fit_validation.nc, fit_validation.png) are written beside the history."""
 
 
 def _parser(prog: str, description: str, example: str) -> argparse.ArgumentParser:
@@ -381,21 +385,30 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
                                                         "[fit].store, or none)")  # fmt: skip
     args = parser.parse_args(argv)
     # deferred: TVB's and Dask's import time (--help)
-    from ..explore.fit import run_fit  # noqa: PLC0415
+    from ._fit import fit_and_validate, validation_lines  # noqa: PLC0415
 
     config = _read(parser, args.config, require_fit=True)
     arguments = config.fit_arguments()
     arguments["store"] = args.store or arguments["store"]
+    arguments["config"] = config
     output = config.settings["output"]
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
-    result, start = _on_cluster(parser, args, run_fit, config.simulator, arguments)
-    written = _write_fit_outputs(parser, config, result, folder, output)
+    (result, validation), start = _on_cluster(parser, args, fit_and_validate,
+                                              config.simulator, arguments)  # fmt: skip
+    failed = validation if isinstance(validation, Exception) else None
+    validated = None if failed else validation
+    written = _write_fit_outputs(parser, config, result, folder, output, validated)
     seconds = time.perf_counter() - start
     best = ", ".join(f"{name} = {value:.4g}" for name, value in result.best_parameters.items())
     print(f"{result.history.sizes['evaluation']} evaluations ({result.method}) in "
           f"{seconds:.1f} s; best loss {result.best_loss:.4g} at {best}")  # fmt: skip
+    if validated is not None:
+        print("validation:", *validation_lines(validated), sep="\n")
     for path in written:
         print(f"  wrote {path}")
+    if failed is not None:
+        _fail(parser, 1, f"the validation failed: {failed}; the fit's outputs are in "
+                         f"{str(folder)!r}")  # fmt: skip
     return 0
 
 
@@ -415,8 +428,10 @@ def _toml_key(name: str) -> str:
     return name if name.replace("_", "").isalnum() else f'"{name}"'
 
 
-def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> list:
-    """The history (netCDF), the best parameters (TOML) and the figure; atomically."""
+def _write_fit_outputs(parser, config, result, folder: Path, output: dict,
+                       validation=None) -> list:  # fmt: skip
+    """The history (netCDF), the best parameters (TOML), the figure and the validation's table
+    and figure (with ``validation``); as one change of the folder."""
 
     history = result.history.copy()
     history.attrs.update({"config": config.text, "config_file": str(config.source or "")})
@@ -432,6 +447,11 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict) -> li
         figure = result.plot(show=False)
         figure = getattr(figure, "figure", figure)
         files.append(("fit_convergence.png", lambda p: figure.savefig(p, dpi=110)))
+    if validation is not None:
+        # deferred: Dask's and the engine's import time (--help)
+        from ._fit import validation_files  # noqa: PLC0415
+
+        files += validation_files(config, validation, output, _netcdf_writer)
     return _write_files(parser, folder, files, "fit")
 
 

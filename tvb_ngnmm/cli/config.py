@@ -67,12 +67,23 @@ from ..connectomes import bundle_names
 from ..connectomes.preprocessing import NORMALIZATIONS
 from ..engine.spec import SimulationSpec, extract
 from ..explore.design import grid, points, sobol
-from ..explore.fit_problem import check_fit
+from ..explore.fit_problem import NOISE_SEED, check_fit
 from ..explore.heterogeneity import checked_maps, expanded
 from ..explore.objectives import objective_from_config
 from ..explore.recipe import classify
 from ..explore.reduce import MEASURES, as_measures
 from ..explore.trial import check_options
+from .dataset import (
+    DATASET_MAPS,
+    DatasetSection,
+    check_connectome_keys,
+    dataset_map,
+    dataset_objective,
+    dataset_schema,
+    objective_terms,
+    read_dataset_section,
+    with_placeholder_targets,
+)
 from .keys import (
     KINDS,
     ConfigError,
@@ -151,7 +162,10 @@ def _schemas() -> dict:
             "options": Key("table", default={}),
             "realisations": Key("int", default=1, check=_positive, allowed="integers >= 1"),
             "maps": Key("table"),
+            "transient": Key("number", check=_non_negative, allowed="numbers >= 0 (ms)"),
+            "validation": Key("any"),
         },
+        "dataset": dataset_schema(),
         "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
                    "figure": Key("bool", default=True)},
     }  # fmt: skip
@@ -180,6 +194,11 @@ class Config:
     spec : tvb_ngnmm.engine.spec.SimulationSpec
         The simulator as the engine read and checked it (once: a sweep or fit of the
         configuration takes it as it is).
+    dataset : DatasetSection or None
+        ``[dataset]`` read once and split (:mod:`.dataset`); None without it.
+    validation : dict or None
+        ``{'realisations': int, 'seed': int}`` of the validation after a fit
+        (``[fit].validation``), or None for none.
     """
 
     source: Path | None
@@ -190,6 +209,8 @@ class Config:
     spec: SimulationSpec | None = field(default=None, repr=False)
     sweep: dict | None = field(default=None)
     fit: dict | None = field(default=None)
+    dataset: DatasetSection | None = field(default=None, repr=False)
+    validation: dict | None = field(default=None)
 
     def sweep_arguments(self) -> dict:
         """Keyword arguments of :func:`~tvb_ngnmm.explore.sweep` (``client`` aside; ``spec``
@@ -249,32 +270,52 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
         where = source or "the configuration"
         raise ConfigError("CONFIG", f"Invalid TOML in {where}: {err}.") from None
     schemas = _schemas()
-    allowed = (*SECTIONS_REQUIRED, "sweep", "fit", "output")
+    _check_sections(data, require_sweep, require_fit)
+    if "dataset" in data:
+        check_connectome_keys(data.get("connectome", {}))
+        data.setdefault("connectome", {})
+    settings = {name: check_table(data[name], schemas[name], f"[{name}]")
+                for name in schemas if name in data}  # fmt: skip
+    settings.setdefault("output", check_table({}, schemas["output"], "[output]"))
+    settings["monitors"] = _monitor_tables(data["monitors"])
+    section = None
+    if "dataset" in settings:
+        section = read_dataset_section(settings["dataset"], Path(base))
+    connectivity = None if section is None else section.connectivity(
+        3.0 if settings["connectome"]["conduction_speed"] is None
+        else float(settings["connectome"]["conduction_speed"]))  # fmt: skip
+    sim = build_simulator(settings, Path(base), connectivity)
+    spec = _checked_spec(sim, settings)
+    config = Config(source, text, settings, sim, float(settings["run"]["duration"]), spec,
+                    dataset=section)  # fmt: skip
+    if "sweep" in settings:
+        config.sweep = _sweep_arguments(sim, spec, settings["sweep"], config.duration,
+                                        Path(base), section)  # fmt: skip
+        config.sweep["history_seed"] = config.history_seed
+    if "fit" in settings:
+        config.fit = _fit_arguments(sim, spec, settings["fit"], config.duration, Path(base),
+                                    section)  # fmt: skip
+        config.fit["history_seed"] = config.history_seed
+        config.validation = _validation(settings["fit"]["validation"], section, sim,
+                                        config.fit["problem"])  # fmt: skip
+    return config
+
+
+def _check_sections(data: dict, require_sweep: bool, require_fit: bool) -> None:
+    """Every section known; the required ones given (``[connectome]`` not with ``[dataset]``,
+    whose training subjects make the connectome)."""
+    allowed = (*SECTIONS_REQUIRED, "sweep", "fit", "output", "dataset")
     for name in data:
         if name not in allowed:
             raise ConfigError(f"[{name}]", f"Unknown section [{name}]. Allowed sections are "
                                            f"{_names(allowed)}, but got {name!r}.")  # fmt: skip
-    required = (*SECTIONS_REQUIRED, *(("sweep",) if require_sweep else ()),
+    simulator = [n for n in SECTIONS_REQUIRED if n != "connectome" or "dataset" not in data]
+    required = (*simulator, *(("sweep",) if require_sweep else ()),
                 *(("fit",) if require_fit else ()))  # fmt: skip
     for name in required:
         if name not in data:
             raise ConfigError(f"[{name}]", f"Missing section [{name}]. Required sections are "
                               f"{_names(required)}, but [{name}] was not given.")  # fmt: skip
-    settings = {name: check_table(data[name], schemas[name], f"[{name}]")
-                for name in schemas if name in data}  # fmt: skip
-    settings.setdefault("output", check_table({}, schemas["output"], "[output]"))
-    settings["monitors"] = _monitor_tables(data["monitors"])
-    sim = build_simulator(settings, Path(base))
-    spec = _checked_spec(sim, settings)
-    config = Config(source, text, settings, sim, float(settings["run"]["duration"]), spec)
-    if "sweep" in settings:
-        config.sweep = _sweep_arguments(sim, spec, settings["sweep"], config.duration,
-                                        Path(base))  # fmt: skip
-        config.sweep["history_seed"] = config.history_seed
-    if "fit" in settings:
-        config.fit = _fit_arguments(sim, spec, settings["fit"], config.duration, Path(base))
-        config.fit["history_seed"] = config.history_seed
-    return config
 
 
 def check_run_outputs(config: Config) -> None:
@@ -306,6 +347,8 @@ def _checked_spec(sim, settings: dict) -> SimulationSpec:
         return extract(sim)
     except ValueError as err:
         key = _engine_key(sim, settings, str(err))
+        if key == "[connectome]" and "dataset" in settings:
+            key = "[dataset]"  # whose training subjects make the connectome
         raise ConfigError(key, f"{key}: {err}") from None
 
 
@@ -325,10 +368,11 @@ def _engine_key(sim, settings: dict, message: str) -> str:
     return "[connectome]" if re.search("connect|delay|tract|weight", message) else "CONFIG"
 
 
-def _sweep_arguments(sim, spec, sweep: dict, duration: float, base: Path) -> dict:
+def _sweep_arguments(sim, spec, sweep: dict, duration: float, base: Path,
+                     section: DatasetSection | None = None) -> dict:  # fmt: skip
     """``explore.sweep`` keyword arguments from the checked ``[sweep]`` (names checked on sim)."""
     design = _design(sweep)
-    maps = _maps(sweep["maps"], "[sweep].maps", base)
+    maps = _maps(sweep["maps"], "[sweep].maps", base, section)
     try:
         maps = checked_maps(spec, maps)
     except ValueError as err:
@@ -360,7 +404,8 @@ FIT_KEYS = {"bounds": ("[fit].parameters", "[fit].parameters"),
             "simulation_length": ("[run].duration", "[run].duration")}  # fmt: skip
 
 
-def _fit_arguments(sim, spec, table: dict, duration: float, base: Path) -> dict:
+def _fit_arguments(sim, spec, table: dict, duration: float, base: Path,
+                   section: DatasetSection | None = None) -> dict:  # fmt: skip
     """``explore.fit.run_fit`` keyword arguments from the checked ``[fit]``: its problem checked
     once by ``check_fit``."""
     bounds = {}
@@ -368,14 +413,12 @@ def _fit_arguments(sim, spec, table: dict, duration: float, base: Path) -> dict:
         if not (isinstance(pair, list) and len(pair) == 2 and all(map(_is_number, pair))):
             raise _invalid(f"[fit].parameters.{name}", "is [low, high] (two numbers)", pair)
         bounds[name] = (float(pair[0]), float(pair[1]))
-    try:
-        objective = objective_from_config(table["objective"], base_dir=base)
-    except (ValueError, OSError, TypeError) as err:  # TypeError: a required option missing
-        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+    objective = _objective(sim, table, duration, base, section)
+    maps = _maps(table["maps"], "[fit].maps", base, section)
     try:  # method and budget are checked by the schema
         problem = check_fit(sim, objective, bounds, table["method"], table["budget"], duration,
                             table["options"], realisations=table["realisations"],
-                            spec=spec, maps=_maps(table["maps"], "[fit].maps", base))  # fmt: skip
+                            spec=spec, maps=maps)  # fmt: skip
     except ValueError as err:
         key, prefix = FIT_KEYS.get(getattr(err, "parameter", None), ("[fit]", "[fit]"))
         raise ConfigError(key, f"{prefix}: {err}") from None
@@ -384,19 +427,79 @@ def _fit_arguments(sim, spec, table: dict, duration: float, base: Path) -> dict:
             "n_workers": table["n_workers"]}  # fmt: skip
 
 
-def _maps(table, key: str, base: Path) -> dict | None:
+def _objective(sim, table: dict, duration: float, base: Path, section) -> object:
+    """The objective of ``[fit].objective``: ``[fit].transient`` for the terms without their
+    own (checked against the run here, naming that key), the targets the training subjects'
+    with ``[dataset]``."""
+    config, inherited = table["objective"], []
+    if table["transient"] is not None:
+        config = {**config, "terms": [dict(t) for t in config["terms"]]} if (
+            isinstance(config.get("terms"), list)) else dict(config)  # fmt: skip
+        for k, (term, _) in enumerate(objective_terms(config)):
+            if "transient" not in term:
+                term["transient"] = float(table["transient"])
+                inherited.append(k)
+    if section is not None:
+        config = with_placeholder_targets(config, section)
+    try:
+        objective = objective_from_config(config, base_dir=base)
+    except (ValueError, OSError, TypeError) as err:  # TypeError: a required option missing
+        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+    for k in inherited:  # each term of [fit].transient, in the order of the configuration
+        try:
+            objective.terms()[k][0].check_simulator(sim, duration)
+        except ValueError as err:
+            if "'transient'" in str(err):
+                raise ConfigError("[fit].transient", f"[fit].transient: {err}") from None
+    return objective if section is None else dataset_objective(objective, section)
+
+
+#: The keys of ``[fit].validation`` as a table.
+VALIDATION_KEYS = {
+    "realisations": Key("int", default=5, check=lambda v: v >= 2,
+                        allowed="integers >= 2 (a standard deviation needs two)"),
+    "seed": Key("int", default=1, check=_non_negative, allowed="integers >= 0"),
+}  # fmt: skip
+
+
+def _validation(value, section, sim, problem) -> dict | None:
+    """``[fit].validation``: ``{'realisations', 'seed'}``, or None (off). Default: on with a
+    ``[dataset].test`` split, off otherwise."""
+    key, given = "[fit].validation", value
+    if value is None:
+        value = section is not None and section.split is not None
+        given = "true (the default with [dataset].test)"
+    if not isinstance(value, bool | dict):
+        raise _invalid(key, "is true, false or a table {realisations = 5, seed = 1}", value)
+    if value is False:
+        return None
+    table = check_table({} if value is True else value, VALIDATION_KEYS, key)
+    if getattr(sim.integrator, "noise", None) is None:
+        raise _invalid(key, "with a stochastic integrator only (it runs the best parameters "
+                       "with fresh noise; set validation = false)", given)  # fmt: skip
+    if NOISE_SEED in problem.bounds:
+        raise _invalid(key, f"only for a fit whose parameters do not include {NOISE_SEED!r} "
+                       "(set validation = false)", given)  # fmt: skip
+    return table
+
+
+def _maps(table, key: str, base: Path, section=None) -> dict | None:
     """Regional maps ``{parameter: {map name: array}}`` of a ``maps`` table: each map a list of
-    numbers or a ``.npy`` file (relative to the config file); checked on the simulator later."""
+    numbers, a ``.npy`` file (relative to the config file) or the name of a map of the dataset
+    (:data:`~.dataset.DATASET_MAPS`); checked on the simulator later."""
     if table is None:
         return None
-    allowed = "is a table {parameter = {map name = [numbers] or 'map.npy'}}"
+    allowed = ("is a table {parameter = {map name = [numbers], 'map.npy' or one of "
+               f"{_names(DATASET_MAPS)}}}")  # fmt: skip
     if not all(isinstance(named, dict) for named in table.values()):
         raise _invalid(key, allowed, table)
     maps = {}
     for parameter, named in table.items():
         maps[parameter] = {}
         for name, value in named.items():
-            if isinstance(value, str):
+            if value in DATASET_MAPS:
+                value = dataset_map(value, section, f"{key}.{parameter}.{name}")
+            elif isinstance(value, str):
                 try:
                     value = np.load(base / value, allow_pickle=False)
                 except (OSError, ValueError) as err:

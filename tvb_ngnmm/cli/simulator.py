@@ -27,10 +27,12 @@ INTEGRATORS = integrator_names()
 MONITORS = ("Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkesselBold")
 
 
-def build_simulator(settings: dict, base: Path):
+def build_simulator(settings: dict, base: Path, connectivity=None):
     """A configured TVB ``Simulator`` from checked settings (:mod:`.config`); its
-    initial history drawn from ``[run].history_seed``, NumPy's global random state untouched."""
-    connectivity = make_connectivity(settings["connectome"], base)
+    initial history drawn from ``[run].history_seed``, NumPy's global random state untouched.
+    Its connectivity is ``[connectome]``'s, or ``connectivity`` when given (a dataset's)."""
+    if connectivity is None:
+        connectivity = make_connectivity(settings["connectome"], base)
     model = make_model(settings["model"])
     integrator = make_integrator(settings["integrator"])
     sim = Simulator(

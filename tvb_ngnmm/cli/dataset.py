@@ -1,0 +1,220 @@
+"""The ``[dataset]`` section of a configuration: empirical subjects, read once and split.
+
+With ``[dataset]``, a configuration's simulator runs on the training group's connectome
+(:meth:`Dataset.connectivity(None, conduction_speed) <tvb_ngnmm.datasets.Dataset.connectivity>`
+of the training subjects: the weighting applied to their mean structure), a fit's objective
+takes its targets from the training subjects
+(:meth:`~tvb_ngnmm.explore.objectives.AbstractObjective.with_data`), and a regional map may be
+computed from their data by name (:data:`DATASET_MAPS`). The held-out subjects (``test``) are
+left for the validation that follows the fit.
+
+Every error of reading or splitting the dataset is a :class:`~.keys.ConfigError` naming the
+key of ``[dataset]`` it comes from (the file, where there is one, named in the message).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import Dataset, gw, read_dataset
+from ..datasets.files import BOLD_LAYOUTS
+from ..datasets.splits import check_split
+from ..explore.objectives import ARRAY_KEYS, OBJECTIVES
+from .keys import ConfigError, Key, _invalid, _positive
+
+#: Bundled datasets by name (``[dataset].name``).
+DATASET_NAMES = ("gw",)
+#: Keys of ``[dataset]`` that describe files (refused with a bundled ``name``).
+FILE_KEYS = ("weights", "lengths", "bold", "bold_layout", "keys")
+#: Regional maps computed from the training subjects' data, by name (``[fit].maps``).
+DATASET_MAPS = ("sc_strength",)
+#: The keys of an objective term holding an empirical target (taken from a dataset instead).
+TARGET_KEYS = (*ARRAY_KEYS, "target_dt")
+
+
+def dataset_schema() -> dict:
+    """The keys of ``[dataset]``."""
+    return {
+        "name": Key("str", choices=DATASET_NAMES),
+        "weights": Key("any"), "lengths": Key("any"), "bold": Key("any"),
+        "repetition_time": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
+        "weighting": Key("list"), "subjects": Key("list"),
+        "bold_layout": Key("str", choices=BOLD_LAYOUTS), "keys": Key("table"),
+        "test": Key("list"),
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DatasetSection:
+    """A configuration's dataset, read once, and its held-out split.
+
+    Attributes
+    ----------
+    dataset : tvb_ngnmm.datasets.Dataset
+        Every subject read (``[dataset].subjects``, or all).
+    split : dict or None
+        ``{'train': names, 'test': names}`` (:func:`~tvb_ngnmm.datasets.check_split`), or None
+        without ``[dataset].test`` (every subject trains).
+    train : tvb_ngnmm.datasets.Dataset
+        The training subjects' dataset.
+    """
+
+    dataset: Dataset
+    split: dict | None
+    train: Dataset
+
+    def connectivity(self, conduction_speed: float):
+        """The training group's ``Connectivity`` (``conduction_speed`` in mm/ms)."""
+        return self.train.connectivity(None, conduction_speed)
+
+
+def read_dataset_section(table: dict, base: Path) -> DatasetSection:
+    """The checked ``[dataset]`` table read (files relative to ``base``) and split."""
+    given = [k for k in ("name", "weights") if table[k] is not None]
+    if len(given) != 1:
+        raise _invalid("[dataset]", "is exactly one of 'name' (a bundled dataset: "
+                       f"{', '.join(map(repr, DATASET_NAMES))}) or 'weights' with 'lengths' "
+                       "and 'bold' (files)", given)  # fmt: skip
+    for key, value in (("subjects", table["subjects"]), ("test", table["test"]),
+                       ("weighting", table["weighting"])):  # fmt: skip
+        if value is not None and not all(isinstance(v, str) for v in value):
+            raise _invalid(f"[dataset].{key}", "is a list of names (strings)", value)
+    try:
+        dataset = _read(table, base)
+    except (ValueError, OSError, KeyError) as err:
+        key = _dataset_key(str(err))
+        raise ConfigError(key, f"{key}: {err}") from None
+    if table["test"] is None:
+        return DatasetSection(dataset, None, dataset)
+    try:
+        split = check_split(dataset, table["test"])
+    except ValueError as err:
+        raise ConfigError("[dataset].test", f"[dataset].test: {err}") from None
+    return DatasetSection(dataset, split, dataset.subset(split["train"]))
+
+
+def _read(table: dict, base: Path) -> Dataset:
+    """The dataset of ``[dataset]``: bundled, or files (patterns or tables) under ``base``."""
+    options = {"repetition_time": float(table["repetition_time"])}
+    if table["weighting"] is not None:
+        options["weighting"] = tuple(table["weighting"])
+    if table["name"] is not None:
+        for key in ("lengths", "bold", *FILE_KEYS[3:]):
+            if table[key] is not None:
+                raise _invalid(f"[dataset].{key}", "only with files ('weights', not 'name': "
+                               "the bundled dataset says where its files are)",
+                               table[key])  # fmt: skip
+        subjects = {} if table["subjects"] is None else {"subjects": tuple(table["subjects"])}
+        return gw.dataset(**options, **subjects)
+    files = {}
+    for kind in ("weights", "lengths", "bold"):
+        files[kind] = _files(table[kind], f"[dataset].{kind}", base)
+    if table["bold_layout"] is not None:
+        options["bold_layout"] = table["bold_layout"]
+    return read_dataset(**files, **options, subjects=table["subjects"], keys=table["keys"])
+
+
+def _files(value, key: str, base: Path):
+    """A ``{subject}`` pattern or a table ``{subject: path}``, relative to ``base``."""
+    allowed = ("is a path pattern with one '{subject}' or a table {subject = 'path'} (relative "
+               "to the config file's folder)")  # fmt: skip
+    if value is None:
+        raise ConfigError(key, f"Missing key {key}. Required with [dataset].weights (the files "
+                               "of each subject), but it was not given.")  # fmt: skip
+    if isinstance(value, str):
+        return str(base / value)
+    if isinstance(value, dict) and value and all(isinstance(p, str) for p in value.values()):
+        return {name: base / path for name, path in value.items()}
+    raise _invalid(key, allowed, value)
+
+
+#: The key of ``[dataset]`` for each parameter the dataset readers name.
+_PARAMETER_KEYS = {"weights": "weights", "lengths": "lengths", "bold": "bold",
+                   "repetition_time": "repetition_time", "weighting": "weighting",
+                   "subjects": "subjects", "subject": "subjects", "bold_layout": "bold_layout",
+                   "keys": "keys"}  # fmt: skip
+
+
+def _dataset_key(message: str) -> str:
+    """The key of ``[dataset]`` a reader's error is about (its parameter), else the section."""
+    named = re.search(r"the '(\w+)' parameter", message)
+    if named and named[1] in _PARAMETER_KEYS:
+        return f"[dataset].{_PARAMETER_KEYS[named[1]]}"
+    return "[dataset]"
+
+
+def check_connectome_keys(table) -> None:
+    """With ``[dataset]``, ``[connectome]`` gives only ``conduction_speed``."""
+    if not isinstance(table, dict):
+        return  # refused by the schema
+    for key, value in table.items():
+        if key != "conduction_speed":
+            raise _invalid(f"[connectome].{key}", "with [dataset] is only 'conduction_speed' "
+                           "in [connectome] (the connectome is the training subjects' group, "
+                           "weighted by [dataset].weighting)", value)  # fmt: skip
+
+
+def objective_terms(table) -> list:
+    """``[(term table, key)]`` of ``[fit].objective`` (one table, or each of its ``terms``);
+    empty if it is neither (refused later, with the objective's own message)."""
+    if not isinstance(table, dict):
+        return []
+    if "terms" not in table:
+        return [(table, "[fit].objective")]
+    terms = table["terms"] if isinstance(table["terms"], list) else []
+    return [(term, f"[fit].objective.terms[{k}]") for k, term in enumerate(terms)
+            if isinstance(term, dict)]  # fmt: skip
+
+
+def with_placeholder_targets(table: dict, section: DatasetSection) -> dict:
+    """``[fit].objective`` with every term's empirical target filled in (an FC the training
+    group's, an FCD a placeholder), which :func:`dataset_objective` then sets to the training
+    subjects' data; a target given in the configuration is refused, naming it."""
+    group_fc = None
+    table = {**table, "terms": [dict(t) for t in table["terms"]]} if "terms" in table else (
+        dict(table))  # fmt: skip
+    for term, key in objective_terms(table):
+        given = [k for k in TARGET_KEYS if k in term]
+        if given:
+            raise _invalid(f"{key}.{given[0]}", "with [dataset] is no target (the targets are "
+                           "the training subjects' data)", term[given[0]])  # fmt: skip
+        cls = OBJECTIVES.get(term.get("kind"))
+        accepted = inspect.signature(cls).parameters if cls is not None else {}
+        if "target_fc" in accepted:
+            group_fc = section.train.group_fc() if group_fc is None else group_fc
+            term["target_fc"] = group_fc
+        elif "target_fcd" in accepted:
+            term["target_fcd"] = np.zeros(1)
+    return table
+
+
+def dataset_objective(objective, section: DatasetSection):
+    """The objective with its targets the training subjects' (group FC, pooled FCD)."""
+    try:
+        return objective.with_data(section.train)
+    except ValueError as err:
+        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+
+
+def dataset_map(name: str, section: DatasetSection | None, key: str) -> np.ndarray:
+    """A regional map of :data:`DATASET_MAPS` from the training subjects.
+
+    ``'sc_strength'``: each region's strength in the training group's connectome (the row sums
+    of its weights, as the simulator runs them), z-scored (mean 0, standard deviation 1 over the
+    regions), so that a parameter's ``base`` is its mean over the regions.
+    """
+    if section is None:
+        raise _invalid(key, f"map names {', '.join(map(repr, DATASET_MAPS))} only with "
+                       "[dataset] (they are computed from its training subjects)",
+                       name)  # fmt: skip
+    strength = section.train.group_weights().sum(axis=1)
+    spread = float(strength.std())
+    if not spread > 0:
+        raise _invalid(key, "is a map that varies across regions", f"{name!r}, the same "
+                       f"strength {float(strength[0]):g} in every region")  # fmt: skip
+    return (strength - strength.mean()) / spread
