@@ -451,7 +451,9 @@ def _objective(sim, table: dict, duration: float, base: Path, section) -> object
         except ValueError as err:
             if "'transient'" in str(err):
                 raise ConfigError("[fit].transient", f"[fit].transient: {err}") from None
-    return objective if section is None else dataset_objective(objective, section)
+    if section is None:
+        return objective
+    return dataset_objective(objective, section, [key for _, key in objective_terms(config)])
 
 
 #: The keys of ``[fit].validation`` as a table.

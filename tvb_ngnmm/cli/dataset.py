@@ -24,7 +24,7 @@ import numpy as np
 from ..datasets import Dataset, gw, read_dataset
 from ..datasets.files import BOLD_LAYOUTS
 from ..datasets.splits import check_split
-from ..explore.objectives import ARRAY_KEYS, OBJECTIVES
+from ..explore.objectives import ARRAY_KEYS, OBJECTIVES, Combined
 from .keys import ConfigError, Key, _invalid, _positive
 
 #: Bundled datasets by name (``[dataset].name``).
@@ -193,12 +193,18 @@ def with_placeholder_targets(table: dict, section: DatasetSection) -> dict:
     return table
 
 
-def dataset_objective(objective, section: DatasetSection):
-    """The objective with its targets the training subjects' (group FC, pooled FCD)."""
-    try:
-        return objective.with_data(section.train)
-    except ValueError as err:
-        raise ConfigError("[fit].objective", f"[fit].objective: {err}") from None
+def dataset_objective(objective, section: DatasetSection, keys: list):
+    """The objective with its targets the training subjects' (group FC, pooled FCD); ``keys``
+    name its terms in the configuration (:func:`objective_terms`), for the errors."""
+    terms = []
+    for (term, weight), key in zip(objective.terms(), keys, strict=True):
+        try:
+            terms.append((term.with_data(section.train), weight))
+        except ValueError as err:
+            raise ConfigError(key, f"{key}: {err}") from None
+    if objective.terms() == [(objective, 1.0)]:  # a single objective, not a weighted sum
+        return terms[0][0]
+    return Combined(terms)
 
 
 def dataset_map(name: str, section: DatasetSection | None, key: str) -> np.ndarray:
