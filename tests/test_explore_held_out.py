@@ -26,7 +26,7 @@ from tvb_ngnmm.explore import (
     validation_summary,
 )
 from tvb_ngnmm.explore.held_out import simulator_on
-from tvb_ngnmm.explore.validation import fresh_noise_seeds
+from tvb_ngnmm.explore.validation import fresh_noise_seeds, run_realisations
 from tvb_ngnmm.models import NextGenEI
 from tvb_ngnmm.seeding import seeded_simulator
 
@@ -80,7 +80,9 @@ def build_sim(connectivity):
     return sim.configure()
 
 
-def independent_fc(dataset, subjects, parameters, noise_seed):
+def subject_sim(dataset, subjects):
+    """The simulator on the connectome of ``subjects``, built here from the dataset's arrays
+    (NumPy): one subject's weights, or the group's mean structure scaled by its maximum."""
     """The simulated FC of a run on the connectome of ``subjects`` built here from the
     dataset's arrays (NumPy), started as the validation's runs (history seed 0)."""
     if len(subjects) == 1:
@@ -89,8 +91,13 @@ def independent_fc(dataset, subjects, parameters, noise_seed):
         mean = np.mean([dataset.structure[name] for name in subjects], axis=0)
         weights = mean / mean.max()
         lengths = np.mean([dataset.lengths[name] for name in subjects], axis=0)
-    connectivity = make_connectivity(weights, lengths, conduction_speed=SPEED)
-    source = seeded_simulator(build_sim(connectivity), 0)
+    return build_sim(make_connectivity(weights, lengths, conduction_speed=SPEED))
+
+
+def independent_fc(dataset, subjects, parameters, noise_seed):
+    """The simulated FC of a run on the connectome of ``subjects`` (:func:`subject_sim`),
+    started as the validation's runs (history seed 0)."""
+    source = seeded_simulator(subject_sim(dataset, subjects), 0)
     source.integrator.noise.random_stream = np.random.RandomState(noise_seed)
     (out,) = run_batch(source, {k: [v] for k, v in parameters.items()}, progress=False)
     return np.corrcoef(out.isel(member=0, state_variable=0).values.T)
@@ -164,7 +171,8 @@ def test_the_table_holds_every_target_and_realisation(table):
                                np.std(values, axis=1, ddof=1), rtol=1e-14)  # fmt: skip
     np.testing.assert_array_equal(summary.ceiling, table.ceiling)
     figure = plot_validation(table, show=False)
-    assert len(figure.axes) == 5  # loss, loss_fc_correlation, fc_correlation, loss_fc_level, ...
+    assert len(figure.axes) == 5  # loss first, then each component
+    assert figure.axes[0].get_title() == "loss"
     matplotlib.pyplot.close(figure)
 
 
@@ -185,6 +193,26 @@ def test_each_target_runs_its_own_connectome_against_its_own_fc(dataset, table):
                                        upper(simulated).mean(), rtol=1e-9)  # fmt: skip
             if label != "train":
                 assert not np.allclose(upper(simulated), upper(on_train), rtol=1e-6)
+
+
+def test_a_fitted_conduction_speed_reaches_the_held_out_connectome(dataset, sim, client):
+    """With 'conduction_speed' among the fit's parameters, a held-out subject runs its own
+    tract lengths at that speed, as a sweep of that speed on the subject's simulator built
+    here does; at the simulator's own speed the value differs."""
+    objective = FCCorrelation(dataset.subset(TRAIN).group_fc())
+    parameters = {"a": 0.35, "conduction_speed": 2.0}
+    result = fake_result(objective, parameters)
+    table = result.validate(sim, realisations=2, seed=4, client=client, dataset=dataset,
+                            split=["D"])  # fmt: skip
+    seeds = [int(s) for s in table.noise_seed.values]
+    scored = FCCorrelation(group_fc(dataset, ["D"]))
+    for speed in (2.0, SPEED):
+        reference = run_realisations(subject_sim(dataset, ["D"]), {**parameters,
+                                     "conduction_speed": speed}, scored, seeds, 100.0,
+                                     client=client)  # fmt: skip
+        same = np.allclose(table.fc_correlation.sel(target="D"), reference.fc_correlation,
+                           rtol=1e-9)  # fmt: skip
+        assert same == (speed == 2.0)
 
 
 def test_floor_and_ceiling_against_numpy(table, dataset):

@@ -153,7 +153,7 @@ def simulator_on(sim, connectivity, history_seed: int):
     return configure_seeded(new, history_seed)
 
 
-def _check_held_out(result, sim, dataset, split) -> dict:
+def _check_held_out(sim, dataset, split) -> dict:
     """The checked split, after checking the dataset against ``sim``."""
     if not hasattr(dataset, "subset") or not hasattr(dataset, "structure"):
         raise _bad("dataset", "is a tvb_ngnmm.datasets.Dataset", repr(type(dataset).__name__))
@@ -224,7 +224,7 @@ def validate_held_out(
         or a test subject named ``'train'`` or ``'test'``. Each names the parameter.
     """
     objective = _check_validation(result, sim, objective, realisations, seed)
-    split = _check_held_out(result, sim, dataset, split)
+    split = _check_held_out(sim, dataset, split)
     history = result.history
     used = fit_noise_seeds(history)
     seeds = fresh_noise_seeds(int(realisations), int(seed), used)
@@ -278,6 +278,12 @@ def _stack(rows: list, baselines: xr.Dataset) -> xr.Dataset:
     return table.assign_coords(baselines.coords).assign(baselines.data_vars)
 
 
+def _metrics(table: xr.Dataset) -> list[str]:
+    """The table's metrics, ``loss`` first (then the objective's components)."""
+    names = [str(n) for n in table.data_vars if n != "blown_up" and n not in DATA_VARIABLES]
+    return sorted(names, key=lambda name: name != "loss")
+
+
 def held_out_summary(table: xr.Dataset) -> xr.Dataset:
     """Each metric's mean and SD (``ddof=1``) per target, beside the floor and ceiling.
 
@@ -293,7 +299,7 @@ def held_out_summary(table: xr.Dataset) -> xr.Dataset:
         realisation's value is); ``floor_sc``, ``floor_log_sc``, ``ceiling`` and
         ``empirical_fc_mean`` per target.
     """
-    metrics = [n for n in table.data_vars if n != "blown_up" and n not in DATA_VARIABLES]
+    metrics = _metrics(table)
     data = {}
     for name in metrics:
         values = table[name].values
@@ -326,7 +332,7 @@ def plot_held_out(table: xr.Dataset, axes=None, show: bool = True):
     matplotlib.figure.Figure
     """
     plt = pyplot("plot_validation")
-    metrics = [n for n in table.data_vars if n != "blown_up" and n not in DATA_VARIABLES]
+    metrics = _metrics(table)
     targets = [str(t) for t in table.target.values]
     if axes is None:
         width = 1.5 + (0.9 + 0.45 * len(targets)) * len(metrics)
