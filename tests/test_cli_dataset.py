@@ -108,11 +108,15 @@ def test_the_gw_example_fits_and_writes_its_validation(scheduler, tmp_path, caps
     assert {"fit_history.nc", "fit_validation.nc", "fit_validation.png"} <= set(written)
     with xr.open_dataset(output / "fit_validation.nc", engine="h5netcdf") as validation:
         assert validation.sizes["realisation"] == 2
-        for name in ("loss", "fc_correlation", "fc_mean", "loss_fcd_distance"):
-            values = validation[name].values
-            assert np.isfinite(values).all()
-            assert validation[name].attrs["mean"] == pytest.approx(values.mean())
-            assert validation[name].attrs["sd"] == pytest.approx(values.std(ddof=1))
+        assert list(validation.target.values) == ["train", *TEST, "test"]
+        assert list(validation.subjects.values) == [",".join(TRAIN), *TEST, ",".join(TEST)]
+        for name in ("loss", "fc_correlation", "fc_mean", "loss_fcd_distance", "ceiling"):
+            assert np.isfinite(validation[name].values).all()
+        train = validation.sel(target="train")
+        # the training target scores the fit's own objective: its terms' weighted sum
+        by_terms = (train.loss_fc_correlation + 2.0 * train.loss_fc_level
+                    + 0.5 * train.loss_fcd_distance)  # fmt: skip
+        np.testing.assert_allclose(train.loss, by_terms, rtol=1e-12)
         assert "[dataset]" in validation.attrs["config"]
     with xr.open_dataset(output / "fit_history.nc", engine="h5netcdf") as history:
         assert history.sizes["evaluation"] == 4
@@ -121,7 +125,9 @@ def test_the_gw_example_fits_and_writes_its_validation(scheduler, tmp_path, caps
     manifest = (output / "tvb-ngnmm-outputs.json").read_text()
     assert "fit_validation.nc" in manifest and "fit_validation.png" in manifest
     out = capsys.readouterr().out
-    assert re.search(r"validation:\n  loss: \S+ ± \S+ \(2 fresh noise realisations\)", out)
+    assert "validation (2 fresh noise realisations):" in out
+    assert re.search(r"\n  NAP_013: loss \S+ ± \S+, .*; data: floor_sc \S+, floor_log_sc "
+                     r"\S+, ceiling \S+\n", out)  # fmt: skip
 
 
 def test_the_gw_example_runs_the_training_groups_connectome_and_targets():

@@ -403,7 +403,7 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     print(f"{result.history.sizes['evaluation']} evaluations ({result.method}) in "
           f"{seconds:.1f} s; best loss {result.best_loss:.4g} at {best}")  # fmt: skip
     if validated is not None:
-        print("validation:", *validation_lines(validated), sep="\n")
+        print(*validation_lines(validated), sep="\n")
     for path in written:
         print(f"  wrote {path}")
     if failed is not None:

@@ -6,11 +6,12 @@ Imported when the command runs (TVB, the engine and Dask are imported with it).
 
 from __future__ import annotations
 
-import inspect
-
 from ..explore.fit import run_fit
 from ..explore.sweep import _connect, _disconnect, start_fork_server
-from ..explore.validation import plot_validation
+from ..explore.validation import plot_validation, validation_summary
+
+#: The data's floor and ceiling of FC correlation in a held-out validation's table.
+BASELINES = ("floor_sc", "floor_log_sc", "ceiling")
 
 
 def fit_and_validate(sim, config, client=None, progress: bool = True, **arguments) -> tuple:
@@ -39,12 +40,12 @@ def fit_and_validate(sim, config, client=None, progress: bool = True, **argument
 
 
 def validate(config, result, client, progress: bool):
-    """The validation of ``[fit].validation``: on the held-out subjects of ``[dataset].test``
-    where the fit's validation takes a dataset, else with fresh noise on the fitted data."""
+    """The validation of ``[fit].validation``: with a ``[dataset].test`` split, on the training
+    data and each held-out subject and group (:func:`~tvb_ngnmm.explore.validate_held_out`),
+    else with fresh noise on the fitted data (:func:`~tvb_ngnmm.explore.validate_fit`)."""
     options = dict(config.validation, client=client, progress=progress)
     section = config.dataset
-    held_out = "dataset" in inspect.signature(result.validate).parameters
-    if held_out and section is not None and section.split is not None:
+    if section is not None and section.split is not None:
         options.update(dataset=section.dataset, split=section.split)
     return result.validate(config.simulator, **options)
 
@@ -64,13 +65,20 @@ def validation_files(config, validation, output: dict, netcdf_writer) -> list:
 
 
 def validation_lines(validation) -> list[str]:
-    """One line per measure of the validation: its mean ± SD over the realisations."""
-    n = validation.sizes.get("realisation", 0)
-    lines = []
-    names = sorted(validation.data_vars, key=lambda name: name != "loss")  # the loss first
-    for name in names:
-        values = validation[name]
-        if "mean" in values.attrs and "sd" in values.attrs:
-            lines.append(f"  {name}: {values.attrs['mean']:.4g} ± {values.attrs['sd']:.2g} "
-                         f"({n} fresh noise realisations)")  # fmt: skip
+    """The validation's summary: each metric's mean ± SD over the realisations (per target of a
+    held-out validation, with the data's floor and ceiling of FC correlation)."""
+    summary = validation_summary(validation)
+    metrics = [name for name in summary.data_vars if "statistic" in summary[name].dims]
+    n = validation.sizes["realisation"]
+    lines = [f"validation ({n} fresh noise realisations):"]
+    rows = summary.target.values if "target" in summary.dims else [None]
+    for target in rows:
+        row = summary if target is None else summary.sel(target=target)
+        parts = [f"{name} {float(row[name].sel(statistic='mean')):.4g} ± "
+                 f"{float(row[name].sel(statistic='sd')):.2g}" for name in metrics]  # fmt: skip
+        if target is None:
+            lines += [f"  {part}" for part in parts]
+            continue
+        data = ", ".join(f"{name} {float(row[name]):.3g}" for name in BASELINES)
+        lines.append(f"  {target}: {', '.join(parts)}; data: {data}")
     return lines
