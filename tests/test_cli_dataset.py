@@ -155,13 +155,22 @@ def test_the_gw_example_runs_the_training_groups_connectome_and_targets():
     assert config.validation == {"realisations": 2, "seed": 1}
 
 
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (RuntimeError("no workers left"), 1, "the validation failed: no workers left; the fit's "
+         "outputs are in"),
+        (KeyboardInterrupt(), 130, "interrupted during the validation; the fit's outputs are in"),
+    ],
+)  # fmt: skip
 def test_files_dataset_fits_and_a_failed_validation_keeps_the_fit(files, scheduler, tmp_path,
-                                                                  monkeypatch, capsys):  # fmt: skip
-    """Case: a dataset of files fits; a validation that fails after the fit leaves the fit's
-    outputs written and ends with exit status 1 naming the reason."""
+                                                                  monkeypatch, capsys, error,
+                                                                  status, message):  # fmt: skip
+    """Case: a dataset of files fits; a validation that fails (or Ctrl-C) after the fit leaves
+    the fit's outputs written and ends with exit status 1 (130) naming the reason."""
 
     def fails(*args, **kwargs):
-        raise RuntimeError("no workers left")
+        raise error
 
     monkeypatch.setattr(_fit, "validate", fails)
     output = tmp_path / "out"
@@ -169,9 +178,8 @@ def test_files_dataset_fits_and_a_failed_validation_keeps_the_fit(files, schedul
             "--no-progress"]  # fmt: skip
     with pytest.raises(SystemExit) as exit_info:
         cli.main(argv)
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
-    assert "the validation failed: no workers left; the fit's outputs are in" in err
+    assert exit_info.value.code == status
+    assert message in capsys.readouterr().err
     assert (output / "fit_history.nc").is_file() and (output / "best_parameters.toml").is_file()
     assert not (output / "fit_validation.nc").exists()
     best = tomllib.loads((output / "best_parameters.toml").read_text())["best"]
@@ -407,3 +415,21 @@ def test_a_bad_dataset_ends_the_command_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1
     assert "[dataset].name" in err and not (tmp_path / "fit_gw").exists()
+
+
+def test_files_given_as_tables_and_a_test_subject_named_test(files):
+    """Case: each kind of file as a table {subject = path} (relative to the config file); a
+    held-out subject named 'test' (the label of the test group) is refused."""
+    text = FILES
+    names = {"a": "s1", "b": "s2", "test": "s3"}
+    for kind, stem in (("weights", "sc"), ("lengths", "len"), ("bold", "bold")):
+        table = ", ".join(f"{name} = 'data/{folder}/{stem}.npy'" for name, folder in names.items())
+        text = text.replace(f'{kind} = "data/{{subject}}/{stem}.npy"', f"{kind} = {{ {table} }}")
+    config = parse_config(text.replace('test = ["s3"]', 'test = ["b"]'), base=files,
+                          require_fit=True)  # fmt: skip
+    assert config.dataset.split == {"train": ("a", "test"), "test": ("b",)}
+    assert config.dataset.dataset.files["test"]["bold"] == files / "data" / "s3" / "bold.npy"
+    with pytest.raises(ConfigError, match=r"\[dataset\].test.*other than 'train', 'test'.*"
+                       r"\['test'\]"):  # fmt: skip
+        parse_config(text.replace('test = ["s3"]', 'test = ["test"]'), base=files,
+                     require_fit=True)  # fmt: skip

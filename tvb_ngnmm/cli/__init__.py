@@ -395,7 +395,7 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
     (result, validation), start = _on_cluster(parser, args, fit_and_validate,
                                               config.simulator, arguments)  # fmt: skip
-    failed = validation if isinstance(validation, Exception) else None
+    failed = validation if isinstance(validation, BaseException) else None
     validated = None if failed else validation
     written = _write_fit_outputs(parser, config, result, folder, output, validated)
     seconds = time.perf_counter() - start
@@ -406,6 +406,9 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
         print(*validation_lines(validated), sep="\n")
     for path in written:
         print(f"  wrote {path}")
+    if isinstance(failed, KeyboardInterrupt):
+        _fail(parser, 130, f"interrupted during the validation; the fit's outputs are in "
+                           f"{str(folder)!r}")  # fmt: skip
     if failed is not None:
         _fail(parser, 1, f"the validation failed: {failed}; the fit's outputs are in "
                          f"{str(folder)!r}")  # fmt: skip

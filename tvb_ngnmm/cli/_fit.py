@@ -20,7 +20,8 @@ def fit_and_validate(sim, config, client=None, progress: bool = True, **argument
     (``client``'s, or a local one started here for both and closed after).
 
     ``validation`` is None without ``config.validation``, the validation's Dataset, or the
-    exception that ended it (the fit's result is kept whatever the validation does).
+    exception that ended it, Ctrl-C included (the fit's result is kept whatever the validation
+    does).
     """
     if config.validation is None:
         return run_fit(sim, client=client, progress=progress, **arguments), None
@@ -32,7 +33,7 @@ def fit_and_validate(sim, config, client=None, progress: bool = True, **argument
         result = run_fit(sim, client=client, progress=progress, **arguments)
         try:
             return result, validate(config, result, client, progress)
-        except (ValueError, RuntimeError, OSError) as err:
+        except (ValueError, RuntimeError, OSError, KeyboardInterrupt) as err:
             return result, err
     finally:
         if cluster is not None:

@@ -3,11 +3,23 @@
 Sections (``*`` required; input paths are relative to the config file's folder, output paths
 to the current folder):
 
-- ``[connectome]`` — ``name`` (a bundled connectome), ``file`` (one connectome file) or
-  ``weights`` (a matrix file, with optional ``tract_lengths``, ``centres``, ``labels`` files);
-  ``normalize`` (``'none'``, ``'row'``, ...; default ``'none'``); ``conduction_speed`` (mm/ms,
-  default 3; with ``weights``, only together with ``tract_lengths``: weights alone have tract
-  lengths of 0, no delays, and a warning says so).
+- ``[dataset]`` (empirical subjects, :mod:`.dataset`) — ``name`` (a bundled dataset:
+  ``'gw'``) or ``weights``, ``lengths`` and ``bold`` (each a path pattern with one
+  ``{subject}``, or a table ``{subject = 'path'}``); ``repetition_time``\\* (ms);
+  ``weighting`` (named steps, :data:`~tvb_ngnmm.datasets.WEIGHTING_STEPS`; default
+  ``['symmetrize', 'zero_diagonal', 'sqrt', 'unit_eigenvalue']`` for ``'gw'``,
+  ``['symmetrize', 'zero_diagonal']`` for files); ``subjects`` (the ones to read; default
+  all); ``bold_layout`` and ``keys`` (files only: ``'auto'``, ``'time_region'`` or
+  ``'region_time'``; the variable of each kind in ``.mat``/``.npz``/HDF5 files); ``test``
+  (held-out subjects; the others train; default none held out). With it the connectome is
+  the training subjects' group (their mean structure, weighted), ``[connectome]`` is optional
+  and gives only ``conduction_speed``, and a fit's objective terms take their targets from the
+  training subjects (``target_fc``, ``target_fcd``, ``target_series`` are refused).
+- ``[connectome]``\\* (not with ``[dataset]``) — ``name`` (a bundled connectome), ``file`` (one
+  connectome file) or ``weights`` (a matrix file, with optional ``tract_lengths``,
+  ``centres``, ``labels`` files); ``normalize`` (``'none'``, ``'row'``, ...; default
+  ``'none'``); ``conduction_speed`` (mm/ms, default 3; with ``weights``, only together with
+  ``tract_lengths``: weights alone have tract lengths of 0, no delays, and a warning says so).
 - ``[model]``\\* — ``name``\\* (a class of the model registry or of ``tvb.simulator.models``),
   ``preset`` (one of :func:`~tvb_ngnmm.models.preset_names` for that class), ``parameters``
   (a table ``{parameter: number or list, one per region}``).
@@ -42,9 +54,14 @@ to the current folder):
   (folder keeping every generation; a fit run again resumes), ``n_workers``, ``options``
   (the optimiser's options, e.g. ``{popsize = 8}``), ``realisations`` (noise streams per
   point, their losses averaged; default 1), ``maps`` (regional heterogeneity:
-  ``{I_e = {myelin = 'myelin.npy'}}``, each map a list of one number per region or a ``.npy``
-  file relative to the config file; ``parameters`` may then name ``I_e.base`` and
-  ``I_e.myelin``).
+  ``{I_e = {myelin = 'myelin.npy'}}``, each map a list of one number per region, a ``.npy``
+  file relative to the config file or, with ``[dataset]``, ``'sc_strength'``: the training
+  connectome's row sums, z-scored over the regions; ``parameters`` may then name ``I_e.base``
+  and ``I_e.myelin``), ``transient`` (ms, for every objective term without its own),
+  ``validation`` (``{realisations = 5, seed = 1}``, ``true`` or ``false``: after the fit, its
+  best parameters with fresh noise, on the held-out subjects too with ``[dataset].test``;
+  default on with ``[dataset].test``, off otherwise; written as ``fit_validation.nc`` and
+  ``.png``).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
   (booleans; ``run`` refuses both false, as it would write nothing).
 

@@ -31,6 +31,8 @@ from .keys import ConfigError, Key, _invalid, _positive
 DATASET_NAMES = ("gw",)
 #: Keys of ``[dataset]`` that describe files (refused with a bundled ``name``).
 FILE_KEYS = ("weights", "lengths", "bold", "bold_layout", "keys")
+#: The validation's labels of the training and the test group (no test subject's name).
+GROUP_TARGETS = ("train", "test")
 #: Regional maps computed from the training subjects' data, by name (``[fit].maps``).
 DATASET_MAPS = ("sc_strength",)
 #: The keys of an objective term holding an empirical target (taken from a dataset instead).
@@ -95,6 +97,11 @@ def read_dataset_section(table: dict, base: Path) -> DatasetSection:
         split = check_split(dataset, table["test"])
     except ValueError as err:
         raise ConfigError("[dataset].test", f"[dataset].test: {err}") from None
+    clash = [name for name in split["test"] if name in GROUP_TARGETS]
+    if clash:
+        raise _invalid("[dataset].test", "are subjects named other than "
+                       f"{', '.join(map(repr, GROUP_TARGETS))} (the validation's labels of the "
+                       "training and test groups)", clash)  # fmt: skip
     return DatasetSection(dataset, split, dataset.subset(split["train"]))
 
 
