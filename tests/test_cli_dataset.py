@@ -433,3 +433,15 @@ def test_files_given_as_tables_and_a_test_subject_named_test(files):
                        r"\['test'\]"):  # fmt: skip
         parse_config(text.replace('test = ["s3"]', 'test = ["test"]'), base=files,
                      require_fit=True)  # fmt: skip
+
+
+def test_a_sweep_of_a_dataset_takes_the_named_map(files):
+    """Case: [sweep].maps takes 'sc_strength' as [fit].maps does (the training connectome's
+    z-scored strength), and the sweep runs the training group's connectome."""
+    sweep = ("\n[sweep]\ndesign = 'grid'\nparameters = { 'I_e.s' = [-1.0, 1.0] }\n"
+             "measures = ['mean_rate']\nmaps = { I_e = { s = 'sc_strength' } }\n")  # fmt: skip
+    config = parse_config(FILES + sweep, base=files, require_sweep=True)
+    strength = config.simulator.connectivity.weights.sum(axis=1)
+    np.testing.assert_allclose(config.sweep_arguments()["maps"]["I_e"]["s"],
+                               (strength - strength.mean()) / strength.std())  # fmt: skip
+    assert config.simulator.connectivity.number_of_regions == 6
