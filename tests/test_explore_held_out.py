@@ -215,6 +215,25 @@ def test_a_fitted_conduction_speed_reaches_the_held_out_connectome(dataset, sim,
         assert same == (speed == 2.0)
 
 
+def test_a_fit_from_the_simulators_own_history(dataset, sim, client):
+    """A fit with history_seed=None: 'train' starts from the simulator's own history (as
+    validate_fit does), a held-out connectome, which needs a history of its own delays, from
+    the seeded history 0; each equals run_realisations so started."""
+    objective = FCCorrelation(dataset.subset(TRAIN).group_fc())
+    result = fake_result(objective)
+    result.history.attrs["history_seed"] = "none"
+    table = result.validate(sim, realisations=2, seed=6, client=client, dataset=dataset,
+                            split={"train": TRAIN, "test": ["C"]})  # fmt: skip
+    assert table.attrs["history_seed"] == "none"
+    seeds = [int(s) for s in table.noise_seed.values]
+    for label, source, start in (("train", sim, None), ("C", subject_sim(dataset, ["C"]), 0)):
+        scored = objective.with_data(dataset, TRAIN if label == "train" else [label])
+        reference = run_realisations(source, {"a": 0.35}, scored, seeds, 100.0, start,
+                                     client=client)  # fmt: skip
+        np.testing.assert_allclose(table.fc_correlation.sel(target=label),
+                                   reference.fc_correlation, rtol=1e-12)  # fmt: skip
+
+
 def test_floor_and_ceiling_against_numpy(table, dataset):
     """floor_sc, floor_log_sc, ceiling and the empirical level of every target equal direct
     np.corrcoef computations (mean structure, log over connected pairs, training group FC,
