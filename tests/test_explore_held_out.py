@@ -203,7 +203,7 @@ def test_a_fitted_conduction_speed_reaches_the_held_out_connectome(dataset, sim,
     parameters = {"a": 0.35, "conduction_speed": 2.0}
     result = fake_result(objective, parameters)
     table = result.validate(sim, realisations=2, seed=4, client=client, dataset=dataset,
-                            split=["D"])  # fmt: skip
+                            split={"train": TRAIN, "test": ["D"]})  # fmt: skip
     seeds = [int(s) for s in table.noise_seed.values]
     scored = FCCorrelation(group_fc(dataset, ["D"]))
     for speed in (2.0, SPEED):
@@ -213,6 +213,35 @@ def test_a_fitted_conduction_speed_reaches_the_held_out_connectome(dataset, sim,
         same = np.allclose(table.fc_correlation.sel(target="D"), reference.fc_correlation,
                            rtol=1e-9)  # fmt: skip
         assert same == (speed == 2.0)
+
+
+def test_a_fit_from_the_simulators_own_history(dataset, sim, client):
+    """A fit with history_seed=None: 'train' starts from the simulator's own history (as
+    validate_fit does), a held-out connectome, which needs a history of its own delays, from
+    the seeded history 0; each equals run_realisations so started."""
+    objective = FCCorrelation(dataset.subset(TRAIN).group_fc())
+    result = fake_result(objective)
+    result.history.attrs["history_seed"] = "none"
+    table = result.validate(sim, realisations=2, seed=6, client=client, dataset=dataset,
+                            split={"train": TRAIN, "test": ["C"]})  # fmt: skip
+    assert table.attrs["history_seed"] == "none"
+    seeds = [int(s) for s in table.noise_seed.values]
+    for label, source, start in (("train", sim, None), ("C", subject_sim(dataset, ["C"]), 0)):
+        scored = objective.with_data(dataset, TRAIN if label == "train" else [label])
+        reference = run_realisations(source, {"a": 0.35}, scored, seeds, 100.0, start,
+                                     client=client)  # fmt: skip
+        np.testing.assert_allclose(table.fc_correlation.sel(target=label),
+                                   reference.fc_correlation, rtol=1e-12)  # fmt: skip
+
+
+def test_a_split_whose_training_group_was_not_fitted_warns(dataset, sim):
+    """The fit's objective targets subjects A and B; the test names alone train on A, B and D:
+    a warning says the 'train' target is not what was fitted (before anything runs)."""
+    result = fake_result(FCCorrelation(dataset.subset(TRAIN).group_fc()))
+    with pytest.warns(UserWarning, match=r"not the group FC of the training subjects \['A', "
+                      r"'B', 'D'\].*\{'train': \[...\], 'test': \[...\]\}"):  # fmt: skip
+        with pytest.raises(ValueError, match="'client'"):
+            result.validate(sim, client="tcp://127.0.0.1:1", dataset=dataset, split=["C"])
 
 
 def test_floor_and_ceiling_against_numpy(table, dataset):
@@ -269,7 +298,7 @@ def test_the_fits_maps_are_carried_into_validation(dataset, sim, client):
     np.testing.assert_allclose(regional, 15.0 + result.best_parameters["I_e.myelin"] * MYELIN)
     fresh = result.validate(sim, realisations=2, seed=2, client=client)
     held = result.validate(sim, realisations=2, seed=2, client=client, dataset=dataset,
-                           split=["C"])  # fmt: skip
+                           split={"train": TRAIN, "test": ["C"]})  # fmt: skip
     seed = int(fresh.noise_seed.values[0])
     on_subject = simulator_on(sim, dataset.connectivity("C", conduction_speed=SPEED), 0)
     for source, target, value in ((sim, dataset.subset(TRAIN).group_fc(), fresh.fc_correlation[0]),

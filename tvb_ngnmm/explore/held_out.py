@@ -29,6 +29,7 @@ training subject). Every r is over the upper triangle (``i < j``).
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -171,6 +172,21 @@ def _check_held_out(sim, dataset, split) -> dict:
     return split
 
 
+def _warn_if_fitted_elsewhere(objective, dataset, train: tuple) -> None:
+    """Warn when the objective's target FC is not the training group's (a split whose
+    training group is not the one fitted, e.g. the test names alone for a fit on a subset)."""
+    targets = [getattr(term, "target_fc", None) for term, _ in objective.terms()]
+    targets = [t for t in targets if t is not None and np.shape(t) == (dataset.n_regions,) * 2]
+    if targets and not any(np.allclose(t, dataset.subset(train).group_fc()) for t in targets):
+        warnings.warn(
+            f"validate_held_out: the objective's target FC is not the group FC of the training "
+            f"subjects {list(train)}, against which the 'train' target is scored: was the fit "
+            "made on another group? Give the split as {'train': [...], 'test': [...]}.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def validate_held_out(
     result,
     sim,
@@ -222,9 +238,16 @@ def validate_held_out(
         Those of :func:`~.validation.validate_fit`; a ``dataset`` that is not a Dataset or of
         another number of regions; a bad ``split`` (:func:`~tvb_ngnmm.datasets.check_split`),
         or a test subject named ``'train'`` or ``'test'``. Each names the parameter.
+
+    Warns
+    -----
+    UserWarning
+        When no term of the objective targets the training group's FC (the split's training
+        group is then not what was fitted, or the objective is another group's).
     """
     objective = _check_validation(result, sim, objective, realisations, seed)
     split = _check_held_out(sim, dataset, split)
+    _warn_if_fitted_elsewhere(objective, dataset, split["train"])
     history = result.history
     used = fit_noise_seeds(history)
     seeds = fresh_noise_seeds(int(realisations), int(seed), used)
