@@ -186,6 +186,28 @@ def test_files_dataset_fits_and_a_failed_validation_keeps_the_fit(files, schedul
     assert best["I_e"] in (8.0, 16.0)
 
 
+def test_without_a_split_the_validation_is_fresh_noise(files, scheduler, tmp_path, capsys):
+    """Case: a dataset without ``test`` and ``validation`` given: the best parameters run with
+    fresh noise on the training data only; the table is per realisation, with mean and SD."""
+    (tmp_path / "fit.toml").write_text(FILES.replace('test = ["s3"]\n', ""))
+    output = tmp_path / "out"
+    argv = ["fit", str(tmp_path / "fit.toml"), "--scheduler", scheduler, "--output",
+            str(output), "--no-progress"]  # fmt: skip
+    (tmp_path / "data").symlink_to(files / "data")
+    assert cli.main(argv) == 0
+    with xr.open_dataset(output / "fit_validation.nc", engine="h5netcdf") as validation:
+        assert dict(validation.sizes) == {"realisation": 2}
+        values = validation.fc_correlation.values
+        assert validation.fc_correlation.attrs["sd"] == pytest.approx(values.std(ddof=1))
+        assert validation.attrs["seed"] == 3
+        with xr.open_dataset(output / "fit_history.nc", engine="h5netcdf") as history:
+            assert int(validation.attrs["fit_noise_seeds"]) == history.attrs["noise_seed"]
+            assert 7 not in validation.noise_seed.values  # fresh: not the fit's stream
+    assert (output / "fit_validation.png").is_file()
+    out = capsys.readouterr().out
+    assert re.search(r"realisations\):\n  loss \S+ ± \S+\n  loss_fc_correlation \S+ ± ", out)
+
+
 def test_files_dataset_connectome_targets_and_transient(files):
     """Case: a dataset of files (patterns relative to the config file): the weighting applied
     to the training subjects' mean structure, their group FC as the target; a term's own

@@ -69,7 +69,10 @@ def validation_lines(validation) -> list[str]:
     """The validation's summary: each metric's mean ± SD over the realisations (per target of a
     held-out validation, with the data's floor and ceiling of FC correlation)."""
     summary = validation_summary(validation)
-    metrics = [name for name in summary.data_vars if "statistic" in summary[name].dims]
+    metrics = sorted(
+        (name for name in summary.data_vars if "statistic" in summary[name].dims),
+        key=lambda name: name != "loss",
+    )  # the loss first
     n = validation.sizes["realisation"]
     lines = [f"validation ({n} fresh noise realisations):"]
     rows = summary.target.values if "target" in summary.dims else [None]
