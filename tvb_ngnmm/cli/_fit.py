@@ -1,5 +1,5 @@
-"""The ``fit`` command's run: the fit, then its validation on the same cluster, and the
-validation's files (``fit_validation.nc``, ``fit_validation.png``).
+"""The ``fit`` command's run: the fit, then its validation, and the validation's files
+(``fit_validation.nc``, ``fit_validation.png``).
 
 Imported when the command runs (TVB, the engine and Dask are imported with it).
 """
@@ -7,7 +7,6 @@ Imported when the command runs (TVB, the engine and Dask are imported with it).
 from __future__ import annotations
 
 from ..explore.fit import run_fit
-from ..explore.sweep import _connect, _disconnect, start_fork_server
 from ..explore.validation import plot_validation, validation_summary
 
 #: The data's floor and ceiling of FC correlation in a held-out validation's table.
@@ -16,35 +15,27 @@ BASELINES = ("floor_sc", "floor_log_sc", "ceiling")
 
 def fit_and_validate(sim, config, client=None, progress: bool = True, **arguments) -> tuple:
     """``(result, validation)``: :func:`~tvb_ngnmm.explore.fit.run_fit` of the configuration,
-    then, with ``config.validation``, its best parameters run with fresh noise on one cluster
-    (``client``'s, or a local one started here for both and closed after).
+    then, with ``config.validation``, its best parameters run with fresh noise (on ``client``'s
+    cluster, or each on a local one of ``n_workers``).
 
     ``validation`` is None without ``config.validation``, the validation's Dataset, or the
     exception that ended it, Ctrl-C included (the fit's result is kept whatever the validation
     does).
     """
+    result = run_fit(sim, client=client, progress=progress, **arguments)
     if config.validation is None:
-        return run_fit(sim, client=client, progress=progress, **arguments), None
-    cluster = None
-    if client is None:
-        start_fork_server(sim, arguments["n_workers"])
-        client, cluster, _ = _connect(None, arguments["n_workers"])
+        return result, None
     try:
-        result = run_fit(sim, client=client, progress=progress, **arguments)
-        try:
-            return result, validate(config, result, client, progress)
-        except (ValueError, RuntimeError, OSError, KeyboardInterrupt) as err:
-            return result, err
-    finally:
-        if cluster is not None:
-            _disconnect(client, cluster, True)
+        return result, validate(config, result, client, arguments["n_workers"], progress)
+    except (ValueError, RuntimeError, OSError, KeyboardInterrupt) as err:
+        return result, err
 
 
-def validate(config, result, client, progress: bool):
+def validate(config, result, client, n_workers: int | None, progress: bool):
     """The validation of ``[fit].validation``: with a ``[dataset].test`` split, on the training
     data and each held-out subject and group (:func:`~tvb_ngnmm.explore.validate_held_out`),
     else with fresh noise on the fitted data (:func:`~tvb_ngnmm.explore.validate_fit`)."""
-    options = dict(config.validation, client=client, progress=progress)
+    options = dict(config.validation, client=client, n_workers=n_workers, progress=progress)
     section = config.dataset
     if section is not None and section.split is not None:
         options.update(dataset=section.dataset, split=section.split)
