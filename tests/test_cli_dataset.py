@@ -368,6 +368,7 @@ def test_a_bad_file_is_named_with_its_key(files, tmp_path):
     ("old", "new", "message"),
     [
         ('name = "gw"', 'name = "hcp"', r"\[dataset\].name.*'gw'.*'hcp'"),
+        ("repetition_time = 2000.0", "", r"Missing key \[dataset\].repetition_time"),
         (
             "repetition_time = 2000.0",
             "bold_layout = 'auto'\nrepetition_time = 2000.0",
