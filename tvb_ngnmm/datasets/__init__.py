@@ -10,19 +10,25 @@ group's FC.
 r, leave-one-out inter-subject FC similarity), on plain arrays.
 
 :func:`read_dataset` (:mod:`tvb_ngnmm.datasets.files`): a :class:`Dataset` of subjects from files
-a user points at (one pattern or table per kind of file), checked, with named weighting steps.
+a user points at (one pattern or dict per kind of file, or a CSV/TSV table of paths; TVB zips;
+BOLD sessions), checked, with named weighting steps. :func:`load` gives a bundled dataset by name.
 """
 
 from . import baselines, gw
+from ._dataset import Dataset
 from ._subject import Subject
-from .files import WEIGHTING_STEPS, Dataset, apply_weighting, read_dataset
+from .bundled import BUNDLED, load
+from .files import read_dataset
+from .weighting import WEIGHTING_STEPS, apply_weighting
 
 __all__ = [
+    "BUNDLED",
     "WEIGHTING_STEPS",
     "Dataset",
     "Subject",
     "apply_weighting",
     "baselines",
     "gw",
+    "load",
     "read_dataset",
 ]
