@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._util import format_choices
-from ..connectomes._checks import check_file
 
 KINDS = ("weights", "lengths", "bold")
 SUBJECT, SESSION = "{subject}", "{session}"
@@ -43,6 +42,18 @@ class Sources:
 def is_zip(path: Path) -> bool:
     """Whether ``path`` names a TVB connectivity zip (by its extension)."""
     return Path(path).suffix.lower() == ".zip"
+
+
+def existing_file(path: Path, parameter: str, what: str) -> Path:
+    """``path`` if it names a regular file; else ``FileNotFoundError`` or ``ValueError``."""
+    if not path.exists():
+        raise FileNotFoundError(f"{what} '{path}' does not exist.")
+    if not path.is_file():
+        raise ValueError(
+            f"Invalid value for the {parameter!r} parameter. Allowed values are the path of a "
+            f"file, but got '{path}' (not a regular file) instead."
+        )
+    return path
 
 
 def session_key(name: str) -> list:
@@ -198,7 +209,7 @@ def _table_rows(table: Path) -> list[tuple[int, dict[str, str]]]:
             f"a table of extension {format_choices(TABLE_DELIMITERS)}",
             repr(table.suffix),
         )
-    with open(check_file(table, "Table"), encoding="utf-8-sig", newline="") as handle:
+    with open(existing_file(table, "table", "Table"), encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
         columns = [name.strip() for name in reader.fieldnames or []]
         _check_columns(table, columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._util import check_choice
+from . import gw
 from ._dataset import Dataset
 
 #: The names :func:`load` knows.
@@ -43,7 +44,5 @@ def load(
         Naming ``name`` and the known names, if it is not one of them.
     """
     check_choice("name", name, BUNDLED)
-    from . import gw  # noqa: PLC0415 - gw imports this package's readers
-
     options = {"weighting": weighting, "subjects": subjects}
     return gw.dataset(repetition_time, **{k: v for k, v in options.items() if v is not None})

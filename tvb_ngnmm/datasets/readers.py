@@ -18,9 +18,8 @@ import numpy as np
 
 from .._util import check_values
 from ..connectomes import read_array
-from ..connectomes._checks import check_file
 from ..connectomes.tvb_zip import read_tvb_members
-from ._sources import Sources, is_zip
+from ._sources import Sources, existing_file, is_zip
 
 
 def bad(kind: str, path: object, allowed: str, given: str) -> ValueError:
@@ -139,7 +138,9 @@ def check_min_volumes(min_volumes: object) -> int:
 
 def _labels_file(path: Path) -> list[str]:
     """One label per line (a .csv/.tsv line holds one cell); blank lines skipped."""
-    with open(check_file(path, "Labels file"), encoding="utf-8-sig", newline="") as handle:
+    with open(
+        existing_file(path, "labels", "Labels file"), encoding="utf-8-sig", newline=""
+    ) as handle:
         text = handle.read()
     delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
     if delimiter is None:
