@@ -12,6 +12,9 @@ r, leave-one-out inter-subject FC similarity), on plain arrays.
 :func:`read_dataset` (:mod:`tvb_ngnmm.datasets.files`): a :class:`Dataset` of subjects from files
 a user points at (one pattern or dict per kind of file, or a CSV/TSV table of paths; TVB zips;
 BOLD sessions), checked, with named weighting steps. :func:`load` gives a bundled dataset by name.
+
+:func:`check_split` and :func:`kfold` (:mod:`tvb_ngnmm.datasets.splits`): held-out splits of the
+subjects into a training and a test group.
 """
 
 from . import baselines, gw
@@ -19,6 +22,7 @@ from ._dataset import Dataset
 from ._subject import Subject
 from .bundled import BUNDLED, load
 from .files import read_dataset
+from .splits import check_split, kfold
 from .weighting import WEIGHTING_STEPS, apply_weighting
 
 __all__ = [
@@ -28,7 +32,9 @@ __all__ = [
     "Subject",
     "apply_weighting",
     "baselines",
+    "check_split",
     "gw",
+    "kfold",
     "load",
     "read_dataset",
 ]

@@ -10,7 +10,8 @@ as they arrive to a zarr store that a second call resumes.
 weighted sums) with grid refinement, CMA-ES or differential evolution, each generation a
 sweep; it is ``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked
 once into a :class:`FitProblem`; ``FitResult.validate`` (:func:`validate_fit`) runs the best
-parameters again with fresh noise. Needs the ``explore`` extra
+parameters again with fresh noise, and on held-out subjects of a dataset beside the data's
+floor and ceiling (:func:`validate_held_out`). Needs the ``explore`` extra
 (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
@@ -22,6 +23,7 @@ from ..seeding import configure_seeded
 from .design import Design, grid, points, sobol
 from .fit import FitResult, fit, run_fit
 from .fit_problem import FitProblem, FitSettingError, check_fit
+from .held_out import floor_and_ceiling, validate_held_out
 from .objectives import (
     OBJECTIVES,
     AbstractObjective,
@@ -58,6 +60,7 @@ __all__ = [
     "combine",
     "configure_seeded",
     "fit",
+    "floor_and_ceiling",
     "grid",
     "objective_from_config",
     "plot_validation",
@@ -66,5 +69,6 @@ __all__ = [
     "sobol",
     "sweep",
     "validate_fit",
+    "validate_held_out",
     "validation_summary",
 ]

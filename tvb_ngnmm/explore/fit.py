@@ -50,6 +50,7 @@ from ..engine.checks import check_seed
 from ..seeding import check_history_seed, seed_attributes, seeded_simulator, simulator_digest
 from .design import points
 from .fit_problem import NOISE_SEED, FitProblem, check_fit
+from .held_out import validate_held_out
 from .heterogeneity import regional_values
 from .objectives import _bad, evaluate_objective
 from .optimisers import RUNNERS
@@ -88,6 +89,9 @@ class FitResult:
     best_regional : dict
         ``{parameter: (n_region,) array}``: the per-region values ``base + Σ_k c_k · map_k``
         of each heterogeneous parameter (``maps``) at the best evaluation; empty without maps.
+    maps : dict
+        The regional maps of the fit, checked (``{parameter: {map name: (n_region,) array}}``),
+        which :meth:`validate` runs again; empty without maps.
     """
 
     best_parameters: dict
@@ -97,17 +101,35 @@ class FitResult:
     method: str = "cma"
     objective: object = field(default=None, repr=False)
     best_regional: dict = field(default_factory=dict)
+    maps: dict = field(default_factory=dict, repr=False)
 
     def validate(self, sim, objective=None, realisations: int = 5, seed: int = 1,
                  simulation_length: float | None = None, client=None,
-                 n_workers: int | None = None, progress: bool = False):  # fmt: skip
+                 n_workers: int | None = None, progress: bool = False, *, dataset=None,
+                 split=None):  # fmt: skip
         """The best parameters run with fresh noise: each metric per realisation, mean and SD.
 
-        :func:`~.validation.validate_fit` of this result (see it for the parameters, the
-        noise seeds and the Dataset returned).
+        Without ``dataset``, :func:`~.validation.validate_fit` of this result (dim
+        ``realisation``); with ``dataset`` and ``split``,
+        :func:`~.held_out.validate_held_out` (dims ``target`` × ``realisation``: the training
+        data and each held-out subject and group, beside the data's floor and ceiling). See
+        them for the parameters, the noise seeds and the Dataset returned.
+
+        Raises
+        ------
+        ValueError
+            A ``split`` without ``dataset``, a ``dataset`` without ``split``, and those of the
+            function called.
         """
-        return validate_fit(self, sim, objective, realisations, seed, simulation_length,
-                            client, n_workers, progress)  # fmt: skip
+        if dataset is None and split is None:
+            return validate_fit(self, sim, objective, realisations, seed, simulation_length,
+                                client, n_workers, progress)  # fmt: skip
+        if dataset is None or split is None:
+            missing, given = ("split", "dataset") if split is None else ("dataset", "split")
+            raise _bad(missing, f"is given with {given!r} (a held-out validation needs both)",
+                       "None")  # fmt: skip
+        return validate_held_out(self, sim, dataset, split, objective, realisations, seed,
+                                 simulation_length, client, n_workers, progress)  # fmt: skip
 
     def plot(self, axes=None, show: bool = True):
         """Convergence: loss per evaluation and best so far, and each parameter's trace.
@@ -457,6 +479,7 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
     result = _result(history, list(problem.bounds), method, problem.objective)
     regional = regional_values(problem.spec, problem.maps, result.best_parameters)
     result.best_regional = {name: values[0] for name, values in regional.items()}
+    result.maps = problem.maps
     return result
 
 

@@ -74,13 +74,14 @@ def _check_validation(result, sim, objective, realisations, seed):
 
 def run_realisations(sim, parameters: dict, objective, noise_seeds, simulation_length=None,
                      history_seed: int | None = 0, units: dict | None = None, client=None,
-                     n_workers: int | None = None,
-                     progress: bool = False) -> xr.Dataset:  # fmt: skip
+                     n_workers: int | None = None, progress: bool = False,
+                     maps: dict | None = None) -> xr.Dataset:  # fmt: skip
     """The objective at ``parameters``, one run per noise seed (one sweep; a temporary store).
 
     Returns a Dataset of dim ``realisation`` (coordinate ``noise_seed``) holding the objective's
     loss and components and ``blown_up`` of each run; the other arguments are
-    :func:`~tvb_ngnmm.explore.sweep`'s.
+    :func:`~tvb_ngnmm.explore.sweep`'s (with ``maps``, ``parameters`` may hold the
+    coefficients ``'parameter.base'`` and ``'parameter.<map name>'``).
     """
     k = len(noise_seeds)
     columns = {name: [float(value)] * k for name, value in parameters.items()}
@@ -90,7 +91,7 @@ def run_realisations(sim, parameters: dict, objective, noise_seeds, simulation_l
     with tempfile.TemporaryDirectory(prefix="tvb_ngnmm_validate_") as folder:
         ds = sweep(sim, design, [measure], Path(folder) / "realisations.zarr", simulation_length,
                    client=client, n_workers=n_workers, progress=progress,
-                   history_seed=history_seed).load()  # fmt: skip
+                   history_seed=history_seed, maps=maps).load()  # fmt: skip
     names = [str(n) for n in ds.data_vars if str(n) not in _SWEEP_VARIABLES]
     data = {name: ("realisation", ds[name].values.astype(float)) for name in names}
     data["blown_up"] = ("realisation", ds["blown_up"].values.astype(bool))
@@ -122,7 +123,7 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
         ``sim.simulation_length``.
     client, n_workers, progress
         As for :func:`~tvb_ngnmm.explore.sweep`. Every run starts where the fit's did (its
-        ``history_seed``).
+        ``history_seed``), with the fit's regional maps (``result.maps``) if it had any.
 
     Returns
     -------
@@ -150,7 +151,8 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
              if name in history}  # fmt: skip
     ds = run_realisations(sim, result.best_parameters, objective, seeds, simulation_length,
                           None if history_seed == "none" else int(history_seed), units,
-                          client, n_workers, progress)  # fmt: skip
+                          client, n_workers, progress,
+                          maps=getattr(result, "maps", None) or None)  # fmt: skip
     for name in ds.data_vars:
         if name != "blown_up":
             values = ds[name].values
@@ -162,7 +164,12 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
 
 def validation_summary(validation: xr.Dataset) -> xr.Dataset:
     """Each measure's ``mean`` and ``sd`` over the realisations as a small table
-    (dim ``statistic``)."""
+    (dim ``statistic``); of a held-out validation (dim ``target``), per target beside the
+    floor and ceiling (:func:`~.held_out.held_out_summary`)."""
+    if "target" in validation.dims:
+        from .held_out import held_out_summary  # noqa: PLC0415 (it imports this module)
+
+        return held_out_summary(validation)
     names = [n for n in validation.data_vars if n != "blown_up"]
     data = {n: ("statistic", [validation[n].attrs["mean"], validation[n].attrs["sd"]])
             for n in names}  # fmt: skip
@@ -175,7 +182,8 @@ def plot_validation(validation: xr.Dataset, axes=None, show: bool = True):
     Parameters
     ----------
     validation : xarray.Dataset
-        As :func:`validate_fit` returns it.
+        As :func:`validate_fit` returns it, or :func:`~.held_out.validate_held_out` (dim
+        ``target``: :func:`~.held_out.plot_held_out`, a column per target, floor and ceiling).
     axes : sequence of matplotlib Axes, optional
         One per measure; default a new figure.
     show : bool
@@ -185,6 +193,10 @@ def plot_validation(validation: xr.Dataset, axes=None, show: bool = True):
     -------
     matplotlib.figure.Figure
     """
+    if "target" in validation.dims:
+        from .held_out import plot_held_out  # noqa: PLC0415 (it imports this module)
+
+        return plot_held_out(validation, axes, show)
     plt = pyplot("plot_validation")
     names = [n for n in validation.data_vars if n != "blown_up"]
     if axes is None:
