@@ -10,7 +10,9 @@ as they arrive to a zarr store that a second call resumes.
 weighted sums) with grid refinement, CMA-ES or differential evolution, each generation a
 sweep; it is ``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked
 once into a :class:`FitProblem`; ``FitResult.validate`` (:func:`validate_fit`) runs the best
-parameters again with fresh noise. Needs the ``explore`` extra
+parameters again with fresh noise. ``fit_subjects(sim, objective, bounds, dataset)`` fits each
+subject of a dataset to its own connectome and data on one cluster, into one resumable store
+(:class:`SubjectFits`, :func:`load_subject_fits`). Needs the ``explore`` extra
 (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
@@ -36,6 +38,7 @@ from .objectives import (
 )
 from .reduce import MEASURES
 from .store import SweepStore
+from .subjects import SubjectFits, fit_subjects, load_subject_fits, subject_simulator
 from .sweep import sweep
 from .validation import plot_validation, validate_fit, validation_summary
 
@@ -53,17 +56,21 @@ __all__ = [
     "MEASURES",
     "OBJECTIVES",
     "SpectralPeak",
+    "SubjectFits",
     "SweepStore",
     "check_fit",
     "combine",
     "configure_seeded",
     "fit",
+    "fit_subjects",
     "grid",
+    "load_subject_fits",
     "objective_from_config",
     "plot_validation",
     "points",
     "run_fit",
     "sobol",
+    "subject_simulator",
     "sweep",
     "validate_fit",
     "validation_summary",
