@@ -4,6 +4,7 @@ result labelled and read back; bad input refused before anything runs, naming th
 
 import dataclasses
 import functools
+import importlib
 
 import numpy as np
 import pytest
@@ -291,3 +292,59 @@ def test_bad_arguments(data, sim, objective, tmp_path, change, match):
     if "Subject" in match and "'bounds'" in match:
         assert isinstance(info.value, FitSettingError) and info.value.parameter == "bounds"
     assert not (tmp_path / "store").exists()
+
+
+def test_one_cluster_for_all_subjects_closed_when_interrupted_between_generations(
+    data, sim, objective, client, fitted, tmp_path, monkeypatch, written
+):  # fmt: skip
+    """Ctrl-C as the second subject's second generation starts: one local cluster was started
+    for all subjects, and it is closed; the first subject and the second's first generation
+    are kept, and the run again computes only the rest (2 + 4 points)."""
+    fit_module = importlib.import_module("tvb_ngnmm.explore.fit")  # (the package exports
+    sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")  # functions so named)
+    clusters = []
+    start_cluster, run_sweep = sweep_module._local_cluster, fit_module.sweep
+
+    def counted(*args, **kwargs):
+        clusters.append(start_cluster(*args, **kwargs))
+        return clusters[-1]
+
+    def interrupt(sim, design, measures, store, *args, **kwargs):
+        if "sub-02" in str(store) and "generation_00001" in str(store):
+            raise KeyboardInterrupt
+        return run_sweep(sim, design, measures, store, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_local_cluster", counted)
+    monkeypatch.setattr(fit_module, "sweep", interrupt)
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        fit_subjects(sim, objective, dataset=data, store=store, n_workers=1, **SETTINGS)
+    assert len(clusters) == 1 and clusters[0].status.name == "closed"
+    assert sum(written) == 4 + 2
+    monkeypatch.setattr(fit_module, "sweep", run_sweep)
+    resumed = fit_subjects(sim, objective, dataset=data, store=store, client=client, **SETTINGS)
+    assert sum(written) == 4 + 2 + 2 + 4
+    xr.testing.assert_identical(resumed.history, fitted[1].history)
+
+
+def test_subjects_with_fewer_evaluations_are_padded(fitted, tmp_path):
+    """A subject with 2 evaluations beside one with 4: NaN, generation -1, not blown up, no
+    region; read back from netCDF the same; its FitResult has its own 2 evaluations."""
+    from tvb_ngnmm.explore.subjects import _combine, _write
+
+    _, fits = fitted
+    short = fits.result("sub-02")
+    short.history = short.history.isel(evaluation=slice(0, 2))
+    combined = _combine({"sub-01": fits.result("sub-01"), "sub-02": short}, ["r"] * N_REGION)
+    h = combined.history.sel(subject="sub-02")
+    assert list(combined.history["n_evaluations"].values) == [4, 2]
+    assert np.isnan(h["loss"][2:]).all() and np.isnan(h["I_e"][2:]).all()
+    assert list(h["generation"].values[2:]) == [-1, -1] and not h["blown_up"].any()
+    assert list(h["blow_up_region"].values) == [""] * 4
+    xr.testing.assert_identical(combined.result("sub-02").history, short.history)
+    (tmp_path / "store").mkdir()
+    _write(combined, tmp_path / "store" / "subject_fits.nc")
+    loaded = load_subject_fits(tmp_path / "store")
+    xr.testing.assert_identical(loaded.history, combined.history)
+    with pytest.raises(ValueError, match="'store' parameter.*finished fit_subjects run.*got"):
+        load_subject_fits(tmp_path)

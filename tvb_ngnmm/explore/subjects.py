@@ -154,8 +154,9 @@ def fit_subjects(sim, objective, bounds: dict, dataset, subjects=None, store=Non
         The subjects to fit, in this order (at least one, each once); default all.
     store : str or Path, optional
         The folder of the run (see the module's docstring): a run again with the same folder and
-        settings replays what is stored and computes only what is missing; other subjects may
-        be added. Default: a temporary folder, deleted at the end.
+        settings replays what is stored and computes only what is missing; a call with other
+        subjects adds theirs (``subject_fits.nc`` holds the subjects of the last finished call).
+        Default: a temporary folder, deleted at the end.
     client, n_workers
         As for :func:`~tvb_ngnmm.explore.sweep`; the cluster is started (or connected to) once
         for all subjects and closed at the end if started here.
