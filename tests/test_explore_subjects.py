@@ -13,6 +13,7 @@ from dask_cluster import local_cluster
 from test_engine_agreement import make_sim
 from tvb.simulator import monitors
 
+from tvb_ngnmm.analysis import UndefinedMeasureWarning
 from tvb_ngnmm.datasets import read_dataset
 from tvb_ngnmm.explore import (
     FCCorrelation,
@@ -202,6 +203,24 @@ def test_maps_of_each_subjects_own_data(data, sim, objective, client):
         np.testing.assert_allclose(fits.result(name).best_regional["I_e"], expected)
 
 
+def test_undefined_losses_and_failed_fits_name_the_subject(data, sim, objective, client):
+    """Each subject's warning of runs that blew up names it and points at the caller; a subject
+    without any defined loss is an error naming it."""
+    settings = {"method": "grid", "client": client, "progress": False}
+    with pytest.warns(UndefinedMeasureWarning, match="Subject 'sub-0[13]': fit: 2 of 3 ev"
+                      ) as warned:  # fmt: skip
+        fits = fit_subjects(sim, objective, {"I_e": (10.0, 1e7)}, data, ["sub-01", "sub-03"],
+                            budget=3, options={"points_per_axis": 3}, **settings)  # fmt: skip
+    assert [str(w.message)[:16] for w in warned] == ["Subject 'sub-01'", "Subject 'sub-03'"]
+    assert {w.filename for w in warned} == {__file__}
+    assert fits.history["blown_up"].values.tolist() == [[False, True, True]] * 2
+    assert (fits.best["I_e"] == 10.0).all()
+    with pytest.warns(UndefinedMeasureWarning, match="Subject 'sub-02': fit: 2 of 2"):
+        with pytest.raises(RuntimeError, match="Subject 'sub-02': No evaluation of the fit"):
+            fit_subjects(sim, objective, {"I_e": (1e6, 1e7)}, data, ["sub-02"], budget=2,
+                         **settings)  # fmt: skip
+
+
 def test_subject_simulator(data, sim):
     """The subject's weights and lengths at the simulator's speed, the rest copied; the given
     simulator and NumPy's global generator unchanged."""
@@ -348,3 +367,14 @@ def test_subjects_with_fewer_evaluations_are_padded(fitted, tmp_path):
     xr.testing.assert_identical(loaded.history, combined.history)
     with pytest.raises(ValueError, match="'store' parameter.*finished fit_subjects run.*got"):
         load_subject_fits(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("subject", "folder"),
+    [("sub-01", "sub-01"), ("a/b", "a%2Fb"), ("..", "%2E%2E"), ("x y", "x%20y")],
+)
+def test_each_subject_has_a_folder_of_its_own(tmp_path, subject, folder):
+    """Any subject name (a table's keys may hold '/' or be '..') is one folder in subjects/."""
+    from tvb_ngnmm.explore.subjects import _folder
+
+    assert _folder(tmp_path, subject) == tmp_path / "subjects" / folder

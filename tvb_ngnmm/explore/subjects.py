@@ -28,6 +28,7 @@ import contextlib
 import copy
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -275,6 +276,13 @@ def _for_subject(subject: str):
         raise type(err)(f"Subject {subject!r}: {err}") from err
 
 
+def _named(warning: Warning, subject: str) -> Warning:
+    """A copy of ``warning`` whose message starts with the subject's name."""
+    named = copy.copy(warning)
+    named.args = (f"Subject {subject!r}: {warning}", *warning.args[1:])
+    return named
+
+
 def _checked_subjects(dataset, subjects) -> tuple:
     # deferred: the datasets package reads TVB's connectivity module
     from ..datasets import Dataset  # noqa: PLC0415
@@ -362,10 +370,16 @@ def _run_subjects(problems, store, client, n_workers, seed, history_seed, progre
                        disable=not progress)  # fmt: skip
             for name, (subject_sim, problem) in bar:
                 bar.set_postfix_str(name)
-                with _for_subject(name):
-                    where = _folder(folder, name)
-                    results[name] = _run_fit(subject_sim, problem, seed, client, None, where,
-                                             progress, history_seed)  # fmt: skip
+                caught: list = []
+                try:
+                    with warnings.catch_warnings(record=True) as caught, _for_subject(name):
+                        warnings.simplefilter("always")
+                        where = _folder(folder, name)
+                        results[name] = _run_fit(subject_sim, problem, seed, client, None,
+                                                 where, progress, history_seed)  # fmt: skip
+                finally:
+                    for record in caught:  # each naming its subject, pointing at the caller
+                        warnings.warn(_named(record.message, name), stacklevel=3)
         finally:
             _disconnect(client, cluster, own_client)
     finally:
