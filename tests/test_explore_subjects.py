@@ -143,6 +143,21 @@ def test_the_combined_result_is_labelled_and_read_back(fitted):
         fits.result("sub-09")
 
 
+def test_a_store_of_another_connectome_is_refused_before_anything_runs(
+    data, sim, objective, fitted
+):  # fmt: skip
+    """sub-02's weights doubled (its target FC and where its runs start unchanged): its stored
+    generations ran another simulator; refused, naming it, with nothing run or written."""
+    store, _ = fitted
+    weights = {**data.weights, "sub-02": 2.0 * data.weights["sub-02"]}
+    other = dataclasses.replace(data, weights=weights)
+    before = sorted(str(p) for p in store.rglob("*"))
+    with pytest.raises(ValueError, match="Subject 'sub-02': .*'store'.*different simulator"):
+        fit_subjects(sim, objective, dataset=other, store=store, client="tcp://127.0.0.1:1",
+                     **SETTINGS)  # fmt: skip
+    assert sorted(str(p) for p in store.rglob("*")) == before
+
+
 def test_a_resumed_run_computes_nothing(data, sim, objective, client, fitted, written):
     """Run again with the finished store: every generation is replayed, no point computed."""
     store, fits = fitted
@@ -281,6 +296,7 @@ FCD = FCDDistance(60_000.0, 20_000.0, target_fcd=[0.1, 0.2, 0.3])
             {"objective": FCD, "dataset": "short sub-03", "simulation_length": 80_000.0},
             "Subject 'sub-03': .*'objective'.*at least 2 windows.*70000 ms.*window_ms=60000",
         ),
+        ({"seed": -1}, "'seed' parameter.*got -1"),
         ({"store": "holding"}, "'store'.*a folder holding other files"),
         ({"store": "file.txt"}, "'store'.*file.txt', which is a file"),
         ({"store": "fit of sub-02", "budget": 6}, "Subject 'sub-02': .*written with other"),

@@ -37,7 +37,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .._util import write_atomically
+from .._util import check_seed, write_atomically
 from ..seeding import PARTS, check_history_seed, configure_seeded, fix_noise_shape
 from .fit import (
     FitResult,
@@ -49,6 +49,7 @@ from .fit import (
 )
 from .fit_problem import FitSettingError, _checked_objective, check_fit
 from .objectives import FCDDistance, _bad
+from .store import SweepStore, digest, simulator_description
 from .sweep import _connect, _disconnect
 
 #: The file marking a folder as the store of :func:`fit_subjects`.
@@ -190,6 +191,7 @@ def fit_subjects(sim, objective, bounds: dict, dataset, subjects=None, store=Non
         defined loss, naming the subject.
     """
     _start(sim, client, n_workers, store)  # the fork server's imports overlap the checks
+    check_seed(seed, allow_generator=False)
     check_history_seed(history_seed, allow_none=False)
     names = _checked_subjects(dataset, subjects)
     with _setting_of("objective"):
@@ -352,6 +354,10 @@ def _check_stores(store: Path, problems: dict, seed, history_seed) -> None:
                                  _seeds(subject_sim, seed, history_seed))  # fmt: skip
         with _for_subject(name):
             _check_fit_store(_folder(store, name), settings)
+            first = _folder(store, name) / "generation_00000.zarr"
+            if first.exists():  # the subject's connectome, which fit.json does not record
+                description = digest(simulator_description(subject_sim))
+                SweepStore(first)._check({"simulator": description})
     if not marker.is_file():
         store.mkdir(parents=True, exist_ok=True)
         text = json.dumps(_MARK)
