@@ -189,6 +189,12 @@ def fit_subjects(sim, objective, bounds: dict, dataset, subjects=None, store=Non
     RuntimeError
         A subject's fit interrupted (run again with the same store to resume) or without any
         defined loss, naming the subject.
+
+    Warns
+    -----
+    UndefinedMeasureWarning
+        Once per subject with evaluations that blew up or gave no loss, naming the subject
+        (each subject's warnings are issued again so, pointing at the caller).
     """
     _start(sim, client, n_workers, store)  # the fork server's imports overlap the checks
     check_seed(seed, allow_generator=False)
