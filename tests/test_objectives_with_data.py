@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tvb_ngnmm.datasets import gw
+from tvb_ngnmm.datasets import gw, read_dataset
 from tvb_ngnmm.explore import FCCorrelation, FCDDistance, FCLevel, SpectralPeak
 
 TR = 2000.0
@@ -59,3 +59,28 @@ def test_wrong_dataset_refused(data):
         small.with_data(data)
     with pytest.raises(ValueError, match="'subjects' parameter.*NAP_099"):
         FCCorrelation(gw.group_fc().values).with_data(data, ["NAP_099"])
+
+
+def test_fcd_pools_every_session(tmp_path):
+    """A subject with two sessions contributes both sessions' FCD values to the target."""
+    tables = {"weights": {}, "lengths": {}, "bold": {}}
+    for name in ("NAP_001", "NAP_002"):
+        files = gw.subject(name)
+        for kind, array in (("weights", files.streamline_counts()),
+                            ("lengths", files.tract_lengths())):  # fmt: skip
+            np.save(tmp_path / f"{name}_{kind}.npy", array)
+            tables[kind][name] = tmp_path / f"{name}_{kind}.npy"
+        series = files.bold_series()  # (region, time)
+        tables["bold"][name] = {}
+        for session, half in (("1", series[:, :177]), ("2", series[:, 177:])):
+            np.save(tmp_path / f"{name}_{session}.npy", half)
+            tables["bold"][name][session] = tmp_path / f"{name}_{session}.npy"
+    data = read_dataset(**tables, repetition_time=TR)
+    fcd = FCDDistance(60_000.0, 20_000.0, target_fcd=[0.1, 0.2]).with_data(data, ["NAP_002"])
+    expected = []
+    for session in ("1", "2"):
+        series = np.load(tmp_path / f"NAP_002_{session}.npy").T
+        matrix, _ = data.fcd("NAP_002", 60_000.0, 20_000.0, session=session)
+        np.testing.assert_array_equal(data.session_bold[("NAP_002", session)], series)
+        expected.append(matrix[np.triu_indices(len(matrix), 1)])
+    np.testing.assert_array_equal(fcd.target_values, np.concatenate(expected))

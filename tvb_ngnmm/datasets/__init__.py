@@ -10,18 +10,23 @@ group's FC.
 r, leave-one-out inter-subject FC similarity), on plain arrays.
 
 :func:`read_dataset` (:mod:`tvb_ngnmm.datasets.files`): a :class:`Dataset` of subjects from files
-a user points at (one pattern or table per kind of file), checked, with named weighting steps.
+a user points at (one pattern or dict per kind of file, or a CSV/TSV table of paths; TVB zips;
+BOLD sessions), checked, with named weighting steps. :func:`load` gives a bundled dataset by name.
 
 :func:`check_split` and :func:`kfold` (:mod:`tvb_ngnmm.datasets.splits`): held-out splits of the
 subjects into a training and a test group.
 """
 
 from . import baselines, gw
+from ._dataset import Dataset
 from ._subject import Subject
-from .files import WEIGHTING_STEPS, Dataset, apply_weighting, read_dataset
+from .bundled import BUNDLED, load
+from .files import read_dataset
 from .splits import check_split, kfold
+from .weighting import WEIGHTING_STEPS, apply_weighting
 
 __all__ = [
+    "BUNDLED",
     "WEIGHTING_STEPS",
     "Dataset",
     "Subject",
@@ -30,5 +35,6 @@ __all__ = [
     "check_split",
     "gw",
     "kfold",
+    "load",
     "read_dataset",
 ]

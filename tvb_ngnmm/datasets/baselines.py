@@ -5,7 +5,8 @@ A model's simulated FC is worth reporting only beside what the data give without
 - the **structural floor**: Pearson r between the structural matrix and the FC
   (:func:`structure_fc_correlation`, on the weights or on their logarithm);
 - the **noise ceiling**: how well one subject's FC is predicted by the other subjects' mean FC
-  (:func:`inter_subject_similarity`, leave one subject out).
+  (:func:`inter_subject_similarity`, leave one subject out), and, where a subject was scanned
+  twice, how well one session's FC predicts the other's (:func:`retest_similarity`).
 
 Every correlation is taken over the upper triangle (``i < j``, the diagonal excluded) of symmetric
 matrices. The functions take plain arrays, so that they serve any dataset;
@@ -14,11 +15,12 @@ matrices. The functions take plain arrays, so that they serve any dataset;
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
-from .._util import check_choice, check_values
+from .._util import UndefinedMeasureWarning, check_choice, check_values
 from ..connectomes import check_matrix
 from ..coupling import check_weights
 from ._subject import fisher_z_mean
@@ -273,4 +275,53 @@ def baselines(weights: object, fcs: object, names: Sequence[str] | None = None):
             "group_log_sc_fc": ((), structure_fc_correlation(weights, group, "log"), attrs),
         },
         coords={"subject": names},
+    )
+
+
+def retest_similarity(session_fcs: object, names: Sequence[str] | None = None):
+    """Test–retest similarity of FC: per subject, r between its first two sessions' FCs.
+
+    Parameters
+    ----------
+    session_fcs : sequence of sequences of array_like
+        Per subject, the FCs of its sessions (Pearson r, dimensionless; symmetric, of one
+        shape, values in [-1, 1]), in session order; a subject may have one session.
+    names : sequence of str, optional
+        The subjects' names; default ``subject_0``, ``subject_1``, ...
+
+    Returns
+    -------
+    xarray.DataArray
+        Dim ``subject``, named ``test_retest``: Pearson r over the upper triangle between the
+        FCs of each subject's first two sessions (dimensionless); NaN for a subject with one
+        session, which one :class:`~tvb_ngnmm._util.UndefinedMeasureWarning` names.
+    """
+    # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
+    import xarray as xr  # noqa: PLC0415
+
+    per_subject = [[_check_fc(fc, "session_fcs") for fc in fcs] for fcs in session_fcs]
+    names = _subject_names(names, len(per_subject))
+    values, single = [], []
+    for name, fcs in zip(names, per_subject, strict=True):
+        if len(fcs) < 2:
+            values.append(np.nan)
+            single.append(name)
+            continue
+        if fcs[0].shape != fcs[1].shape:
+            raise ValueError(
+                "Invalid value for the 'session_fcs' parameter. Allowed values are FCs of one "
+                f"shape per subject, but got {fcs[0].shape} and {fcs[1].shape} for {name!r} "
+                "instead."
+            )
+        upper = np.triu_indices(fcs[0].shape[0], 1)
+        values.append(_pearson(fcs[0][upper], fcs[1][upper], "the 'session_fcs' parameter"))
+    if single:
+        message = f"test-retest r is NaN for the subjects with one session: {single}"
+        warnings.warn(UndefinedMeasureWarning(message), stacklevel=2)
+    return xr.DataArray(
+        np.array(values, dtype=float),
+        dims="subject",
+        coords={"subject": names},
+        name="test_retest",
+        attrs={"units": "1", "long_name": "r between the FCs of the first two sessions"},
     )

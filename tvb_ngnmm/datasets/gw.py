@@ -185,7 +185,8 @@ def dataset(repetition_time: float, weighting=SQRT_WEIGHTING, subjects=SUBJECTS)
     Returns
     -------
     Dataset
-        Its group FC is :func:`group_fc`'s; BOLD series ``(355, 94)`` per subject.
+        Its group FC is :func:`group_fc`'s; BOLD series ``(355, 94)`` per subject, one
+        session each; regions labelled :data:`REGION_LABELS`.
     """
     tables = {kind: {} for kind in ("weights", "lengths", "bold")}
     for name in subjects:
@@ -194,7 +195,7 @@ def dataset(repetition_time: float, weighting=SQRT_WEIGHTING, subjects=SUBJECTS)
         tables["lengths"][name] = files.tract_lengths_file
         tables["bold"][name] = files.bold_file
     return read_dataset(**tables, repetition_time=repetition_time, subjects=subjects,
-                        weighting=weighting, bold_layout="region_time",
+                        weighting=weighting, bold_layout="region_time", labels=REGION_LABELS,
                         keys={"weights": "sc", "lengths": "len", "bold": "tc"})  # fmt: skip
 
 

@@ -11,7 +11,9 @@ weighted sums) with grid refinement, CMA-ES or differential evolution, each gene
 sweep; it is ``run_fit(sim, check_fit(sim, objective, bounds, ...))``, the settings checked
 once into a :class:`FitProblem`; ``FitResult.validate`` (:func:`validate_fit`) runs the best
 parameters again with fresh noise, and on held-out subjects of a dataset beside the data's
-floor and ceiling (:func:`validate_held_out`). Needs the ``explore`` extra
+floor and ceiling (:func:`validate_held_out`). ``fit_subjects(sim, objective, bounds, dataset)``
+fits each subject of a dataset to its own connectome and data on one cluster, into one
+resumable store (:class:`SubjectFits`, :func:`load_subject_fits`). Needs the ``explore`` extra
 (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
@@ -38,6 +40,7 @@ from .objectives import (
 )
 from .reduce import MEASURES
 from .store import SweepStore
+from .subjects import SubjectFits, fit_subjects, load_subject_fits, subject_simulator
 from .sweep import sweep
 from .validation import plot_validation, validate_fit, validation_summary
 
@@ -55,18 +58,22 @@ __all__ = [
     "MEASURES",
     "OBJECTIVES",
     "SpectralPeak",
+    "SubjectFits",
     "SweepStore",
     "check_fit",
     "combine",
     "configure_seeded",
     "fit",
+    "fit_subjects",
     "floor_and_ceiling",
     "grid",
+    "load_subject_fits",
     "objective_from_config",
     "plot_validation",
     "points",
     "run_fit",
     "sobol",
+    "subject_simulator",
     "sweep",
     "validate_fit",
     "validate_held_out",

@@ -438,16 +438,7 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
     """The generations of a checked fit, on the cluster, recorded in ``store``."""
     seeds = _seeds(sim, seed, history_seed)
     method, budget = problem.method, problem.budget
-    settings = {"method": method, "bounds": problem.bounds, "budget": budget, "seed": seed,
-                "options": repr(sorted(problem.options.items())).replace("\n", " "),
-                "objective": repr(problem.objective),
-                "simulation_length": problem.simulation_length, "history_seed": history_seed,
-                "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
-    if problem.realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
-        settings["realisations"] = problem.realisations
-    if problem.maps:  # (likewise)
-        settings["maps"] = digest({p: {k: v.tolist() for k, v in named.items()}
-                                   for p, named in problem.maps.items()})  # fmt: skip
+    settings = _fit_settings(problem, seed, history_seed, seeds)
     created = None if store is None else _new_parts(Path(store))
     if store is not None:
         _open_fit_store(Path(store), settings)
@@ -481,6 +472,22 @@ def _run_fit(sim, problem: FitProblem, seed, client, n_workers, store, progress,
     result.best_regional = {name: values[0] for name, values in regional.items()}
     result.maps = problem.maps
     return result
+
+
+def _fit_settings(problem: FitProblem, seed, history_seed, seeds: dict) -> dict:
+    """What a fit's store records (``fit.json``) and a resumed fit must match."""
+    settings = {"method": problem.method, "bounds": problem.bounds, "budget": problem.budget,
+                "seed": seed,
+                "options": repr(sorted(problem.options.items())).replace("\n", " "),
+                "objective": repr(problem.objective),
+                "simulation_length": problem.simulation_length, "history_seed": history_seed,
+                "initial_state": seeds["initial_state_sha256"]}  # fmt: skip
+    if problem.realisations > 1:  # (absent otherwise: stores of earlier fits stay valid)
+        settings["realisations"] = problem.realisations
+    if problem.maps:  # (likewise)
+        settings["maps"] = digest({p: {k: v.tolist() for k, v in named.items()}
+                                   for p, named in problem.maps.items()})  # fmt: skip
+    return settings
 
 
 def _new_parts(folder: Path) -> list:
@@ -543,6 +550,17 @@ def _check_client_settings(store, n_workers) -> None:
 
 def _open_fit_store(folder: Path, settings: dict) -> None:
     """Create the fit's folder with its settings, or check them against a stored fit."""
+    if _check_fit_store(folder, settings):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "fit.json"
+    text = json.dumps(settings, sort_keys=True, default=str)
+    write_atomically(path, lambda temporary: temporary.write_text(text))
+
+
+def _check_fit_store(folder: Path, settings: dict) -> bool:
+    """Whether ``folder`` holds a fit of ``settings`` (False: it is new or empty); refuse it
+    if it holds anything else. Writes nothing."""
     path = folder / "fit.json"
     text = json.dumps(settings, sort_keys=True, default=str)
     if folder.exists() and not folder.is_dir():
@@ -564,9 +582,8 @@ def _open_fit_store(folder: Path, settings: dict) -> None:
             raise _bad("store", "is a new folder or the store of a fit with the same "
                        "settings (to resume it)",
                        f"{str(folder)!r}, written with other {changed}{hint}")  # fmt: skip
-        return
+        return True
     if folder.exists() and any(folder.iterdir()):
         raise _bad("store", "is a new or empty folder, or the store of a fit",
                    f"{str(folder)!r}, a folder holding other files")  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, lambda temporary: temporary.write_text(text))
+    return False

@@ -80,12 +80,13 @@ def floor_and_ceiling(dataset, split) -> xr.Dataset:
         ``ceiling`` (see the module's docstring); and ``empirical_fc_mean``, the mean of the
         target's FC over its upper triangle.
     """
-    # deferred: the datasets import the analysis package (scipy.signal), which sweep workers
-    # importing this package need not load
+    # deferred: the datasets import scipy.signal, which sweep workers need not load
     from ..datasets.baselines import (  # noqa: PLC0415
         inter_subject_similarity,
         structure_fc_correlation,
     )
+
+    # deferred: as above
     from ..datasets.splits import check_split  # noqa: PLC0415
 
     split = check_split(dataset, split)
@@ -162,7 +163,8 @@ def _check_held_out(sim, dataset, split) -> dict:
     if dataset.n_regions != n_region:
         raise _bad("dataset", f"is a dataset of the simulator's {n_region} regions",
                    f"{dataset.n_regions} regions")  # fmt: skip
-    from ..datasets.splits import check_split  # noqa: PLC0415 (see floor_and_ceiling)
+    # deferred: the datasets import scipy.signal, which sweep workers need not load
+    from ..datasets.splits import check_split  # noqa: PLC0415
 
     split = check_split(dataset, split)
     clash = [name for name in split["test"] if name in (TRAIN, TEST)]

@@ -173,7 +173,7 @@ class AbstractObjective:
         AbstractObjective
             A copy: FC objectives target the group FC of ``subjects``
             (:meth:`~tvb_ngnmm.datasets.Dataset.group_fc`), :class:`FCDDistance` their FCD
-            values pooled (each subject's FCD with the objective's window and step), a weighted
+            values pooled (each session's FCD with the objective's window and step), a weighted
             sum each of its terms; an objective without an empirical target is returned as is.
         """
         return self
@@ -498,7 +498,8 @@ class FCDDistance(_SignalObjective):
 
     def with_data(self, dataset, subjects=None) -> AbstractObjective:
         names = dataset.subjects if subjects is None else dataset.subset(subjects).subjects
-        values = [_upper(dataset.fcd(name, self.window_ms, self.step_ms)[0]) for name in names]
+        values = [_upper(dataset.fcd(name, self.window_ms, self.step_ms, session=session)[0])
+                  for name in names for session in dataset.sessions[name]]  # fmt: skip
         copied = copy.copy(self)
         copied.target_values = _target_fcd_values(np.concatenate(values))
         return copied
