@@ -266,7 +266,11 @@ def test_validation_defaults(files):
             "weights = 3",
             r"\[dataset\].weights.*pattern.*but got 3",
         ),
-        ('lengths = "data/{subject}/len.npy"\n', "", r"Missing key \[dataset\].lengths"),
+        (
+            'lengths = "data/{subject}/len.npy"\n',
+            "",
+            r"\[dataset\].lengths: .*TVB zips.*none for subject 's1'",
+        ),
         ("repetition_time = 10.0\n", "", r"Missing key \[dataset\].repetition_time"),
         (
             "repetition_time = 10.0",
@@ -468,3 +472,26 @@ def test_a_sweep_of_a_dataset_takes_the_named_map(files):
     np.testing.assert_allclose(config.sweep_arguments()["maps"]["I_e"]["s"],
                                (strength - strength.mean()) / strength.std())  # fmt: skip
     assert config.simulator.connectivity.number_of_regions == 6
+
+
+def test_a_table_of_paths_with_its_repetition_time_labels_and_min_volumes(files, tmp_path):
+    """Case: [dataset].table (a CSV of paths, relative to the config file) whose
+    repetition_time column stands for [dataset].repetition_time; region labels as a list;
+    min_volumes above a subject's volumes refused naming the file."""
+    rows = ["subject,weights,lengths,bold,repetition_time"]
+    rows += [f"{n},{files}/data/{n}/sc.npy,{files}/data/{n}/len.npy,{files}/data/{n}/bold.npy,"
+             "10" for n in ("s1", "s2", "s3")]  # fmt: skip
+    (tmp_path / "paths.csv").write_text("\n".join(rows) + "\n")
+    labels = [f"R{k}" for k in range(6)]
+    text = FILES.replace(
+        'weights = "data/{subject}/sc.npy"\nlengths = "data/{subject}/len.npy"\n'
+        'bold = "data/{subject}/bold.npy"\nrepetition_time = 10.0\n',
+        f'table = "paths.csv"\nlabels = {labels!r}\n',
+    )
+    assert "table =" in text
+    config = parse_config(text, base=tmp_path, require_fit=True)
+    assert config.dataset.dataset.repetition_time == 10.0
+    assert list(config.simulator.connectivity.region_labels) == labels
+    short = text.replace('test = ["s3"]', 'test = ["s3"]\nmin_volumes = 41')
+    with pytest.raises(ConfigError, match=r"\[dataset\].bold: .*s1.bold\.npy.*41"):
+        parse_config(short, base=tmp_path, require_fit=True)

@@ -4,17 +4,20 @@ Sections (``*`` required; input paths are relative to the config file's folder, 
 to the current folder):
 
 - ``[dataset]`` (empirical subjects, :mod:`.dataset`) — ``name`` (a bundled dataset:
-  ``'gw'``) or ``weights``, ``lengths`` and ``bold`` (each a path pattern with one
-  ``{subject}``, or a table ``{subject = 'path'}``); ``repetition_time``\\* (ms);
-  ``weighting`` (named steps, :data:`~tvb_ngnmm.datasets.WEIGHTING_STEPS`; default
-  ``['symmetrize', 'zero_diagonal', 'sqrt', 'unit_eigenvalue']`` for ``'gw'``,
-  ``['symmetrize', 'zero_diagonal']`` for files); ``subjects`` (the ones to read; default
-  all); ``bold_layout`` and ``keys`` (files only: ``'auto'``, ``'time_region'`` or
-  ``'region_time'``; the variable of each kind in ``.mat``/``.npz``/HDF5 files); ``test``
-  (held-out subjects; the others train; default none held out). With it the connectome is
-  the training subjects' group (their mean structure, weighted), ``[connectome]`` is optional
-  and gives only ``conduction_speed``, and a fit's objective terms take their targets from the
-  training subjects (``target_fc``, ``target_fcd``, ``target_series`` are refused).
+  ``'gw'``), or ``weights``, ``lengths`` and ``bold`` (each a path pattern with one
+  ``{subject}``, ``bold`` also one ``{session}``, or a table ``{subject = 'path'}``;
+  ``lengths`` left out for TVB zips), or ``table`` (a ``.csv``/``.tsv`` of paths);
+  ``repetition_time`` (ms; required unless the table has that column); ``weighting`` (named
+  steps, :data:`~tvb_ngnmm.datasets.WEIGHTING_STEPS`; default ``['symmetrize',
+  'zero_diagonal', 'sqrt', 'unit_eigenvalue']`` for ``'gw'``, ``['symmetrize',
+  'zero_diagonal']`` for files); ``subjects`` (the ones to read; default all); files only:
+  ``bold_layout`` (``'auto'``, ``'time_region'``, ``'region_time'``), ``keys`` (the variable of
+  each kind in ``.mat``/``.npz``/HDF5 files), ``labels`` (a list or a text file),
+  ``min_volumes``; ``test`` (held-out subjects; the others train; default none held out).
+  With it the connectome is the training subjects' group (their mean structure, weighted),
+  ``[connectome]`` is optional and gives only ``conduction_speed``, and a fit's objective
+  terms take their targets from the training subjects (``target_fc``, ``target_fcd``,
+  ``target_series`` are refused).
 - ``[connectome]``\\* (not with ``[dataset]``) — ``name`` (a bundled connectome), ``file`` (one
   connectome file) or ``weights`` (a matrix file, with optional ``tract_lengths``,
   ``centres``, ``labels`` files); ``normalize`` (``'none'``, ``'row'``, ...; default

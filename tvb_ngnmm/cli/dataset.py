@@ -21,16 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import Dataset, gw, read_dataset
+from ..datasets import BUNDLED, Dataset, check_split, load, read_dataset
 from ..datasets.files import BOLD_LAYOUTS
-from ..datasets.splits import check_split
 from ..explore.objectives import ARRAY_KEYS, OBJECTIVES, Combined
 from .keys import ConfigError, Key, _invalid, _positive
 
-#: Bundled datasets by name (``[dataset].name``).
-DATASET_NAMES = ("gw",)
 #: Keys of ``[dataset]`` that describe files (refused with a bundled ``name``).
-FILE_KEYS = ("weights", "lengths", "bold", "bold_layout", "keys")
+FILE_KEYS = ("weights", "lengths", "bold", "table", "bold_layout", "keys", "labels", "min_volumes")
 #: The validation's labels of the training and the test group (no test subject's name).
 GROUP_TARGETS = ("train", "test")
 #: Regional maps computed from the training subjects' data, by name (``[fit].maps``).
@@ -42,11 +39,13 @@ TARGET_KEYS = (*ARRAY_KEYS, "target_dt")
 def dataset_schema() -> dict:
     """The keys of ``[dataset]``."""
     return {
-        "name": Key("str", choices=DATASET_NAMES),
-        "weights": Key("any"), "lengths": Key("any"), "bold": Key("any"),
-        "repetition_time": Key("number", True, check=_positive, allowed="numbers > 0 (ms)"),
+        "name": Key("str", choices=BUNDLED),
+        "weights": Key("any"), "lengths": Key("any"), "bold": Key("any"), "table": Key("str"),
+        "repetition_time": Key("number", check=_positive, allowed="numbers > 0 (ms)"),
         "weighting": Key("list"), "subjects": Key("list"),
         "bold_layout": Key("str", choices=BOLD_LAYOUTS), "keys": Key("table"),
+        "labels": Key("any"),
+        "min_volumes": Key("int", check=lambda v: v >= 2, allowed="integers >= 2"),
         "test": Key("list"),
     }  # fmt: skip
 
@@ -77,11 +76,15 @@ class DatasetSection:
 
 def read_dataset_section(table: dict, base: Path) -> DatasetSection:
     """The checked ``[dataset]`` table read (files relative to ``base``) and split."""
-    given = [k for k in ("name", "weights") if table[k] is not None]
+    given = [k for k in ("name", "weights", "table") if table[k] is not None]
     if len(given) != 1:
         raise _invalid("[dataset]", "is exactly one of 'name' (a bundled dataset: "
-                       f"{', '.join(map(repr, DATASET_NAMES))}) or 'weights' with 'lengths' "
-                       "and 'bold' (files)", given)  # fmt: skip
+                       f"{', '.join(map(repr, BUNDLED))}), 'weights' with 'lengths' and 'bold' "
+                       "(files) or 'table' (a CSV/TSV table of paths)", given)  # fmt: skip
+    if table["repetition_time"] is None and table["table"] is None:
+        raise ConfigError("[dataset].repetition_time", "Missing key [dataset].repetition_time. "
+                          "Required (ms; the files do not record it) unless [dataset].table "
+                          "has a repetition_time column, but it was not given.")  # fmt: skip
     for key, value in (("subjects", table["subjects"]), ("test", table["test"]),
                        ("weighting", table["weighting"])):  # fmt: skip
         if value is not None and not all(isinstance(v, str) for v in value):
@@ -106,45 +109,54 @@ def read_dataset_section(table: dict, base: Path) -> DatasetSection:
 
 
 def _read(table: dict, base: Path) -> Dataset:
-    """The dataset of ``[dataset]``: bundled, or files (patterns or tables) under ``base``."""
-    options = {"repetition_time": float(table["repetition_time"])}
+    """The dataset of ``[dataset]``: bundled, or files (patterns, dicts or a table of paths)
+    under ``base``."""
+    options = {"repetition_time": table["repetition_time"], "subjects": table["subjects"]}
     if table["weighting"] is not None:
         options["weighting"] = tuple(table["weighting"])
     if table["name"] is not None:
-        for key in ("lengths", "bold", *FILE_KEYS[3:]):
+        for key in FILE_KEYS:
             if table[key] is not None:
-                raise _invalid(f"[dataset].{key}", "only with files ('weights', not 'name': "
-                               "the bundled dataset says where its files are)",
+                raise _invalid(f"[dataset].{key}", "only with files ('weights' or 'table', not "
+                               "'name': the bundled dataset says where its files are)",
                                table[key])  # fmt: skip
-        subjects = {} if table["subjects"] is None else {"subjects": tuple(table["subjects"])}
-        return gw.dataset(**options, **subjects)
-    files = {}
-    for kind in ("weights", "lengths", "bold"):
-        files[kind] = _files(table[kind], f"[dataset].{kind}", base)
-    if table["bold_layout"] is not None:
-        options["bold_layout"] = table["bold_layout"]
-    return read_dataset(**files, **options, subjects=table["subjects"], keys=table["keys"])
+        return load(table["name"], **options)
+    for kind in ("weights", "lengths", "bold", "table", "labels"):
+        if table[kind] is not None:
+            options[kind] = _paths(table[kind], f"[dataset].{kind}", base)
+    for key in ("bold_layout", "keys", "min_volumes"):
+        if table[key] is not None:
+            options[key] = table[key]
+    return read_dataset(**options)
 
 
-def _files(value, key: str, base: Path):
-    """A ``{subject}`` pattern or a table ``{subject: path}``, relative to ``base``."""
-    allowed = ("is a path pattern with one '{subject}' or a table {subject = 'path'} (relative "
-               "to the config file's folder)")  # fmt: skip
-    if value is None:
-        raise ConfigError(key, f"Missing key {key}. Required with [dataset].weights (the files "
-                               "of each subject), but it was not given.")  # fmt: skip
+def _paths(value, key: str, base: Path):
+    """Paths relative to ``base``: a pattern (``{subject}``, ``{session}``), a table
+    ``{subject = 'path'}`` (for BOLD also ``{subject = {session = 'path'}}``); ``labels`` may
+    also be a list of names, left as it is."""
     if isinstance(value, str):
         return str(base / value)
-    if isinstance(value, dict) and value and all(isinstance(p, str) for p in value.values()):
-        return {name: base / path for name, path in value.items()}
+    if key.endswith("labels") and isinstance(value, list) and all(isinstance(v, str)
+                                                                   for v in value):  # fmt: skip
+        return value
+    if isinstance(value, dict) and value:
+        try:
+            return {name: _paths(path, key, base) for name, path in value.items()}
+        except ConfigError:
+            pass
+    allowed = ("is a list of names or the path of a text file (relative to the config file's "
+               "folder)") if key.endswith("labels") else (
+               "is a path pattern with one '{subject}' or a table {subject = 'path'} (relative "
+               "to the config file's folder)")  # fmt: skip
     raise _invalid(key, allowed, value)
 
 
 #: The key of ``[dataset]`` for each parameter the dataset readers name.
 _PARAMETER_KEYS = {"weights": "weights", "lengths": "lengths", "bold": "bold",
-                   "repetition_time": "repetition_time", "weighting": "weighting",
-                   "subjects": "subjects", "subject": "subjects", "bold_layout": "bold_layout",
-                   "keys": "keys"}  # fmt: skip
+                   "table": "table", "repetition_time": "repetition_time",
+                   "weighting": "weighting", "subjects": "subjects", "subject": "subjects",
+                   "name": "name", "bold_layout": "bold_layout", "keys": "keys",
+                   "labels": "labels", "min_volumes": "min_volumes"}  # fmt: skip
 
 
 def _dataset_key(message: str) -> str:
