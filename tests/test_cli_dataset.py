@@ -97,6 +97,12 @@ def _fisher_mean_fc(names) -> np.ndarray:
     return np.tanh(np.mean(z, axis=0)) + np.eye(94)
 
 
+def _named_key(pattern: str) -> str:
+    """The first key a pattern of a message names (its backslashes dropped)."""
+    text = pattern.replace("\\", "")
+    return re.search(r"\[[a-z]+\](\.[\w.\[\]]+)?", text)[0].rstrip(".")
+
+
 def test_the_gw_example_fits_and_writes_its_validation(scheduler, tmp_path, capsys):
     """Case: ``tvb-ngnmm fit examples/fit_gw.toml`` (bundled dataset, test split, weighted
     objective, transient) runs end to end and writes the validation beside the history."""
@@ -338,8 +344,9 @@ def test_validation_defaults(files):
 )
 def test_bad_dataset_configuration_is_refused_naming_the_key(files, old, new, message):
     assert old in FILES
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as error:
         parse_config(FILES.replace(old, new, 1), base=files, require_fit=True)
+    assert error.value.key == _named_key(message)
 
 
 def test_a_deterministic_fit_with_a_split_asks_to_turn_validation_off(files):
@@ -419,8 +426,9 @@ def test_a_bad_file_is_named_with_its_key(files, tmp_path):
 def test_bad_gw_configuration_is_refused_naming_the_key(old, new, message):
     text = EXAMPLE.read_text()
     assert old in text
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as error:
         parse_config(text.replace(old, new, 1), base=EXAMPLE.parent, require_fit=True)
+    assert error.value.key == _named_key(message)
 
 
 def test_sc_strength_without_a_dataset_is_refused():

@@ -91,6 +91,8 @@ def read_dataset_section(table: dict, base: Path) -> DatasetSection:
             raise _invalid(f"[dataset].{key}", "is a list of names (strings)", value)
     try:
         dataset = _read(table, base)
+    except ConfigError:
+        raise
     except (ValueError, OSError, KeyError) as err:
         key = _dataset_key(str(err))
         raise ConfigError(key, f"{key}: {err}") from None
