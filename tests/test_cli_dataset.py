@@ -211,7 +211,9 @@ def test_without_a_split_the_validation_is_fresh_noise(files, scheduler, tmp_pat
             assert 7 not in validation.noise_seed.values  # fresh: not the fit's stream
     assert (output / "fit_validation.png").is_file()
     out = capsys.readouterr().out
-    assert re.search(r"realisations\):\n  loss \S+ ± \S+\n  loss_fc_correlation \S+ ± ", out)
+    assert re.search(
+        r"realisations\):\n  loss \S+ ± \S+\n  fc_correlation \S+ ± \S+\n  fc_mean ", out
+    )
 
 
 def test_files_dataset_connectome_targets_and_transient(files):

@@ -62,8 +62,8 @@ def validation_lines(validation) -> list[str]:
     summary = validation_summary(validation)
     metrics = sorted(
         (name for name in summary.data_vars if "statistic" in summary[name].dims),
-        key=lambda name: name != "loss",
-    )  # the loss first
+        key=lambda name: (name != "loss", str(name)),
+    )  # the loss, then by name
     n = validation.sizes["realisation"]
     lines = [f"validation ({n} fresh noise realisations):"]
     rows = summary.target.values if "target" in summary.dims else [None]
