@@ -257,7 +257,9 @@ def test_subject_simulator(data, sim):
 
 def _short(data, name, samples):
     bold = {**data.bold, name: data.bold[name][:samples]}
-    return dataclasses.replace(data, bold=bold)
+    sessions = {key: series[:samples] if key[0] == name else series
+                for key, series in data.session_bold.items()}  # fmt: skip
+    return dataclasses.replace(data, bold=bold, session_bold=sessions)
 
 
 def _wider(data, name):

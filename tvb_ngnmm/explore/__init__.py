@@ -41,7 +41,7 @@ from .objectives import (
 from .reduce import MEASURES
 from .store import SweepStore
 from .subjects import SubjectFits, fit_subjects, load_subject_fits, subject_simulator
-from .sweep import sweep
+from .sweep import local_cluster, sweep
 from .validation import plot_validation, validate_fit, validation_summary
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "floor_and_ceiling",
     "grid",
     "load_subject_fits",
+    "local_cluster",
     "objective_from_config",
     "plot_validation",
     "points",

@@ -321,13 +321,18 @@ def _check_fcd_windows(objective, dataset, name: str) -> None:
     for term, _ in objective.terms():
         if not isinstance(term, FCDDistance):
             continue
-        fcd, _ = dataset.fcd(name, term.window_ms, term.step_ms)
-        if len(fcd) < 2:
-            length = len(dataset.bold[name]) * dataset.repetition_time
-            raise _bad("objective", "are FCD windows giving at least 2 windows of each "
-                       f"subject's BOLD series ({length:g} ms at a repetition time of "
-                       f"{dataset.repetition_time:g} ms)", f"window_ms={term.window_ms:g}, "
-                       f"step_ms={term.step_ms:g} (1 window)")  # fmt: skip
+        for session in dataset.sessions[name]:
+            _check_session_windows(term, dataset, name, session)
+
+
+def _check_session_windows(term, dataset, name: str, session: str) -> None:
+    fcd, _ = dataset.fcd(name, term.window_ms, term.step_ms, session=session)
+    if len(fcd) < 2:
+        length = len(dataset.session_bold[name, session]) * dataset.repetition_time
+        raise _bad("objective", "are FCD windows giving at least 2 windows of each "
+                   f"session's BOLD series ({length:g} ms at a repetition time of "
+                   f"{dataset.repetition_time:g} ms)", f"window_ms={term.window_ms:g}, "
+                   f"step_ms={term.step_ms:g} (1 window)")  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ again elsewhere (Dask's ``allowed-failures``), a task that raises is retried ``r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -154,6 +155,42 @@ def _disconnect(client, cluster, own_client: bool) -> None:
     if cluster is not None:
         cluster.close()
         logging.getLogger("distributed").setLevel(cluster.tvb_ngnmm_log_level)
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers: int | None = None):
+    """The local Dask cluster :func:`sweep` and :func:`~.fit.fit` start, kept for several calls.
+
+    Each call given ``client=`` uses it instead of starting and closing its own: a fit, its
+    validation and the per-subject fits of a study on one cluster.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Worker processes (>= 1), one thread each; default ``min(2, os.cpu_count())``.
+
+    Yields
+    ------
+    distributed.Client
+        Closed, with the cluster and its workers, when the ``with`` block ends (also on an
+        error or Ctrl-C).
+
+    Examples
+    --------
+    >>> with local_cluster(2) as client:
+    ...     result = fit(sim, objective, bounds, client=client)
+    ...     table = result.validate(sim, client=client)
+    """
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
+                                  or n_workers < 1):  # fmt: skip
+        raise ValueError("Invalid value for the 'n_workers' parameter. Allowed values are None "
+                         f"or integers >= 1, but got {n_workers!r} instead.")  # fmt: skip
+    start_fork_server(None, n_workers)
+    client, cluster, own = _connect(None, n_workers)
+    try:
+        yield client
+    finally:
+        _disconnect(client, cluster, own)
 
 
 def _local_cluster(distributed, n_workers: int):
