@@ -4,6 +4,7 @@ the objective targets the training subjects' data, ``[fit].transient`` and the m
 ``'sc_strength'`` apply; every bad ``[dataset]``, ``[fit].transient``, ``[fit].maps`` and
 ``[fit].validation`` is a ``ConfigError`` naming the key."""
 
+import contextlib
 import re
 import tomllib
 from pathlib import Path
@@ -214,6 +215,34 @@ def test_without_a_split_the_validation_is_fresh_noise(files, scheduler, tmp_pat
     assert re.search(
         r"realisations\):\n  loss \S+ ± \S+\n  fc_correlation \S+ ± \S+\n  fc_mean ", out
     )
+
+
+def test_without_a_scheduler_the_fit_and_its_validation_share_a_local_cluster(
+    files, tmp_path, monkeypatch
+):
+    """Case: no --scheduler: one local cluster (of [fit].n_workers) is started for the fit and
+    its validation, and closed after."""
+    started, seen = [], []
+    original_cluster, original_validate = _fit.local_cluster, _fit.validate
+
+    @contextlib.contextmanager
+    def counted(n_workers):
+        with original_cluster(n_workers) as client:
+            started.append((n_workers, client))
+            yield client
+
+    def validate(config, result, client, progress):
+        seen.append(client)
+        return original_validate(config, result, client, progress)
+
+    monkeypatch.setattr(_fit, "local_cluster", counted)
+    monkeypatch.setattr(_fit, "validate", validate)
+    output = tmp_path / "out"
+    argv = ["fit", str(files / "fit.toml"), "--output", str(output), "--no-progress"]
+    assert cli.main(argv) == 0
+    assert len(started) == 1 and started[0][0] == 1 and seen == [started[0][1]]
+    assert started[0][1].status == "closed"
+    assert (output / "fit_validation.nc").is_file()
 
 
 def test_files_dataset_connectome_targets_and_transient(files):

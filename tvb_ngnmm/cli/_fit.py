@@ -1,11 +1,12 @@
-"""The ``fit`` command's run: the fit, then its validation, and the validation's files
-(``fit_validation.nc``, ``fit_validation.png``).
+"""The ``fit`` command's run: the fit, then its validation on the same cluster, and the
+validation's files (``fit_validation.nc``, ``fit_validation.png``).
 
 Imported when the command runs (TVB, the engine and Dask are imported with it).
 """
 
 from __future__ import annotations
 
+from ..explore import local_cluster
 from ..explore.fit import run_fit
 from ..explore.validation import plot_validation, validation_summary
 
@@ -15,27 +16,31 @@ BASELINES = ("floor_sc", "floor_log_sc", "ceiling")
 
 def fit_and_validate(sim, config, client=None, progress: bool = True, **arguments) -> tuple:
     """``(result, validation)``: :func:`~tvb_ngnmm.explore.fit.run_fit` of the configuration,
-    then, with ``config.validation``, its best parameters run with fresh noise (on ``client``'s
-    cluster, or each on a local one of ``n_workers``).
+    then, with ``config.validation``, its best parameters run with fresh noise; both on
+    ``client``'s cluster, or on one local cluster of ``n_workers`` kept for both
+    (:func:`~tvb_ngnmm.explore.local_cluster`).
 
     ``validation`` is None without ``config.validation``, the validation's Dataset, or the
     exception that ended it, Ctrl-C included (the fit's result is kept whatever the validation
     does).
     """
-    result = run_fit(sim, client=client, progress=progress, **arguments)
     if config.validation is None:
-        return result, None
+        return run_fit(sim, client=client, progress=progress, **arguments), None
+    if client is None:
+        with local_cluster(arguments["n_workers"]) as own:
+            return fit_and_validate(sim, config, own, progress, **arguments)
+    result = run_fit(sim, client=client, progress=progress, **arguments)
     try:
-        return result, validate(config, result, client, arguments["n_workers"], progress)
+        return result, validate(config, result, client, progress)
     except (ValueError, RuntimeError, OSError, KeyboardInterrupt) as err:
         return result, err
 
 
-def validate(config, result, client, n_workers: int | None, progress: bool):
+def validate(config, result, client, progress: bool):
     """The validation of ``[fit].validation``: with a ``[dataset].test`` split, on the training
     data and each held-out subject and group (:func:`~tvb_ngnmm.explore.validate_held_out`),
     else with fresh noise on the fitted data (:func:`~tvb_ngnmm.explore.validate_fit`)."""
-    options = dict(config.validation, client=client, n_workers=n_workers, progress=progress)
+    options = dict(config.validation, client=client, progress=progress)
     section = config.dataset
     if section is not None and section.split is not None:
         options.update(dataset=section.dataset, split=section.split)
