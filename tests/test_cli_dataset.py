@@ -132,6 +132,7 @@ def test_the_gw_example_fits_and_writes_its_validation(scheduler, tmp_path, caps
     manifest = (output / "tvb-ngnmm-outputs.json").read_text()
     assert "fit_validation.nc" in manifest and "fit_validation.png" in manifest
     out = capsys.readouterr().out
+    assert "4 evaluations (cma) and the validation in " in out
     assert "validation (2 fresh noise realisations):" in out
     assert re.search(r"\n  NAP_013: loss \S+ ± \S+, .*; data: floor_sc \S+, floor_log_sc "
                      r"\S+, ceiling \S+\n", out)  # fmt: skip

@@ -400,7 +400,8 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     written = _write_fit_outputs(parser, config, result, folder, output, validated)
     seconds = time.perf_counter() - start
     best = ", ".join(f"{name} = {value:.4g}" for name, value in result.best_parameters.items())
-    print(f"{result.history.sizes['evaluation']} evaluations ({result.method}) in "
+    also = "" if validation is None else " and the validation"
+    print(f"{result.history.sizes['evaluation']} evaluations ({result.method}){also} in "
           f"{seconds:.1f} s; best loss {result.best_loss:.4g} at {best}")  # fmt: skip
     if validated is not None:
         print(*validation_lines(validated), sep="\n")
