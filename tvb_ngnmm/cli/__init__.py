@@ -388,6 +388,11 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     from ._fit import fit_and_validate, validation_lines  # noqa: PLC0415
 
     config = _read(parser, args.config, require_fit=True)
+    if config.fit.get("per_subject"):
+        # deferred: TVB's and Dask's import time (--help)
+        from ._subjects import subjects_main  # noqa: PLC0415
+
+        return subjects_main(parser, args, config)
     arguments = config.fit_arguments()
     arguments["store"] = args.store or arguments["store"]
     arguments["config"] = config
