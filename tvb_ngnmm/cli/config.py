@@ -64,7 +64,9 @@ to the current folder):
   ``validation`` (``{realisations = 5, seed = 1}``, ``true`` or ``false``: after the fit, its
   best parameters with fresh noise, on the held-out subjects too with ``[dataset].test``;
   default on with ``[dataset].test``, off otherwise; written as ``fit_validation.nc`` and
-  ``.png``).
+  ``.png``), ``per_subject`` (``true``: with ``[dataset]`` and no ``test``, every subject
+  fitted on its own connectome and data into one store, :mod:`._subjects`; default
+  ``false``).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
   (booleans; ``run`` refuses both false, as it would write nothing).
 
