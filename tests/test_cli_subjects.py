@@ -209,16 +209,28 @@ def test_a_run_again_replays_the_store(first_run, files, scheduler, written, tmp
     assert "3 subjects fitted" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (KeyboardInterrupt(), "interrupted"),  # between two generations
+        (RuntimeError("The fit was interrupted in generation 0 (0 of 2 runs done): run it "
+                      "again with the same store to resume it."),  # in a generation's sweep
+         "Subject 's2': The fit was interrupted in generation 0 (0 of 2 runs done): run it "
+         "again with the same store to resume it"),
+    ],
+)  # fmt: skip
 def test_ctrl_c_keeps_the_finished_generations(files, scheduler, written, monkeypatch,
-                                               tmp_path, capsys):  # fmt: skip
-    """Case: Ctrl-C during the second subject exits 130 saying how far the run got and where
-    it is kept; run again with the store, only the second and third subjects are computed."""
+                                               tmp_path, capsys, error, reason):  # fmt: skip
+    """Case: Ctrl-C during the second subject (between generations, or in a generation's
+    sweep, which ends the fit with its RuntimeError) exits 130 saying how far the run got and
+    where it is kept; run again with the store, only the second and third subjects are
+    computed."""
     run_fit, calls = explore_subjects._run_fit, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
-            raise KeyboardInterrupt
+            raise error
         return run_fit(*args, **kwargs)
 
     monkeypatch.setattr(explore_subjects, "_run_fit", interrupted)
@@ -229,7 +241,7 @@ def test_ctrl_c_keeps_the_finished_generations(files, scheduler, written, monkey
         cli.main(argv)
     assert exit_info.value.code == 130
     err = capsys.readouterr().err
-    assert "interrupted; generations stored per subject: s1 1" in err
+    assert f"{reason}; generations stored per subject: s1 1" in " ".join(err.split())
     assert f"run again with the store {str(store)!r} to resume" in err
     assert not output.exists()
     assert len(list((store / "subjects" / "s1").glob("generation_*.zarr"))) == 1
@@ -307,3 +319,20 @@ def test_the_example_is_a_per_subject_fit():
     assert arguments["store"] == "subject_fits_gw.store"
     assert arguments["budget"] == 2 and arguments["maps"] is None
     assert config.validation is None
+
+
+def test_the_example_runs(scheduler, tmp_path, capsys):
+    """Case: ``tvb-ngnmm fit examples/fit_gw_subjects.toml`` (bundled dataset, two subjects)
+    runs end to end, each subject on its own 94-region connectome, and writes its files."""
+    output, store = tmp_path / "out", tmp_path / "fits.store"
+    argv = ["fit", str(EXAMPLE), "--scheduler", scheduler[0], "--output", str(output),
+            "--store", str(store), "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    fits = load_subject_fits(store)
+    assert fits.subjects == ("NAP_001", "NAP_002")
+    assert dict(fits.history.sizes) == {"subject": 2, "evaluation": 2}
+    assert np.isfinite(fits.best["fc_correlation"].values).all()
+    assert {"subject_fits.nc", "subject_best.csv", "subject_fits.png"} <= {
+        p.name for p in output.iterdir()
+    }
+    assert "2 subjects fitted (cma, 4 evaluations) in " in capsys.readouterr().out

@@ -116,7 +116,7 @@ def subjects_main(parser, args, config) -> int:
 
 def _interrupted(arguments: dict, reason) -> str:
     """How far an interrupted run got: each subject's finished generations in the store."""
-    store = arguments["store"]
+    store, reason = arguments["store"], str(reason).rstrip(".")
     if store is None:
         return f"{reason}; nothing is kept (no [fit].store or --store)"
     done = []
