@@ -276,6 +276,51 @@ def test_the_validation_runs_each_subject_with_fresh_noise(files, scheduler, tmp
                      capsys.readouterr().out)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (RuntimeError("no workers left"), 1, "the validation failed: no workers left; the "
+         "fits' outputs are in"),
+        (KeyboardInterrupt(), 130, "interrupted during the validation; the fits' outputs are "
+         "in"),
+    ],
+)  # fmt: skip
+def test_a_failed_validation_keeps_the_fits(files, scheduler, tmp_path, monkeypatch, capsys,
+                                            error, status, message):  # fmt: skip
+    """Case: a validation that fails (or Ctrl-C) after the fits leaves the fits' outputs
+    written and ends with exit status 1 (130) naming the reason."""
+
+    def fails(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(_subjects, "validate_subjects", fails)
+    (files / "fit_validated.toml").write_text(CONFIG + "validation = true\n")
+    output = tmp_path / "out"
+    argv = ["fit", str(files / "fit_validated.toml"), "--scheduler", scheduler[0],
+            "--output", str(output), "--no-progress"]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == status
+    assert message in " ".join(capsys.readouterr().err.split())
+    assert (output / "subject_fits.nc").is_file() and (output / "subject_best.csv").is_file()
+    assert not (output / "subject_validation.nc").exists()
+
+
+def test_a_store_of_other_files_is_refused(files, tmp_path, capsys):
+    """Case: a store that is a folder of other files ends with exit status 2 naming the key,
+    before anything runs."""
+    store = tmp_path / "other"
+    store.mkdir()
+    (store / "notes.txt").write_text("mine")
+    argv = ["fit", str(files / "fit.toml"), "--store", str(store), "--no-progress"]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "error: [fit].store or --store: Invalid value for the 'store' parameter" in err
+    assert (store / "notes.txt").read_text() == "mine" and len(list(store.iterdir())) == 1
+
+
 def test_sc_strength_is_each_subjects_own(files):
     """Case: the map ``'sc_strength'`` of a per-subject fit is the subject's own regions'
     strength (its weighted connectome's row sums), z-scored, not the group's."""

@@ -91,8 +91,7 @@ def subjects_main(parser, args, config) -> int:
     except KeyboardInterrupt:
         _fail(parser, 130, _interrupted(arguments, "interrupted"))
     except ValueError as err:
-        key, prefix = FIT_KEYS.get(getattr(err, "parameter", None), ("[fit]", "[fit]"))
-        _fail(parser, 2, f"{prefix}: {err}")
+        _fail(parser, 2, f"{_key(err)}: {err}")
     except (RuntimeError, OSError) as err:
         if "interrupted" in str(err):
             _fail(parser, 130, _interrupted(arguments, err))
@@ -112,6 +111,14 @@ def subjects_main(parser, args, config) -> int:
         _fail(parser, 1, f"the validation failed: {failed}; the fits' outputs are in "
                          f"{str(folder)!r}")  # fmt: skip
     return 0
+
+
+def _key(err: ValueError) -> str:
+    """The key a refusal of :func:`~tvb_ngnmm.explore.fit_subjects` is about."""
+    parameter = getattr(err, "parameter", None)
+    if parameter is None and "'store' parameter" in str(err):
+        return "[fit].store or --store"
+    return FIT_KEYS.get(parameter, ("[fit]", "[fit]"))[1]
 
 
 def _interrupted(arguments: dict, reason) -> str:
