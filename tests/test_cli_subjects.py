@@ -324,8 +324,10 @@ def test_a_store_of_other_files_is_refused(files, tmp_path, capsys):
 def test_sc_strength_is_each_subjects_own(files):
     """Case: the map ``'sc_strength'`` of a per-subject fit is the subject's own regions'
     strength (its weighted connectome's row sums), z-scored, not the group's."""
-    table = {"I_e": {"strength": "sc_strength"}}
-    maps = _subjects._SubjectMaps(table, files)
+    text = CONFIG.replace("I_e = [8.0, 16.0]", '"I_e.base" = [8.0, 16.0], "I_e.strength" = '
+                          "[-1.0, 1.0]").replace("budget = 2", "budget = 4")  # fmt: skip
+    text += 'maps = { I_e = { strength = "sc_strength" } }\n'
+    maps = parse_config(text, base=files, require_fit=True).fit["per_subject"]["maps"]
     dataset = _dataset(files)
     for name in SUBJECTS:
         strength = dataset.weights[name].sum(axis=1)
