@@ -55,6 +55,7 @@ FIT_EXAMPLE = """examples:
   tvb-ngnmm fit examples/fit_ei90.toml --output fit_ei90
   tvb-ngnmm fit examples/fit_ei90.toml --scheduler tcp://127.0.0.1:8786
   tvb-ngnmm fit examples/fit_gw.toml
+  tvb-ngnmm fit examples/fit_gw_subjects.toml
 
 The configuration adds [fit] (parameters as bounds {name = [low, high]}, objective, method,
 budget, seed, store) to those of `run`; see examples/fit_ei90.toml. Writes the history of the
@@ -62,7 +63,8 @@ evaluations (netCDF), the best parameters (TOML) and the convergence figure. Wit
 running again replays the stored generations and computes only what is missing. With
 [dataset] (a bundled dataset or files, and held-out test subjects; examples/fit_gw.toml) the
 connectome and the targets are the training subjects', and the validation's table and figure
-(fit_validation.nc, fit_validation.png) are written beside the history."""
+(fit_validation.nc, fit_validation.png) are written beside the history. With
+[fit].per_subject = true every subject is fitted on its own (examples/fit_gw_subjects.toml)."""
 
 
 def _parser(prog: str, description: str, example: str) -> argparse.ArgumentParser:
@@ -388,6 +390,11 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     from ._fit import fit_and_validate, validation_lines  # noqa: PLC0415
 
     config = _read(parser, args.config, require_fit=True)
+    if config.fit.get("per_subject"):
+        # deferred: TVB's and Dask's import time (--help)
+        from ._subjects import subjects_main  # noqa: PLC0415
+
+        return subjects_main(parser, args, config)
     arguments = config.fit_arguments()
     arguments["store"] = args.store or arguments["store"]
     arguments["config"] = config

@@ -64,7 +64,9 @@ to the current folder):
   ``validation`` (``{realisations = 5, seed = 1}``, ``true`` or ``false``: after the fit, its
   best parameters with fresh noise, on the held-out subjects too with ``[dataset].test``;
   default on with ``[dataset].test``, off otherwise; written as ``fit_validation.nc`` and
-  ``.png``).
+  ``.png``), ``per_subject`` (``true``: with ``[dataset]`` and no ``test``, every subject
+  fitted on its own connectome and data into one store, :mod:`._subjects`; default
+  ``false``).
 - ``[output]`` (the ``run`` and ``fit`` commands) — ``folder``, ``netcdf`` and ``figure``
   (booleans; ``run`` refuses both false, as it would write nothing).
 
@@ -183,7 +185,7 @@ def _schemas() -> dict:
             "realisations": Key("int", default=1, check=_positive, allowed="integers >= 1"),
             "maps": Key("table"),
             "transient": Key("number", check=_non_negative, allowed="numbers >= 0 (ms)"),
-            "validation": Key("any"),
+            "validation": Key("any"), "per_subject": Key("bool", default=False),
         },
         "dataset": dataset_schema(),
         "output": {"folder": Key("str"), "netcdf": Key("bool", default=True),
@@ -313,11 +315,18 @@ def parse_config(text: str, base=".", source=None, require_sweep: bool = False,
                                         Path(base), section)  # fmt: skip
         config.sweep["history_seed"] = config.history_seed
     if "fit" in settings:
+        if settings["fit"]["per_subject"]:
+            # deferred: it imports this module
+            from ._subjects import check_per_subject, subject_arguments  # noqa: PLC0415
+
+            check_per_subject(settings, section)
         config.fit = _fit_arguments(sim, spec, settings["fit"], config.duration, Path(base),
                                     section)  # fmt: skip
         config.fit["history_seed"] = config.history_seed
         config.validation = _validation(settings["fit"]["validation"], section, sim,
                                         config.fit["problem"])  # fmt: skip
+        if settings["fit"]["per_subject"]:
+            config.fit["per_subject"] = subject_arguments(config, settings["fit"], Path(base))
     return config
 
 
