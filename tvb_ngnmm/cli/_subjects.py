@@ -161,9 +161,10 @@ def validate_subjects(config, arguments: dict, fits, client, progress: bool):
     """Each subject's best parameters with fresh noise on its own connectome and data
     (:meth:`FitResult.validate <tvb_ngnmm.explore.FitResult.validate>`), as one Dataset with
     dims ``subject`` × ``realisation``."""
-    # deferred: the engine's import time
+    # deferred: xarray's import time, paid only by a validation
     import xarray as xr  # noqa: PLC0415
 
+    # deferred: the explore extra (Dask) is imported only when a fit runs
     from ..explore.subjects import subject_simulator  # noqa: PLC0415
 
     dataset, maps, tables = arguments["dataset"], arguments["maps"], []
