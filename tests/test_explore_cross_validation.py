@@ -13,6 +13,7 @@ from dask_cluster import local_cluster
 from tvb.simulator import coupling, integrators, monitors, noise
 from tvb.simulator.simulator import Simulator
 
+from tvb_ngnmm.analysis import UndefinedMeasureWarning
 from tvb_ngnmm.datasets import kfold, read_dataset
 from tvb_ngnmm.explore import (
     FCCorrelation,
@@ -206,6 +207,18 @@ def test_leave_one_out_on_one_cluster_closed_at_the_end(data, sim, objective, mo
         np.testing.assert_array_equal(table["group_fc_correlation"].sel(fold=fold, group="test"),
                                       table["fc_correlation"].sel(subject=name))  # fmt: skip
     assert table.attrs["fold_seed"] == "none"
+
+
+def test_undefined_losses_name_the_fold(data, sim, objective, client):
+    """Each fold's warning of runs that blew up names the fold and points at the caller."""
+    settings = {**SETTINGS, "bounds": {"I_e": (10.0, 1e7)}, "budget": 2}
+    splits = [["A"], ["B"]]
+    with pytest.warns(UndefinedMeasureWarning, match="Fold [01]: fit: 1 of 2 ev") as warned:
+        table = cross_validate(sim, objective, dataset=data, folds=splits, client=client,
+                               **settings)  # fmt: skip
+    assert [str(w.message)[:6] for w in warned] == ["Fold 0", "Fold 1"]
+    assert {w.filename for w in warned} == {__file__}
+    assert (table["best_parameters"] == 10.0).all()
 
 
 def test_summary_and_figure(crossed):

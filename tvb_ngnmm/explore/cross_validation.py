@@ -337,7 +337,7 @@ def _run_folds(folds, dataset, store, client, n_workers, seed, history_seed, val
                 for record in caught:  # each naming its fold, pointing at the caller
                     named = copy.copy(record.message)
                     named.args = (f"Fold {fold.index}: {record.message}", *named.args[1:])
-                    warnings.warn(named, stacklevel=4)
+                    warnings.warn(named, stacklevel=3)
     finally:
         _disconnect(client, cluster, own_client)
     return tables, results
