@@ -186,6 +186,17 @@ def test_a_resumed_run_computes_nothing(data, sim, objective, client, crossed, w
     xr.testing.assert_identical(again, table)
 
 
+def test_a_store_of_other_settings_is_refused_naming_the_fold(data, sim, objective, crossed):
+    """The finished store run again with another budget: refused before anything runs, naming
+    the first fold and the setting; nothing written."""
+    store, _ = crossed
+    before = sorted(str(p) for p in store.rglob("*"))
+    with pytest.raises(ValueError, match="Fold 0 .*'store'.*written with other \\['budget'\\]"):
+        cross_validate(sim, objective, dataset=data, folds=2, fold_seed=0, store=store,
+                       client="tcp://127.0.0.1:1", **{**SETTINGS, "budget": 6})  # fmt: skip
+    assert sorted(str(p) for p in store.rglob("*")) == before
+
+
 def test_leave_one_out_on_one_cluster_closed_at_the_end(data, sim, objective, monkeypatch):
     """Given splits, one subject held out each (the group row is that subject's): one local
     cluster started for every fold, and closed."""

@@ -132,7 +132,8 @@ def cross_validate(sim, objective, bounds: dict, dataset, folds=5, fold_seed: in
           ``fit_evaluations``, and with maps ``regional_<parameter>`` (``fold`` × ``region``).
 
         :func:`cross_validation_summary` gives mean ± SD over folds and subjects,
-        :func:`plot_cross_validation` the figure. Also written to ``store`` (``RESULT``).
+        :func:`plot_cross_validation` the figure. Also written to ``store``
+        (``cross_validation.nc``, :func:`load_cross_validation`).
 
     Raises
     ------
@@ -239,8 +240,8 @@ def _fold(index, split, sim, objective, bounds, dataset, maps, settings) -> _Fol
     with _setting_of("objective"):
         for name in (*train, *split["test"]):
             _check_fcd_windows(objective, dataset, name)
-        for subjects in ([name] for name in split["test"]):
-            objective.with_data(dataset, subjects)
+        for name in split["test"]:  # each held-out target's data, checked now
+            objective.with_data(dataset, [name])
         retargeted = objective.with_data(dataset, train)
     if callable(maps):
         with _setting_of("maps"):
