@@ -3,6 +3,7 @@ each fold's fit and validation equal to fit and validate_held_out run alone on t
 each subject held out once, a resumed run computing nothing, one cluster closed at the end,
 the summary and figure; bad input refused before anything runs, naming the fold."""
 
+import functools
 import importlib
 
 import matplotlib
@@ -184,6 +185,50 @@ def test_a_resumed_run_computes_nothing(data, sim, objective, client, crossed, w
                            client=client, **SETTINGS)  # fmt: skip
     assert written == []
     xr.testing.assert_identical(again, table)
+
+
+def test_interrupted_run_closes_its_cluster_and_resumes(data, sim, objective, client, crossed,
+                                                       tmp_path, monkeypatch, written):  # fmt: skip
+    """Ctrl-C as fold 1's second generation starts: the one local cluster started is closed;
+    fold 0 (fit and validation) and fold 1's first generation are kept, and the run again
+    computes only the rest (2 points and fold 1's validation), giving the uninterrupted table."""
+    fit_module = importlib.import_module("tvb_ngnmm.explore.fit")
+    sweep_module = importlib.import_module("tvb_ngnmm.explore.sweep")
+    module = importlib.import_module("tvb_ngnmm.explore.cross_validation")
+    clusters, validated = [], []
+    start_cluster, run_sweep, validate = (sweep_module._local_cluster, fit_module.sweep,
+                                          module.validate_held_out)  # fmt: skip
+
+    def counted(*args, **kwargs):
+        clusters.append(start_cluster(*args, **kwargs))
+        return clusters[-1]
+
+    def interrupt(sim, design, measures, store, *args, **kwargs):
+        if "fold_001" in str(store) and "generation_00001" in str(store):
+            raise KeyboardInterrupt
+        return run_sweep(sim, design, measures, store, *args, **kwargs)
+
+    def counting(result, sim, dataset, split, *args, **kwargs):
+        validated.append(tuple(split["test"]))
+        return validate(result, sim, dataset, split, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_local_cluster", counted)
+    monkeypatch.setattr(fit_module, "sweep", interrupt)
+    monkeypatch.setattr(module, "validate_held_out", counting)
+    run = functools.partial(cross_validate, sim, objective, dataset=data, folds=2, fold_seed=0,
+                            store=tmp_path / "store", **SETTINGS)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        run(n_workers=1)
+    assert len(clusters) == 1 and clusters[0].status.name == "closed"
+    first_points = sum(written)
+    monkeypatch.setattr(fit_module, "sweep", run_sweep)
+    resumed = run(client=client)
+    # fold 1's second generation (2 points), then its validation: 2 realisations of 4 targets
+    # (training group, its 2 held-out subjects, their group)
+    assert len(kfold(data, 2, 0)[1]["test"]) == 2
+    assert sum(written) - first_points == 2 + 2 * 4
+    assert validated == [tuple(s["test"]) for s in kfold(data, 2, 0)]  # each fold's once
+    xr.testing.assert_identical(resumed, crossed[1])
 
 
 def test_a_store_of_other_settings_is_refused_naming_the_fold(data, sim, objective, crossed):
