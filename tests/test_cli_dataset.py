@@ -578,3 +578,17 @@ def test_folds_cross_validate(files, scheduler, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 folds, 6 evaluations (grid)" in out
     assert re.search(r"  subject \(n = 3\): loss [-\d.e]+ ± .*; data: floor_sc", out)
+
+
+def test_folds_without_validation_are_refused(files, tmp_path, capsys):
+    """Case: ``[fit].validation = false`` with folds: exit 2 naming the key, nothing written."""
+    text = FILES.replace('test = ["s3"]', "folds = 3").replace(
+        "validation = { realisations = 2, seed = 3 }", "validation = false")  # fmt: skip
+    (tmp_path / "fit.toml").write_text(text)
+    (tmp_path / "data").symlink_to(files / "data")
+    output = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fit", str(tmp_path / "fit.toml"), "--output", str(output)])
+    assert exit_info.value.code == 2
+    assert re.search(r"\[fit\].validation.*\[dataset\].folds.*got false", capsys.readouterr().err)
+    assert not output.exists()

@@ -38,8 +38,12 @@ def cross_validation_main(parser, args, config, arguments: dict, folder, output:
     """Run the cross-validation on the command's cluster, write its table and figure into
     ``folder``, print its summary."""
     # the command's helpers (this module is imported by fit_main when it runs)
-    from . import _netcdf_writer, _on_cluster, _write_files  # noqa: PLC0415
+    from . import _fail, _netcdf_writer, _on_cluster, _write_files  # noqa: PLC0415
 
+    if config.settings["fit"].get("validation") is False:
+        _fail(parser, 2, "Invalid value for [fit].validation. Allowed with [dataset].folds are "
+                         "true or a table {realisations = 5, seed = 1} (each fold's fit is "
+                         "validated on its held-out subjects), but got false instead.")  # fmt: skip
     table, start = _on_cluster(parser, args, run_cross_validation, config.simulator,
                                arguments)  # fmt: skip
     seconds = time.perf_counter() - start
