@@ -19,7 +19,8 @@ def run_cross_validation(sim, config, client=None, progress: bool = True, proble
                          seed: int | None = 0, store=None, n_workers: int | None = None,
                          history_seed: int = 0):  # fmt: skip
     """:func:`~tvb_ngnmm.explore.cross_validate` of the configuration: ``[fit]``'s checked
-    settings (``problem``) on every fold, ``[fit].validation``'s realisations and seed
+    settings (``problem``; its options as given, which the checks of each fold fill in again)
+    on every fold, ``[fit].validation``'s realisations and seed
     (default 5 and 1) for each fold's held-out validation, ``[fit].store`` (``--store``) the
     store."""
     validation = config.validation or DEFAULT_VALIDATION
@@ -27,7 +28,7 @@ def run_cross_validation(sim, config, client=None, progress: bool = True, proble
         sim, problem.objective, problem.bounds, config.dataset.dataset,
         folds=config.dataset.folds, store=store, client=client, n_workers=n_workers,
         method=problem.method, budget=problem.budget, seed=seed,
-        simulation_length=problem.simulation_length, options=problem.options,
+        simulation_length=problem.simulation_length, options=config.settings["fit"]["options"],
         units=problem.units, realisations=problem.realisations, history_seed=history_seed,
         maps=problem.maps or None, validation_realisations=validation["realisations"],
         validation_seed=validation["seed"], progress=progress,
