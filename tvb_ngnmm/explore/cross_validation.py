@@ -171,7 +171,8 @@ def cross_validate(sim, objective, bounds: dict, dataset, folds=5, fold_seed: in
         _check_store(Path(store), checked, seed, history_seed)
     tables, results = _run_folds(checked, dataset, store, client, n_workers, seed, history_seed,
                                  validation, progress)  # fmt: skip
-    attrs = {"method": method, "fold_seed": int(fold_seed) if isinstance(folds, int) else "none",
+    by_k = isinstance(folds, int | np.integer) and not isinstance(folds, bool)
+    attrs = {"method": method, "fold_seed": int(fold_seed) if by_k else "none",
              "seed": "none" if seed is None else int(seed), "history_seed": int(history_seed),
              "validation_realisations": validation[0], "validation_seed": validation[1],
              "objective": repr(objective)}  # fmt: skip
