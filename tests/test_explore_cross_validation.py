@@ -277,6 +277,28 @@ def test_undefined_losses_name_the_fold(data, sim, objective, client):
     assert (table["best_parameters"] == 10.0).all()
 
 
+def test_maps_of_each_folds_training_subjects(data, sim, objective, client):
+    """A callable map: each fold's regional drive follows its own training group's structural
+    strength; the table holds each fold's per-region values."""
+    seen = []
+
+    def strength(dataset, train):
+        seen.append(train)
+        return {"I_e": {"strength": dataset.subset(train).group_weights().sum(axis=1)}}
+
+    bounds = {"I_e.base": (10.0, 16.0), "I_e.strength": (-0.5, 0.5)}
+    settings = {**SETTINGS, "bounds": bounds, "budget": 4}
+    table = cross_validate(sim, objective, dataset=data, folds=[["A"], ["B"]], client=client,
+                           maps=strength, **settings)  # fmt: skip
+    assert seen == [("B", "C", "D", "E"), ("A", "C", "D", "E")]
+    assert table["regional_I_e"].dims == ("fold", "region")
+    for fold, train in enumerate(seen):
+        best = table["best_parameters"].sel(fold=fold)
+        base, slope = (float(best.sel(parameter=n)) for n in ("I_e.base", "I_e.strength"))
+        expected = base + slope * data.subset(train).group_weights().sum(axis=1)
+        np.testing.assert_allclose(table["regional_I_e"].sel(fold=fold), expected)
+
+
 def test_summary_and_figure(crossed):
     """Means over realisations, then mean ± SD over folds (groups) or subjects; the mean floor
     and ceiling; the figure's two panels."""
