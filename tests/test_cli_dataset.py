@@ -319,7 +319,18 @@ def test_validation_defaults(files):
         ('test = ["s3"]', 'test = ["s9"]', r"\[dataset\].test: .*'s1', 's2', 's3'.*'s9'"),
         ('test = ["s3"]', 'test = ["s1", "s2", "s3"]', r"\[dataset\].test: .*no training subject"),
         ('test = ["s3"]', 'test = "s3"', r"\[dataset\].test.*a list.*'s3'"),
-        ('test = ["s3"]', 'test = ["s3"]\nfolds = 2', r"Unknown key \[dataset\].folds"),
+        (
+            'test = ["s3"]',
+            'test = ["s3"]\nfolds = 2',
+            r"\[dataset\].folds.*without \[dataset\].test.*but got 2",
+        ),
+        (
+            'test = ["s3"]',
+            "folds = 4",
+            r"\[dataset\].folds: .*from 2 to the number of subjects \(3\).*4",
+        ),
+        ('test = ["s3"]', "folds = 1", r"\[dataset\].folds.*integers >= 2.*1"),
+        ('test = ["s3"]', "fold_seed = 2", r"\[dataset\].fold_seed.*with \[dataset\].folds.*2"),
         (
             'test = ["s3"]',
             'test = ["s3"]\nname = "gw"',
@@ -535,3 +546,51 @@ def test_a_table_of_paths_with_its_repetition_time_labels_and_min_volumes(files,
     short = text.replace('test = ["s3"]', 'test = ["s3"]\nmin_volumes = 41')
     with pytest.raises(ConfigError, match=r"\[dataset\].bold: .*s1.bold\.npy.*41"):
         parse_config(short, base=tmp_path, require_fit=True)
+
+
+def test_a_map_of_the_data_is_refused_with_folds(files):
+    """Case: with [dataset].folds, a map computed from the data ('sc_strength') would hold the
+    folds' test subjects: refused, naming the map's key."""
+    text = FILES.replace('test = ["s3"]', "folds = 3").replace(
+        "n_workers = 1", "n_workers = 1\nmaps = { I_e = { s = 'sc_strength' } }")  # fmt: skip
+    with pytest.raises(ConfigError, match=r"\[fit\].maps.I_e.s.*\[dataset\].folds.*'sc_s") as error:
+        parse_config(text, base=files, require_fit=True)
+    assert error.value.key == "[fit].maps.I_e.s"
+
+
+def test_folds_cross_validate(files, scheduler, tmp_path, capsys):
+    """Case: ``[dataset].folds = 3`` (three subjects: each held out once): ``tvb-ngnmm fit``
+    runs cross_validate and writes its table and figure; the table holds every subject once,
+    each fold's best parameter within its bounds (CMA-ES: its options as given to each fold),
+    the validation's realisations and seed."""
+    text = FILES.replace('test = ["s3"]', "folds = 3").replace('method = "grid"', 'method = "cma"')
+    (tmp_path / "fit.toml").write_text(text.replace("points_per_axis", "popsize"))
+    (tmp_path / "data").symlink_to(files / "data")
+    output = tmp_path / "out"
+    argv = ["fit", str(tmp_path / "fit.toml"), "--scheduler", scheduler, "--output",
+            str(output), "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    with xr.open_dataset(output / "fit_cross_validation.nc", engine="h5netcdf") as table:
+        assert sorted(table.subject.values) == ["s1", "s2", "s3"]
+        assert table.sizes["fold"] == 3 and table.sizes["realisation"] == 2
+        assert ((table.best_parameters >= 8.0) & (table.best_parameters <= 16.0)).all()
+        assert table.attrs["validation_seed"] == 3 and "folds = 3" in table.attrs["config"]
+    assert (output / "fit_cross_validation.png").is_file()
+    assert not (output / "fit_history.nc").exists()
+    out = capsys.readouterr().out
+    assert "3 folds, 6 evaluations (cma)" in out
+    assert re.search(r"  subject \(n = 3\): loss [-\d.e]+ ± .*; data: floor_sc", out)
+
+
+def test_folds_without_validation_are_refused(files, tmp_path, capsys):
+    """Case: ``[fit].validation = false`` with folds: exit 2 naming the key, nothing written."""
+    text = FILES.replace('test = ["s3"]', "folds = 3").replace(
+        "validation = { realisations = 2, seed = 3 }", "validation = false")  # fmt: skip
+    (tmp_path / "fit.toml").write_text(text)
+    (tmp_path / "data").symlink_to(files / "data")
+    output = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fit", str(tmp_path / "fit.toml"), "--output", str(output)])
+    assert exit_info.value.code == 2
+    assert re.search(r"\[fit\].validation.*\[dataset\].folds.*got false", capsys.readouterr().err)
+    assert not output.exists()

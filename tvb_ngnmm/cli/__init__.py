@@ -400,6 +400,11 @@ def fit_main(argv: list[str] | None = None, prog: str = "tvb-ngnmm fit") -> int:
     arguments["config"] = config
     output = config.settings["output"]
     folder = Path(args.output or output["folder"] or f"{Path(args.config).stem}_output")
+    if config.dataset is not None and config.dataset.folds is not None:
+        # deferred: as above
+        from ._cross_validation import cross_validation_main  # noqa: PLC0415
+
+        return cross_validation_main(parser, args, config, arguments, folder, output)
     (result, validation), start = _on_cluster(parser, args, fit_and_validate,
                                               config.simulator, arguments)  # fmt: skip
     failed = validation if isinstance(validation, BaseException) else None

@@ -6,7 +6,10 @@ of the training subjects: the weighting applied to their mean structure), a fit'
 takes its targets from the training subjects
 (:meth:`~tvb_ngnmm.explore.objectives.AbstractObjective.with_data`), and a regional map may be
 computed from their data by name (:data:`DATASET_MAPS`). The held-out subjects (``test``) are
-left for the validation that follows the fit.
+left for the validation that follows the fit. With ``folds = k`` instead of ``test``, every
+subject trains the configuration's simulator and objective, and ``tvb-ngnmm fit`` cross-validates
+(:func:`~tvb_ngnmm.explore.cross_validate` over :func:`~tvb_ngnmm.datasets.kfold`'s ``k`` folds,
+shuffled by ``fold_seed``, default 0).
 
 Every error of reading or splitting the dataset is a :class:`~.keys.ConfigError` naming the
 key of ``[dataset]`` it comes from (the file, where there is one, named in the message).
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import BUNDLED, Dataset, check_split, load, read_dataset
+from ..datasets import BUNDLED, Dataset, check_split, kfold, load, read_dataset
 from ..datasets.files import BOLD_LAYOUTS
 from ..explore.objectives import ARRAY_KEYS, OBJECTIVES, Combined
 from .keys import ConfigError, Key, _invalid, _positive
@@ -47,6 +50,8 @@ def dataset_schema() -> dict:
         "labels": Key("any"),
         "min_volumes": Key("int", check=lambda v: v >= 2, allowed="integers >= 2"),
         "test": Key("list"),
+        "folds": Key("int", check=lambda v: v >= 2, allowed="integers >= 2"),
+        "fold_seed": Key("int", check=lambda v: v >= 0, allowed="integers >= 0"),
     }  # fmt: skip
 
 
@@ -63,11 +68,15 @@ class DatasetSection:
         without ``[dataset].test`` (every subject trains).
     train : tvb_ngnmm.datasets.Dataset
         The training subjects' dataset.
+    folds : list of dict or None
+        With ``[dataset].folds``: :func:`~tvb_ngnmm.datasets.kfold`'s splits (every subject
+        then trains the configuration's simulator and objective).
     """
 
     dataset: Dataset
     split: dict | None
     train: Dataset
+    folds: list | None = None
 
     def connectivity(self, conduction_speed: float):
         """The training group's ``Connectivity`` (``conduction_speed`` in mm/ms)."""
@@ -96,6 +105,8 @@ def read_dataset_section(table: dict, base: Path) -> DatasetSection:
     except (ValueError, OSError, KeyError) as err:
         key = _dataset_key(str(err))
         raise ConfigError(key, f"{key}: {err}") from None
+    if table["folds"] is not None or table["fold_seed"] is not None:
+        return DatasetSection(dataset, None, dataset, _folds(table, dataset))
     if table["test"] is None:
         return DatasetSection(dataset, None, dataset)
     try:
@@ -108,6 +119,20 @@ def read_dataset_section(table: dict, base: Path) -> DatasetSection:
                        f"{', '.join(map(repr, GROUP_TARGETS))} (the validation's labels of the "
                        "training and test groups)", clash)  # fmt: skip
     return DatasetSection(dataset, split, dataset.subset(split["train"]))
+
+
+def _folds(table: dict, dataset: Dataset) -> list:
+    """The splits of ``[dataset].folds`` (not with ``test``)."""
+    if table["test"] is not None:
+        raise _invalid("[dataset].folds", "is given without [dataset].test (k folds hold out "
+                       "every subject once)", table["folds"])  # fmt: skip
+    if table["folds"] is None:
+        raise _invalid("[dataset].fold_seed", "is given with [dataset].folds",
+                       table["fold_seed"])  # fmt: skip
+    try:
+        return kfold(dataset, table["folds"], table["fold_seed"] or 0)
+    except ValueError as err:
+        raise ConfigError("[dataset].folds", f"[dataset].folds: {err}") from None
 
 
 def _read(table: dict, base: Path) -> Dataset:
@@ -238,6 +263,10 @@ def dataset_map(name: str, section: DatasetSection | None, key: str) -> np.ndarr
     if section is None:
         raise _invalid(key, f"map names {', '.join(map(repr, DATASET_MAPS))} only with "
                        "[dataset] (they are computed from its training subjects)",
+                       name)  # fmt: skip
+    if section.folds is not None:
+        raise _invalid(key, "is a map of numbers or a .npy file with [dataset].folds (a map "
+                       "of the data would be computed from every fold's test subjects too)",
                        name)  # fmt: skip
     strength = section.train.group_weights().sum(axis=1)
     spread = float(strength.std())

@@ -13,7 +13,11 @@ once into a :class:`FitProblem`; ``FitResult.validate`` (:func:`validate_fit`) r
 parameters again with fresh noise, and on held-out subjects of a dataset beside the data's
 floor and ceiling (:func:`validate_held_out`). ``fit_subjects(sim, objective, bounds, dataset)``
 fits each subject of a dataset to its own connectome and data on one cluster, into one
-resumable store (:class:`SubjectFits`, :func:`load_subject_fits`). Needs the ``explore`` extra
+resumable store (:class:`SubjectFits`, :func:`load_subject_fits`).
+``cross_validate(sim, objective, bounds, dataset, folds=5)`` fits each fold's training
+subjects (:func:`~tvb_ngnmm.datasets.kfold`) and validates each fit on the subjects it held
+out, on one cluster into one resumable store (:func:`cross_validation_summary`,
+:func:`plot_cross_validation`, :func:`load_cross_validation`). Needs the ``explore`` extra
 (``pip install 'tvb-ngnmm[explore]'``: dask[distributed], zarr, cma).
 
 ``configure_seeded(sim, history_seed)`` configures a simulator with its random initial history
@@ -22,6 +26,8 @@ fits use, so that runs give the same numbers every time.
 """
 
 from ..seeding import configure_seeded
+from .cross_validation import cross_validate, load_cross_validation
+from .cross_validation_table import cross_validation_summary, plot_cross_validation
 from .design import Design, grid, points, sobol
 from .fit import FitResult, fit, run_fit
 from .fit_problem import FitProblem, FitSettingError, check_fit
@@ -63,13 +69,17 @@ __all__ = [
     "check_fit",
     "combine",
     "configure_seeded",
+    "cross_validate",
+    "cross_validation_summary",
     "fit",
     "fit_subjects",
     "floor_and_ceiling",
     "grid",
+    "load_cross_validation",
     "load_subject_fits",
     "local_cluster",
     "objective_from_config",
+    "plot_cross_validation",
     "plot_validation",
     "points",
     "run_fit",
