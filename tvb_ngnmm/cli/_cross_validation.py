@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from ..explore import cross_validate, cross_validation_summary, plot_cross_validation
+from . import _fail, _netcdf_writer, _on_cluster, _write_files
 
 #: ``[fit].validation`` when the configuration does not set it.
 DEFAULT_VALIDATION = {"realisations": 5, "seed": 1}
@@ -38,9 +39,6 @@ def run_cross_validation(sim, config, client=None, progress: bool = True, proble
 def cross_validation_main(parser, args, config, arguments: dict, folder, output: dict) -> int:
     """Run the cross-validation on the command's cluster, write its table and figure into
     ``folder``, print its summary."""
-    # the command's helpers (this module is imported by fit_main when it runs)
-    from . import _fail, _netcdf_writer, _on_cluster, _write_files  # noqa: PLC0415
-
     if config.settings["fit"].get("validation") is False:
         _fail(parser, 2, "Invalid value for [fit].validation. Allowed with [dataset].folds are "
                          "true or a table {realisations = 5, seed = 1} (each fold's fit is "

@@ -13,7 +13,9 @@ to the current folder):
   'zero_diagonal']`` for files); ``subjects`` (the ones to read; default all); files only:
   ``bold_layout`` (``'auto'``, ``'time_region'``, ``'region_time'``), ``keys`` (the variable of
   each kind in ``.mat``/``.npz``/HDF5 files), ``labels`` (a list or a text file),
-  ``min_volumes``; ``test`` (held-out subjects; the others train; default none held out).
+  ``min_volumes``; ``test`` (held-out subjects; the others train; default none held out), or
+  ``folds`` (k-fold cross-validation over the subjects, each fold a fit and its held-out
+  validation, :func:`~tvb_ngnmm.explore.cross_validate`) with ``fold_seed`` (default 0).
   With it the connectome is the training subjects' group (their mean structure, weighted),
   ``[connectome]`` is optional and gives only ``conduction_speed``, and a fit's objective
   terms take their targets from the training subjects (``target_fc``, ``target_fcd``,
