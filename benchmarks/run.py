@@ -1,7 +1,7 @@
 """Run the workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
-g2d76 replay real94]`` (all by default).
+g2d76 replay real94 fit94]`` (all by default).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -11,6 +11,7 @@ reported separately.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -23,7 +24,7 @@ import time
 import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
-             "bold600", "jr76", "g2d76", "replay", "real94")  # fmt: skip
+             "bold600", "jr76", "g2d76", "replay", "real94", "fit94")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -418,6 +419,148 @@ def bench_replay(args) -> dict:
             "note": f"JR-76 for 10 s, in turn; medians of {args.repeat} rounds"}  # fmt: skip
 
 
+def fit94_once(budget: int, length: float) -> dict:
+    """FIT-94 through ``explore.fit`` once (new local cluster, 2 workers), with its phases.
+
+    Run in a new process that has built the simulator and run nothing (as a user's script): the
+    time includes the fork server, starting and closing the cluster, the workers' first engine
+    call, every generation's sweep and store. Returns the totals, the cluster's start, each
+    task's seconds on its worker (``'tasks'``: point, wall in ``run_batch``, all of the task,
+    CPU) and the fit's evaluations (``'points'``: ``{name: value}`` in the fit's order).
+    """
+    import sys as _sys
+
+    from benchmarks.workloads import fit94
+    from tvb_ngnmm.explore import SweepStore, fit
+
+    work = fit94(length)
+    module = _sys.modules["tvb_ngnmm.explore.fit"]
+    connect, write = module._connect, SweepStore.write
+    phases, tasks = {}, []
+
+    def timed_connect(*args, **kwargs):
+        start = time.perf_counter()
+        out = connect(*args, **kwargs)
+        phases["cluster_start_s"] = time.perf_counter() - start
+        return out
+
+    def timed_write(self, result, *args):
+        seconds = result["seconds"]
+        tasks.append({"simulate_s": seconds["simulate"], "cpu_s": seconds["cpu"],
+                      "task_s": seconds["build"] + seconds["simulate"] + seconds["reduce"],
+                      "build_s": seconds["build"], "reduce_s": seconds["reduce"],
+                      "started_at": seconds["started_at"], "written_at": time.time(),
+                      "generation": self.path.name})  # fmt: skip
+        write(self, result, *args)
+
+    module._connect, SweepStore.write = timed_connect, timed_write
+    started_at, start, cpu = time.time(), time.perf_counter(), time.process_time()
+    result = fit(work["sim"], work["objective"], work["bounds"], method="cma", budget=budget,
+                 seed=0, n_workers=2, simulation_length=length, options=work["options"],
+                 progress=False)  # fmt: skip
+    total = time.perf_counter() - start
+    history = result.history
+    points = [{name: float(history[name].values[k]) for name in work["bounds"]}
+              for k in range(history.sizes["evaluation"])]  # fmt: skip
+    return {"total_s": total, "caller_cpu_s": time.process_time() - cpu, **phases,
+            "started_at": started_at, "ended_at": time.time(),
+            "evaluations": len(points), "generations": int(history.generation.max()) + 1,
+            "best_loss": result.best_loss, "tasks": tasks, "points": points}  # fmt: skip
+
+
+def fit94_run_batch(points: list, length: float) -> dict:
+    """Seconds of points run in this process as a fit's worker runs them (the simulator of the
+    point's configuration built from the same recipe, then ``run_batch``, one thread each),
+    after a warm-up; no Dask, no objective, no store. ``'alone'``: each point's wall time, one
+    at a time; ``'cpu'``: its CPU time (the kernel's thread and the noise drawer's);
+    ``'pairs'``: the wall time of each two consecutive points run side by side in two threads
+    (as on the fit's 2 workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks.workloads import fit94
+    from tvb_ngnmm.engine.batch import run_batch
+    from tvb_ngnmm.explore.recipe import SimulatorRecipe
+    from tvb_ngnmm.seeding import seeded_simulator
+
+    recipe = SimulatorRecipe.from_simulator(seeded_simulator(fit94(length)["sim"], 0))
+    runs = []
+    for point in points:
+        settings = {name: point[name] for name in ("noise_amplitude", "conduction_speed")}
+        values = {name: np.array([point[name]]) for name in ("a", "I_e")}
+        runs.append(functools.partial(run_batch, recipe.build(settings), values, length,
+                                      n_jobs=1, progress=False))  # fmt: skip
+    runs[0].func(*runs[0].args[:2], 2000.0, n_jobs=1, progress=False)  # warm-up (kernel)
+    out = {"alone": [], "cpu": [], "pairs": []}
+    for run in runs:
+        cpu = time.process_time()
+        out["alone"].append(timed(run))
+        out["cpu"].append(time.process_time() - cpu)
+    with ThreadPoolExecutor(2) as pool:
+        for first, second in zip(runs[::2], runs[1::2], strict=False):
+            out["pairs"].append(timed(lambda a=first, b=second: [
+                f.result() for f in (pool.submit(a), pool.submit(b))]))  # fmt: skip
+    return out
+
+
+def _in_own_process(call: str) -> object:
+    code = f"import json; from benchmarks.run import *; print(json.dumps({call}))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def bench_fit94(args) -> dict:
+    """FIT-94: notebook 06's fit (CMA-ES, 48 evaluations of 200 s, 2 workers) in a new process,
+    against the engine alone: six of the fit's own points (spanning its conduction speeds, which
+    set the delays and so the cost) run through ``run_batch`` in another new process, one at a
+    time and two side by side. Also where the workers' time went: in tasks (``run_batch``,
+    building the simulator, the objective), idle within generations (waiting for the slowest
+    point), between generations, before the first task and after the last result."""
+    length = args.fit_ms
+    fitted = _in_own_process(f"fit94_once({args.fit_budget}, {length})")
+    points = sorted(fitted.pop("points"), key=lambda p: p["conduction_speed"])
+    chosen = [points[round(q * (len(points) - 1))] for q in np.linspace(0.0, 1.0, 6)]
+    engine = _in_own_process(f"fit94_run_batch({chosen!r}, {length})")
+    alone = engine["alone"]
+    tasks = fitted.pop("tasks")
+    n, total = fitted["evaluations"], fitted["total_s"]
+    started_at, ended_at = fitted.pop("started_at"), fitted.pop("ended_at")
+    per_point = statistics.mean(alone)
+    worker_wall = sum(t["task_s"] for t in tasks)
+    generations = {}
+    for task in tasks:
+        generations.setdefault(task["generation"], []).append(task)
+    spans = [(min(t["started_at"] for t in g), max(t["written_at"] for t in g),
+              sum(t["task_s"] for t in g)) for g in generations.values()]  # fmt: skip
+    spans.sort()
+    return {**fitted, "wall_s_per_evaluation": total / n,
+            "worker_s_per_evaluation": 2 * total / n,
+            "run_batch_alone_s_per_point": per_point,
+            "run_batch_alone_s_min_max": f"{min(alone):.2f}-{max(alone):.2f}",
+            "ratio_fit_to_run_batch": 2 * total / n / per_point,
+            "run_batch_alone_cpu_s_per_point": statistics.mean(engine["cpu"]),
+            "run_batch_side_by_side_s_per_point": statistics.mean(engine["pairs"]),
+            "ratio_fit_to_side_by_side": 2 * total / n / statistics.mean(engine["pairs"]),
+            "task_s_per_point": worker_wall / n,
+            "task_run_batch_s_per_point": statistics.mean(t["simulate_s"] for t in tasks),
+            "task_cpu_s_per_point": statistics.mean(t["cpu_s"] for t in tasks),
+            "task_cpu_s_min_max": f"{min(t['cpu_s'] for t in tasks):.2f}-"
+                                  f"{max(t['cpu_s'] for t in tasks):.2f}",
+            "workers_cpu_s_in_tasks": sum(t["cpu_s"] for t in tasks),
+            "task_build_s_total": sum(t["build_s"] for t in tasks),
+            "task_reduce_s_total": sum(t["reduce_s"] for t in tasks),
+            "workers_idle_s": 2 * total - worker_wall,
+            "in_generations_idle_s": sum(2 * (end - start) - busy for start, end, busy in spans),
+            "between_generations_s": sum(spans[k + 1][0] - spans[k][1]
+                                         for k in range(len(spans) - 1)),
+            "before_first_task_s": spans[0][0] - started_at,
+            "after_last_result_s": ended_at - spans[-1][1],
+            "note": f"{n} evaluations of {length / 1000:g} s on 2 workers; run_batch alone: "
+                    f"{len(chosen)} of its points (spanning its conduction speeds), one process, "
+                    "one at a time or two side by side (threads); 'worker_s_per_evaluation' = "
+                    "2 x wall / evaluations"}  # fmt: skip
+
+
 def run_one(name: str, args) -> dict:
     """One workload in this process."""
     result = globals()[f"bench_{name}"](args)
@@ -434,6 +577,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sweep-ms", type=float, default=1000.0, help="SWEEP-64 length/member")
     parser.add_argument("--scale-ms", type=float, default=100.0, help="SCALE-1000 length")
     parser.add_argument("--bold-ms", type=float, default=600000.0, help="BOLD-600 length")
+    parser.add_argument("--fit-ms", type=float, default=200000.0, help="FIT-94 length/point")
+    parser.add_argument("--fit-budget", type=int, default=48, help="FIT-94 evaluations")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -441,7 +586,8 @@ def main(argv=None) -> None:
         return
     passthrough = [f"--repeat={args.repeat}", f"--stock-ms={args.stock_ms}",
                    f"--sweep-ms={args.sweep_ms}", f"--scale-ms={args.scale_ms}",
-                   f"--bold-ms={args.bold_ms}"]  # fmt: skip
+                   f"--bold-ms={args.bold_ms}", f"--fit-ms={args.fit_ms}",
+                   f"--fit-budget={args.fit_budget}"]  # fmt: skip
     for name in args.workloads or WORKLOADS:
         run = subprocess.run(
             [sys.executable, "-m", "benchmarks", f"--one={name}", *passthrough],

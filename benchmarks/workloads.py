@@ -160,3 +160,37 @@ def real94(length: float = 20000.0, variant: str = "as is") -> Simulator:
         simulation_length=length,
     )
     return sim.configure()
+
+
+#: FIT-94's bounds, and its start (notebook 06's defaults, where its full sweep's best point is).
+FIT94_BOUNDS = {"a": (5.5, 8.5), "I_e": (2.2, 3.0), "noise_amplitude": (0.02, 0.08),
+                "conduction_speed": (3.0, 12.0)}  # fmt: skip
+FIT94_START = {"a": 7.0, "I_e": 2.6, "noise_amplitude": 0.03, "conduction_speed": 5.0}
+
+
+def fit94(length: float = 200000.0) -> dict:
+    """FIT-94: notebook 06's fit, as ``fit``'s arguments (``sim``, ``objective``, ``bounds``,
+    ``options``, ``simulation_length``).
+
+    ``NextGenEI(I_e=2.6, J_ei=5, J_ie=5)`` on the gw group tractography at 5 mm/ms
+    (:func:`~tvb_ngnmm.datasets.gw.sqrt_connectivity`), ``Linear(a=7)``,
+    ``HeunStochastic(dt=0.1)`` with noise 0.03 on ``v_e`` and ``v_i``, Balloon-Windkessel BOLD
+    (TR 2 s) as the only monitor; the objective the correlation with the group FC after a
+    20 s transient; CMA-ES over ``a``, ``I_e``, the noise amplitude and the conduction speed
+    (populations of 6, ``sigma0`` 0.25), ``length`` ms per evaluation (200 s).
+    """
+    from tvb_ngnmm.datasets import gw
+    from tvb_ngnmm.explore import FCCorrelation
+    from tvb_ngnmm.monitors import BalloonWindkesselBold
+
+    nsig = np.array([0.0, 0.03, 0.0, 0.0, 0.03, 0.0])
+    sim = Simulator(
+        model=NextGenEI(I_e=np.array([2.6]), J_ei=np.array([5.0]), J_ie=np.array([5.0])),
+        connectivity=gw.sqrt_connectivity(5.0),
+        coupling=coupling.Linear(a=np.array([7.0])),
+        integrator=integrators.HeunStochastic(dt=0.1, noise=noise.Additive(nsig=nsig)),
+        monitors=[BalloonWindkesselBold(period=2000.0)],
+    ).configure()
+    return {"sim": sim, "objective": FCCorrelation(gw.group_fc().values, transient=20000.0),
+            "bounds": dict(FIT94_BOUNDS), "simulation_length": length,
+            "options": {"popsize": 6, "sigma0": 0.25, "x0": dict(FIT94_START)}}  # fmt: skip
