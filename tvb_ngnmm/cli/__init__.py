@@ -191,7 +191,7 @@ def _write_outputs(parser, config, results, folder: Path, output: dict, simulate
     if output["figure"]:
         figure = plot_monitor(datasets[0])
         files.append((f"monitor0_{datasets[0].attrs['monitor']}{suffix}.png",
-                      lambda p: figure.savefig(p, dpi=110)))  # fmt: skip
+                      FigureWriter(figure)))  # fmt: skip
     return _write_files(parser, folder, files, "run", keep=_complete if suffix else None)
 
 
@@ -200,13 +200,31 @@ def _complete(name: str) -> bool:
     return ".interrupted." not in name
 
 
+class FigureWriter:
+    """Writes a figure as a PNG (110 dpi); :func:`_write_files` closes it once written (a
+    command run in a script's process keeps no figure open)."""
+
+    def __init__(self, figure):
+        self.figure = getattr(figure, "figure", figure)
+
+    def __call__(self, path) -> None:
+        self.figure.savefig(path, dpi=110)
+
+
 def _write_files(parser, folder: Path, files: list, command: str, keep=None) -> list:
     """Each ``(name, writer)`` into ``folder`` as one change (:mod:`tvb_ngnmm._outputs`): on
-    failure the folder is left as it was."""
+    failure the folder is left as it was. The figures of :class:`FigureWriter`\\ s are closed
+    after, written or not."""
     try:
         return replace_outputs(folder, command, files, keep)
     except OSError as err:
         _fail(parser, 1, f"cannot write to {str(folder)!r}: {err}; its earlier files are kept")
+    finally:
+        figures = [writer.figure for _, writer in files if isinstance(writer, FigureWriter)]
+        if figures:
+            plt = pyplot("the command's figures")
+            for figure in figures:
+                plt.close(figure)
 
 
 def _netcdf_writer(dataset):
@@ -460,9 +478,7 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict,
         import matplotlib  # noqa: PLC0415
 
         matplotlib.use("Agg")
-        figure = result.plot(show=False)
-        figure = getattr(figure, "figure", figure)
-        files.append(("fit_convergence.png", lambda p: figure.savefig(p, dpi=110)))
+        files.append(("fit_convergence.png", FigureWriter(result.plot(show=False))))
     if validation is not None:
         # deferred: Dask's and the engine's import time (--help)
         from ._fit import validation_files  # noqa: PLC0415

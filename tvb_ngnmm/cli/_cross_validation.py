@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ..explore import cross_validate, cross_validation_summary, plot_cross_validation
-from . import _fail, _netcdf_writer, _on_cluster, _write_files
+from . import FigureWriter, _fail, _netcdf_writer, _on_cluster, _write_files
 
 #: ``[fit].validation`` when the configuration does not set it.
 DEFAULT_VALIDATION = {"realisations": 5, "seed": 1}
@@ -57,7 +57,7 @@ def cross_validation_main(parser, args, config, arguments: dict, folder, output:
 
         matplotlib.use("Agg")
         figure = plot_cross_validation(table, show=False)
-        files.append(("fit_cross_validation.png", lambda p: figure.savefig(p, dpi=110)))
+        files.append(("fit_cross_validation.png", FigureWriter(figure)))
     written = _write_files(parser, folder, files, "fit")
     evaluations = int(table["fit_evaluations"].sum())
     print(f"{table.sizes['fold']} folds, {evaluations} evaluations ({table.attrs['method']}) "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..explore import local_cluster
 from ..explore.fit import run_fit
 from ..explore.validation import plot_validation, validation_summary
+from . import FigureWriter
 
 #: The data's floor and ceiling of FC correlation in a held-out validation's table.
 BASELINES = ("floor_sc", "floor_log_sc", "ceiling")
@@ -57,7 +58,7 @@ def validation_files(config, validation, output: dict, netcdf_writer) -> list:
         files.append(("fit_validation.nc", netcdf_writer(table)))
     if output["figure"]:
         figure = plot_validation(validation, show=False)
-        files.append(("fit_validation.png", lambda p: figure.savefig(p, dpi=110)))
+        files.append(("fit_validation.png", FigureWriter(figure)))
     return files
 
 

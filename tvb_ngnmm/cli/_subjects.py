@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util import pyplot
-from . import _fail, _netcdf_writer, _quiet_dask, _scheduler_client, _write_files
+from . import FigureWriter, _fail, _netcdf_writer, _quiet_dask, _scheduler_client, _write_files
 from .config import FIT_KEYS, _maps
 from .dataset import DatasetSection
 from .keys import _invalid
@@ -236,7 +236,7 @@ def subject_files(config, fits, validation, output: dict) -> list:
 
         matplotlib.use("Agg")
         figure = plot_subject_fits(fits, data, validation)
-        files.append(("subject_fits.png", lambda p: figure.savefig(p, dpi=110)))
+        files.append(("subject_fits.png", FigureWriter(figure)))
     return files
 
 
