@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot
 import numpy as np
 import pytest
 import xarray as xr
@@ -383,3 +384,4 @@ def test_the_example_runs(scheduler, tmp_path, capsys):
         p.name for p in output.iterdir()
     }
     assert "2 subjects fitted (cma, 4 evaluations) in " in capsys.readouterr().out
+    assert not matplotlib.pyplot.get_fignums()  # the figure written is closed
