@@ -30,7 +30,7 @@ import numpy as np
 
 from .._numba import jit
 from .coupling_kernel import recent_offsets
-from .integrate import EULER
+from .integrate import EULER, HEUN, IDENTITY
 from .kernel import STATE_LIMIT, _clamp, _find_blow_ups, _per_node, store_block
 
 
@@ -186,6 +186,7 @@ def run_surface_chunk(
     normals = noise.reshape((noise.shape[0], noise.shape[1], M))
     rows = obs.reshape((obs.shape[0], n_obs, M))
     half_dt = dt / 2.0
+    st_dt = 1.0 if scheme == IDENTITY else dt  # the stimulus's factor in the update
     done = 0
     n_tier = row_start.shape[0]
     while done < n_steps:
@@ -248,7 +249,7 @@ def run_surface_chunk(
             _evaluate(X, C, P, PU, k1, LC, SRC, lc_active, lc_plain, lc_start, lc_index,
                       lc_weight, B, model_dfun, model_dfun_lc, model_dfun_lcu,
                       local_source)  # fmt: skip
-            if scheme != EULER:
+            if scheme == HEUN:
                 for v in range(n_var):
                     lo_v, hi_v = lo[v], hi[v]
                     if forced[v]:
@@ -267,12 +268,15 @@ def run_surface_chunk(
                 if scheme == EULER:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + k1[v, m] * dt
+                elif scheme == IDENTITY:
+                    for m in range(M):
+                        tmp[v, m] = k1[v, m]
                 else:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
                 if forced[v]:
                     for m in range(M):
-                        tmp[v, m] = tmp[v, m] + nz[v, m] + dt * st[v, m]
+                        tmp[v, m] = tmp[v, m] + nz[v, m] + st_dt * st[v, m]
                 for m in range(M):
                     new = _clamp(tmp[v, m], lo_v, hi_v)
                     new = new if alive[m] else X[v, m]
