@@ -32,11 +32,13 @@ from tvb.datatypes.sensors import SensorsEEG, SensorsMEG
 from tvb.datatypes.surfaces import CorticalSurface
 
 from .._util import check_choice, check_values
+from ..engine.surface_checks import check_cortex, check_local_coupling_strength
 from . import _mesh
 from .bundled import load_connectome
 
-#: Cortices :func:`load_cortex` knows.
-CORTICES = ("16k", "65k")
+#: Cortices :func:`load_cortex` knows, and their numbers of vertices.
+N_VERTICES = {"16k": 16384, "65k": 65524}
+CORTICES = tuple(N_VERTICES)
 #: tvb-data's region mappings of the 16k cortex, by number of regions (the 192 one has 16,500
 #: entries: the vertices, then the 116 non-cortical regions once each).
 REGION_MAPPINGS = {76: "regionMapping_16k_76.txt", 192: "regionMapping_16k_192.txt"}
@@ -82,14 +84,13 @@ def load_cortex(
     connectivity : tvb.datatypes.connectivity.Connectivity
         Configured; give it to the simulator.
     """
-    from ..engine.surface_checks import check_cortex  # noqa: PLC0415 (engine imports connectomes)
-
     check_choice("name", name, CORTICES)
     if isinstance(regions, bool) or regions not in REGION_MAPPINGS:
         raise ValueError(
             "Invalid value for the 'regions' parameter. Allowed values are "
             f"{', '.join(map(str, REGION_MAPPINGS))}, but got {regions!r} instead."
         )
+    strength = check_local_coupling_strength(coupling_strength, N_VERTICES[name])
     connectivity = load_connectome(f"tvb{regions}", conduction_speed=conduction_speed)
     surface = CorticalSurface.from_file("cortex_16384.zip")
     surface.zero_based_triangles = True
@@ -98,13 +99,10 @@ def load_cortex(
     mapping.surface, mapping.connectivity = surface, connectivity
     local = LocalConnectivity.from_file("local_connectivity_16384.mat")
     local.surface = surface
-    cortex = Cortex(
-        region_mapping_data=mapping,
-        local_connectivity=local,
-        coupling_strength=np.atleast_1d(np.asarray(coupling_strength, dtype=float)),
-    )
+    cortex = Cortex(region_mapping_data=mapping, local_connectivity=local)
     if name == "65k":
         cortex = refine_cortex(cortex)
+    cortex.coupling_strength = strength
     if not local_connectivity:
         n_vertex = cortex.surface.number_of_vertices
         zeros = scipy.sparse.csr_matrix(
@@ -152,8 +150,6 @@ def refine_cortex(cortex: Cortex, connectivity: Connectivity | None = None) -> C
     tvb.datatypes.cortex.Cortex
         A new cortex; the input is not changed.
     """
-    from ..engine.surface_checks import check_cortex  # noqa: PLC0415 (engine imports connectomes)
-
     connectivity = connectivity or cortex.region_mapping_data.connectivity
     check_cortex(cortex, connectivity)
     parent = cortex.surface

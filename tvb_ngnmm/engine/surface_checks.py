@@ -54,6 +54,14 @@ def _invalid(what: str, allowed: str, given: str) -> ValueError:
     )
 
 
+def _attribute(owner, name: str):
+    """``owner.name``, or None if unset (TVB raises ``AttributeError`` for required traits)."""
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        return None
+
+
 def check_cortex(cortex, connectivity) -> np.ndarray:
     """Check a ``Cortex`` against the connectivity of its simulation.
 
@@ -69,12 +77,12 @@ def check_cortex(cortex, connectivity) -> np.ndarray:
         The full region mapping, one label per node: the vertices', then the regions no vertex
         maps to (as TVB's ``Cortex.region_mapping``).
     """
-    mapping = cortex.region_mapping_data
+    mapping = _attribute(cortex, "region_mapping_data")
     if mapping is None:
         raise _invalid("the 'region_mapping_data' of the cortex", "a RegionMapping", "None")
-    n_vertex = _check_mesh(mapping.surface)
+    n_vertex = _check_mesh(_attribute(mapping, "surface"))
     n_region = int(np.asarray(connectivity.weights).shape[0])
-    if mapping.connectivity is None:
+    if _attribute(mapping, "connectivity") is None:
         raise _invalid(
             "the 'connectivity' of the cortex's region mapping",
             f"the simulator's connectivity ({n_region} regions)",
@@ -97,7 +105,7 @@ def check_cortex(cortex, connectivity) -> np.ndarray:
             f"({len(full)} entries). Allowed is a Cortex whose region_mapping_data has not "
             "changed since first used; build a new Cortex instead."
         )
-    _check_local_connectivity(cortex.local_connectivity, n_vertex, len(full))
+    _check_local_connectivity(_attribute(cortex, "local_connectivity"), n_vertex, len(full))
     check_local_coupling_strength(cortex.coupling_strength, n_vertex)
     return full
 
@@ -291,7 +299,8 @@ def _parse_bytes(text: str) -> float:
 def available_memory() -> int:
     """Bytes of memory available now (``psutil`` if installed, else ``os.sysconf``)."""
     try:
-        import psutil  # noqa: PLC0415 (optional)
+        # deferred: optional, not a dependency
+        import psutil  # noqa: PLC0415
     except ImportError:  # pragma: no cover - psutil is usually there
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     return int(psutil.virtual_memory().available)
