@@ -232,6 +232,8 @@ def test_refined_equation_local_connectivity_uses_the_parents_cutoff():
         surface.vertices, surface.triangles.astype(np.int32), max_distance=40.0
     )
     assert refined.matrix.nnz == distances.nnz > 2 * len(python_edges(surface.triangles))
+    with pytest.raises(UnsupportedSimulationError, match=r"refined local connectivity.*40 mm"):
+        refine_cortex(cortex, memory_limit=1000)
 
 
 def test_refine_16k_to_65k():
@@ -302,6 +304,21 @@ def test_loader_bad_arguments(call, match):
     """Bad loader arguments name the parameter, the allowed values and the value given."""
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_full_region_mapping_appends_unmapped_regions_as_tvb():
+    """A region no vertex maps to is one more node, after the vertices, as in TVB's
+    Cortex.region_mapping; check_surface returns the same mapping TVB simulates with."""
+    connectivity = make_connectivity(
+        np.ones((N_REGION + 2, N_REGION + 2)) - np.eye(N_REGION + 2), conduction_speed=3.0
+    )
+    cortex, _ = small_cortex(connectivity=connectivity)
+    full = check_cortex(cortex, connectivity)
+    assert len(full) == 324 + 2 and full[-2:].tolist() == [N_REGION, N_REGION + 1]
+    sim = surface_sim(cortex, connectivity)
+    np.testing.assert_array_equal(check_surface(sim), sim.surface.region_mapping)
+    assert sim.number_of_nodes == len(full)
+    assert sim.surface.local_connectivity.matrix.shape == (326, 326)  # padded by TVB
 
 
 # -- bad input -------------------------------------------------------------------------------------

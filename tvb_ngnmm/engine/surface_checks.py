@@ -20,11 +20,15 @@ what was given:
   (:func:`default_memory_limit`): above it, :class:`.errors.UnsupportedSimulationError` (a
   ``ValueError``) naming both.
 
-TVB's ``sim.configure()`` stops some of these itself, with its own (less precise) errors: a
-region mapping of another length than the padded local connectivity fails in
-``scipy.sparse.hstack``; a region mapping without connectivity fails with ``AttributeError``.
-Others reach the engine unchanged (labels out of range, a local connectivity of the wrong size,
-non-finite or negative strengths); :func:`check_surface` sees them first.
+TVB's ``sim.configure()`` stops some of these itself, with its own errors: labels beyond the
+connectivity (``IndexError`` in its history), negative labels (``ValueError`` from
+``numpy.bincount``), a region mapping without connectivity (``AttributeError``). It pads a
+local connectivity smaller than the vertices with zeros without a word (so only
+:func:`check_cortex` on the bare cortex sees it). The others reach the engine unchanged (a region
+mapping shorter than the vertices, a local connectivity too large or not finite, strengths
+non-finite, negative or of the wrong size): :func:`check_surface` refuses them. TVB's own
+surface tests' simulators (``tvb/tests/library/simulator/simulator_test.py``, tvb76 and
+tvb192, with and without added subcortical regions) pass.
 """
 
 from __future__ import annotations
