@@ -82,8 +82,9 @@ def load_cortex(
     Returns
     -------
     cortex : tvb.datatypes.cortex.Cortex
-        Its ``region_mapping_data`` has the surface (vertex normals in mm, unit, outward) and
-        ``connectivity`` set; checked by :func:`tvb_ngnmm.engine.surface_checks.check_cortex`.
+        Its ``region_mapping_data`` has the surface (vertices in mm, unit vertex normals
+        pointing outward) and ``connectivity`` set; checked by
+        :func:`tvb_ngnmm.engine.surface_checks.check_cortex`.
     connectivity : tvb.datatypes.connectivity.Connectivity
         Configured; give it to the simulator.
     """
