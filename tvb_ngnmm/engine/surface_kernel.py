@@ -263,22 +263,21 @@ def run_surface_chunk(
                           lc_weight, B, model_dfun, model_dfun_lc, model_dfun_lcu,
                           local_source)  # fmt: skip
             bad = False
+            # One pass per variable (the region kernel's three, fused: at tens of thousands of
+            # nodes a pass over the state costs more than the arithmetic); the same operations
+            # in the same order, so the same values.
             for v in range(n_var):
-                lo_v, hi_v = lo[v], hi[v]
-                if scheme == EULER:
-                    for m in range(M):
-                        tmp[v, m] = X[v, m] + k1[v, m] * dt
-                elif scheme == IDENTITY:
-                    for m in range(M):
-                        tmp[v, m] = k1[v, m]
-                else:
-                    for m in range(M):
-                        tmp[v, m] = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
-                if forced[v]:
-                    for m in range(M):
-                        tmp[v, m] = tmp[v, m] + nz[v, m] + st_dt * st[v, m]
+                lo_v, hi_v, forced_v = lo[v], hi[v], forced[v]
                 for m in range(M):
-                    new = _clamp(tmp[v, m], lo_v, hi_v)
+                    if scheme == EULER:
+                        new = X[v, m] + k1[v, m] * dt
+                    elif scheme == IDENTITY:
+                        new = k1[v, m]
+                    else:
+                        new = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
+                    if forced_v:
+                        new = new + nz[v, m] + st_dt * st[v, m]
+                    new = _clamp(new, lo_v, hi_v)
                     new = new if alive[m] else X[v, m]
                     bad |= (not abs(new) <= STATE_LIMIT) & alive[m]
                     X[v, m] = new
