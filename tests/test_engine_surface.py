@@ -37,7 +37,7 @@ def cortex(connectivity):
 
 def _simulator(model, connectivity, cortex, stochastic=False, coupling_strength=1.0, dt=0.05,
                monitor=None, stimulus=None):  # fmt: skip
-    cortex.coupling_strength = np.array([coupling_strength])
+    cortex.coupling_strength = np.atleast_1d(np.asarray(coupling_strength, dtype=float))
     if stochastic:
         integrator = integrators.HeunStochastic(dt=dt, noise=noise.Additive(nsig=np.array([1e-4])))
     else:
@@ -247,3 +247,11 @@ def test_bad_surface_settings_are_refused_before_running(connectivity, cortex, m
     with pytest.raises(UnsupportedSimulationError, match="limit"):
         NumbaBackend().run_sim(sim)
     assert sim.current_step == 0  # nothing ran
+
+
+def test_local_coupling_strength_per_vertex(connectivity, cortex):
+    """A coupling strength per vertex (TVB scales each receiving vertex's row of L): as TVB."""
+    strength = np.linspace(0.0, 2.0, cortex.number_of_vertices)
+    stock, engine = _pair(lambda: _simulator(NextGenEI(), connectivity, cortex,
+                                             coupling_strength=strength))  # fmt: skip
+    _assert_agree(stock.run()[0], NumbaBackend().run_sim(engine)[0])
