@@ -324,8 +324,11 @@ def test_tvb_projection_refused_with_regions_left_off_the_surface(conn):
     )
     with np.errstate(invalid="ignore", divide="ignore"):  # TVB's analytic gain of the region
         sim = surface_sim(conn, [eeg])
-    with pytest.raises(ValueError, match=r"'projection' of the EEG monitor on a surface .* left "
-                       r"out of the region mapping \(1 nodes after the 84 vertices\)"):  # fmt: skip
+    match = (
+        r"'projection' of the EEG monitor on a surface .* left "
+        r"out of the region mapping \(1 nodes after the 84 vertices\)"
+    )
+    with pytest.raises(ValueError, match=match):
         engine_monitor_class(eeg)(eeg, small_surface.spec_of(sim), 1)
 
 
@@ -335,8 +338,11 @@ def test_tvb_projection_gain_must_match_the_vertices(cortex_16k, conn4):
     sim = surface_sim(conn4, [])
     monitor.region_mapping = sim.surface.region_mapping_data  # TVB configures, keeps the gain
     monitor.config_for_sim(sim)
-    with pytest.raises(ValueError, match=r"Allowed is a gain with one column per vertex of the "
-                       r"surface \(84\), but got shape \(65, 16384\) instead"):  # fmt: skip
+    match = (
+        r"Allowed is a gain with one column per vertex of the "
+        r"surface \(84\), but got shape \(65, 16384\) instead"
+    )
+    with pytest.raises(ValueError, match=match):
         engine_monitor_class(monitor)(monitor, small_surface.spec_of(sim), 1)
 
 
@@ -347,15 +353,21 @@ def test_forward_projection_on_a_surface_matches_stock_and_checks_its_columns(co
     sim = surface_sim(conn, [ForwardProjection(gain=gain, period=0.5)])
     observed = synthetic(sim, 40)
     stock_and_engine(sim.monitors[0], small_surface.spec_of(sim), observed)
-    with pytest.raises(ValueError, match=r"'gain' parameter of ForwardProjection. Allowed is one "
-                       r"column per node of the surface simulation \(85: 84 vertices and 1 region "
-                       r"left out of the region mapping\), but got 84 columns instead"):  # fmt: skip
+    match = (
+        r"'gain' parameter of ForwardProjection. Allowed is one "
+        r"column per node of the surface simulation \(85: 84 vertices and 1 region "
+        r"left out of the region mapping\), but got 84 columns instead"
+    )
+    with pytest.raises(ValueError, match=match):
         surface_sim(conn, [ForwardProjection(gain=gain[:, :N_VERTEX], period=0.5)])
 
 
 def test_balloon_windkessel_spatial_must_be_region_or_node(conn):
-    with pytest.raises(ValueError, match=r"'spatial' parameter of BalloonWindkesselBold. Allowed "
-                       r"values are 'region', 'node', but got 'vertex' instead"):  # fmt: skip
+    match = (
+        r"'spatial' parameter of BalloonWindkesselBold. Allowed "
+        r"values are 'region', 'node', but got 'vertex' instead"
+    )
+    with pytest.raises(ValueError, match=match):
         surface_sim(conn, [BalloonWindkesselBold(period=4.0, spatial="vertex")])
 
 
@@ -363,7 +375,10 @@ def test_spatial_average_mask_changed_after_configure_is_named(conn):
     sim = surface_sim(conn, [monitors.SpatialAverage(period=0.5)])
     monitor = sim.monitors[0]
     monitor.spatial_mask = np.zeros(10, dtype=int)
-    with pytest.raises(ValueError, match=r"'spatial_mask' parameter of the SpatialAverage "
-                       r"monitor. Allowed is one group index per node of the simulation \(85\), "
-                       r"but got 10 instead"):  # fmt: skip
+    match = (
+        r"'spatial_mask' parameter of the SpatialAverage "
+        r"monitor. Allowed is one group index per node of the simulation \(85\), "
+        r"but got 10 instead"
+    )
+    with pytest.raises(ValueError, match=match):
         engine_monitor_class(monitor)(monitor, small_surface.spec_of(sim), 1)

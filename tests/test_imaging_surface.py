@@ -1,0 +1,182 @@
+"""The MNE route on surfaces: one dipole per vertex along its normal, to Raw and SourceEstimate.
+
+The small two-hemisphere mesh of ``small_surface`` (spheres of 30 mm at x = ±35 mm, taken as MNI
+coordinates) and a 32-channel montage; the sensor signals of the two routes (a
+``ForwardProjection`` with the surface gain in the simulation, and MNE's ``apply_forward_raw``
+of the vertex activity after it) must agree.
+"""
+
+import numpy as np
+import pytest
+import small_surface
+from tvb.datatypes.connectivity import Connectivity
+from tvb.simulator import integrators, models, monitors
+from tvb.simulator.simulator import Simulator
+
+from tvb_ngnmm.connectomes import CoordinateFrame
+from tvb_ngnmm.imaging import (
+    apply_surface_forward,
+    region_forward,
+    surface_forward,
+    surface_source_estimate,
+    to_raw,
+)
+from tvb_ngnmm.monitors import ForwardProjection
+
+mne = pytest.importorskip("mne")
+MONTAGE = "biosemi32"
+N_VERTEX = 84
+MNI = CoordinateFrame("RAS", (0.0, 0.0, 0.0), "MNI (test mesh)")
+
+
+def connectivity(n_region=5, hemispheres=True):
+    full = small_surface.connectivity()
+    conn = Connectivity(
+        weights=full.weights[:n_region, :n_region],
+        tract_lengths=full.tract_lengths[:n_region, :n_region],
+        centres=full.centres[:n_region],
+        region_labels=np.array([f"area {k}" for k in range(n_region)])
+        if not hemispheres
+        else full.region_labels[:n_region],
+        orientations=full.orientations[:n_region],
+        cortical=full.cortical[:n_region],
+        speed=np.array([10.0]),
+    )
+    conn.configure()
+    conn.coordinate_frame = MNI
+    return conn
+
+
+@pytest.fixture(scope="module")
+def conn4():
+    return connectivity(4)
+
+
+@pytest.fixture(scope="module")
+def forward(conn4):
+    return surface_forward(small_surface.make_cortex(conn4), MONTAGE, dipole_moment=1e-8)
+
+
+def test_gain_columns_are_dipoles_along_the_normals(conn4, forward):
+    """Each column is MNE's gain of a dipole at the vertex along its normal: the same as
+    region_forward's (a discrete source space, free orientation dotted with the normal) for
+    a connectivity whose centres and orientations are those vertices and normals."""
+    surface = small_surface.make_cortex(conn4)
+    picked = np.array([0, 17, 50, 83])
+    as_regions = Connectivity(
+        weights=np.zeros((4, 4)), tract_lengths=np.zeros((4, 4)),
+        centres=surface.vertices[picked], region_labels=np.array(["a", "b", "c", "d"]),
+        orientations=surface.vertex_normals[picked],
+    )  # fmt: skip
+    as_regions.coordinate_frame = MNI
+    regions = region_forward(as_regions, MONTAGE, orientations="normal")
+    np.testing.assert_allclose(
+        forward.gain_per_dipole_moment[:, picked], regions.gain_per_dipole_moment, rtol=1e-6
+    )
+    np.testing.assert_allclose(forward.gain, forward.gain_per_dipole_moment * 1e-8)
+    assert forward.gain.shape == (32, N_VERTEX)
+
+
+def test_hemispheres_split_the_source_estimate(forward):
+    """The estimate's first hemisphere holds the vertices of the 'l' regions (x < 0)."""
+    vertices, _, _ = small_surface.hemispheres()
+    assert list(forward.order[:42]) == list(np.flatnonzero(vertices[:, 0] < 0))
+    times = np.arange(5) * 1.0
+    data = np.random.default_rng(0).normal(size=(5, N_VERTEX))
+    estimate = surface_source_estimate(times, data, forward)
+    assert [len(v) for v in estimate.vertices] == [42, 42]
+    np.testing.assert_allclose(estimate.lh_data, 1e-8 * data[:, vertices[:, 0] < 0].T)
+    np.testing.assert_allclose(estimate.rh_data, 1e-8 * data[:, vertices[:, 0] > 0].T)
+    assert estimate.tstep == pytest.approx(1e-3)
+
+
+def test_the_two_routes_to_eeg_agree(conn4, forward):
+    """A stock surface simulation records a ForwardProjection with the surface gain and a
+    TemporalAverage of the vertices; MNE's apply_forward_raw of the latter gives the former."""
+    sim = Simulator(
+        model=models.Generic2dOscillator(),
+        connectivity=conn4,
+        surface=small_surface.make_cortex(conn4),
+        integrator=integrators.HeunDeterministic(dt=0.1),
+        monitors=[
+            ForwardProjection.from_forward(forward, period=1.0),
+            monitors.TemporalAverage(period=1.0),
+        ],
+        simulation_length=20.0,
+    ).configure()
+    (t_sensor, sensor), (t_vertex, vertex) = sim.run()
+    in_sim = to_raw(t_sensor, sensor, forward)
+    after = apply_surface_forward(t_vertex, vertex, forward)
+    assert after.ch_names == in_sim.ch_names and after.first_samp == in_sim.first_samp
+    np.testing.assert_allclose(after.get_data(), in_sim.get_data(), rtol=1e-9, atol=1e-18)
+    assert np.abs(in_sim.get_data()).max() > 0
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+def test_surface_without_normals_is_refused(conn4):
+    cortex = small_surface.make_cortex(conn4, normals=False)
+    match = (
+        r"'surface' parameter of surface_forward: the dipoles "
+        r"are oriented along the vertex normals, so allowed is a surface with one "
+        r"normal per vertex \(84\), but got one with none instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        surface_forward(cortex, MONTAGE)
+
+
+def test_zero_normals_are_refused(conn4):
+    cortex = small_surface.make_cortex(conn4)
+    cortex.surface.vertex_normals[3] = 0.0
+    match = (
+        r"vertex normals' lengths .* Allowed values are finite "
+        r"numbers > 0, but got 0.0 at index 3"
+    )
+    with pytest.raises(ValueError, match=match):
+        surface_forward(cortex, MONTAGE)
+
+
+def test_hemispheres_needed_when_the_labels_do_not_say():
+    conn = connectivity(4, hemispheres=False)
+    match = (
+        r"'hemispheres' parameter of surface_forward. Allowed "
+        r"is one bool per region \(4, True: right\), .* but got none instead"
+    )
+    with pytest.raises(ValueError, match=match):
+        surface_forward(small_surface.make_cortex(conn), MONTAGE)
+    given = surface_forward(
+        small_surface.make_cortex(conn), MONTAGE, hemispheres=[True, True, False, False]
+    )
+    assert given.right_hemisphere.sum() == 42
+
+
+def test_data_with_nodes_beyond_the_vertices_is_refused(forward):
+    data = np.zeros((4, 1, N_VERTEX + 1, 1))
+    match = (
+        r"one column per vertex of the forward's surface "
+        r"\(84\), but got 85 columns instead \(a simulation with regions left off "
+        r"the surface .* data\[:, :, :84\]\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        surface_source_estimate(np.arange(4.0), data, forward)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dipole_moment": np.ones(3)}, r"'dipole_moment' parameter of surface_forward. Allowed "
+         r"is one value or one per vertex \(84\), but got shape \(3,\) instead"),
+        ({"dipole_moment": -1.0}, r"'dipole_moment' parameter of surface_forward. Allowed "
+         r"values are finite numbers > 0"),
+        ({"dipole_moment_density": np.nan}, r"'dipole_moment_density' parameter"),
+    ],
+)  # fmt: skip
+def test_bad_dipole_moments_are_named(conn4, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        surface_forward(small_surface.make_cortex(conn4), MONTAGE, **kwargs)
+
+
+def test_a_region_forward_is_not_a_surface_forward():
+    with pytest.raises(TypeError, match=r"'forward' parameter. Allowed is a SurfaceForward"):
+        surface_source_estimate(np.arange(3.0), np.zeros((3, 4)), object())
