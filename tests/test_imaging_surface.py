@@ -6,16 +6,26 @@ coordinates) and a 32-channel montage; the sensor signals of the two routes (a
 of the vertex activity after it) must agree.
 """
 
+import io
+import zipfile
+from importlib import resources
+
 import numpy as np
 import pytest
 import small_surface
+from scipy.optimize import minimize
+from scipy.spatial import cKDTree
+from tvb.datatypes import cortex
 from tvb.datatypes.connectivity import Connectivity
 from tvb.simulator import integrators, models, monitors
 from tvb.simulator.simulator import Simulator
 
-from tvb_ngnmm.connectomes import CoordinateFrame
+from tvb_ngnmm.connectomes import CoordinateFrame, load_connectome
 from tvb_ngnmm.imaging import (
+    TVB76_TO_MNI_MM,
     apply_surface_forward,
+    connectome_sensors,
+    read_tvb_sensors,
     region_forward,
     surface_forward,
     surface_source_estimate,
@@ -110,6 +120,42 @@ def test_the_two_routes_to_eeg_agree(conn4, forward):
     assert after.ch_names == in_sim.ch_names and after.first_samp == in_sim.first_samp
     np.testing.assert_allclose(after.get_data(), in_sim.get_data(), rtol=1e-9, atol=1e-18)
     assert np.abs(in_sim.get_data()).max() > 0
+
+
+def test_cortex_16384_forward_agrees_with_tvb_datas_vertex_projection():
+    """tvb-data's cortex_16384 with tvb76: 8192 vertices per hemisphere, and each vertex's EEG
+    topography (average reference) close to that of tvb-data's 16k EEG projection for the same
+    electrodes (placed on tvb-data's scalp as in test_monitors_forward.py)."""
+    conn = load_connectome("tvb76")
+    surface = cortex.Cortex.from_file()
+    surface.region_mapping_data.connectivity = conn
+    projection = np.load(
+        resources.files("tvb_data.projectionMatrix") / "projection_eeg_65_surface_16k.npy"
+    )
+    usable = np.all(np.isfinite(projection), axis=1)  # IO1 and IO2 are NaN
+    names, positions = read_tvb_sensors("eeg_brainstorm_65")
+    zipped = (resources.files("tvb_data.surfaceData") / "scalp_1082.zip").read_bytes()
+    scalp = np.loadtxt(io.BytesIO(zipfile.ZipFile(io.BytesIO(zipped)).read("vertices.txt")))
+    tree = cKDTree(scalp)
+    fit = minimize(lambda x: np.mean(tree.query(positions - x)[0] ** 2), [0, 0, 50.0],
+                   method="Nelder-Mead")  # fmt: skip
+    info = connectome_sensors(
+        np.array(names)[usable], positions[usable] - fit.x, conn, ch_type="eeg",
+        to_mni=TVB76_TO_MNI_MM,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="lay outside the inner sphere"):
+        forward = surface_forward(surface, info, to_mni=TVB76_TO_MNI_MM, outside="shrink")
+    assert [len(v) for v in forward.vertices] == [8192, 8192]
+    tvb, mne_sphere = projection[usable], forward.gain
+    tvb, mne_sphere = tvb - tvb.mean(0), mne_sphere - mne_sphere.mean(0)
+    r = np.sum(tvb * mne_sphere, 0) / np.linalg.norm(tvb, axis=0)
+    r /= np.linalg.norm(mne_sphere, axis=0)
+    print(
+        f"\ncortex_16384 vertex EEG topographies, MNE sphere vs tvb-data's projection: median "
+        f"r = {np.median(r):.3f} (10th percentile {np.percentile(r, 10):.3f}, min "
+        f"{r.min():.3f}); {len(forward.moved_vertices)} vertices moved inside the sphere"
+    )
+    assert np.median(r) > 0.9 and np.percentile(r, 10) > 0.8
 
 
 # -- bad input ---------------------------------------------------------------------------------
