@@ -109,12 +109,15 @@ def checked_swept_values(sim, spec, parameters) -> tuple[dict, int]:
             )
         given = np.asarray(value, dtype=float)
         arr = given
+        # the gain is one per region (the coupling's nodes, on a surface too), the model's
+        # parameters one per node
+        n_space = spec.history.shape[1] if name == "a" else spec.n_node
         if arr.ndim == 1:
-            arr = np.repeat(arr[:, np.newaxis], spec.n_node, axis=1)
-        if arr.ndim != 2 or arr.shape[1] != spec.n_node:
+            arr = np.repeat(arr[:, np.newaxis], n_space, axis=1)
+        if arr.ndim != 2 or arr.shape[1] != n_space:
             raise ValueError(
                 f"Invalid value for the parameter {name!r}. Allowed are arrays of shape "
-                f"(B,) or (B, {spec.n_node}), but got shape {np.shape(value)}."
+                f"(B,) or (B, {n_space}), but got shape {np.shape(value)}."
             )
         if arr.shape[0] == 0:
             raise ValueError(
@@ -269,7 +272,7 @@ def run_batch(
     n_steps = n_steps_for(sim, simulation_length)
     if group_size is None:
         group_size = default_group_size(
-            spec.coupling.weights.shape[0], spec.n_node, spec.history.shape[-1]
+            spec.coupling.weights.shape[0], spec.history.shape[1], spec.history.shape[-1]
         )
     if int(group_size) < 1:
         raise ValueError(

@@ -204,7 +204,8 @@ def _one(coupling, history, n_node: int, part: bool = False) -> tuple:
 def reduce_coupling(sim) -> CouplingTerms:
     """The simulator's coupling as :class:`CouplingTerms`, as its declaration says."""
     history = sim.history
-    n_node, n_cvar = sim.number_of_nodes, len(sim.model.cvar)
+    # the coupling's nodes are the connectivity's regions (on a surface too: TVB couples them)
+    n_node, n_cvar = sim.connectivity.number_of_regions, len(sim.model.cvar)
     coupling = sim.coupling
     declaration = coupling_declaration(type(coupling))
     if declaration is None:

@@ -14,8 +14,12 @@ coupling term and parameter as the model names them:
 
 Coupling terms are named by the model's ``coupling_terms`` (``c_0, c_1, …`` when it has none);
 coupling term ``k`` reads row ``min(k, n_cvar - 1)`` of the coupling. The local coupling terms
-``lc_0, lc_1, …`` are 0 (the engine runs region simulations). :mod:`._cache` compiles the
-loop together with the integration kernel.
+``lc_0, lc_1, …`` are 0 in ``model_dfun`` (region simulations). For surface simulations the
+module also has ``model_dfun_lc(_x, _C, _L, _p, _out)``, the same loop with ``lc_k`` read from
+row ``k`` of ``_L``, and ``local_source(_x, _p, _out)``, which writes row ``k`` of ``_out``:
+the expression of the state that the local coupling matrix multiplies to give ``lc_k`` (the
+model's declared ``local_coupling``). :mod:`._cache` compiles the loops, and the kernels call
+them.
 """
 
 from __future__ import annotations
@@ -64,6 +68,10 @@ class EngineModel:
         The registered engine-form equations the source calls, or None (expressions inlined).
     functions : tuple of (str, callable)
         Further equations functions the source calls by name (a :class:`MixedModel`'s models).
+    local_terms : tuple of str or None
+        The sources of the local coupling terms ``lc_0, lc_1, …`` (the declaration's
+        ``local_coupling``): ``()`` if the model ignores local coupling, None if it does not
+        say (the source then has no ``model_dfun_lc`` nor ``local_source``).
     """
 
     name: str
@@ -72,6 +80,7 @@ class EngineModel:
     source: str
     equations: Callable | None = None
     functions: tuple[tuple[str, Callable], ...] = ()
+    local_terms: tuple[str, ...] | None = None
 
 
 #: The default of ``declaration`` below: looked up in the registry.
@@ -98,10 +107,11 @@ def coupling_term_names(model, declaration=_LOOK_UP) -> tuple[str, ...]:
     return tuple(f"c_{k}" for k in range(n_terms))
 
 
-def _header(model, coupling, doc) -> list[str]:
+def _header(model, coupling, doc, local: bool = False) -> list[str]:
+    name = "model_dfun_lc(_x, _C, _L, _p, _out)" if local else "model_dfun(_x, _C, _p, _out)"
     lines = [
         "@jit(nogil=True)",
-        "def model_dfun(_x, _C, _p, _out):",
+        f"def {name}:",
         f'    """{type(model).__name__}: {doc}."""',
         "    _n_cvar = _C.shape[0]",
     ]
@@ -110,26 +120,29 @@ def _header(model, coupling, doc) -> list[str]:
     ]
 
 
-def _loop(model, coupling, bindings, body, doc) -> str:
-    """``model_dfun`` binding each name used (``bindings``: name -> source) then ``body``."""
-    lines = _header(model, coupling, doc)
+def _loop(model, coupling, bindings, body, doc, local: bool = False) -> str:
+    """``model_dfun`` (``model_dfun_lc`` with ``local``) binding each name used (``bindings``:
+    name -> source) then ``body``."""
+    lines = _header(model, coupling, doc, local)
     lines.append("    for _m in range(_x.shape[1]):")
     lines += [f"        {name} = {value}" for name, value in bindings]
     lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
 
 
-def _bindings(model, used: set[str], coupling, parameters, slots=None, first_row=0):
+def _bindings(model, used: set[str], coupling, parameters, slots=None, first_row=0, n_local=0):
     """Source of each used name: a state, a coupling row, a local coupling or a parameter.
 
     ``slots[v]``: the row of ``_x`` holding state variable ``v`` (default ``v``); the
-    parameters are read from rows ``first_row, first_row + 1, …`` of ``_p``.
+    parameters are read from rows ``first_row, first_row + 1, …`` of ``_p``; local coupling
+    terms ``lc_k`` with ``k < n_local`` from row ``k`` of ``_L``, the others are 0.
     """
     slots = range(len(model.state_variables)) if slots is None else slots
     out = [(n, f"_x[{s}, _m]") for s, n in zip(slots, model.state_variables, strict=True)
            if n in used]  # fmt: skip
     out += [(n, f"_C[_row_{k}, _m]") for k, n in enumerate(coupling) if n in used]
-    out += [(n, "0.0") for n in sorted(used) if _is_local_coupling(n)]
+    out += [(n, f"_L[{n[3:]}, _m]" if int(n[3:]) < n_local else "0.0")
+            for n in sorted(used) if _is_local_coupling(n)]  # fmt: skip
     out += [(n, f"_p[{first_row + j}, _m]") for j, n in enumerate(parameters)]
     return out
 
@@ -187,9 +200,10 @@ def _bad_name(model, where: str, given: list[str], allowed: dict[str, str], extr
     )
 
 
-def _function_part(model, declaration, call: str, slots=None, first_row=0, prefix=""):
+def _function_part(model, declaration, call: str, slots=None, first_row=0, prefix="", n_local=0):
     """(parameters, bindings, body) of a model whose declared equations are the function
-    ``call`` (its arguments bound to local names starting with ``prefix``)."""
+    ``call`` (its arguments bound to local names starting with ``prefix``; ``n_local`` local
+    coupling terms read from ``_L``)."""
     equations = declaration.equations
     coupling = coupling_term_names(model, declaration)
     allowed = _allowed(model, coupling, declaration)
@@ -202,7 +216,7 @@ def _function_part(model, declaration, call: str, slots=None, first_row=0, prefi
         for n in kernel_parameter_names(model, declaration)
         if n in args and allowed[n] == "parameter"
     )
-    bindings = _bindings(model, set(args), coupling, parameters, slots, first_row)
+    bindings = _bindings(model, set(args), coupling, parameters, slots, first_row, n_local)
     bindings = [(prefix + name, value) for name, value in bindings]
     slots = range(len(model.state_variables)) if slots is None else slots
     body = [f"_d = {call}({', '.join(prefix + a for a in args)})"]
@@ -215,13 +229,43 @@ def _from_function(model, declaration) -> EngineModel:
     parameters, bindings, body = _function_part(model, declaration, "equations")
     coupling = coupling_term_names(model, declaration)
     equations = declaration.equations
-    source = _loop(model, coupling, bindings, body, f"calls {equations.__name__}")
-    return EngineModel(type(model).__name__, parameters, (), source, equations)
+    doc = f"calls {equations.__name__}"
+    source = _loop(model, coupling, bindings, body, doc)
+    local = declaration.local_coupling
+    if local is not None:
+        local_bindings = _function_part(model, declaration, "equations", n_local=len(local))[1]
+        source += "\n\n" + _loop(model, coupling, local_bindings, body, doc, local=True)
+        source += "\n\n" + _local_source(model, local, parameters)
+    return EngineModel(type(model).__name__, parameters, (), source, equations, local_terms=local)
 
 
-def expression_names(model, variable: str, expression: str, allowed, coupling) -> set[str]:
-    """The names ``expression`` uses; raise naming the model if any is not allowed."""
-    where = f"the state_variable_dfuns[{variable!r}]"
+def _local_source(model, sources: tuple[str, ...], parameters: tuple[str, ...]) -> str:
+    """``local_source(_x, _p, _out)``: ``_out[k, m]`` is the ``k``-th of ``sources``
+    (expressions of the state variables and of ``parameters``) at node ``m``."""
+    allowed = {name: "parameter" for name in parameters}
+    allowed.update({name: "state variable" for name in model.state_variables})
+    used = set()
+    for k, expression in enumerate(sources):
+        where = f"the local_coupling[{k}]"
+        used |= expression_names(model, "", expression, allowed, (), where=where)
+    lines = [
+        "@jit(nogil=True)",
+        "def local_source(_x, _p, _out):",
+        f'    """{type(model).__name__}: what its local coupling terms multiply."""',
+    ]
+    if not sources:
+        return "\n".join([*lines, "    return None"]) + "\n"
+    lines.append("    for _m in range(_x.shape[1]):")
+    lines += [f"        {name} = {value}" for name, value in _bindings(model, used, (), parameters)]
+    lines += [f"        _out[{k}, _m] = {' '.join(e.split())}" for k, e in enumerate(sources)]
+    return "\n".join(lines) + "\n"
+
+
+def expression_names(model, variable: str, expression: str, allowed, coupling,
+                     where: str | None = None) -> set[str]:  # fmt: skip
+    """The names ``expression`` uses; raise naming the model if any is not allowed (``where``:
+    what the expression is, by default the ``state_variable_dfuns`` of ``variable``)."""
+    where = where or f"the state_variable_dfuns[{variable!r}]"
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
@@ -258,7 +302,7 @@ def expression_text(expression):
     return expression
 
 
-def _expression_part(model, declaration, slots=None, first_row=0):
+def _expression_part(model, declaration, slots=None, first_row=0, n_local=0):
     """(parameters, bindings, body) of a model written in ``state_variable_dfuns``."""
     coupling = coupling_term_names(model, declaration)
     allowed = _allowed(model, coupling, declaration)
@@ -281,7 +325,7 @@ def _expression_part(model, declaration, slots=None, first_row=0):
         for n in kernel_parameter_names(model, declaration)
         if n in used and allowed[n] == "parameter"
     )
-    bindings = _bindings(model, used, coupling, parameters, slots, first_row)
+    bindings = _bindings(model, used, coupling, parameters, slots, first_row, n_local)
     slots = range(len(model.state_variables)) if slots is None else slots
     body = [
         f"_out[{s}, _m] = {' '.join(dfuns[name].split())}  # {name}"
@@ -294,7 +338,13 @@ def _from_expressions(model, declaration) -> EngineModel:
     parameters, bindings, body = _expression_part(model, declaration)
     coupling = coupling_term_names(model, declaration)
     source = _loop(model, coupling, bindings, body, "state_variable_dfuns")
-    return EngineModel(type(model).__name__, parameters, (), source)
+    local = None if declaration is None else declaration.local_coupling
+    if local is not None:
+        local_bindings = _expression_part(model, declaration, n_local=len(local))[1]
+        source += "\n\n" + _loop(model, coupling, local_bindings, body, "state_variable_dfuns",
+                                  local=True)  # fmt: skip
+        source += "\n\n" + _local_source(model, local, parameters)
+    return EngineModel(type(model).__name__, parameters, (), source, local_terms=local)
 
 
 def _cvar_counts(model, declaration) -> tuple[int, ...]:
@@ -377,4 +427,5 @@ def engine_model(model) -> EngineModel:
     else:
         raise _no_engine_form(model)
     counts = _cvar_counts(model, declaration)
-    return EngineModel(found.name, found.parameters, counts, found.source, found.equations)
+    return EngineModel(found.name, found.parameters, counts, found.source, found.equations,
+                       local_terms=found.local_terms)  # fmt: skip

@@ -26,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _ahead
-from ._cache import kernel_calls
+from ._cache import kernel_calls, surface_calls
 from .checks import check_stimulus_values
 from .coupling import KernelEdges
 from .coupling_kernel import VECTOR, ring_slots
@@ -34,6 +34,7 @@ from .delays import MAX_BLOCK as K_MAX
 from .errors import SimulationInterruptedWarning
 from .observation import Observation
 from .spec import SimulationSpec
+from .surface import initial_region_state
 
 #: Bytes of per-step chunk buffers (noise, stimulus, observed states) aimed at.
 CHUNK_BYTES = 8 * 2**20
@@ -55,6 +56,9 @@ class RunState:
     # and the history is kept (:func:`history_after`), else empty; :func:`simulate` has the
     # kernel store them in the chunks of the run's last H steps only
     raw: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1, 1), dtype=np.float32))
+    # (n_var, n_region, B) float64 on a surface: the coupling variables' region means of the
+    # last step (:mod:`.surface_kernel`); else empty
+    region_x: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1)))
 
 
 def initial_state(
@@ -88,6 +92,8 @@ def initial_state(
     run = RunState(x, hist, np.ascontiguousarray(params), np.ascontiguousarray(gain), status)
     if keep_history and c.pre is not None:
         run.raw = np.ascontiguousarray(np.repeat(spec.history[..., np.newaxis], batch, axis=-1))
+    if spec.surface is not None:
+        run.region_x = initial_region_state(spec, batch)
     return run
 
 
@@ -206,15 +212,23 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
     obs = obs[: block_rows(phase, n, every)]
     stimulus = stimulus_chunk(spec, steps) if n > 0 else np.zeros((0, 1, 1))
     c, e = spec.coupling, edges
-    spec.kernel.run_chunk(
+    arguments = (
         spec.scheme, state.x, state.ring, raw, spec.history.shape[-1], first, n, k_block,
         e.middle_block, e.row_start, e.sources, e.idelays, e.weights, e.short_start,
         e.short_sources, e.short_idelays, e.short_weights, e.dense, c.kappa, state.gain,
         c.offset, spec.cvar, c.pre is not None, c.post is not None, c.parameters,
         state.params, spec.lo, spec.hi, spec.dt, draws, noise_index, spec.noise_scale,
-        math.sqrt(spec.dt), stimulus, obs_index, every, phase, obs, sums,
-        state.status, *calls,
+        math.sqrt(spec.dt), stimulus, obs_index, every, phase, obs, sums, state.status,
     )  # fmt: skip
+    surface = spec.surface
+    if surface is None:
+        spec.kernel.run_chunk(*arguments, *calls)
+    else:
+        spec.kernel.run_surface_chunk(
+            *arguments, surface.node_region, surface.region_count, state.region_x,
+            surface.local_start, surface.local_index, surface.local_weight, surface.n_local,
+            *calls, *surface_calls(spec.kernel),
+        )  # fmt: skip
     return steps, obs
 
 
@@ -293,8 +307,9 @@ def simulate(spec, state, monitors, n_steps, noise, chunk_steps=None, progress=N
         return drawer.submit(noise.draw, n_next, n_var, n_node)
 
     n_tier = edges.row_start.shape[0]
+    n_coupled = spec.history.shape[1]  # the coupling's nodes: regions, on a surface too
     sums = np.empty((n_tier, max(k_block, edges.middle_block), edges.weights.shape[0],
-                     n_node * batch), dtype=np.float32)  # fmt: skip
+                     n_coupled * batch), dtype=np.float32)  # fmt: skip
     # The observed values of a chunk are written into one buffer, reused while no monitor keeps
     # a view of it (Raw does): a new 8 MB array per chunk is a new mapping of fresh pages where
     # malloc's mmap threshold is fixed (Dask's workers set MALLOC_TRIM_THRESHOLD_), which made

@@ -22,6 +22,7 @@ from types import ModuleType
 import numpy as np
 from tvb.simulator.noise import Additive
 
+from ..models.mixed import MixedModel
 from ._cache import compiled_kernel
 from .checks import check_settings
 from .coupling import CouplingTerms, reduce_coupling
@@ -30,6 +31,7 @@ from .errors import UnsupportedSimulationError, unsupported
 from .monitors import check_supported, make_monitors
 from .observation import Observation, check_observation, observation_of
 from .support import INTEGRATORS, integrator_names
+from .surface import SurfaceTerms, surface_terms
 
 
 @dataclass
@@ -57,15 +59,17 @@ class SimulationSpec:
     monitors: list = field(default_factory=list)
     stimulus: object = None
     ran: bool = False  # a run started from it (its monitors' state is then the run's)
+    surface: SurfaceTerms | None = None  # a surface simulation's nodes, regions, local coupling
 
     @property
     def n_node(self) -> int:
-        """Number of regions."""
+        """Number of nodes: the regions, or on a surface the vertices and non-cortical regions."""
         return self.state.shape[1]
 
 
 def model_kernel(model) -> tuple[ModuleType, tuple[str, ...]]:
-    """The compiled kernel module of ``model`` and its parameter names, in the kernel's order."""
+    """The compiled kernel module of ``model`` and its parameter names, in the kernel's order
+    (the module's ``local_terms``: the model's local coupling sources, or None)."""
     found = engine_model(model)
     if len(model.cvar) not in found.cvar_counts:
         counts = " or ".join(str(n) for n in found.cvar_counts)
@@ -74,7 +78,9 @@ def model_kernel(model) -> tuple[ModuleType, tuple[str, ...]]:
             f"coupling variables (as many as its equations read), but got {list(model.cvar)} "
             "instead."
         )
-    return compiled_kernel(found), found.parameters
+    module = compiled_kernel(found)
+    module.local_terms = found.local_terms
+    return module, found.parameters
 
 
 def region_values(name: str, value, n_node: int, owner: str) -> np.ndarray:
@@ -122,8 +128,8 @@ def _check_configured(sim) -> None:
             "Invalid value for the 'sim' parameter: the fast engine needs a configured "
             "Simulator (call sim.configure() first), but got one that is not configured."
         )
-    if sim.surface is not None:
-        raise unsupported("surface", "a cortical surface", ("None (region simulations)",))
+    if sim.surface is not None and isinstance(sim.model, MixedModel):
+        raise unsupported("model", "a MixedModel on a cortical surface", ("one model",))
     if sim.model.number_of_modes != 1:
         raise unsupported("number_of_modes", str(sim.model.number_of_modes), ("1",))
     if sim.model.has_nonint_vars:
@@ -195,6 +201,10 @@ def extract(sim) -> SimulationSpec:
     history = np.asarray(sim.history.buffer, dtype=np.float32)[..., 0]  # (H, n_cvar, n_node)
     state = np.array(sim.current_state[..., 0], dtype=float)
     labels = tuple(str(lab) for lab in sim.connectivity.region_labels)
+    surface = None
+    if sim.surface is not None:
+        surface = surface_terms(sim, kernel.local_terms, type(model).__name__)
+        labels = surface.node_labels()
     spec = SimulationSpec(
         kernel=kernel,
         state_variables=tuple(model.state_variables),
@@ -215,6 +225,7 @@ def extract(sim) -> SimulationSpec:
         observation=_observation(model, state),
         stvar=np.asarray(model.stvar, dtype=np.int64),
         stimulus=sim.stimulus,
+        surface=surface,
     )
     check_supported(sim)
     check_settings(sim, spec)

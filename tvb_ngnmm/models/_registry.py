@@ -71,6 +71,14 @@ class ModelDeclaration:
         The state variable standing for the model's firing (e.g. ``'r_e'``): what monitors that
         need one neural signal (the Balloon–Windkessel BOLD) read by default. None: the rate of
         the first population, if any.
+    local_coupling : tuple of str or None
+        How the model takes the local coupling of a cortical surface (TVB's ``local_coupling``,
+        the sparse matrix ``cs · L``, no delay): term ``k`` of the equations, named ``lc_k``, is
+        ``(cs · L) @ source_k`` with ``source_k`` the ``k``-th expression of the model's state
+        variables given here (``('V',)`` for ``Generic2dOscillator``, ``('y1 - y2',)`` for
+        ``JansenRit``). ``()``: the model ignores it (TVB's ``MontbrioPazoRoxin``). None: not
+        declared (the engine runs the model on a surface only without local coupling). In
+        region simulations every ``lc_k`` is 0.
     """
 
     model: type
@@ -81,6 +89,7 @@ class ModelDeclaration:
     gui: bool = True
     coefficients: tuple[str, ...] = ()
     signal: str | None = None
+    local_coupling: tuple[str, ...] | None = None
 
     @property
     def default_signal(self) -> str | None:

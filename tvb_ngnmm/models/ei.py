@@ -22,7 +22,7 @@ INV_PI = 1.0 / math.pi
 def next_gen_ei_equations(
     r_e, v_e, s_e, r_i, v_i, s_i, C_e, C_i,
     tau_e, tau_i, tau_se, tau_si, eta_e, eta_i, Delta_e, Delta_i,
-    J_ee, J_ei, J_ie, J_ii, I_e, I_i, c_e, c_i,
+    J_ee, J_ei, J_ie, J_ii, I_e, I_i, c_e, c_i, lc_0=0.0,
 ):  # fmt: skip
     """Time derivatives of the ``NextGenEI`` state (the single definition of its equations).
 
@@ -37,6 +37,10 @@ def next_gen_ei_equations(
         Long-range input delivered by the coupling function to E and to I.
     tau_e, ... c_i : float or array
         Model parameters (see :class:`NextGenEI`).
+    lc_0 : float or array
+        Local input on a cortical surface, ``(cs · L) @ s_e`` (kHz; 0 in region simulations):
+        the neighbouring vertices' excitatory synaptic activation, entering E and I where the
+        long-range inputs ``C_e`` and ``C_i`` enter.
 
     Returns
     -------
@@ -52,7 +56,7 @@ def next_gen_ei_equations(
         (v_e * v_e + eta_e - (PI * tau_e * r_e) ** 2 + I_e) * inv_tau_e
         + J_ee * s_e
         - J_ei * s_i
-        + c_e * C_e
+        + c_e * (C_e + lc_0)
     )
     ds_e = (r_e - s_e) * (1.0 / tau_se)
     dr_i = (Delta_i * inv_tau_i * INV_PI + 2.0 * r_i * v_i) * inv_tau_i
@@ -60,7 +64,7 @@ def next_gen_ei_equations(
         (v_i * v_i + eta_i - (PI * tau_i * r_i) ** 2 + I_i) * inv_tau_i
         + J_ie * s_e
         - J_ii * s_i
-        + c_i * C_i
+        + c_i * (C_i + lc_0)
     )
     ds_i = (r_i - s_i) * (1.0 / tau_si)
     return dr_e, dv_e, ds_e, dr_i, dv_i, ds_i
@@ -77,6 +81,7 @@ def _parameter(label, default, lo, hi, step, doc):
 
 @register_model(
     equations=next_gen_ei_equations,
+    local_coupling=("s_e",),
     cvar_counts=(1, 2),
     populations=(
         PopulationLayout("E", "tau_e", "tau_se", "eta_e", "Delta_e", "I_e", "r_e", "v_e", "s_e"),
@@ -108,6 +113,12 @@ class NextGenEI(AbstractNextGenModel):
     s_{e,j}(t - d_{ij})`. A model with two coupling variables (``cvar = [s_e, s_e]`` or
     ``[s_e, s_i]``, e.g. with :class:`tvb_ngnmm.coupling.MultiCoupling`) sends the first
     coupling term to E and the second to I.
+
+    On a cortical surface the local coupling (TVB's ``local_coupling``, the sparse
+    :math:`L^c = cs \cdot L` between neighbouring vertices, no delay) is one more source of the
+    same synaptic drive: it enters where the long-range input enters, as
+    :math:`c_e (C_e + \sum_k L^c_{ik} s_{e,k})` in :math:`\dot v_e` and
+    :math:`c_i (C_i + \sum_k L^c_{ik} s_{e,k})` in :math:`\dot v_i` (0 in region simulations).
 
     Stimuli enter as a current into ``v_e`` (``stvar``). Domains: time constants > 0, widths
     :math:`\Delta \ge 0`, all :math:`J \ge 0` (signs are in the equations), other parameters any
@@ -217,5 +228,6 @@ class NextGenEI(AbstractNextGenModel):
         C_e = coupling[0]
         C_i = coupling[1] if coupling.shape[0] > 1 else C_e
         params = [getattr(self, name) for name in self.parameter_names]
-        derivatives = next_gen_ei_equations(*state_variables, C_e, C_i, *params)
+        local = local_coupling * state_variables[2]  # (cs · L) @ s_e on a surface, else 0
+        derivatives = next_gen_ei_equations(*state_variables, C_e, C_i, *params, local)
         return np.array(np.broadcast_arrays(*derivatives))

@@ -13,7 +13,7 @@ from ._registry import PopulationLayout, register_model
 PI = math.pi
 
 
-def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c):
+def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c, lc_0=0.0):
     """Time derivatives of the ``MPRSynaptic`` state (the single definition of its equations).
 
     Parameters
@@ -24,6 +24,10 @@ def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c):
         Long-range input delivered by the coupling function.
     tau, tau_s, eta, Delta, J, I, c : float or array
         Model parameters (see :class:`MPRSynaptic`).
+    lc_0 : float or array
+        Local input on a cortical surface, ``(cs · L) @ s`` (kHz; 0 in region simulations):
+        the neighbouring vertices' synaptic activation, entering where the long-range input
+        ``C`` enters.
 
     Returns
     -------
@@ -31,13 +35,14 @@ def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c):
         ``(dr, dv, ds)`` in units per ms.
     """
     dr = (Delta / (PI * tau) + 2.0 * r * v) / tau
-    dv = (v * v + eta - (PI * tau * r) ** 2 + I) / tau + J * s + c * C
+    dv = (v * v + eta - (PI * tau * r) ** 2 + I) / tau + J * s + c * (C + lc_0)
     ds = (r - s) / tau_s
     return dr, dv, ds
 
 
 @register_model(
     equations=mpr_synaptic_equations,
+    local_coupling=("s",),
     cvar_counts=(1, 2),
     populations=(
         PopulationLayout("population", "tau", "tau_s", "eta", "Delta", "I", "r", "v", "s"),
@@ -61,7 +66,9 @@ class MPRSynaptic(AbstractNextGenModel):
     :math:`J` makes the population bistable (persistent "working memory" activity).
 
     Units: time in ms, ``r`` and ``s`` in spikes/ms (kHz), ``v`` dimensionless. ``C`` is the
-    long-range input the coupling function delivers for the coupling variable ``s``. Stimuli
+    long-range input the coupling function delivers for the coupling variable ``s``; on a
+    cortical surface the local coupling :math:`L^c = cs \cdot L` enters beside it, as
+    :math:`c\,(C + \sum_k L^c_{ik} s_k)` (0 in region simulations). Stimuli
     enter as a current into ``v``. Domains: ``tau``, ``tau_s`` > 0, ``Delta`` >= 0; ``J`` may have
     either sign (negative for an inhibitory population); the rest any finite number.
     """
@@ -154,5 +161,6 @@ class MPRSynaptic(AbstractNextGenModel):
         """Time derivatives, shaped like ``state_variables`` ``(3, n_node, n_mode)``."""
         r, v, s = state_variables
         params = [getattr(self, name) for name in self.parameter_names]
-        derivatives = mpr_synaptic_equations(r, v, s, coupling[0], *params)
+        local = local_coupling * s  # (cs · L) @ s on a surface, 0 in region simulations
+        derivatives = mpr_synaptic_equations(r, v, s, coupling[0], *params, local)
         return np.array(np.broadcast_arrays(*derivatives))

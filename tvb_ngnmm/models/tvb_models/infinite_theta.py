@@ -133,7 +133,11 @@ def dumont_gutkin_equations(
 
 
 register_model(
-    MontbrioPazoRoxin, equations=montbrio_pazo_roxin_equations, cvar_counts=(2,), signal="r"
+    MontbrioPazoRoxin,
+    equations=montbrio_pazo_roxin_equations,
+    cvar_counts=(2,),
+    signal="r",
+    local_coupling=(),  # TVB's ignores local coupling
 )
 register_model(CoombesByrne, equations=coombes_byrne_equations, signal="r")
 register_model(CoombesByrne2D, equations=coombes_byrne_2d_equations, signal="r")

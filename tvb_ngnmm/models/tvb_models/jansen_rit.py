@@ -25,11 +25,12 @@ from .._registry import register_model
 
 
 def jansen_rit_equations(
-    y0, y1, y2, y3, y4, y5, c_0, nu_max, r, v0, a, a_1, a_2, a_3, a_4, A, b, B, J, mu
+    y0, y1, y2, y3, y4, y5, c_0, nu_max, r, v0, a, a_1, a_2, a_3, a_4, A, b, B, J, mu, lc_0=0.0
 ):
     """TVB's ``JansenRit``: pyramidal (``y0``), excitatory (``y1``) and inhibitory (``y2``)
     post-synaptic potentials and their derivatives, through the sigmoid ``2 nu_max / (1 +
-    exp(r (v0 - v)))``.
+    exp(r (v0 - v)))``. ``lc_0`` is the local coupling of a surface, ``(cs · L) @ (y1 - y2)``,
+    added to the excitatory input beside the long-range ``c_0``, as TVB adds it.
 
     Returns
     -------
@@ -40,12 +41,12 @@ def jansen_rit_equations(
     sigm_y0_1 = 2.0 * nu_max / (1.0 + math.exp(r * (v0 - a_1 * J * y0)))
     sigm_y0_3 = 2.0 * nu_max / (1.0 + math.exp(r * (v0 - a_3 * J * y0)))
     dy3 = A * a * sigm_y1_y2 - 2.0 * a * y3 - a**2 * y0
-    dy4 = A * a * (mu + a_2 * J * sigm_y0_1 + c_0) - 2.0 * a * y4 - a**2 * y1
+    dy4 = A * a * (mu + a_2 * J * sigm_y0_1 + c_0 + lc_0) - 2.0 * a * y4 - a**2 * y1
     dy5 = B * b * (a_4 * J * sigm_y0_3) - 2.0 * b * y5 - b**2 * y2
     return y3, y4, y5, dy3, dy4, dy5
 
 
-register_model(JansenRit, equations=jansen_rit_equations)
+register_model(JansenRit, equations=jansen_rit_equations, local_coupling=("y1 - y2",))
 
 
 @jit
