@@ -103,6 +103,13 @@ def node_space(spec) -> str:
     return "region" if getattr(spec, "surface", None) is None else "vertex"
 
 
+def vertex_count(surface) -> int:
+    """Number of cortical vertices of a spec's ``surface``: the rows of its ``vertices`` (the
+    nodes after them are the regions left off the surface)."""
+    vertices = getattr(surface, "vertices", None)
+    return int(surface.n_vertex) if vertices is None else int(np.shape(vertices)[0])
+
+
 _ENGINE_MONITORS: dict[type, type[AbstractEngineMonitor]] = {}
 
 

@@ -68,7 +68,13 @@ from tvb.basic.neotraits.api import Attr, NArray
 from tvb.simulator import monitors as tvb_monitors
 
 from .._util import check_values
-from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor, select
+from ._base import (
+    AbstractEngineMonitor,
+    BlockAverage,
+    register_engine_monitor,
+    select,
+    vertex_count,
+)
 
 SENSOR_TYPES = ("EEG", "MEG", "SEEG")
 #: MNE's channel types, by kind of sensor.
@@ -389,11 +395,12 @@ def check_gain_shape(gain: np.ndarray, n_sensor: int, spec, name: str) -> None:
     on a surface, TVB's gain is refused when regions are left out of the region mapping."""
     n_node = len(spec.labels)
     surface = getattr(spec, "surface", None)
-    if surface is not None and n_node > surface.n_vertex:
+    n_vertex = None if surface is None else vertex_count(surface)
+    if surface is not None and n_node > n_vertex:
         raise ValueError(
             f"Invalid value for the 'projection' of the {name} monitor on a surface simulation "
             f"whose connectivity has regions left out of the region mapping "
-            f"({n_node - surface.n_vertex} nodes after the {surface.n_vertex} vertices). "
+            f"({n_node - n_vertex} nodes after the {n_vertex} vertices). "
             "Allowed are surfaces whose region mapping covers every region, but got one that "
             "does not: TVB's configuration writes the vertices' gain columns at the regions' "
             "indices and the left-out regions' gain at their region index, so stock sim.run() "
@@ -498,7 +505,7 @@ class EngineForwardProjection(EngineSensorProjection):
         # again: the gain may have changed since configure()
         surface = getattr(spec, "surface", None)
         n_node = len(spec.labels)
-        columns = None if surface is None else node_columns(n_node, surface.n_vertex)
+        columns = None if surface is None else node_columns(n_node, vertex_count(surface))
         monitor.check(n_node, columns)
         self.gain = np.asarray(monitor.gain, dtype=float)
         self.space_labels = tuple(str(label) for label in monitor.sensor_labels)
