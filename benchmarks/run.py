@@ -1,7 +1,8 @@
 """Run the workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
-g2d76 replay real94 fit94]`` (all by default).
+g2d76 replay real94 fit94 surf16k surf_eeg]`` (all by default; the surface workloads are in
+:mod:`benchmarks.surfaces`).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
 times are medians of ``--repeat`` runs after a warm-up (JIT excluded); compile times are
@@ -24,7 +25,8 @@ import time
 import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
-             "bold600", "jr76", "g2d76", "replay", "real94", "fit94")  # fmt: skip
+             "bold600", "jr76", "g2d76", "replay", "real94", "fit94", "surf16k",
+             "surf_eeg")  # fmt: skip
 
 
 def peak_rss_mib() -> float:
@@ -563,7 +565,10 @@ def bench_fit94(args) -> dict:
 
 def run_one(name: str, args) -> dict:
     """One workload in this process."""
-    result = globals()[f"bench_{name}"](args)
+    from benchmarks import surfaces
+
+    bench = globals().get(f"bench_{name}") or getattr(surfaces, f"bench_{name}")
+    result = bench(args)
     result["peak_rss_mib"] = peak_rss_mib()
     return result
 
@@ -579,6 +584,8 @@ def main(argv=None) -> None:
     parser.add_argument("--bold-ms", type=float, default=600000.0, help="BOLD-600 length")
     parser.add_argument("--fit-ms", type=float, default=200000.0, help="FIT-94 length/point")
     parser.add_argument("--fit-budget", type=int, default=48, help="FIT-94 evaluations")
+    parser.add_argument("--surf-stock-ms", type=float, default=20.0,
+                        help="stock TVB run length on a surface")  # fmt: skip
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -587,7 +594,8 @@ def main(argv=None) -> None:
     passthrough = [f"--repeat={args.repeat}", f"--stock-ms={args.stock_ms}",
                    f"--sweep-ms={args.sweep_ms}", f"--scale-ms={args.scale_ms}",
                    f"--bold-ms={args.bold_ms}", f"--fit-ms={args.fit_ms}",
-                   f"--fit-budget={args.fit_budget}"]  # fmt: skip
+                   f"--fit-budget={args.fit_budget}",
+                   f"--surf-stock-ms={args.surf_stock_ms}"]  # fmt: skip
     for name in args.workloads or WORKLOADS:
         run = subprocess.run(
             [sys.executable, "-m", "benchmarks", f"--one={name}", *passthrough],

@@ -219,3 +219,16 @@ def test_run_batch_on_a_surface(connectivity, cortex):
         np.testing.assert_allclose(out[member].values, data[..., 0], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"Allowed are arrays of shape \(B,\) or \(B, 76\)"):
         run_batch(base, {"a": np.zeros((2, cortex.region_mapping.size))}, simulation_length=1.0)
+
+
+def test_parameters_per_region_on_a_surface(connectivity, cortex):
+    """A parameter given per region reaches every vertex of its region (TVB maps it through the
+    region mapping), and one given per node each node: as TVB."""
+    drive = np.linspace(-0.5, 0.5, connectivity.number_of_regions)
+
+    def make():
+        return _simulator(models.Generic2dOscillator(I=drive), connectivity, cortex)
+
+    stock, engine = _pair(make)
+    assert np.shape(engine.model.I)[0] == cortex.region_mapping.size
+    _assert_agree(stock.run()[0], NumbaBackend().run_sim(engine)[0])

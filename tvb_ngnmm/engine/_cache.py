@@ -82,9 +82,12 @@ KERNEL_CALLS = {
 #: :data:`KERNEL_CALLS` (after them, in this order), with their signatures.
 SURFACE_CALLS = {
     "model_dfun_lc": "none(f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1])",
+    "model_dfun_lcu": "none(f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1])",
     "local_source": "none(f8[:, ::1], f8[:, ::1], f8[:, ::1])",
 }
-_SURFACE_ARGUMENTS = {"model_dfun_lc": "_x, _C, _L, _p, _out", "local_source": "_x, _p, _out"}
+_SURFACE_ARGUMENTS = {"model_dfun_lc": "_x, _C, _L, _p, _out",
+                      "model_dfun_lcu": "_x, _C, _L, _p, _out",
+                      "local_source": "_x, _p, _out"}  # fmt: skip
 #: The arguments of the functions :data:`KERNEL_CALLS` names that a coupling's module defines
 #: (:func:`coupling_source`), as the kernel passes them.
 COUPLING_ARGUMENTS = {
@@ -420,7 +423,8 @@ def kernel_calls(module: ModuleType, coupling, edges) -> tuple:
 
 def surface_calls(module: ModuleType) -> tuple:
     """The model's functions :func:`.surface_kernel.run_surface_chunk` calls after
-    :func:`kernel_calls`' (:data:`SURFACE_CALLS`): ``model_dfun_lc`` and ``local_source``, or
+    :func:`kernel_calls`' (:data:`SURFACE_CALLS`): ``model_dfun_lc``, ``model_dfun_lcu`` and
+    ``local_source``, or
     functions that do nothing for a model without them (which is then run without local
     coupling)."""
     calls = []

@@ -107,8 +107,10 @@ def coupling_term_names(model, declaration=_LOOK_UP) -> tuple[str, ...]:
     return tuple(f"c_{k}" for k in range(n_terms))
 
 
-def _header(model, coupling, doc, local: bool = False) -> list[str]:
-    name = "model_dfun_lc(_x, _C, _L, _p, _out)" if local else "model_dfun(_x, _C, _p, _out)"
+def _header(model, coupling, doc, local: bool | str = False) -> list[str]:
+    name = "model_dfun(_x, _C, _p, _out)"
+    if local:
+        name = f"model_dfun_{'lcu' if local == 'uniform' else 'lc'}(_x, _C, _L, _p, _out)"
     lines = [
         "@jit(nogil=True)",
         f"def {name}:",
@@ -120,12 +122,22 @@ def _header(model, coupling, doc, local: bool = False) -> list[str]:
     ]
 
 
-def _loop(model, coupling, bindings, body, doc, local: bool = False) -> str:
+def _loop(model, coupling, bindings, body, doc, local: bool | str = False) -> str:
     """``model_dfun`` (``model_dfun_lc`` with ``local``) binding each name used (``bindings``:
-    name -> source) then ``body``."""
+    name -> source) then ``body``.
+
+    With ``local='uniform'``, ``model_dfun_lcu``: the same with every node's parameters those of
+    node 0 (``_p`` has one column), read once before the loop: a surface's parameters are
+    mostly the same at every vertex, and reading a row of each per vertex and stage would move
+    more memory than the state itself.
+    """
     lines = _header(model, coupling, doc, local)
+    uniform = local == "uniform"
+    hoisted = [(n, v.replace("_m]", "0]")) for n, v in bindings if uniform and v.startswith("_p[")]
+    lines += [f"    {name} = {value}" for name, value in hoisted]
     lines.append("    for _m in range(_x.shape[1]):")
-    lines += [f"        {name} = {value}" for name, value in bindings]
+    lines += [f"        {name} = {value}" for name, value in bindings
+              if not (uniform and value.startswith("_p["))]  # fmt: skip
     lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
 
@@ -234,7 +246,8 @@ def _from_function(model, declaration) -> EngineModel:
     local = declaration.local_coupling
     if local is not None:
         local_bindings = _function_part(model, declaration, "equations", n_local=len(local))[1]
-        source += "\n\n" + _loop(model, coupling, local_bindings, body, doc, local=True)
+        for kind in (True, "uniform"):
+            source += "\n\n" + _loop(model, coupling, local_bindings, body, doc, local=kind)
         source += "\n\n" + _local_source(model, local, parameters)
     return EngineModel(type(model).__name__, parameters, (), source, equations, local_terms=local)
 
@@ -341,8 +354,9 @@ def _from_expressions(model, declaration) -> EngineModel:
     local = None if declaration is None else declaration.local_coupling
     if local is not None:
         local_bindings = _expression_part(model, declaration, n_local=len(local))[1]
-        source += "\n\n" + _loop(model, coupling, local_bindings, body, "state_variable_dfuns",
-                                  local=True)  # fmt: skip
+        for kind in (True, "uniform"):
+            source += "\n\n" + _loop(model, coupling, local_bindings, body,
+                                      "state_variable_dfuns", local=kind)  # fmt: skip
         source += "\n\n" + _local_source(model, local, parameters)
     return EngineModel(type(model).__name__, parameters, (), source, local_terms=local)
 

@@ -59,6 +59,7 @@ class RunState:
     # (n_var, n_region, B) float64 on a surface: the coupling variables' region means of the
     # last step (:mod:`.surface_kernel`); else empty
     region_x: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1)))
+    uniform: bool = False  # every node of every member has the same parameters
 
 
 def initial_state(
@@ -94,6 +95,7 @@ def initial_state(
         run.raw = np.ascontiguousarray(np.repeat(spec.history[..., np.newaxis], batch, axis=-1))
     if spec.surface is not None:
         run.region_x = initial_region_state(spec, batch)
+        run.uniform = bool(np.all(run.params == run.params[:, :1, :1]))
     return run
 
 
@@ -227,7 +229,7 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
         spec.kernel.run_surface_chunk(
             *arguments, surface.node_region, surface.region_count, state.region_x,
             surface.local_start, surface.local_index, surface.local_weight, surface.n_local,
-            *calls, *surface_calls(spec.kernel),
+            surface.local_active, state.uniform, *calls, *surface_calls(spec.kernel),
         )  # fmt: skip
     return steps, obs
 

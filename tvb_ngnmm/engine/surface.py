@@ -35,7 +35,8 @@ class SurfaceTerms:
     local_start: np.ndarray  # (n_node + 1,) uint64
     local_index: np.ndarray  # (nnz,) uint32
     local_weight: np.ndarray  # (nnz,) float64
-    n_local: int  # local coupling terms the kernel computes (0: none)
+    n_local: int  # the model's local coupling terms (0: it declares none)
+    local_active: bool  # whether the local coupling is computed (else its terms are 0)
 
     # The kernel indexes with unsigned integers, which need no check for negative indices
     # (twice as fast a sparse product as with int64).
@@ -91,7 +92,7 @@ def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> 
             "surface.coupling_strength 0, or a model that declares it), but got a non-zero local "
             "coupling."
         )
-    n_local = len(local_terms) if has_local and local_terms else 0
+    n_local = len(local_terms) if local_terms else 0
     normals = getattr(cortex, "vertex_normals", None)
     normals = None if normals is None or np.size(normals) == 0 else np.asarray(normals, float)
     return SurfaceTerms(
@@ -106,6 +107,7 @@ def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> 
         local_index=local.indices.astype(np.uint32),
         local_weight=np.ascontiguousarray(local.data, dtype=float),
         n_local=n_local,
+        local_active=has_local and n_local > 0,
     )
 
 

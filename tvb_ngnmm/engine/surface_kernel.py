@@ -71,13 +71,19 @@ def region_means(X, v, region_of, count, acc, out, B):
 
 
 @jit(nogil=True)
-def _evaluate(X, C, P, out, LC, SRC, lc_start, lc_index, lc_weight, B, model_dfun,
-              model_dfun_lc, local_source):  # fmt: skip
-    """The model's derivatives at ``X``, with the local coupling when there is one."""
+def _evaluate(X, C, P, PU, out, LC, SRC, active, lc_start, lc_index, lc_weight, B, model_dfun,
+              model_dfun_lc, model_dfun_lcu, local_source):  # fmt: skip
+    """The model's derivatives at ``X``: with its local coupling terms ``LC`` (computed when
+    ``active``, else 0) when it has any, with the parameters ``PU`` of every node (one column)
+    when that is not empty."""
     if LC.shape[0] > 0:
-        local_source(X, P, SRC)
-        local_coupling(lc_start, lc_index, lc_weight, SRC, LC, B)
-        model_dfun_lc(X, C, LC, P, out)
+        if active:
+            local_source(X, P, SRC)
+            local_coupling(lc_start, lc_index, lc_weight, SRC, LC, B)
+        if PU.shape[1] > 0:
+            model_dfun_lcu(X, C, LC, PU, out)
+        else:
+            model_dfun_lc(X, C, LC, P, out)
     else:
         model_dfun(X, C, P, out)
 
@@ -89,9 +95,10 @@ def run_surface_chunk(
     kappa, gain, offset, cvar, coupling_pre, coupling_post, coupling_parameters,
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
     obs_phase, obs, sums, status,
-    region_of, region_count, region_x, lc_start, lc_index, lc_weight, n_local,
+    region_of, region_count, region_x, lc_start, lc_index, lc_weight, n_local, lc_active,
+    uniform,
     model_dfun, accumulate_delayed, accumulate_recent, accumulate_dense, apply_pre, apply_post,
-    model_dfun_lc, local_source,
+    model_dfun_lc, model_dfun_lcu, local_source,
 ):  # fmt: skip
     """Advance the nodes ``x`` (n_var, N, B) of a surface simulation by ``n_steps`` steps.
 
@@ -102,8 +109,9 @@ def run_surface_chunk(
     region means of the last step (updated as the run goes); ``lc_start`` (N + 1,),
     ``lc_index`` (nnz,) int64 and ``lc_weight`` (nnz,) float64, the local coupling matrix
     ``cs · L`` as CSR, with ``n_local`` terms (0: none, and ``model_dfun`` is called instead of
-    ``model_dfun_lc``); the model's ``model_dfun_lc`` and ``local_source`` last
-    (:mod:`.equations`).
+    ``model_dfun_lc``), computed if ``lc_active`` (else 0); ``uniform``, whether every node of
+    every member has the same parameters (``model_dfun_lcu`` then reads them once); the
+    model's ``model_dfun_lc``, ``model_dfun_lcu`` and ``local_source`` last (:mod:`.equations`).
     """
     n_var, n_node, B = x.shape
     M = n_node * B
@@ -122,6 +130,7 @@ def run_surface_chunk(
     C = np.empty((n_cvar, M))
     LC = np.zeros((n_local, M))
     SRC = np.zeros((n_local, M))
+    PU = np.ascontiguousarray(P[:, :1]) if uniform else np.zeros((P.shape[0], 0))
     acc = np.empty(MR)
     k1 = np.empty((n_var, M))
     k2 = np.empty((n_var, M))
@@ -219,8 +228,8 @@ def run_surface_chunk(
                         s_vi = stim[row, v, i]
                         for b in range(B):
                             st[v, i * B + b] = s_vi
-            _evaluate(X, C, P, k1, LC, SRC, lc_start, lc_index, lc_weight, B, model_dfun,
-                      model_dfun_lc, local_source)  # fmt: skip
+            _evaluate(X, C, P, PU, k1, LC, SRC, lc_active, lc_start, lc_index, lc_weight, B,
+                      model_dfun, model_dfun_lc, model_dfun_lcu, local_source)  # fmt: skip
             if scheme != EULER:
                 for v in range(n_var):
                     lo_v, hi_v = lo[v], hi[v]
@@ -231,8 +240,8 @@ def run_surface_chunk(
                     else:
                         for m in range(M):
                             tmp[v, m] = _clamp(X[v, m] + dt * k1[v, m], lo_v, hi_v)
-                _evaluate(tmp, C, P, k2, LC, SRC, lc_start, lc_index, lc_weight, B, model_dfun,
-                          model_dfun_lc, local_source)  # fmt: skip
+                _evaluate(tmp, C, P, PU, k2, LC, SRC, lc_active, lc_start, lc_index, lc_weight,
+                          B, model_dfun, model_dfun_lc, model_dfun_lcu, local_source)  # fmt: skip
             bad = False
             for v in range(n_var):
                 lo_v, hi_v = lo[v], hi[v]
