@@ -92,7 +92,9 @@ def test_a_surface_monitor_alone_matches_stock(conn, index):
 def test_run_batch_names_the_vertex_and_region_axes(conn):
     """run_batch on a surface: 'vertex' labelled with the engine's node labels, 'region' with
     the connectivity's regions."""
-    sim = surface_sim(conn, [monitors.TemporalAverage(period=1.0), monitors.SpatialAverage(period=1.0)])
+    sim = surface_sim(
+        conn, [monitors.TemporalAverage(period=1.0), monitors.SpatialAverage(period=1.0)]
+    )
     vertex, region = run_batch(sim, {"a": [0.1, 0.2]}, simulation_length=4.0)
     assert vertex.dims == ("member", "time", "state_variable", "vertex")
     assert list(vertex["vertex"].values[[0, N_VERTEX]]) == ["v0", "rTH"]
@@ -134,3 +136,18 @@ def test_tvb_eeg_and_meg_on_cortex_16384_match_stock(sim_16k):
     projections, region means and region BOLD, on the 16k cortex: 32 steps."""
     fast = assert_same_as_stock(sim_16k)
     assert [y.shape[2] for _, y in fast] == [65, 276, 76, 76]
+
+
+def test_run_batch_labels_per_node_and_per_region_parameters(conn):
+    """A parameter swept per node labels the 'vertex' output, one swept per region the 'region'
+    output; each goes to the attributes of the other (a per-node sweep with a region output
+    failed with xarray's 'conflicting sizes')."""
+    sim = surface_sim(conn, [monitors.SpatialAverage(period=1.0), monitors.Raw()], length=2.0)
+    drive = np.zeros((2, N_VERTEX + 1))
+    drive[1] = 0.1
+    region, vertex = run_batch(sim, {"I": drive}, simulation_length=2.0)
+    assert vertex["I"].dims == ("member", "vertex") and "I" not in region.coords
+    assert np.shape(region.attrs["I"]) == (2, N_VERTEX + 1)
+    gain = np.array([[0.1] * 5, [0.2] * 5])
+    region, vertex = run_batch(sim, {"a": gain}, simulation_length=2.0)
+    assert region["a"].dims == ("member", "region") and "a" in vertex.attrs
