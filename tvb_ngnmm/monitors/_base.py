@@ -42,8 +42,9 @@ class AbstractEngineMonitor(abc.ABC):
         Number of batch members B.
     """
 
-    #: Name of the output's spatial axis: ``'region'`` (``'vertex'`` in a surface simulation, set
-    #: by the constructor), or ``'sensor'`` for projections.
+    #: Name of the output's spatial axis: ``'region'`` for one value per node (``'vertex'`` in a
+    #: surface simulation, set by the constructor), ``'region'`` for the regions of a surface
+    #: simulation, ``'area'`` for other groups of nodes, or ``'sensor'`` for projections.
     space = "region"
 
     def __init__(self, monitor, spec, batch: int):

@@ -25,6 +25,7 @@ from ..monitors import (
     engine_monitor_class,
     engine_monitor_classes,
 )
+from ..monitors._base import node_space
 from ._common import (
     DT,
     N_REGIONS,
@@ -72,6 +73,7 @@ def _monitor_examples() -> dict:
     return {
         tvb_monitors.SubSample: lambda: tvb_monitors.SubSample(period=period),
         tvb_monitors.TemporalAverage: lambda: tvb_monitors.TemporalAverage(period=period),
+        tvb_monitors.SpatialAverage: lambda: tvb_monitors.SpatialAverage(period=period),
         tvb_monitors.Bold: lambda: tvb_monitors.Bold(period=8.0, hrf_length=32.0),
         tvb_monitors.EEG: lambda: _tiny_projection(
             tvb_monitors.EEG, period=period, reference="average"
@@ -214,14 +216,27 @@ def _consume_block_sums(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray,
     return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
 
 
+def _space_labels_right(engine_monitor, spec) -> bool:
+    """Node outputs are labelled with the engine's node labels, a surface's region outputs with
+    the connectivity's regions."""
+    space, labels = engine_monitor.space, tuple(engine_monitor.space_labels)
+    if space == node_space(spec):
+        return labels == tuple(spec.labels)
+    if space == "region":
+        return labels == tuple(spec.surface.region_labels)
+    return True
+
+
 def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> None:
     """The registered engine monitor keeps the contract of
     :class:`tvb_ngnmm.monitors.AbstractEngineMonitor`.
 
     Built from the configured monitor and the engine's reading of the simulator, fed random
-    observed states of three periods: ``space`` is ``'region'`` (labels the regions') or
-    ``'sensor'``; ``consume`` returns increasing times and data shaped ``(n_sample,
-    *sample_shape, batch)``; the same steps cut into random chunks give the same samples
+    observed states of three periods: ``space`` is the nodes' (``'region'``, ``'vertex'`` on a
+    surface; labels the engine's node labels), ``'region'`` on a surface (labels the
+    connectivity's regions), ``'area'`` (groups of nodes) or ``'sensor'``; ``consume``
+    returns increasing times and data shaped ``(n_sample, *sample_shape, batch)``; the same
+    steps cut into random chunks give the same samples
     (chunk independence); each batch member equals a run of that member alone; and a monitor
     with a ``block_average`` gives the same samples from the chunks' block sums (as the engine
     forms them when it is a run's only monitor) through ``consume_means``.
@@ -241,10 +256,10 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     times, data = whole.consume(steps, obs)
     n_var, n_space = whole.sample_shape
     checks = [
-        (whole.space in ("region", "sensor"), f"space = {whole.space!r}"),
+        (whole.space in ("region", "vertex", "area", "sensor"), f"space = {whole.space!r}"),
         (len(whole.space_labels) == n_space, "space_labels do not match sample_shape"),
         (len(whole.variable_names) == n_var, "variable_names do not match sample_shape"),
-        (whole.space != "region" or tuple(whole.space_labels) == spec.labels, "region labels"),
+        (_space_labels_right(whole, spec), f"{whole.space} labels"),
         (data.shape == (len(times), n_var, n_space, batch), f"data shaped {data.shape}"),
         (len(times) > 1 and np.all(np.diff(times) > 0), "times not increasing"),
     ]
