@@ -20,6 +20,7 @@ from tvb.datatypes.connectivity import Connectivity
 from tvb.simulator import integrators, models, monitors
 from tvb.simulator.simulator import Simulator
 
+from tvb_ngnmm.backend import NumbaBackend
 from tvb_ngnmm.connectomes import CoordinateFrame, load_connectome
 from tvb_ngnmm.imaging import (
     TVB76_TO_MNI_MM,
@@ -100,9 +101,11 @@ def test_hemispheres_split_the_source_estimate(forward):
     assert estimate.tstep == pytest.approx(1e-3)
 
 
-def test_the_two_routes_to_eeg_agree(conn4, forward):
-    """A stock surface simulation records a ForwardProjection with the surface gain and a
-    TemporalAverage of the vertices; MNE's apply_forward_raw of the latter gives the former."""
+@pytest.mark.parametrize("runner", ["stock", "engine"])
+def test_the_two_routes_to_eeg_agree(conn4, forward, runner):
+    """A surface simulation (stock sim.run() or the engine's run_sim) records a
+    ForwardProjection with the surface gain and a TemporalAverage of the vertices; MNE's
+    apply_forward_raw of the latter gives the former."""
     sim = Simulator(
         model=models.Generic2dOscillator(),
         connectivity=conn4,
@@ -114,7 +117,8 @@ def test_the_two_routes_to_eeg_agree(conn4, forward):
         ],
         simulation_length=20.0,
     ).configure()
-    (t_sensor, sensor), (t_vertex, vertex) = sim.run()
+    run = sim.run if runner == "stock" else lambda: NumbaBackend().run_sim(sim)
+    (t_sensor, sensor), (t_vertex, vertex) = run()
     in_sim = to_raw(t_sensor, sensor, forward)
     after = apply_surface_forward(t_vertex, vertex, forward)
     assert after.ch_names == in_sim.ch_names and after.first_samp == in_sim.first_samp
