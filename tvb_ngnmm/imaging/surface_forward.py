@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util import check_values
-from ..connectomes._checks import hemispheres_from_labels
+from ..connectomes import hemispheres_from_labels
 from ._head import apply_affine, connectome_to_head, import_mne, read_trans
 from .forward import _conductor, _coordinate_frame, _keep_inside
 from .sensors import UNITS, sensor_info

@@ -17,6 +17,7 @@ from ._base import (
     engine_monitor_class,
     engine_monitor_classes,
     engine_monitor_names,
+    node_space,
     register_engine_monitor,
 )
 from .balloon_windkessel import BalloonWindkesselBold
@@ -29,5 +30,6 @@ __all__ = [
     "engine_monitor_class",
     "engine_monitor_classes",
     "engine_monitor_names",
+    "node_space",
     "register_engine_monitor",
 ]

@@ -24,8 +24,8 @@ from ..monitors import (
     ForwardProjection,
     engine_monitor_class,
     engine_monitor_classes,
+    node_space,
 )
-from ..monitors._base import node_space
 from ._common import (
     DT,
     N_REGIONS,
