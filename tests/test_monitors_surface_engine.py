@@ -151,3 +151,26 @@ def test_run_batch_labels_per_node_and_per_region_parameters(conn):
     gain = np.array([[0.1] * 5, [0.2] * 5])
     region, vertex = run_batch(sim, {"a": gain}, simulation_length=2.0)
     assert region["a"].dims == ("member", "region") and "a" in vertex.attrs
+
+
+def twin_sims(conn, make_monitors):
+    """Two configured copies of a surface simulation with the same initial state and history."""
+    first, second = surface_sim(conn, make_monitors()), surface_sim(conn, make_monitors())
+    second.current_state[:] = first.current_state
+    second.history.buffer[:] = first.history.buffer
+    return first, second
+
+
+@pytest.mark.parametrize("index", [2, 3, 5, 6, 7])
+def test_engine_runs_continue_into_stock_runs_on_a_surface(conn, index):
+    """The engine leaves each monitor's state (a block under way, the hemodynamic state and
+    its drive summed so far: per region from the engine's per-node block sums) where stock
+    would: engine then stock on one simulator, against stock twice on its twin; the runs end
+    and start within a period and a hemodynamic step."""
+    engine_sim, stock_sim = twin_sims(conn, lambda: [all_monitors()[index]])
+    NumbaBackend().run_sim(engine_sim, simulation_length=9.3)
+    stock_sim.run(simulation_length=9.3)
+    [(t, y)] = engine_sim.run(simulation_length=9.3)
+    [(t_ref, y_ref)] = stock_sim.run(simulation_length=9.3)
+    np.testing.assert_allclose(t, t_ref, rtol=1e-12)
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=RTOL * np.abs(y_ref).max())

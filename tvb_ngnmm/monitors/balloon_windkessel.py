@@ -85,7 +85,8 @@ signal per region of the connectivity, shape ``(n_time, 1, n_region, n_mode)``; 
 ``spatial='node'`` every vertex has its own (shape ``(n_time, 1, n_node, n_mode)``; the state
 is 5 floats per node and member, 0.7 MB for ``cortex_16384``, whatever the run length). In a
 region simulation both are the same. The mean over a region is taken at every neural step,
-before the hemodynamic averaging (the two commute).
+before the hemodynamic averaging, in stock ``sim.run()``; the engine, when it sums the
+hemodynamic blocks in its compiled step, takes it after (the two commute, up to rounding).
 """
 
 from __future__ import annotations
@@ -618,13 +619,13 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         )
         self.drive_sum = np.array(np.broadcast_to(monitor.drive_sum[:, :1], (n_node, batch)))
         # The drive's means over the hemodynamic blocks, continuing the block under way from
-        # the TVB monitor's sum of it (read only when the engine forms the block sums). Not
-        # with region means on a surface: the engine's block sums are per node, and the TVB
-        # monitor's sum under way per region, so every step is handed over.
+        # the TVB monitor's sum of it (read only when the engine forms the block sums). With
+        # region means on a surface the engine's block sums are per node and the TVB monitor's
+        # sum per region: a run that starts within a hemodynamic step hands over every step.
         self.block_average = None
-        if self.region_mean is None:
+        if self.region_mean is None or spec.current_step % self.n_h == 0:
             self.block_average = BlockAverage(self.n_h, None, spec.current_step, batch)
-        if self.block_average is not None and spec.current_step % self.n_h:
+        if self.region_mean is None and spec.current_step % self.n_h:
             self.block_average.sum_under_way = self.drive_sum[np.newaxis].copy()
             self.block_average.steps_under_way = spec.current_step % self.n_h
         self.summed = False  # whether the engine formed the block sums (consume_means)
@@ -648,15 +649,23 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         drive_sum = self.drive_sum
         if self.summed:
             under_way = self.block_average.sum_under_way
-            drive_sum = np.zeros_like(drive_sum) if under_way is None else under_way[0]
+            if under_way is None:
+                drive_sum = np.zeros_like(drive_sum)
+            elif self.region_mean is None:
+                drive_sum = under_way[0]
+            else:  # the nodes' sums to their regions' (the mean of the sums)
+                drive_sum = region_means(self.region_mean, under_way[0][np.newaxis])[0]
         self.monitor.drive_sum[:] = drive_sum[:, :1]
 
     def consume_means(self, steps, ends, means):
         self.summed = True
         sampled = steps[steps % self.istep == 0]
         out = np.empty((len(sampled), len(self.space_labels), self.batch))
+        drive = means[:, 0]
+        if self.region_mean is not None:
+            drive = region_means(self.region_mean, drive)
         if len(ends):
-            advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(means[:, 0]),
+            advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(drive),
                            self.istep, self.params, self.state, out)  # fmt: skip
         self._record_blow_ups(sampled, out)
         return sampled * self.dt, out[:, np.newaxis]
