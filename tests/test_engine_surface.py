@@ -232,3 +232,18 @@ def test_parameters_per_region_on_a_surface(connectivity, cortex):
     stock, engine = _pair(make)
     assert np.shape(engine.model.I)[0] == cortex.region_mapping.size
     _assert_agree(stock.run()[0], NumbaBackend().run_sim(engine)[0])
+
+
+def test_bad_surface_settings_are_refused_before_running(connectivity, cortex, monkeypatch):
+    """A negative local coupling strength, and a surface simulation over the memory limit, are
+    refused by ``run_sim`` before the first step, each naming what is allowed and what was
+    given."""
+    sim = _simulator(models.Generic2dOscillator(), connectivity, cortex)
+    sim.surface.coupling_strength = np.array([-1.0])
+    with pytest.raises(ValueError, match="coupling_strength"):
+        NumbaBackend().run_sim(sim)
+    sim.surface.coupling_strength = np.array([1.0])
+    monkeypatch.setenv("TVB_NGNMM_MEMORY_LIMIT", "1000")
+    with pytest.raises(UnsupportedSimulationError, match="limit"):
+        NumbaBackend().run_sim(sim)
+    assert sim.current_step == 0  # nothing ran

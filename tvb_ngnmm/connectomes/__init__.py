@@ -1,5 +1,5 @@
 """Connectomes as configured TVB ``Connectivity`` objects: bundled, from files, from NIfTI
-parcellations, synthetic; and their preprocessing."""
+parcellations, synthetic; and their preprocessing. Cortical surfaces for surface simulations."""
 
 from ._budget import get_max_load_bytes, set_max_load_bytes
 from ._checks import (
@@ -29,6 +29,7 @@ from .preprocessing import (
     symmetrize,
     threshold,
 )
+from .surfaces import load_cortex, load_surface_projection, refine_cortex
 from .synthetic import (
     hub_network,
     modular_network,
@@ -53,6 +54,8 @@ __all__ = [
     "load_aal90",
     "load_connectivity",
     "load_connectome",
+    "load_cortex",
+    "load_surface_projection",
     "make_connectivity",
     "modular_network",
     "normalize",
@@ -66,6 +69,7 @@ __all__ = [
     "read_labels",
     "read_parcellation",
     "read_tvb_zip",
+    "refine_cortex",
     "region_values_to_nifti",
     "remove_self_connections",
     "ring_network",

@@ -52,7 +52,7 @@ import numpy as np
 
 from tvb_ngnmm._numba import jit
 from tvb_ngnmm.engine.coupling_kernel import recent_offsets
-from tvb_ngnmm.engine.integrate import EULER
+from tvb_ngnmm.engine.integrate import EULER, HEUN, IDENTITY
 from tvb_ngnmm.engine.kernel import STATE_LIMIT, _clamp, _find_blow_ups, _per_node, store_block
 from tvb_ngnmm.engine.surface_kernel import _evaluate, region_means
 

@@ -149,17 +149,24 @@ def _check_initial_conditions(spec) -> None:
                  "slot)")  # fmt: skip
 
 
-def _check_stimulus(stimulus, n_node: int) -> None:
+def _check_stimulus(stimulus, n_node: int, n_region: int | None = None) -> None:
+    """A region stimulus has one weight per node (on a surface: per region of the
+    connectivity, which TVB maps to the nodes); a surface stimulus one value per node."""
     if stimulus is None:
         return
     weight = getattr(stimulus, "weight", None)
     pattern = np.shape(stimulus.spatial_pattern)
-    if pattern != (n_node, 1) or (weight is not None and np.shape(weight) != (n_node,)):
+    weights = {(n_node,)} if n_region is None else {(n_node,), (n_region,)}
+    if pattern != (n_node, 1) or (weight is not None and np.shape(weight) not in weights):
         given = np.shape(weight) if weight is not None else pattern
+        what = "one weight per region" if n_region is None else (
+            f"one weight per region ({n_region},) or per node ({n_node},) of the surface, and "
+            "a surface stimulus with a value for every node (vertices and non-cortical regions)"
+        )  # fmt: skip
         raise ValueError(
             f"Invalid value for the 'weight' parameter of the stimulus "
-            f"({type(stimulus).__name__}). Allowed is one weight per region, shape "
-            f"({n_node},), but got shape {given} instead."
+            f"({type(stimulus).__name__}). Allowed is {what}, shape ({n_node},), but got shape "
+            f"{given} instead."
         )
     check_values(stimulus.spatial_pattern, "the 'spatial_pattern' (region weights) of the stimulus")
     temporal = stimulus.temporal
@@ -188,4 +195,5 @@ def check_settings(sim, spec) -> None:
     _check_coupling(sim, spec.coupling)
     _check_noise(sim.integrator, spec.stochastic)
     _check_initial_conditions(spec)
-    _check_stimulus(spec.stimulus, spec.state.shape[1])
+    n_region = None if spec.surface is None else spec.surface.n_region
+    _check_stimulus(spec.stimulus, spec.state.shape[1], n_region)

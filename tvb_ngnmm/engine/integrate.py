@@ -10,6 +10,7 @@ to :math:`dX/dt` and the state boundaries applied after each stage:
   :math:`X' = X + dt\,(f(X) + f(\tilde X))/2 + dt\,I`
 - ``HeunStochastic``: :math:`\tilde X = X + dt\,f(X) + g\xi + dt\,I`, then
   :math:`X' = X + dt\,(f(X) + f(\tilde X))/2 + g\xi + dt\,I`
+- ``Identity``: :math:`X' = f(X) + I` (difference equations)
 
 with :math:`g\xi = (\sqrt{dt}\, z)\sqrt{2\,nsig}` for TVB's additive noise, ``z`` standard
 normal (the same expression and order of operations as TVB).
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 EULER = 0
 HEUN = 1
+#: TVB's ``Identity``: :math:`X' = f(X) + I` (the model's equations give the next state).
+IDENTITY = 2
 
 # The kernel writes each stage out as a loop over all nodes of all batch members (one per state
 # variable), so that LLVM vectorises it; the stages are not helper functions of their own.

@@ -37,7 +37,7 @@ import numpy as np
 from .._numba import jit
 from .coupling_kernel import VECTOR, recent_offsets
 from .errors import STATE_LIMIT as _STATE_LIMIT
-from .integrate import EULER
+from .integrate import EULER, HEUN, IDENTITY
 
 #: Largest magnitude of a state value (3.4e38, float32's largest): the history ring stores the
 #: coupling variables in float32, where a larger value becomes infinite, and no model's state
@@ -228,6 +228,7 @@ def run_chunk(
     normals = noise.reshape((noise.shape[0], noise.shape[1], M))
     rows = obs.reshape((obs.shape[0], n_obs, M))
     half_dt = dt / 2.0
+    st_dt = 1.0 if scheme == IDENTITY else dt  # the stimulus's factor in the update
     done = 0
     n_tier = row_start.shape[0]
     # Per step, arrays are indexed in full (``X[v, m]``), never through a view of a row: each
@@ -281,7 +282,7 @@ def run_chunk(
                         for b in range(B):
                             st[v, i * B + b] = s_vi
             model_dfun(X, C, P, k1)
-            if scheme != EULER:
+            if scheme == HEUN:
                 for v in range(n_var):
                     lo_v, hi_v = lo[v], hi[v]
                     if forced[v]:
@@ -298,12 +299,15 @@ def run_chunk(
                 if scheme == EULER:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + k1[v, m] * dt
+                elif scheme == IDENTITY:
+                    for m in range(M):
+                        tmp[v, m] = k1[v, m]
                 else:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
                 if forced[v]:
                     for m in range(M):
-                        tmp[v, m] = tmp[v, m] + nz[v, m] + dt * st[v, m]
+                        tmp[v, m] = tmp[v, m] + nz[v, m] + st_dt * st[v, m]
                 for m in range(M):
                     new = _clamp(tmp[v, m], lo_v, hi_v)
                     new = new if alive[m] else X[v, m]

@@ -229,7 +229,8 @@ def _run_one_chunk(spec, state, edges, noise_index, draws, first, n, k_block, ob
         spec.kernel.run_surface_chunk(
             *arguments, surface.node_region, surface.region_count, state.region_x,
             surface.local_start, surface.local_index, surface.local_weight, surface.n_local,
-            surface.local_active, state.uniform, *calls, *surface_calls(spec.kernel),
+            surface.local_active, surface.local_plain, state.uniform, *calls,
+            *surface_calls(spec.kernel),
         )  # fmt: skip
     return steps, obs
 

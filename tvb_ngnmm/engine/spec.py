@@ -32,6 +32,7 @@ from .monitors import check_supported, make_monitors
 from .observation import Observation, check_observation, observation_of
 from .support import INTEGRATORS, integrator_names
 from .surface import SurfaceTerms, surface_terms
+from .surface_checks import check_surface
 
 
 @dataclass
@@ -128,8 +129,10 @@ def _check_configured(sim) -> None:
             "Invalid value for the 'sim' parameter: the fast engine needs a configured "
             "Simulator (call sim.configure() first), but got one that is not configured."
         )
-    if sim.surface is not None and isinstance(sim.model, MixedModel):
-        raise unsupported("model", "a MixedModel on a cortical surface", ("one model",))
+    if sim.surface is not None:
+        if isinstance(sim.model, MixedModel):
+            raise unsupported("model", "a MixedModel on a cortical surface", ("one model",))
+        check_surface(sim)  # before anything of the surface's size is allocated
     if sim.model.number_of_modes != 1:
         raise unsupported("number_of_modes", str(sim.model.number_of_modes), ("1",))
     if sim.model.has_nonint_vars:

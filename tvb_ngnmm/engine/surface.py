@@ -37,6 +37,9 @@ class SurfaceTerms:
     local_weight: np.ndarray  # (nnz,) float64
     n_local: int  # the model's local coupling terms (0: it declares none)
     local_active: bool  # whether the local coupling is computed (else its terms are 0)
+    # (n_local,) int64: the state variable each source is, when every one is (else -1): the
+    # kernel then multiplies the state itself
+    local_plain: np.ndarray = None
 
     # The kernel indexes with unsigned integers, which need no check for negative indices
     # (twice as fast a sparse product as with int64).
@@ -69,6 +72,14 @@ def _local_matrix(sim) -> scipy.sparse.csr_matrix:
     local = scipy.sparse.csr_matrix(local, dtype=float)
     local.sort_indices()
     return local
+
+
+def _plain_sources(local_terms, state_variables) -> np.ndarray:
+    """The state variable (index) each local coupling source is, or -1s if one is not."""
+    names = [" ".join(str(t).split()) for t in local_terms or ()]
+    if names and all(n in state_variables for n in names):
+        return np.array([state_variables.index(n) for n in names], dtype=np.int64)
+    return np.full(len(names), -1, dtype=np.int64)
 
 
 def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> SurfaceTerms:
@@ -108,6 +119,7 @@ def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> 
         local_weight=np.ascontiguousarray(local.data, dtype=float),
         n_local=n_local,
         local_active=has_local and n_local > 0,
+        local_plain=_plain_sources(local_terms, tuple(sim.model.state_variables)),
     )
 
 

@@ -30,29 +30,31 @@ import numpy as np
 
 from .._numba import jit
 from .coupling_kernel import recent_offsets
-from .integrate import EULER
+from .integrate import EULER, HEUN, IDENTITY
 from .kernel import STATE_LIMIT, _clamp, _find_blow_ups, _per_node, store_block
 
 
 @jit(nogil=True)
-def local_coupling(start, index, weight, source, out, B):
-    """``out[k, i*B + b] = Σ_e weight[e] source[k, index[e]*B + b]`` over the entries ``e`` of
-    row ``i`` (``start[i]:start[i + 1]``), added in their order from 0 (SciPy's CSR product)."""
+def local_coupling(start, index, weight, source, rows, out, B):
+    """``out[k, i*B + b] = Σ_e weight[e] source[rows[k], index[e]*B + b]`` over the entries
+    ``e`` of row ``i`` (``start[i]:start[i + 1]``), added in their order from 0 (SciPy's CSR
+    product)."""
     n_term = out.shape[0]
     n_row = start.shape[0] - 1
     for k in range(n_term):
+        s = rows[k]
         if B == 1:
             for i in range(n_row):
                 acc = 0.0
                 for e in range(start[i], start[i + 1]):
-                    acc += weight[e] * source[k, index[e]]
+                    acc += weight[e] * source[s, index[e]]
                 out[k, i] = acc
         else:
             for i in range(n_row):
                 for b in range(B):
                     acc = 0.0
                     for e in range(start[i], start[i + 1]):
-                        acc += weight[e] * source[k, index[e] * B + b]
+                        acc += weight[e] * source[s, index[e] * B + b]
                     out[k, i * B + b] = acc
 
 
@@ -61,25 +63,34 @@ def region_means(X, v, region_of, count, acc, out, B):
     """``out[r*B + b]``: the mean of ``X[v, i*B + b]`` over the nodes ``i`` of region ``r``
     (summed in node order from 0, then divided by their number ``count[r]``)."""
     acc[:] = 0.0
-    for i in range(region_of.shape[0]):
-        r = region_of[i]
-        for b in range(B):
-            acc[r * B + b] += X[v, i * B + b]
+    if B == 1:  # one float per node: no loop over members
+        for i in range(region_of.shape[0]):
+            acc[region_of[i]] += X[v, i]
+    else:
+        for i in range(region_of.shape[0]):
+            r = region_of[i]
+            for b in range(B):
+                acc[r * B + b] += X[v, i * B + b]
     for r in range(count.shape[0]):
         for b in range(B):
             out[r * B + b] = acc[r * B + b] / count[r]
 
 
 @jit(nogil=True)
-def _evaluate(X, C, P, PU, out, LC, SRC, active, lc_start, lc_index, lc_weight, B, model_dfun,
-              model_dfun_lc, model_dfun_lcu, local_source):  # fmt: skip
+def _evaluate(X, C, P, PU, out, LC, SRC, active, plain, lc_start, lc_index, lc_weight, B,
+              model_dfun, model_dfun_lc, model_dfun_lcu, local_source):  # fmt: skip
     """The model's derivatives at ``X``: with its local coupling terms ``LC`` (computed when
     ``active``, else 0) when it has any, with the parameters ``PU`` of every node (one column)
-    when that is not empty."""
+    when that is not empty. ``plain[k] >= 0``: source ``k`` is that state variable (read from
+    ``X`` as it is, without ``local_source``)."""
     if LC.shape[0] > 0:
         if active:
-            local_source(X, P, SRC)
-            local_coupling(lc_start, lc_index, lc_weight, SRC, LC, B)
+            if plain[0] >= 0:
+                local_coupling(lc_start, lc_index, lc_weight, X, plain, LC, B)
+            else:
+                local_source(X, P, SRC)
+                rows = np.arange(LC.shape[0])
+                local_coupling(lc_start, lc_index, lc_weight, SRC, rows, LC, B)
         if PU.shape[1] > 0:
             model_dfun_lcu(X, C, LC, PU, out)
         else:
@@ -96,7 +107,7 @@ def run_surface_chunk(
     params, lo, hi, dt, noise, noise_index, noise_scale, sqrt_dt, stim, obs_index, obs_every,
     obs_phase, obs, sums, status,
     region_of, region_count, region_x, lc_start, lc_index, lc_weight, n_local, lc_active,
-    uniform,
+    lc_plain, uniform,
     model_dfun, accumulate_delayed, accumulate_recent, accumulate_dense, apply_pre, apply_post,
     model_dfun_lc, model_dfun_lcu, local_source,
 ):  # fmt: skip
@@ -109,9 +120,11 @@ def run_surface_chunk(
     region means of the last step (updated as the run goes); ``lc_start`` (N + 1,),
     ``lc_index`` (nnz,) int64 and ``lc_weight`` (nnz,) float64, the local coupling matrix
     ``cs · L`` as CSR, with ``n_local`` terms (0: none, and ``model_dfun`` is called instead of
-    ``model_dfun_lc``), computed if ``lc_active`` (else 0); ``uniform``, whether every node of
-    every member has the same parameters (``model_dfun_lcu`` then reads them once); the
-    model's ``model_dfun_lc``, ``model_dfun_lcu`` and ``local_source`` last (:mod:`.equations`).
+    ``model_dfun_lc``), computed if ``lc_active`` (else 0); ``lc_plain`` (n_local,) int64,
+    the state variable each source is, when every source is one (else -1); ``uniform``,
+    whether every node of every member has the same parameters (``model_dfun_lcu`` then reads
+    them once); the model's ``model_dfun_lc``, ``model_dfun_lcu`` and ``local_source`` last
+    (:mod:`.equations`).
     """
     n_var, n_node, B = x.shape
     M = n_node * B
@@ -129,7 +142,7 @@ def run_surface_chunk(
     CR = np.empty((n_cvar, MR))
     C = np.empty((n_cvar, M))
     LC = np.zeros((n_local, M))
-    SRC = np.zeros((n_local, M))
+    SRC = np.zeros((n_local if lc_plain.shape[0] == 0 or lc_plain[0] < 0 else 0, M))
     PU = np.ascontiguousarray(P[:, :1]) if uniform else np.zeros((P.shape[0], 0))
     acc = np.empty(MR)
     k1 = np.empty((n_var, M))
@@ -173,6 +186,7 @@ def run_surface_chunk(
     normals = noise.reshape((noise.shape[0], noise.shape[1], M))
     rows = obs.reshape((obs.shape[0], n_obs, M))
     half_dt = dt / 2.0
+    st_dt = 1.0 if scheme == IDENTITY else dt  # the stimulus's factor in the update
     done = 0
     n_tier = row_start.shape[0]
     while done < n_steps:
@@ -212,10 +226,14 @@ def run_surface_chunk(
             else:
                 apply_post(coupling_parameters, sums[0, k], XR, cvar, G, CR, B)
             for c in range(n_cvar):  # each node receives its region's coupling
-                for i in range(n_node):
-                    at = region_of[i] * B
-                    for b in range(B):
-                        C[c, i * B + b] = CR[c, at + b]
+                if B == 1:
+                    for i in range(n_node):
+                        C[c, i] = CR[c, region_of[i]]
+                else:
+                    for i in range(n_node):
+                        at = region_of[i] * B
+                        for b in range(B):
+                            C[c, i * B + b] = CR[c, at + b]
             if stochastic:
                 for v in range(n_var):
                     r_v = noise_index[v]
@@ -228,9 +246,10 @@ def run_surface_chunk(
                         s_vi = stim[row, v, i]
                         for b in range(B):
                             st[v, i * B + b] = s_vi
-            _evaluate(X, C, P, PU, k1, LC, SRC, lc_active, lc_start, lc_index, lc_weight, B,
-                      model_dfun, model_dfun_lc, model_dfun_lcu, local_source)  # fmt: skip
-            if scheme != EULER:
+            _evaluate(X, C, P, PU, k1, LC, SRC, lc_active, lc_plain, lc_start, lc_index,
+                      lc_weight, B, model_dfun, model_dfun_lc, model_dfun_lcu,
+                      local_source)  # fmt: skip
+            if scheme == HEUN:
                 for v in range(n_var):
                     lo_v, hi_v = lo[v], hi[v]
                     if forced[v]:
@@ -240,20 +259,24 @@ def run_surface_chunk(
                     else:
                         for m in range(M):
                             tmp[v, m] = _clamp(X[v, m] + dt * k1[v, m], lo_v, hi_v)
-                _evaluate(tmp, C, P, PU, k2, LC, SRC, lc_active, lc_start, lc_index, lc_weight,
-                          B, model_dfun, model_dfun_lc, model_dfun_lcu, local_source)  # fmt: skip
+                _evaluate(tmp, C, P, PU, k2, LC, SRC, lc_active, lc_plain, lc_start, lc_index,
+                          lc_weight, B, model_dfun, model_dfun_lc, model_dfun_lcu,
+                          local_source)  # fmt: skip
             bad = False
             for v in range(n_var):
                 lo_v, hi_v = lo[v], hi[v]
                 if scheme == EULER:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + k1[v, m] * dt
+                elif scheme == IDENTITY:
+                    for m in range(M):
+                        tmp[v, m] = k1[v, m]
                 else:
                     for m in range(M):
                         tmp[v, m] = X[v, m] + (k1[v, m] + k2[v, m]) * half_dt
                 if forced[v]:
                     for m in range(M):
-                        tmp[v, m] = tmp[v, m] + nz[v, m] + dt * st[v, m]
+                        tmp[v, m] = tmp[v, m] + nz[v, m] + st_dt * st[v, m]
                 for m in range(M):
                     new = _clamp(tmp[v, m], lo_v, hi_v)
                     new = new if alive[m] else X[v, m]

@@ -27,7 +27,7 @@ from ... import monitors as package_monitors
 from ...coupling import registered_couplings
 from ...models import registered_models
 from ...models.tvb_models import NOT_ON_ENGINE
-from ..integrate import EULER, HEUN
+from ..integrate import EULER, HEUN, IDENTITY
 
 #: The TVB integrators the engine runs: class -> (scheme, stochastic). Stochastic ones with
 #: TVB's additive white noise (:func:`..spec.extract` refuses other noise).
@@ -36,6 +36,7 @@ INTEGRATORS = {
     integrators.EulerStochastic: (EULER, True),
     integrators.HeunDeterministic: (HEUN, False),
     integrators.HeunStochastic: (HEUN, True),
+    integrators.Identity: (IDENTITY, False),
 }
 
 
@@ -218,8 +219,9 @@ def monitor_support() -> tuple[MonitorSupport, ...]:
 def integrator_support() -> tuple[IntegratorSupport, ...]:
     """The TVB integrators the engine runs, in the order of
     :data:`INTEGRATORS`."""
+    names = {EULER: "Euler", HEUN: "Heun", IDENTITY: "Identity"}
     return tuple(
-        IntegratorSupport(cls.__name__, "Euler" if scheme == EULER else "Heun", stochastic)
+        IntegratorSupport(cls.__name__, names[scheme], stochastic)
         for cls, (scheme, stochastic) in INTEGRATORS.items()
     )
 
