@@ -168,9 +168,8 @@ def test_cortex_16384_forward_agrees_with_tvb_datas_vertex_projection():
 def test_surface_without_normals_is_refused(conn4):
     cortex = small_surface.make_cortex(conn4, normals=False)
     match = (
-        r"'surface' parameter of surface_forward: the dipoles "
-        r"are oriented along the vertex normals, so allowed is a surface with one "
-        r"normal per vertex \(84\), but got one with none instead"
+        r"surface_forward's dipoles \(along the vertex normals\) need the surface's vertex "
+        r"normals, but the surface has none. Allowed are unit normals of shape \(84, 3\)"
     )
     with pytest.raises(ValueError, match=match):
         surface_forward(cortex, MONTAGE)
@@ -180,8 +179,8 @@ def test_zero_normals_are_refused(conn4):
     cortex = small_surface.make_cortex(conn4)
     cortex.surface.vertex_normals[3] = 0.0
     match = (
-        r"vertex normals' lengths .* Allowed values are finite "
-        r"numbers > 0, but got 0.0 at index 3"
+        r"lengths of the 'vertex_normals' of the surface \(surface_forward's dipoles .* "
+        r"Allowed values are 1 \(unit vectors, within 1e-3\), but got 0.0 at index 3"
     )
     with pytest.raises(ValueError, match=match):
         surface_forward(cortex, MONTAGE)
@@ -230,3 +229,26 @@ def test_bad_dipole_moments_are_named(conn4, kwargs, match):
 def test_a_region_forward_is_not_a_surface_forward():
     with pytest.raises(TypeError, match=r"'forward' parameter. Allowed is a SurfaceForward"):
         surface_source_estimate(np.arange(3.0), np.zeros((3, 4)), object())
+
+
+def test_a_surface_must_be_a_cortex_with_its_region_mapping(conn4):
+    with pytest.raises(TypeError, match=r"'surface' parameter of surface_forward. Allowed is a "):
+        surface_forward(object(), MONTAGE)
+    cortex = small_surface.make_cortex(conn4)
+    cortex.region_mapping_data.array_data = cortex.region_mapping_data.array_data[:10]
+    match = r"'region_mapping' .* Allowed is one region per vertex \(84\), but got 10 instead"
+    with pytest.raises(ValueError, match=match):
+        surface_forward(cortex, MONTAGE)
+
+
+def test_vertices_in_one_hemisphere_are_refused(conn4):
+    match = r"Allowed are vertices in both hemispheres .* but got all 84 vertices in the right"
+    with pytest.raises(ValueError, match=match):
+        surface_forward(small_surface.make_cortex(conn4), MONTAGE, hemispheres=[True] * 4)
+
+
+def test_seeg_sensors_are_refused(conn4):
+    contacts = connectome_sensors(["A1", "A2"], [[0, 0, 5.0], [0, 5.0, 0]], conn4, ch_type="seeg")
+    match = r"'sensors' parameter of surface_forward. Allowed are EEG and MEG channels"
+    with pytest.raises(ValueError, match=match):
+        surface_forward(small_surface.make_cortex(conn4), contacts)

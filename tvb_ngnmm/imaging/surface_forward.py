@@ -39,6 +39,7 @@ import numpy as np
 
 from .._util import check_values
 from ..connectomes import hemispheres_from_labels
+from ..engine.surface_checks import check_normals
 from ._head import apply_affine, connectome_to_head, import_mne, read_trans
 from .forward import _conductor, _coordinate_frame, _keep_inside
 from .sensors import UNITS, sensor_info
@@ -194,20 +195,7 @@ def _mesh(surface) -> dict:
             f"{type(surface).__name__} instead."
         )
     vertices = np.asarray(mesh.vertices, dtype=float)
-    normals = mesh.vertex_normals
-    if normals is None or np.shape(normals) != vertices.shape:
-        raise ValueError(
-            "Invalid value for the 'surface' parameter of surface_forward: the dipoles are "
-            "oriented along the vertex normals, so allowed is a surface with one normal per "
-            f"vertex ({len(vertices)}), but got one with "
-            f"{'none' if normals is None else f'normals of shape {np.shape(normals)}'} instead "
-            "(compute them with surface.compute_triangle_normals() and "
-            "surface.compute_vertex_normals())."
-        )
-    normals = np.asarray(normals, dtype=float)
-    length = np.linalg.norm(normals, axis=1)
-    check_values(length, "the vertex normals' lengths of the 'surface' parameter of "
-                 "surface_forward", "finite numbers > 0", lambda x: x > 0)  # fmt: skip
+    normals = check_normals(mesh, "surface_forward's dipoles (along the vertex normals)")
     mapping = np.asarray(mapped.array_data, dtype=np.int64)
     if mapping.shape != (len(vertices),):
         raise ValueError(
@@ -216,7 +204,7 @@ def _mesh(surface) -> dict:
             f"{mapping.size} instead."
         )
     triangles = np.asarray(mesh.triangles, dtype=np.int64)
-    return dict(vertices=vertices, normals=normals / length[:, None], triangles=triangles,
+    return dict(vertices=vertices, normals=normals, triangles=triangles,
                 mapping=mapping)  # fmt: skip
 
 
