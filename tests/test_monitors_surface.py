@@ -208,6 +208,42 @@ def test_balloon_windkessel_keeps_memory_flat_with_run_length(conn):
     assert engine.state.shape == (4, N_VERTEX + 1, 1)
 
 
+def test_bold_region_roi_convolves_the_region_means(conn):
+    """TVB's BoldRegionROI (the region means of the vertices' HRF BOLD) from a ring of the
+    regions' means: against stock, and leaving TVB's vertex-level ring with each vertex at its
+    region's mean, from which stock continues as from its own."""
+    sim = surface_sim(conn, [monitors.BoldRegionROI(period=8.0, hrf_length=40.0)])
+    monitor, spec = sim.monitors[0], small_surface.spec_of(sim)
+    observed = synthetic(sim, 400)
+    engine, data = stock_and_engine(monitor, spec, observed[:300])
+    assert (engine.space, engine.space_labels) == ("region", small_surface.LABELS)
+    assert engine.stock.shape == (10, 2, 5, 1)  # 40 ms / 4 ms samples of the 5 regions
+    assert data.shape == (3, 2, 5, 1)
+    stock_ring = monitor._stock.copy()
+    engine.update_tvb_monitor()
+    mapping = sim.surface.region_mapping
+    means = np.stack([stock_ring[:, :, mapping == r].mean(axis=2) for r in range(5)], axis=2)
+    np.testing.assert_allclose(monitor._stock, means[:, :, mapping], rtol=1e-12)
+    later = [monitor.record(step, observed[step - 1]) for step in range(301, 401)]
+    twin = surface_sim(conn, [monitors.BoldRegionROI(period=8.0, hrf_length=40.0)])
+    expected = [twin.monitors[0].record(step, observed[step - 1]) for step in range(1, 401)]
+    np.testing.assert_allclose(
+        [d for d in later if d is not None][0][1], [d for d in expected if d is not None][3][1]
+    )
+
+
+def test_bold_region_roi_needs_a_surface_and_the_first_variables(conn):
+    sim = surface_sim(conn, [monitors.BoldRegionROI(period=8.0, hrf_length=40.0)])
+    monitor, spec = sim.monitors[0], small_surface.spec_of(sim)
+    region_spec = SimpleNamespace(**{**vars(spec), "surface": None})
+    with pytest.raises(ValueError, match=r"'surface' of the simulator for the BoldRegionROI"):
+        engine_monitor_class(monitor)(monitor, region_spec, 1)
+    monitor.voi = np.array([1])
+    match = r"'variables_of_interest' parameter of the BoldRegionROI .* but got \[1\] instead"
+    with pytest.raises(ValueError, match=match):
+        engine_monitor_class(monitor)(monitor, spec, 1)
+
+
 # -- projections ---------------------------------------------------------------------------
 
 

@@ -70,6 +70,7 @@ def all_monitors():
         BalloonWindkesselBold(period=4.0, variable="V"),
         BalloonWindkesselBold(period=4.0, variable="V", spatial="node"),
         ForwardProjection(gain=gain, period=1.0, reference="average"),
+        monitors.BoldRegionROI(period=8.0, hrf_length=40.0),
     ]
 
 
@@ -77,10 +78,10 @@ def test_every_surface_monitor_in_run_sim_matches_stock(conn):
     """Every monitor of a surface simulation at once, one value per node, region or sensor."""
     fast = assert_same_as_stock(surface_sim(conn, all_monitors()))
     sizes = [y.shape[2] for _, y in fast]
-    assert sizes == [N_VERTEX + 1] * 3 + [5, N_VERTEX + 1, 5, N_VERTEX + 1, 3]
+    assert sizes == [N_VERTEX + 1] * 3 + [5, N_VERTEX + 1, 5, N_VERTEX + 1, 3, 5]
 
 
-@pytest.mark.parametrize("index", [2, 3, 5, 7])
+@pytest.mark.parametrize("index", [2, 3, 5, 7, 8])
 def test_a_surface_monitor_alone_matches_stock(conn, index):
     """TemporalAverage, SpatialAverage, region BOLD and ForwardProjection as a run's only
     monitor (the engine may then sum the blocks in its compiled step), continued once."""
@@ -161,7 +162,7 @@ def twin_sims(conn, make_monitors):
     return first, second
 
 
-@pytest.mark.parametrize("index", [2, 3, 5, 6, 7])
+@pytest.mark.parametrize("index", [2, 3, 4, 5, 6, 7, 8])
 def test_engine_runs_continue_into_stock_runs_on_a_surface(conn, index):
     """The engine leaves each monitor's state (a block under way, the hemodynamic state and
     its drive summed so far: per region from the engine's per-node block sums) where stock

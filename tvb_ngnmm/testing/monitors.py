@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from tvb.datatypes import projections, sensors
 from tvb.datatypes.region_mapping import RegionMapping
+from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.simulator import Simulator
@@ -32,10 +33,13 @@ from ._common import (
     _compare_outputs,
     _engine_and_stock,
     _fail,
+    _initial_history,
     _run_checks,
     build_simulator,
+    tiny_connectivity,
 )
 from .couplings import _component, _oscillating_mpr
+from .surfaces import sphere_cortex
 
 # --------------------------------------------------------------------------- monitors
 
@@ -75,6 +79,7 @@ def _monitor_examples() -> dict:
         tvb_monitors.TemporalAverage: lambda: tvb_monitors.TemporalAverage(period=period),
         tvb_monitors.SpatialAverage: lambda: tvb_monitors.SpatialAverage(period=period),
         tvb_monitors.Bold: lambda: tvb_monitors.Bold(period=8.0, hrf_length=32.0),
+        tvb_monitors.BoldRegionROI: lambda: tvb_monitors.BoldRegionROI(period=8.0, hrf_length=32.0),
         tvb_monitors.EEG: lambda: _tiny_projection(
             tvb_monitors.EEG, period=period, reference="average"
         ),
@@ -113,11 +118,29 @@ def _fresh(monitor):
     return fresh
 
 
+#: Monitors TVB configures for surface simulations only: checked on a small cortex.
+SURFACE_ONLY = (tvb_monitors.BoldRegionROI,)
+
+
 def _monitored_simulator(monitor) -> Simulator:
     """The oscillating ``MontbrioPazoRoxin`` on the checks' network, Heun at :data:`DT`,
-    with a fresh copy of ``monitor``."""
+    with a fresh copy of ``monitor`` (a monitor of :data:`SURFACE_ONLY`: on the 42-vertex
+    :func:`~tvb_ngnmm.testing.surfaces.sphere_cortex` of that network, each vertex's history
+    its region's)."""
     integrator = integrators.HeunDeterministic(dt=DT)
-    return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+    if not isinstance(monitor, SURFACE_ONLY):
+        return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+    connectivity = tiny_connectivity()
+    cortex = sphere_cortex(connectivity, subdivisions=1, cutoff=40.0, sigma=20.0,
+                           coupling_strength=0.0)  # fmt: skip
+    model = _oscillating_mpr()
+    history = _initial_history(model, connectivity, DT, seed=0)[:, :, cortex.region_mapping]
+    simulator = Simulator(
+        model=model, connectivity=connectivity, surface=cortex, integrator=integrator,
+        coupling=tvb_coupling.Linear(a=np.array([0.5])), monitors=[_fresh(monitor)],
+        initial_conditions=history,
+    )  # fmt: skip
+    return simulator.configure()
 
 
 def check_monitor_matches_stock(monitor) -> float:
