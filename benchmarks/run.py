@@ -1,7 +1,7 @@
 """Run the workloads and print wall time, steps/s, peak RSS and ratios to stock TVB.
 
 Usage: ``python -m benchmarks [compile mpr76 ei90 sweep64 scale1000 long monitors bold600 jr76
-g2d76 replay real94 fit94 surf16k surf_eeg]`` (all by default; the surface workloads are in
+g2d76 replay real94 fit94 surf16k surf_eeg surf65k]`` (all by default; the surface workloads are in
 :mod:`benchmarks.surfaces`).
 Each workload runs in its own process (so peak RSS is its own). Stock TVB is timed in the same
 invocation on a shortened run (stated in the output) and scaled to one simulated second. Wall
@@ -26,7 +26,7 @@ import numpy as np
 
 WORKLOADS = ("compile", "mpr76", "ei90", "sweep64", "sweep64_dask", "scale1000", "long", "monitors",
              "bold600", "jr76", "g2d76", "replay", "real94", "fit94", "surf16k",
-             "surf_eeg")  # fmt: skip
+             "surf_eeg", "surf65k")  # fmt: skip
 
 
 def peak_rss_mib() -> float:

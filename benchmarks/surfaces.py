@@ -1,11 +1,13 @@
-"""The cortical-surface workloads: SURF-16k (deterministic and stochastic) and SURF-EEG.
+"""The cortical-surface workloads: SURF-16k (deterministic and stochastic), SURF-EEG, SURF-65k.
 
 SURF-16k: TVB's ``Generic2dOscillator`` on tvb-data's ``cortex_16384`` with
 ``regionMapping_16k_76``, ``local_connectivity_16384`` (coupling strength 1) and tvb76 (3 mm/ms,
 ``Linear(a=0.0152)``), dt 2⁻⁴ ms, ``TemporalAverage`` (TVB's default period), 1 s. Stochastic:
 ``HeunStochastic`` with TVB's ``Additive`` noise (``nsig`` 1e-5 on both variables), run as
 ``run_sim(sim)`` without a seed (TVB's own stream, replayed). SURF-EEG: the same with TVB's
-65-channel ``EEG`` from tvb-data's 16k projection (period 1 ms) as the only monitor.
+65-channel ``EEG`` from tvb-data's 16k projection (period 1 ms) as the only monitor. SURF-65k:
+SURF-16k deterministic on the cortex refined once (:func:`surf65k`), its peak memory for two run
+lengths and its time per step against SURF-16k's.
 """
 
 from __future__ import annotations
@@ -81,3 +83,59 @@ def _one(label: str, make, args) -> dict:
             f"{label}_stock_s_per_sim_s": stock, f"{label}_ratio_stock": stock / wall,
             f"{label}_stock_note": f"stock timed on {args.surf_stock_ms:g} ms, scaled, in turn "
                                    "with the engine"}  # fmt: skip
+
+
+def surf65k(length: float = 1000.0):
+    """SURF-65k: SURF-16k (deterministic) on the 16k cortex refined once (about 65,000
+    vertices, its local connectivity rebuilt by the same rule: ``load_cortex('65k')``)."""
+    from tvb.simulator import coupling, integrators, models, monitors
+    from tvb.simulator.simulator import Simulator
+
+    from tvb_ngnmm.connectomes import load_cortex
+
+    logging.getLogger("tvb").setLevel(logging.ERROR)
+    cortex, connectivity = load_cortex("65k", coupling_strength=1.0)
+    sim = Simulator(
+        model=models.Generic2dOscillator(),
+        connectivity=connectivity,
+        coupling=coupling.Linear(a=np.array([0.0152])),
+        integrator=integrators.HeunDeterministic(dt=2**-4),
+        monitors=(monitors.TemporalAverage(),),
+        surface=cortex,
+        simulation_length=length,
+    )
+    return sim.configure()
+
+
+_SURF65K_RUN = (
+    "import json, resource, time; from benchmarks.surfaces import surf65k;"
+    "from benchmarks.run import engine_run; sim = surf65k({length}); engine_run(sim, 2.0);"
+    "t = time.perf_counter(); engine_run(sim, {length}, seed=None);"
+    "wall = time.perf_counter() - t;"
+    "print(json.dumps({{'wall': wall, 'nodes': sim.number_of_nodes, 'rss': "
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}}))"
+)
+
+
+def bench_surf65k(args) -> dict:
+    """SURF-65k: time per step against SURF-16k's, and peak memory of two run lengths (each in
+    a process of its own): memory must not grow with the length."""
+    import json
+    import subprocess
+    import sys
+
+    out = {}
+    for length in (100.0, 400.0):
+        run = subprocess.run([sys.executable, "-c", _SURF65K_RUN.format(length=length)],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        out[f"peak_rss_mib_{length:g}ms"] = result["rss"]
+        out[f"us_per_step_{length:g}ms"] = result["wall"] / (length * 16) * 1e6
+        out["nodes"] = result["nodes"]
+    from benchmarks.run import engine_run, timed
+
+    sim = surf16k(100.0)
+    engine_run(sim, 2.0)
+    out["surf16k_us_per_step"] = timed(lambda: engine_run(sim, 100.0), args.repeat) / 1600 * 1e6
+    out["per_step_over_surf16k"] = out["us_per_step_400ms"] / out["surf16k_us_per_step"]
+    return out

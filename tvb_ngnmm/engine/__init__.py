@@ -10,7 +10,10 @@ integrators) is read from the registries by :func:`support_matrix` (:mod:`.suppo
 listed by hand: models registered with :func:`tvb_ngnmm.models.register_model` (the package's,
 TVB's stock models declared in :mod:`tvb_ngnmm.models.tvb_models`) and any model class that
 declares ``state_variable_dfuns``; region stimuli; the variables of interest as TVB observes
-them, expressions such as the Epileptors' ``'x2 - x1'`` included (:mod:`.observation`).
+them, expressions such as the Epileptors' ``'x2 - x1'`` included (:mod:`.observation`);
+cortical-surface simulations (``surface=``: one node per vertex and per non-cortical region,
+the local coupling as each model declares it, the long-range coupling on the regions' means,
+:mod:`.surface` and :mod:`.surface_kernel`; surface stimuli).
 Anything else raises :class:`~tvb_ngnmm.engine.errors.UnsupportedSimulationError`.
 
 Semantics are TVB's (``tvb.simulator.simulator.Simulator.__call__``): the coupling of step
@@ -27,8 +30,10 @@ differently; the package's own couplings sum in float64 on the stock path), ampl
 dynamics: the tests use
 short runs and a relative tolerance of 1e-5.
 
-Modules: :mod:`.spec` (reading a simulator), :mod:`.coupling` (couplings reduced to one linear
-form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
+Modules: :mod:`.spec` (reading a simulator), :mod:`.surface` (a surface simulation's nodes,
+regions and local coupling; :mod:`.surface_checks`, its settings and memory checked before the
+first step), :mod:`.surface_kernel` (its chunk loop), :mod:`.coupling` (couplings reduced to one
+linear form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major history ring),
 :mod:`.equations` (a model's loop over nodes, from its declaration or its expressions),
 :mod:`.observation` (the variables of interest from the recorded state variables),
 :mod:`._cache` (the kernel compiled once, each model's loop once, named by their sources),
