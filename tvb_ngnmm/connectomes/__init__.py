@@ -2,7 +2,12 @@
 parcellations, synthetic; and their preprocessing. Cortical surfaces for surface simulations."""
 
 from ._budget import get_max_load_bytes, set_max_load_bytes
-from ._checks import ConnectomeFileError, check_matrix, make_connectivity
+from ._checks import (
+    ConnectomeFileError,
+    check_matrix,
+    hemispheres_from_labels,
+    make_connectivity,
+)
 from .aal90 import load_aal90
 from .bundled import BUNDLES, bundle_names, load_connectome
 from .edge_lists import read_edge_list, save_edge_list
@@ -43,6 +48,7 @@ __all__ = [
     "check_matrix",
     "connectivity_from_parcellation",
     "get_max_load_bytes",
+    "hemispheres_from_labels",
     "hub_network",
     "lengths_to_delays",
     "load_aal90",

@@ -461,8 +461,10 @@ def _to_xarray(spec, monitor, times, data, parameters, status, computed_until):
         arr = np.asarray(value, dtype=float)
         if arr.ndim == 1:
             coords[name] = ("member", arr)
-        elif monitor.space == "region":
-            coords[name] = (("member", "region"), arr)
+        elif monitor.space in ("region", "vertex") and arr.shape[1] == len(monitor.space_labels):
+            # one value per region or node of the output (on a surface a parameter per node and
+            # an output per region, or the reverse, go to attrs)
+            coords[name] = (("member", monitor.space), arr)
         else:
             attrs[name] = arr.tolist()
     blown = status[0] >= 0

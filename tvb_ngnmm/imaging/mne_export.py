@@ -8,7 +8,9 @@ names, types and positions from a :class:`~tvb_ngnmm.imaging.RegionForward` (or 
 gradiometers; the gain of a ``RegionForward`` already gives these), ``sfreq = 1000 / period``
 with the period in ms, and ``first_samp = round(t₀ / period)`` so that ``raw.times +
 raw.first_time`` are the monitor's times in s. :func:`to_source_estimate` gives region activity
-as an ``mne.VolSourceEstimate`` on the forward's discrete source space (A·m), :func:`save_fif`
+as an ``mne.VolSourceEstimate`` on the forward's discrete source space (A·m),
+:func:`surface_source_estimate` and :func:`apply_surface_forward` a surface simulation's vertex
+activity as an ``mne.SourceEstimate`` and through MNE to sensors, :func:`save_fif`
 writes FIF and :func:`sensor_dataset` / :func:`save_sensor_dataset` a labelled netCDF file, each
 through a temporary file that is renamed.
 """
@@ -87,6 +89,81 @@ def to_source_estimate(times, data, forward, *, variable=0, member=None):
         moments, vertices, tmin=first_samp * period / 1000.0, tstep=period / 1000.0,
         subject="fsaverage",
     )  # fmt: skip
+
+
+def surface_source_estimate(times, data, forward, *, variable=0, member=None):
+    """Vertex activity of a surface simulation as an ``mne.SourceEstimate`` (A·m).
+
+    Parameters
+    ----------
+    times, variable, member
+        As for :func:`to_raw`.
+    data : array or xarray.DataArray
+        A vertex-level monitor's output (``Raw``, ``SubSample``, ``TemporalAverage``):
+        ``(n_time, n_voi, n_vertex, n_mode)``, ``(n_time, n_vertex)`` or a DataArray with dims
+        ``time`` and ``vertex``; one column per vertex of the forward's surface. A simulation
+        whose connectivity has regions left off the surface has more nodes than vertices: pass
+        its vertices only, ``data[:, :, :n_vertex]``.
+    forward : SurfaceForward
+        From :func:`~tvb_ngnmm.imaging.surface_forward`.
+
+    Returns
+    -------
+    mne.SourceEstimate
+        Dipole moments (activity times ``forward.dipole_moment``) along the vertex normals, the
+        left hemisphere's vertices then the right's, numbered by their position in their
+        hemisphere's part of the TVB mesh (``forward.vertices``; see
+        :mod:`tvb_ngnmm.imaging.surface_forward`).
+    """
+    mne = import_mne()
+    order = getattr(forward, "order", None)
+    if order is None or getattr(forward, "vertices", None) is None:
+        raise TypeError(
+            "Invalid type for the 'forward' parameter. Allowed is a SurfaceForward (from "
+            f"surface_forward), but got {type(forward).__name__} instead."
+        )
+    n_vertex = len(order)
+    _check_vertex_columns(data, n_vertex)
+    labels = [f"vertex {i}" for i in range(n_vertex)]
+    if hasattr(data, "dims") and "vertex" in data.coords:
+        labels = [str(v) for v in data["vertex"].values]
+    times, matrix = sensor_matrix(times, data, labels, variable, member, "vertex")
+    period, first_samp = sampling(times)
+    moments = matrix.T * forward.dipole_moment[:, None]
+    return mne.SourceEstimate(
+        moments[order], [np.asarray(v) for v in forward.vertices],
+        tmin=first_samp * period / 1000.0, tstep=period / 1000.0,
+    )  # fmt: skip
+
+
+def _check_vertex_columns(data, n_vertex: int) -> None:
+    """Raise unless ``data`` has one column per vertex (left-out regions' nodes named)."""
+    if hasattr(data, "dims"):
+        n_column = data.sizes.get("vertex")
+    else:
+        shape = np.shape(data)
+        n_column = shape[2] if len(shape) == 4 else shape[1] if len(shape) == 2 else None
+    if n_column is not None and n_column != n_vertex:
+        hint = ""
+        if n_column > n_vertex:
+            hint = (
+                f" (a simulation with regions left off the surface has their nodes after the "
+                f"vertices: pass the vertices only, data[:, :, :{n_vertex}])"
+            )
+        raise ValueError(
+            "Invalid shape for the 'data' parameter. Allowed is one column per vertex of the "
+            f"forward's surface ({n_vertex}), but got {n_column} columns instead{hint}."
+        )
+
+
+def apply_surface_forward(times, data, forward, *, variable=0, member=None):
+    """Sensor signals of a surface simulation's vertex activity through MNE:
+    :func:`mne.apply_forward_raw` of :func:`surface_source_estimate` with the forward's
+    fixed-orientation ``mne.Forward``. Parameters as for :func:`surface_source_estimate`;
+    returns an ``mne.io.RawArray`` (SI units, EEG against infinity)."""
+    mne = import_mne()
+    estimate = surface_source_estimate(times, data, forward, variable=variable, member=member)
+    return mne.apply_forward_raw(forward.forward, estimate, forward.info, verbose=False)
 
 
 def save_fif(raw, path) -> Path:

@@ -2,19 +2,22 @@
 
 One monitor per file. Each TVB monitor the engine runs has an engine monitor registered for its
 class (:func:`register_engine_monitor`, the contract in :mod:`._base`): TVB's ``Raw``,
-``SubSample``, ``TemporalAverage`` and ``Bold`` (HRF convolution); TVB's ``EEG``, ``MEG``
-and ``iEEG`` and the region-level ``ForwardProjection`` (:mod:`.projection`).
+``SubSample``, ``TemporalAverage``, ``SpatialAverage`` and ``Bold`` (HRF convolution); TVB's
+``EEG``, ``MEG`` and ``iEEG`` and ``ForwardProjection`` (:mod:`.projection`). In region and
+surface simulations alike (in a surface simulation the nodes are the cortical vertices and the
+regions left off the surface).
 
 Head models, forward models, sensors and export to MNE, NIfTI and netCDF are in
 :mod:`tvb_ngnmm.imaging`.
 """
 
-from . import hrf_bold, raw, temporal_average  # noqa: F401  (register the engine monitors)
+from . import hrf_bold, raw, spatial_average, temporal_average  # noqa: F401  (register the engine monitors)
 from ._base import (
     AbstractEngineMonitor,
     engine_monitor_class,
     engine_monitor_classes,
     engine_monitor_names,
+    node_space,
     register_engine_monitor,
 )
 from .balloon_windkessel import BalloonWindkesselBold
@@ -27,5 +30,6 @@ __all__ = [
     "engine_monitor_class",
     "engine_monitor_classes",
     "engine_monitor_names",
+    "node_space",
     "register_engine_monitor",
 ]

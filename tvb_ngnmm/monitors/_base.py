@@ -11,6 +11,9 @@ In a chunk, ``obs`` holds the model's variables of interest (as TVB's ``model.ob
 them: state variables or expressions of them) at every step, shaped
 ``(n_steps, n_obs, n_node, B)`` (B batch members in place of TVB's mode axis), and ``steps`` the
 step numbers (the first step of a run is ``sim.current_step + 1``; time is ``step * dt``).
+In a surface simulation the nodes are TVB's: the cortical vertices followed by the regions the
+surface's region mapping leaves out (TVB's ``Cortex.region_mapping`` appends them), and an
+output with one value per node has the spatial axis ``'vertex'`` (:func:`node_space`).
 An engine monitor starts from the state TVB's monitor holds (the block under way, a running
 sum, a haemodynamic state) and, after a run that continues the simulator
 (``NumbaBackend.run_sim``), leaves it there as TVB's ``sample`` would have
@@ -39,10 +42,14 @@ class AbstractEngineMonitor(abc.ABC):
         Number of batch members B.
     """
 
-    #: Name of the output's spatial axis: ``'region'``, or ``'sensor'`` for projections.
+    #: Name of the output's spatial axis: ``'region'`` for one value per node (``'vertex'`` in a
+    #: surface simulation, set by the constructor), ``'region'`` for the regions of a surface
+    #: simulation, ``'area'`` for other groups of nodes, or ``'sensor'`` for projections.
     space = "region"
 
     def __init__(self, monitor, spec, batch: int):
+        if self.space == "region":
+            self.space = node_space(spec)
         self.monitor = monitor
         self.dt = float(spec.dt)
         self.batch = int(batch)
@@ -89,6 +96,19 @@ class AbstractEngineMonitor(abc.ABC):
         that a later run, stock or engine, continues from there. Monitors that keep nothing
         between steps (``Raw``, ``SubSample``) keep this default, which does nothing."""
         return None
+
+
+def node_space(spec) -> str:
+    """Name of the engine's node axis: ``'vertex'`` in a surface simulation (``spec.surface``
+    set), ``'region'`` otherwise."""
+    return "region" if getattr(spec, "surface", None) is None else "vertex"
+
+
+def vertex_count(surface) -> int:
+    """Number of cortical vertices of a spec's ``surface``: the rows of its ``vertices`` (the
+    nodes after them are the regions left off the surface)."""
+    vertices = getattr(surface, "vertices", None)
+    return int(surface.n_vertex) if vertices is None else int(np.shape(vertices)[0])
 
 
 _ENGINE_MONITORS: dict[type, type[AbstractEngineMonitor]] = {}

@@ -77,6 +77,16 @@ time ``step * dt`` (as TVB's ``Bold``), of the hemodynamic state at that instant
 whole number of hemodynamic steps). Output: one variable ``'BOLD'``, shape
 ``(n_time, 1, n_node, n_mode)``, in percent signal change, identical in stock ``sim.run()``
 and in the engine (both run the compiled :func:`advance`).
+
+Surfaces (``spatial``): in a surface simulation one balloon model per region is driven by the
+mean of the neural signal over the region's vertices (``spatial='region'``, the default; a
+region the surface's region mapping leaves out is one node, its own mean), giving one BOLD
+signal per region of the connectivity, shape ``(n_time, 1, n_region, n_mode)``; with
+``spatial='node'`` every vertex has its own (shape ``(n_time, 1, n_node, n_mode)``; the state
+is 5 floats per node and member, 0.7 MB for ``cortex_16384``, whatever the run length). In a
+region simulation both are the same. The mean over a region is taken at every neural step,
+before the hemodynamic averaging, in stock ``sim.run()``; the engine, when it sums the
+hemodynamic blocks in its compiled step, takes it after (the two commute, up to rounding).
 """
 
 from __future__ import annotations
@@ -85,6 +95,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 from tvb.basic.neotraits.api import Attr, Float
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.backend.ref import ReferenceBackend
@@ -452,6 +463,12 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         field_type=str, default="revised", label="BOLD coefficients",
         doc="'revised' (Stephan et al. 2007, eq. 12) or 'classic' (eq. 3).",
     )  # fmt: skip
+    spatial = Attr(
+        field_type=str, default="region", label="Spatial resolution on surfaces",
+        doc="Surface simulations: 'region' (one BOLD signal per region, from the mean of its "
+        "vertices' signal) or 'node' (one per vertex and left-out region). Region "
+        "simulations: both give one per region.",
+    )  # fmt: skip
     hemodynamic_step = _NamedFloat(
         label="Hemodynamic step (ms)",
         default=1.0,
@@ -472,6 +489,8 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         consts = self.constants()
         if self.coefficients not in ("revised", "classic"):
             raise _invalid("coefficients", "'revised', 'classic'", self.coefficients)
+        if self.spatial not in ("region", "node"):
+            raise _invalid("spatial", "'region', 'node'", self.spatial)
         for name in ("gain", "baseline"):
             if not math.isfinite(getattr(self, name)):
                 raise _invalid(name, "finite numbers", getattr(self, name))
@@ -522,7 +541,9 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
             hemo.tau, hemo.alpha, consts.resting_oxygen_extraction,
             consts.resting_venous_volume, *self._k,
         ])  # fmt: skip
-        shape = (simulator.number_of_nodes, simulator.model.number_of_modes)
+        self.region_mean = region_mean_matrix(simulator, self.spatial)
+        n_out = simulator.number_of_nodes if self.region_mean is None else len(self.region_labels)
+        shape = (n_out, simulator.model.number_of_modes)
         self.hemodynamic_state = np.ones((4,) + shape)  # s, f, v, q
         self.hemodynamic_state[0] = 0.0
         self.drive_sum = np.zeros(shape)
@@ -531,8 +552,11 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
 
     def sample(self, step, state):
         """Advance the hemodynamics by this step's signal; the BOLD at multiples of ``istep``."""
+        variable = int(self.voi[0])
+        if self.region_mean is not None:
+            state, variable = (self.region_mean @ state[variable])[np.newaxis], 0
         observed = np.ascontiguousarray(state, dtype=float)[np.newaxis]
-        settings = (int(self.voi[0]), self.hemodynamic_steps, self.istep, self.kernel_parameters)
+        settings = (variable, self.hemodynamic_steps, self.istep, self.kernel_parameters)
         n = advance(step, observed, *settings, self.hemodynamic_state, self.drive_sum, self._out)
         if n:
             bad = _first_non_finite(self._out[0].reshape(1, -1))  # (node, mode) flattened
@@ -543,6 +567,36 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
                 raise hemodynamic_blow_up(self, step * self.dt, step, label, node)
             return [step * self.dt, self._out.copy()]
         return None
+
+
+def region_mean_matrix(simulator, spatial: str):
+    """(n_region, n_node) sparse matrix of the means over each region's nodes (the surface's
+    region mapping), or None when each node keeps its own signal (``spatial='node'`` or a region
+    simulation)."""
+    surface = getattr(simulator, "surface", None)
+    if surface is None or spatial == "node":
+        return None
+    mapping = np.asarray(surface.region_mapping, dtype=np.int64)
+    n_region = simulator.connectivity.number_of_regions
+    counts = np.bincount(mapping, minlength=n_region)
+    if counts.size != n_region or np.any(counts == 0):
+        raise ValueError(
+            "Invalid value for the surface's 'region_mapping' for BalloonWindkesselBold. Allowed "
+            f"is a mapping that gives every region of the connectivity ({n_region}) at least one "
+            f"node, but got {int(np.sum(counts[:n_region] == 0))} regions without one and "
+            f"indices up to {mapping.max()} instead."
+        )
+    nodes = np.arange(mapping.size)
+    weights = 1.0 / counts[mapping]
+    return scipy.sparse.csr_matrix((weights, (mapping, nodes)), shape=(n_region, mapping.size))
+
+
+def region_means(matrix, signal: np.ndarray) -> np.ndarray:
+    """``matrix @ signal`` over the nodes of ``signal`` (n_time, n_node, B)."""
+    n_time, n_node, batch = signal.shape
+    nodes_first = np.ascontiguousarray(signal.transpose(1, 0, 2)).reshape(n_node, -1)
+    means = (matrix @ nodes_first).reshape(matrix.shape[0], n_time, batch)
+    return np.ascontiguousarray(means.transpose(1, 0, 2))
 
 
 @register_engine_monitor(BalloonWindkesselBold)
@@ -556,15 +610,22 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         self.istep = int(monitor.istep)
         self.n_h = int(monitor.hemodynamic_steps)
         self.params = monitor.kernel_parameters.copy()
+        self.region_mean = monitor.region_mean
+        if self.region_mean is not None:
+            self.space, self.space_labels = "region", tuple(monitor.region_labels)
         n_node = len(self.space_labels)
         self.state = np.array(
             np.broadcast_to(monitor.hemodynamic_state[..., :1], (4, n_node, batch))
         )
         self.drive_sum = np.array(np.broadcast_to(monitor.drive_sum[:, :1], (n_node, batch)))
         # The drive's means over the hemodynamic blocks, continuing the block under way from
-        # the TVB monitor's sum of it (read only when the engine forms the block sums).
-        self.block_average = BlockAverage(self.n_h, None, spec.current_step, batch)
-        if spec.current_step % self.n_h:
+        # the TVB monitor's sum of it (read only when the engine forms the block sums). With
+        # region means on a surface the engine's block sums are per node and the TVB monitor's
+        # sum per region: a run that starts within a hemodynamic step hands over every step.
+        self.block_average = None
+        if self.region_mean is None or spec.current_step % self.n_h == 0:
+            self.block_average = BlockAverage(self.n_h, None, spec.current_step, batch)
+        if self.region_mean is None and spec.current_step % self.n_h:
             self.block_average.sum_under_way = self.drive_sum[np.newaxis].copy()
             self.block_average.steps_under_way = spec.current_step % self.n_h
         self.summed = False  # whether the engine formed the block sums (consume_means)
@@ -588,15 +649,23 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
         drive_sum = self.drive_sum
         if self.summed:
             under_way = self.block_average.sum_under_way
-            drive_sum = np.zeros_like(drive_sum) if under_way is None else under_way[0]
+            if under_way is None:
+                drive_sum = np.zeros_like(drive_sum)
+            elif self.region_mean is None:
+                drive_sum = under_way[0]
+            else:  # the nodes' sums to their regions' (the mean of the sums)
+                drive_sum = region_means(self.region_mean, under_way[0][np.newaxis])[0]
         self.monitor.drive_sum[:] = drive_sum[:, :1]
 
     def consume_means(self, steps, ends, means):
         self.summed = True
         sampled = steps[steps % self.istep == 0]
         out = np.empty((len(sampled), len(self.space_labels), self.batch))
+        drive = means[:, 0]
+        if self.region_mean is not None:
+            drive = region_means(self.region_mean, drive)
         if len(ends):
-            advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(means[:, 0]),
+            advance_blocks(np.ascontiguousarray(ends), np.ascontiguousarray(drive),
                            self.istep, self.params, self.state, out)  # fmt: skip
         self._record_blow_ups(sampled, out)
         return sampled * self.dt, out[:, np.newaxis]
@@ -604,8 +673,11 @@ class EngineBalloonWindkesselBold(AbstractEngineMonitor):
     def consume(self, steps, obs):
         sampled = steps[steps % self.istep == 0]
         out = np.empty((len(sampled), len(self.space_labels), self.batch))
+        variable = int(self.voi[0])
+        if self.region_mean is not None:
+            obs, variable = region_means(self.region_mean, obs[:, variable])[:, np.newaxis], 0
         if len(steps):
-            advance(int(steps[0]), np.ascontiguousarray(obs), int(self.voi[0]), self.n_h,
+            advance(int(steps[0]), np.ascontiguousarray(obs), variable, self.n_h,
                     self.istep, self.params, self.state, self.drive_sum, out)  # fmt: skip
         self._record_blow_ups(sampled, out)
         return sampled * self.dt, out[:, np.newaxis]

@@ -39,11 +39,24 @@ TVB's monitors (``tvb.simulator.monitors.Projection``) as the engine reproduces 
   integrator's noise.
 - EEG ``reference``: a sensor label or ``'average'``, subtracted after the noise.
 
+- On a **surface** simulation (``sim.surface`` set) the projection file's vertex gain is kept
+  (one column per vertex: tvb-data's ``projection_eeg_65_surface_16k.npy`` and
+  ``projection_meg_276_surface_16k.npy`` for ``cortex_16384``), and each node's activity
+  projects through its own column. When the connectivity has regions the surface's region
+  mapping leaves out (TVB's ``Cortex`` appends them as nodes after the vertices) TVB's
+  configuration goes wrong: it writes the vertices' columns at the *regions'* indices (column
+  ``r`` gets the last vertex of region ``r``), leaves the other vertices at zero and puts the
+  analytic gain of the left-out regions at their region index, not at their node; stock
+  ``sim.run()`` then records from a handful of nodes. The engine refuses that case (a
+  ``ValueError`` explaining it) rather than reproduce it; use :class:`ForwardProjection` with a
+  gain of one column per node.
+
 The engine reproduces all of this, for agreement with stock: it does not redo the
 configuration but uses ``monitor.gain`` as TVB configured it (checking before the first step
-that it has one row per sensor and one column per region), TVB's reference weights and TVB's
-step count. :class:`ForwardProjection` takes a region-level gain as given (one dipole per
-region, e.g. from an MNE forward model), refuses non-finite gains and adds no noise.
+that it has one row per sensor and one column per node: per region, or per vertex on a
+surface), TVB's reference weights and TVB's step count. :class:`ForwardProjection` takes a gain
+as given (one dipole per region, or per node of a surface simulation, e.g. from an MNE forward
+model, :func:`tvb_ngnmm.imaging.surface_forward`), refuses non-finite gains and adds no noise.
 """
 
 from __future__ import annotations
@@ -55,7 +68,13 @@ from tvb.basic.neotraits.api import Attr, NArray
 from tvb.simulator import monitors as tvb_monitors
 
 from .._util import check_values
-from ._base import AbstractEngineMonitor, BlockAverage, register_engine_monitor, select
+from ._base import (
+    AbstractEngineMonitor,
+    BlockAverage,
+    register_engine_monitor,
+    select,
+    vertex_count,
+)
 
 SENSOR_TYPES = ("EEG", "MEG", "SEEG")
 #: MNE's channel types, by kind of sensor.
@@ -138,7 +157,7 @@ def pick_channels(forward, sensor_type: str | None) -> tuple[np.ndarray, str]:
 
 
 class ForwardProjection(tvb_monitors.Monitor):
-    r"""Sensor signals through a region-level gain matrix given by the user.
+    r"""Sensor signals through a gain matrix given by the user (region or surface level).
 
     Every ``period`` ms: the temporal average of each variable of interest over the period,
     projected through ``gain`` (summed over modes, as TVB's projections do), minus the
@@ -151,6 +170,11 @@ class ForwardProjection(tvb_monitors.Monitor):
     region) is refused: fix each region's orientation first, e.g. with TVB's
     ``Projection.oriented_gain(gain, orientations)`` or an MNE forward solution with fixed
     orientation.
+
+    In a surface simulation the gain has one column per node: the cortical vertices, then
+    the regions the surface's region mapping leaves out (as TVB's ``Cortex`` orders them; e.g.
+    :func:`tvb_ngnmm.imaging.surface_forward`'s gain, with a column per left-out region
+    appended).
 
     The period must be a whole number of integration steps (checked at ``sim.configure()``).
     """
@@ -224,8 +248,9 @@ class ForwardProjection(tvb_monitors.Monitor):
             f"{got} instead."
         )
 
-    def check(self, n_region: int | None = None) -> None:
-        """Check gain, labels, sensor type and reference (and the gain's columns if given)."""
+    def check(self, n_region: int | None = None, columns: str | None = None) -> None:
+        """Check gain, labels, sensor type and reference, and the gain's columns if
+        ``n_region`` is given (``columns`` says what they stand for, default the regions)."""
         gain = np.asarray(self.gain)
         if gain.ndim != 2 or gain.size == 0:
             raise self._invalid(
@@ -254,6 +279,8 @@ class ForwardProjection(tvb_monitors.Monitor):
         reference_vector(self.reference, self.sensor_labels, "ForwardProjection")
         if n_region is not None and gain.shape[1] != n_region:
             hint = ""
+            if columns is not None:
+                raise self._invalid("gain", f"Allowed is {columns}", f"{gain.shape[1]} columns")
             if gain.shape[1] == 3 * n_region:
                 hint = (
                     " (three per region: a free-orientation gain; fix each region's "
@@ -273,13 +300,11 @@ class ForwardProjection(tvb_monitors.Monitor):
         """Check against the simulation, set the time step, clear the running sum."""
         check_variables_of_interest(self, simulator.model)
         super().config_for_sim(simulator)
-        if simulator.surface is not None:
-            raise self._invalid(
-                "gain",
-                "Allowed are region simulations (one column per region)",
-                "a surface simulation",
-            )
-        self.check(simulator.connectivity.number_of_regions)
+        if simulator.surface is None:
+            self.check(simulator.connectivity.number_of_regions)
+        else:
+            n_vertex = np.size(simulator.surface.region_mapping_data.array_data)
+            self.check(simulator.number_of_nodes, node_columns(simulator.number_of_nodes, n_vertex))
         steps = float(self.period) / float(self.dt)
         if self.istep < 1 or abs(steps - self.istep) > 1e-6 * steps:
             raise self._invalid(
@@ -330,7 +355,7 @@ class EngineSensorProjection(AbstractEngineMonitor):
         """
         n_sample, n_voi, n_node, batch = means.shape
         regions_first = np.ascontiguousarray(means.transpose(2, 0, 1, 3)).reshape(n_node, -1)
-        data = (self.gain @ regions_first).reshape(-1, n_sample, n_voi, batch)
+        data = (self.gain @ regions_first).reshape(len(self.gain), n_sample, n_voi, batch)
         return data.transpose(1, 2, 0, 3)
 
     def consume(self, steps, obs):
@@ -356,14 +381,43 @@ class EngineSensorProjection(AbstractEngineMonitor):
         return np.add.reduce(rows[..., 0], axis=0)
 
 
-def check_gain_shape(gain: np.ndarray, n_sensor: int, n_node: int, name: str) -> None:
-    """The configured gain has one row per sensor and one column per region."""
+def node_columns(n_node: int, n_vertex: int) -> str:
+    """What a surface simulation's gain must have: one column per node, in words."""
+    left_out = n_node - n_vertex
+    return (
+        f"one column per node of the surface simulation ({n_node}: {n_vertex} vertices and "
+        f"{left_out} region{'s' if left_out != 1 else ''} left out of the region mapping)"
+    )
+
+
+def check_gain_shape(gain: np.ndarray, n_sensor: int, spec, name: str) -> None:
+    """The configured gain has one row per sensor and one column per node (region or vertex);
+    on a surface, TVB's gain is refused when regions are left out of the region mapping."""
+    n_node = len(spec.labels)
+    surface = getattr(spec, "surface", None)
+    n_vertex = None if surface is None else vertex_count(surface)
+    if surface is not None and n_node > n_vertex:
+        raise ValueError(
+            f"Invalid value for the 'projection' of the {name} monitor on a surface simulation "
+            f"whose connectivity has regions left out of the region mapping "
+            f"({n_node - n_vertex} nodes after the {n_vertex} vertices). "
+            "Allowed are surfaces whose region mapping covers every region, but got one that "
+            "does not: TVB's configuration writes the vertices' gain columns at the regions' "
+            "indices and the left-out regions' gain at their region index, so stock sim.run() "
+            "records from the first few nodes only. Use ForwardProjection with a gain of one "
+            "column per node (vertices, then the left-out regions) instead."
+        )
     if gain.ndim != 2 or gain.shape[1] != n_node:
+        if surface is None:
+            columns = (
+                f"one column per region ({n_node}) after TVB's reduction over the region mapping"
+            )
+        else:
+            columns = f"one column per vertex of the surface ({n_node})"
         raise ValueError(
             f"Invalid value for the 'projection' of the {name} monitor. Allowed is a gain with "
-            f"one column per region ({n_node}) after TVB's reduction over the region mapping, "
-            f"but got shape {gain.shape} instead (check that the projection, the region "
-            "mapping and the connectivity belong together)."
+            f"{columns}, but got shape {gain.shape} instead (check that the projection, the "
+            "region mapping, the surface and the connectivity belong together)."
         )
     if gain.shape[0] != n_sensor:
         raise ValueError(
@@ -413,7 +467,7 @@ class EngineTvbProjection(EngineSensorProjection):
         name = type(monitor).__name__
         self.gain = np.asarray(monitor.gain, dtype=float)
         labels = monitor.sensors.labels
-        check_gain_shape(self.gain, len(labels), len(spec.labels), name)
+        check_gain_shape(self.gain, len(labels), spec, name)
         self.space_labels = tuple(str(label) for label in labels)
         self.istep = int(monitor._period_in_steps)  # TVB truncates period / dt here
         if self.istep < 1:
@@ -448,7 +502,11 @@ class EngineForwardProjection(EngineSensorProjection):
 
     def __init__(self, monitor, spec, batch):
         super().__init__(monitor, spec, batch)
-        monitor.check(len(spec.labels))  # again: the gain may have changed since configure()
+        # again: the gain may have changed since configure()
+        surface = getattr(spec, "surface", None)
+        n_node = len(spec.labels)
+        columns = None if surface is None else node_columns(n_node, vertex_count(surface))
+        monitor.check(n_node, columns)
         self.gain = np.asarray(monitor.gain, dtype=float)
         self.space_labels = tuple(str(label) for label in monitor.sensor_labels)
         self.istep = int(monitor.istep)

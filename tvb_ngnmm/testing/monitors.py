@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from tvb.datatypes import projections, sensors
 from tvb.datatypes.region_mapping import RegionMapping
+from tvb.simulator import coupling as tvb_coupling
 from tvb.simulator import integrators
 from tvb.simulator import monitors as tvb_monitors
 from tvb.simulator.simulator import Simulator
@@ -24,6 +25,7 @@ from ..monitors import (
     ForwardProjection,
     engine_monitor_class,
     engine_monitor_classes,
+    node_space,
 )
 from ._common import (
     DT,
@@ -31,10 +33,13 @@ from ._common import (
     _compare_outputs,
     _engine_and_stock,
     _fail,
+    _initial_history,
     _run_checks,
     build_simulator,
+    tiny_connectivity,
 )
 from .couplings import _component, _oscillating_mpr
+from .surfaces import sphere_cortex
 
 # --------------------------------------------------------------------------- monitors
 
@@ -72,7 +77,9 @@ def _monitor_examples() -> dict:
     return {
         tvb_monitors.SubSample: lambda: tvb_monitors.SubSample(period=period),
         tvb_monitors.TemporalAverage: lambda: tvb_monitors.TemporalAverage(period=period),
+        tvb_monitors.SpatialAverage: lambda: tvb_monitors.SpatialAverage(period=period),
         tvb_monitors.Bold: lambda: tvb_monitors.Bold(period=8.0, hrf_length=32.0),
+        tvb_monitors.BoldRegionROI: lambda: tvb_monitors.BoldRegionROI(period=8.0, hrf_length=32.0),
         tvb_monitors.EEG: lambda: _tiny_projection(
             tvb_monitors.EEG, period=period, reference="average"
         ),
@@ -111,11 +118,29 @@ def _fresh(monitor):
     return fresh
 
 
+#: Monitors TVB configures for surface simulations only: checked on a small cortex.
+SURFACE_ONLY = (tvb_monitors.BoldRegionROI,)
+
+
 def _monitored_simulator(monitor) -> Simulator:
     """The oscillating ``MontbrioPazoRoxin`` on the checks' network, Heun at :data:`DT`,
-    with a fresh copy of ``monitor``."""
+    with a fresh copy of ``monitor`` (a monitor of :data:`SURFACE_ONLY`: on the 42-vertex
+    :func:`~tvb_ngnmm.testing.surfaces.sphere_cortex` of that network, each vertex's history
+    its region's)."""
     integrator = integrators.HeunDeterministic(dt=DT)
-    return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+    if not isinstance(monitor, SURFACE_ONLY):
+        return build_simulator(_oscillating_mpr(), integrator, monitors=[_fresh(monitor)])
+    connectivity = tiny_connectivity()
+    cortex = sphere_cortex(connectivity, subdivisions=1, cutoff=40.0, sigma=20.0,
+                           coupling_strength=0.0)  # fmt: skip
+    model = _oscillating_mpr()
+    history = _initial_history(model, connectivity, DT, seed=0)[:, :, cortex.region_mapping]
+    simulator = Simulator(
+        model=model, connectivity=connectivity, surface=cortex, integrator=integrator,
+        coupling=tvb_coupling.Linear(a=np.array([0.5])), monitors=[_fresh(monitor)],
+        initial_conditions=history,
+    )  # fmt: skip
+    return simulator.configure()
 
 
 def check_monitor_matches_stock(monitor) -> float:
@@ -214,14 +239,27 @@ def _consume_block_sums(engine_monitor, steps, obs, bounds) -> tuple[np.ndarray,
     return np.concatenate([t for t, _ in pieces]), np.concatenate([d for _, d in pieces])
 
 
+def _space_labels_right(engine_monitor, spec) -> bool:
+    """Node outputs are labelled with the engine's node labels, a surface's region outputs with
+    the connectivity's regions."""
+    space, labels = engine_monitor.space, tuple(engine_monitor.space_labels)
+    if space == node_space(spec):
+        return labels == tuple(spec.labels)
+    if space == "region":
+        return labels == tuple(spec.surface.region_labels)
+    return True
+
+
 def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> None:
     """The registered engine monitor keeps the contract of
     :class:`tvb_ngnmm.monitors.AbstractEngineMonitor`.
 
     Built from the configured monitor and the engine's reading of the simulator, fed random
-    observed states of three periods: ``space`` is ``'region'`` (labels the regions') or
-    ``'sensor'``; ``consume`` returns increasing times and data shaped ``(n_sample,
-    *sample_shape, batch)``; the same steps cut into random chunks give the same samples
+    observed states of three periods: ``space`` is the nodes' (``'region'``, ``'vertex'`` on a
+    surface; labels the engine's node labels), ``'region'`` on a surface (labels the
+    connectivity's regions), ``'area'`` (groups of nodes) or ``'sensor'``; ``consume``
+    returns increasing times and data shaped ``(n_sample, *sample_shape, batch)``; the same
+    steps cut into random chunks give the same samples
     (chunk independence); each batch member equals a run of that member alone; and a monitor
     with a ``block_average`` gives the same samples from the chunks' block sums (as the engine
     forms them when it is a run's only monitor) through ``consume_means``.
@@ -241,10 +279,10 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     times, data = whole.consume(steps, obs)
     n_var, n_space = whole.sample_shape
     checks = [
-        (whole.space in ("region", "sensor"), f"space = {whole.space!r}"),
+        (whole.space in ("region", "vertex", "area", "sensor"), f"space = {whole.space!r}"),
         (len(whole.space_labels) == n_space, "space_labels do not match sample_shape"),
         (len(whole.variable_names) == n_var, "variable_names do not match sample_shape"),
-        (whole.space != "region" or tuple(whole.space_labels) == spec.labels, "region labels"),
+        (_space_labels_right(whole, spec), f"{whole.space} labels"),
         (data.shape == (len(times), n_var, n_space, batch), f"data shaped {data.shape}"),
         (len(times) > 1 and np.all(np.diff(times) > 0), "times not increasing"),
     ]
