@@ -188,6 +188,11 @@ def test_cortex_16k(connectivity):
         return sim.configure()
 
     stock, engine = _pair(make)
+    # deferred: only this test reads the spec itself
+    from tvb_ngnmm.engine.spec import extract  # noqa: PLC0415
+
+    spec = extract(engine)  # the vertices counted though TVB has not configured the surface
+    assert spec.surface.n_vertex == 16384 and spec.labels[:2] == ("v0", "v1")
     expected, got = stock.run()[0], NumbaBackend().run_sim(engine)[0]
     assert got[1].shape == (16, 1, 16384, 1)
     _assert_agree(expected, got)

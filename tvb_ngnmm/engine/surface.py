@@ -109,7 +109,8 @@ def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> 
     return SurfaceTerms(
         region_mapping=region_mapping,
         region_count=count,
-        n_vertex=int(cortex.number_of_vertices),
+        # not ``number_of_vertices``: TVB sets that count only in the surface's configure()
+        n_vertex=len(cortex.vertices),
         region_labels=tuple(str(label) for label in sim.connectivity.region_labels),
         vertices=np.asarray(cortex.vertices, dtype=float),
         normals=normals,
