@@ -62,3 +62,18 @@ def test_tvb_stimulation_test_on_the_engine(surface_192, onset):
     (t_e, x_e), = NumbaBackend().run_sim(engine, simulation_length=10)  # fmt: skip
     np.testing.assert_allclose(t_e, t_s)
     np.testing.assert_allclose(x_e, x_s, rtol=0, atol=1e-5 * np.abs(x_s).max())
+
+
+def test_tvb_regionmapping_test_on_the_engine(surface_192):
+    """``regionmapping_test.TestRegionMapping.test_spatial_average_monitor``: ``SpatialAverage``
+    (period 1 ms) of the 16k surface with the 192 regions: the engine gives TVB's output."""
+    con, surf = surface_192
+    stock = _tvb_test_simulator(con, surf, monitors.SpatialAverage(period=1.0))
+    engine = _tvb_test_simulator(con, surf, monitors.SpatialAverage(period=1.0))
+    engine.current_state[:] = stock.current_state
+    engine.history.buffer[:] = stock.history.buffer
+    (t_s, x_s), = stock.run(simulation_length=10)  # fmt: skip
+    (t_e, x_e), = NumbaBackend().run_sim(engine, simulation_length=10)  # fmt: skip
+    assert x_e.shape == x_s.shape and x_s.shape[2] == con.number_of_regions
+    np.testing.assert_allclose(t_e, t_s)
+    np.testing.assert_allclose(x_e, x_s, rtol=0, atol=1e-5 * np.abs(x_s).max())
