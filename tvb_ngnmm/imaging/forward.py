@@ -352,8 +352,11 @@ def _fitted_sphere(info, has_eeg: bool):
     return mne.make_sphere_model("auto", "auto", info, verbose=False)
 
 
-def _keep_inside(positions, labels, conductor, head_mri_t, outside: str, margin: float):
-    """Positions with every region inside the head model, and the names of those moved."""
+def _keep_inside(positions, labels, conductor, head_mri_t, outside: str, margin: float,
+                 noun: str = "regions", limit: int | None = None):  # fmt: skip
+    """Positions with every source inside the head model, and the names of those moved
+    (``noun``: what the sources are; ``limit``: how many of them the warning names, all by
+    default)."""
     if conductor is None:
         return positions, ()
     geometry = HeadModelGeometry(conductor, head_mri_t)
@@ -365,17 +368,17 @@ def _keep_inside(positions, labels, conductor, head_mri_t, outside: str, margin:
     listed = [f"{labels[i]!r} ({-1e3 * depth[i]:.1f} mm)" for i in out]
     if outside == "raise":
         raise ValueError(
-            f"{out.size} of {len(labels)} regions lie outside the {where} of the head model "
+            f"{out.size} of {len(labels)} {noun} lie outside the {where} of the head model "
             f"(MNE would drop them silently): {name_list(listed, quote=False)}. Allowed are "
-            f"regions inside it; pass outside='shrink' to move them to {margin} mm inside "
+            f"{noun} inside it; pass outside='shrink' to move them to {margin} mm inside "
             "(a warning names them), or to_mni to register the connectome to MNI space."
         )
     moved = np.array(positions)
     moved[out] = geometry.move_inside(positions[out], margin * 1e-3)
     warnings.warn(
-        f"{out.size} of {len(labels)} regions lay outside the {where} and were moved along the "
+        f"{out.size} of {len(labels)} {noun} lay outside the {where} and were moved along the "
         f"line to its centre to {margin} mm inside it (distance outside given): "
-        f"{name_list(listed, limit=len(listed), quote=False)}.",
+        f"{name_list(listed, limit=limit or len(listed), quote=False)}.",
         UserWarning,
         stacklevel=3,
     )

@@ -166,7 +166,8 @@ def surface_forward(
         )
     conductor = _conductor(head_model, info)
     labels = [f"vertex {i}" for i in range(len(positions))]
-    positions, moved = _keep_inside(positions, labels, conductor, head_mri_t, outside, margin)
+    positions, moved = _keep_inside(positions, labels, conductor, head_mri_t, outside, margin,
+                                    noun="vertices", limit=10)  # fmt: skip
     order = np.r_[np.flatnonzero(~right), np.flatnonzero(right)]
     forward = _fixed_forward(info, positions, normals, right, conductor, head_mri_t)
     rows = [forward["sol"]["row_names"].index(name) for name in info.ch_names]
