@@ -1,0 +1,114 @@
+"""Sphinx configuration of the tvb_ngnmm documentation site (``make docs``).
+
+The site builds offline: no intersphinx, MathJax served from the built site (the copy that the
+``jupyter-server-mathjax`` package ships), notebooks and user-guide pages executed by myst-nb
+with a jupyter-cache (an unchanged page is not run again). Warnings are errors (``-W``) and
+references are checked (``nitpicky``), with the short list of exceptions below.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import tvb_ngnmm
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+
+project = "tvb_ngnmm"
+author = "The tvb_ngnmm developers"
+copyright = "the tvb_ngnmm developers; GPL-3.0-or-later"  # noqa: A001 - Sphinx's name
+release = version = tvb_ngnmm.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_nb",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "ngnmm_docs",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "README.md"]
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["ngnmm.css"]
+
+# -- theme ---------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"tvb_ngnmm {release}"
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "icon_links": [],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_show_sourcelink = False
+html_last_updated_fmt = None
+
+# -- math: MathJax 2 from the built site itself (no network) --------------------------------
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+mathjax2_config = {"messageStyle": "none", "showMathMenu": False}
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
+myst_heading_anchors = 3
+
+# -- API reference -------------------------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_default_options = {"members": False, "inherited-members": False}
+autodoc_typehints = "none"
+autoclass_content = "class"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_attributes_as_param_list = False
+# Validated on every public name (the API pages): the checks below, each of which must pass.
+# Left out: ES01 (extended summary), SA01 (See Also), EX01 (examples), SS05 (infinitive verb),
+# RT02 (return name), GL01/GL02 (blank lines), PR08/PR09 (capital/period of a description),
+# RT04/RT05 (idem for returns), SS03/SS06 (summary's period/length), YD01 (yields section),
+# GL08 is kept: every public name has a docstring.
+numpydoc_validation_checks = {"GL08", "PR01", "PR02", "PR03", "PR06", "RT03", "SS01", "SS02"}
+# Names documented by TVB's traits (the models' and monitors' parameters are traits, listed by
+# TVB at the end of the class docstring, not as numpydoc parameters of __init__).
+numpydoc_validation_exclude = {r"\.__init__$", r"^tvb\.", r"\.__call__$"}
+
+# -- notebooks and executed pages ----------------------------------------------------------
+nb_execution_mode = os.environ.get("NB_EXECUTION_MODE", "cache")
+nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+nb_execution_timeout = int(os.environ.get("NB_EXECUTION_TIMEOUT", "1800"))
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_execution_in_temp = True  # files that the examples write land in a temporary folder
+nb_execution_excludepatterns = ["gallery/full/*"]
+nb_render_image_options = {"width": "100%"}
+
+# -- cross-references ----------------------------------------------------------------------
+nitpicky = True
+# Types named in docstrings that are not in this site (no intersphinx: the build is offline).
+nitpick_ignore_regex = [
+    (
+        r"py:.*",
+        r"(numpy|np|xarray|xr|scipy|matplotlib|pandas|dask|distributed|mne|nibabel|zarr"
+        r"|tvb|pathlib|collections|typing|concurrent|numba|os|io|h5py)\..*",
+    ),
+    (
+        r"py:class",
+        r"(Path|ndarray|DataArray|Dataset|Figure|Axes|Simulator|Connectivity|Model"
+        r"|Coupling|Monitor|Integrator|Generator|Callable|Sequence|Mapping|Iterable|Iterator"
+        r"|PathLike|Client|Future|np\.ndarray|array_like|array-like|optional|default)",
+    ),
+    # Modules named in docstrings that have no page of their own (the API reference documents
+    # the subpackages' public names), by full or relative name.
+    (r"py:mod", r"(tvb_ngnmm\.)?[a-z_.]+"),
+    # Functions and classes named relative to a module of their subpackage (``fit.run_fit``) or
+    # private ones (``_capability_checks``): implementation names without a page.
+    (r"py:(func|class|meth|data|obj)", r"(_[A-Za-z_]*|(?!tvb_ngnmm\.)[a-z_]+\.[A-Za-z_.]+)"),
+]
+suppress_warnings = ["myst.header", "config.cache"]
