@@ -705,6 +705,7 @@ def objective_from_config(config: dict, base_dir=None) -> AbstractObjective:
     Returns
     -------
     AbstractObjective
+        The objective the table describes.
     """
     if not isinstance(config, dict):
         raise _bad("objective", "is a table {kind = name, ...} or {terms = [...]}", repr(config))
