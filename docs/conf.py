@@ -14,6 +14,7 @@ import tvb_ngnmm
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(1, str(DOCS.parent))  # the benchmarks' workloads, documented on their page
 
 project = "tvb_ngnmm"
 author = "The tvb_ngnmm developers"
@@ -54,14 +55,31 @@ html_last_updated_fmt = None
 
 # -- math: MathJax 2 from the built site itself (no network) --------------------------------
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
-mathjax2_config = {"messageStyle": "none", "showMathMenu": False}
+# jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts of its HTML-CSS output only.
+mathjax2_config = {
+    "messageStyle": "none",
+    "showMathMenu": False,
+    # Sphinx marks the page to be ignored and each formula to be processed (class "math").
+    "tex2jax": {
+        "inlineMath": [["\\(", "\\)"]],
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": True,
+        "ignoreClass": "tex2jax_ignore|mathjax_ignore|document",
+        "processClass": "tex2jax_process|mathjax_process|math|output_area",
+    },
+    "HTML-CSS": {
+        "availableFonts": [],
+        "imageFont": None,
+        "preferredFont": None,
+        "webFont": "STIX-Web",
+    },
+}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
 
 # -- API reference -------------------------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"
 autoclass_content = "class"
 numpydoc_show_class_members = False
@@ -78,7 +96,15 @@ numpydoc_attributes_as_param_list = False
 numpydoc_validation_checks = {"GL08", "PR02", "PR03", "PR06", "RT03", "SS01", "SS02"}
 # Not validated: ``__init__`` and ``__call__`` (documented in their class), TVB's own names, and
 # constants (upper-case names: a constant's docstring is its type's, e.g. ``dict``'s).
-numpydoc_validation_exclude = {r"\.__init__$", r"^tvb\.", r"\.__call__$", r"\.[A-Z][A-Z0-9_]*$"}
+# The monitors' contract attributes are documented by ``#:`` comments (their value is None).
+numpydoc_validation_exclude = {
+    r"\.__init__$",
+    r"^tvb\.",
+    r"\.__call__$",
+    r"\.[A-Z][A-Z0-9_]*$",
+    r"AbstractEngineMonitor\.(block_average|blow_up)$",
+    r"^benchmarks\.workloads\.[A-Z]",  # the classes the workloads' module imports from TVB
+}
 
 # -- notebooks and executed pages ----------------------------------------------------------
 nb_execution_mode = os.environ.get("NB_EXECUTION_MODE", "cache")
@@ -109,8 +135,19 @@ nitpick_ignore_regex = [
     # Modules named in docstrings that have no page of their own (the API reference documents
     # the subpackages' public names), by full or relative name.
     (r"py:mod", r"(tvb_ngnmm\.)?[a-z_.]+"),
-    # Functions and classes named relative to a module of their subpackage (``fit.run_fit``) or
-    # private ones (``_capability_checks``): implementation names without a page.
-    (r"py:(func|class|meth|data|obj)", r"(_[A-Za-z_]*|(?!tvb_ngnmm\.)[a-z_]+\.[A-Za-z_.]+)"),
+    # Functions and classes named relative to a module of their subpackage (``fit.run_fit``), or
+    # by a short name (an attribute of the class's Attributes section, a module's constant or
+    # private helper): implementation names without a page.
+    (
+        r"py:(func|class|meth|attr|data|obj)",
+        r"(_?[A-Za-z][A-Za-z0-9_]*|(?!tvb_ngnmm\.)[a-z_]+\.[A-Za-z_.]+)",
+    ),
+    # Public helpers of modules outside the API pages, named by their full name.
+    (
+        r"py:(func|class|attr)",
+        r"tvb_ngnmm\.(seeding\.configure_seeded|engine\.spec\.(extract|checked_spec)"
+        r"|models\.tvb_models\.load_family|coupling\.linear_form\.LinearForm"
+        r"|datasets\.Dataset\.structure)",
+    ),
 ]
 suppress_warnings = ["myst.header", "config.cache"]

@@ -66,6 +66,23 @@ def test_the_catalogue_makes_tvb_citations_plain():
     assert ".. [" not in plain
 
 
+def test_a_docstring_whose_markup_fails_is_shown_as_written():
+    """A docstring that docutils reports on (here, unbalanced emphasis as in some of TVB's) is
+    shown as a literal block rather than breaking the build; Sphinx's roles do not count."""
+
+    class Broken:
+        """Summary with *unbalanced emphasis.
+
+        .. math:: x = 1
+        """
+
+    class Clean:
+        """Summary naming :class:`tvb_ngnmm.models.NextGenEI` and :math:`x`."""
+
+    assert catalogue._docstring_block(Broken)[2] == "```text"
+    assert catalogue._docstring_block(Clean)[0] == "```{eval-rst}"
+
+
 def _notebook(source: str) -> dict:
     return {
         "cells": [

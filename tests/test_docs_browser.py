@@ -107,6 +107,14 @@ def _outside_resources(driver, site_url) -> list[str]:
     return [n for n in names if not n.startswith(site_url) and not n.startswith("data:")]
 
 
+def _failed_resources(driver) -> list[str]:
+    """Resources the page asked for that the server did not have (e.g. a font MathJax needs)."""
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.responseStatus >= 400).map(e => e.name)"
+    )
+
+
 def _broken_images(driver) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.images)"
@@ -183,7 +191,8 @@ def test_mathematics_is_rendered_offline(browser, site_url):
     _open(browser, site_url + "reference/models.html")
     _wait(
         browser,
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".MathJax_CHTML, .MathJax_Display"),
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".MathJax, .MathJax_Display"),
         "MathJax did not typeset the equations",
     )
     assert _outside_resources(browser, site_url) == []
+    assert _failed_resources(browser) == []

@@ -9,9 +9,13 @@ of the declared domain, description with units) and its state variables with the
 from __future__ import annotations
 
 import inspect
+import io
 import re
 
 import numpy as np
+from docutils import nodes
+from docutils.core import publish_doctree
+from docutils.parsers.rst import directives, roles
 from tvb.basic.neotraits.api import NArray
 
 from tvb_ngnmm.engine import support_matrix
@@ -32,6 +36,7 @@ families. What the engine does with each is in the [support matrix](support.md).
 _TRAITED = re.compile(r"\ATraited class \[.*?\]\n\^+\n", re.DOTALL)
 _CITATION = re.compile(r"^(\s*)\.\. \[([^\]]+)\]\s*", re.MULTILINE)
 _CITE_REF = re.compile(r"\[([A-Za-z0-9_.\-]+)\]_")
+_SPHINX_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|obj|ref|exc|term):`")
 _DIRECTIVE = re.compile(r"^(\s*)\.\. (figure|image)\s*::.*?(?=^\S|\Z)", re.MULTILINE | re.DOTALL)
 
 
@@ -129,6 +134,34 @@ def _engine(name: str, matrix) -> str:
     return f"runs ({form}); coupling variables {cvars}"
 
 
+def renders_cleanly(doc: str) -> bool:
+    """Whether reStructuredText ``doc`` parses without a warning or an error.
+
+    Sphinx's cross-reference roles, which plain docutils does not know, are read as literals
+    for this check; anything else that docutils reports (TVB's docstrings have unbalanced
+    emphasis, tables written as substitutions, Sphinx directives) fails it.
+    """
+    text = _SPHINX_ROLE.sub(":literal:`", doc)
+    settings = {"report_level": 5, "halt_level": 5, "warning_stream": io.StringIO()}
+    # Plain docutils: the roles and directives that Sphinx registers (which need its build
+    # environment) are set aside for the check, docutils' own (math among them) stay.
+    saved = roles._roles, directives._directives
+    roles._roles, directives._directives = {}, {}
+    try:
+        doctree = publish_doctree(text, settings_overrides=settings)
+    finally:
+        roles._roles, directives._directives = saved
+    return not any(m["level"] >= 2 for m in doctree.findall(nodes.system_message))
+
+
+def _docstring_block(cls) -> list[str]:
+    doc = _docstring(cls)
+    if renders_cleanly(doc):
+        return ["```{eval-rst}", doc, "```"]
+    note = "*The docstring as written (its markup does not render as reStructuredText):*"
+    return [note, "", "```text", doc, "```"]
+
+
 def section(declaration, matrix) -> str:
     """The catalogue's section of one registered model."""
     cls = declaration.model
@@ -138,9 +171,7 @@ def section(declaration, matrix) -> str:
         f"`{cls.__module__}.{cls.__name__}` · engine: {_engine(declaration.name, matrix)}"
         + (" · listed in the GUI" if declaration.gui and not declaration.is_tvb_model else ""),
         "",
-        "```{eval-rst}",
-        _docstring(cls),
-        "```",
+        *_docstring_block(cls),
         "",
         *_parameters(cls),
         *_state_variables(cls),

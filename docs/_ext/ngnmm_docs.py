@@ -9,6 +9,8 @@
   equations), its parameters with defaults, ranges and descriptions (units), and state
   variables with their ranges.
 - **API reference.** ``docs/api/*.rst``, one page per subpackage, from :mod:`api_pages`.
+- **References.** A docstring's reference to an object by the module that defines it, or to a
+  method by its short name, is resolved to where the object is documented (:func:`resolve_alias`).
 - **MathJax.** The copy shipped by ``jupyter-server-mathjax`` is copied into the built site's
   ``_static/mathjax``, so pages render their mathematics without the network.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import textwrap
 from pathlib import Path
 
 import api_pages
@@ -147,6 +150,53 @@ def copy_mathjax(target: Path) -> None:
         shutil.copytree(source, target, dirs_exist_ok=True)
 
 
+def resolve_alias(app, env, node, contnode):
+    """Resolve a Python reference to the name under which the object is documented.
+
+    The API reference documents each object where users import it (``tvb_ngnmm.engine.
+    UnsupportedSimulationError``); docstrings may name the module that defines it
+    (``tvb_ngnmm.engine.errors.UnsupportedSimulationError``), or a method of their own class
+    by its short name (``validate``). Such a reference is resolved when exactly one documented
+    object fits: the same last name in a package above the named module, or a member of the
+    class (or module) the reference is written in.
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    objects = env.get_domain("py").objects
+    last = target.rpartition(".")[2]
+    candidates = [name for name in objects if name.rpartition(".")[2] == last]
+    if "." in target:
+        module = target.rpartition(".")[0]
+        fits = [c for c in candidates if module.startswith(c.rpartition(".")[0] + ".")]
+    else:
+        context = node.get("py:class") or ""
+        module = node.get("py:module") or ""
+        prefix = f"{module}.{context}." if context else f"{module}."
+        fits = [c for c in candidates if c.startswith(prefix)]
+    if len(fits) != 1:
+        return None
+    entry = objects[fits[0]]
+    # deferred: Sphinx's node helper, needed only for a reference being resolved
+    from sphinx.util.nodes import make_refnode  # noqa: PLC0415
+
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode,
+                        fits[0])  # fmt: skip
+
+
+def strip_tvb_trait_listing(app, what, name, obj, options, lines) -> None:
+    """A TVB class's docstring as its authors wrote it: without the header and the list of
+    declared attributes that TVB's traits add (mixed into the last numpydoc section, they
+    break its parsing; the model catalogue lists the parameters instead)."""
+    if what != "class" or not lines or not lines[0].startswith("Traited class ["):
+        return
+    body = lines[2:] if len(lines) > 1 and set(lines[1]) == {"^"} else lines[1:]
+    if "Attributes declared" in body:
+        body = body[: body.index("Attributes declared")]
+    text = textwrap.dedent("\n".join(body)).strip("\n")
+    lines[:] = [*text.splitlines(), ""]
+
+
 def write_catalogue(app, config=None) -> None:
     write_if_changed(Path(app.srcdir) / "reference" / "models.md", catalogue.markdown())
 
@@ -169,6 +219,9 @@ def setup(app):
     app.connect("env-merge-info", merge_thumbnails)
     app.connect("doctree-resolved", fill_gallery)
     app.connect("build-finished", finish)
+    app.connect("missing-reference", resolve_alias)
+    # before numpydoc (priority 500) reads the docstring
+    app.connect("autodoc-process-docstring", strip_tvb_trait_listing, priority=400)
     app.add_node(gallery_cards)
     app.add_directive("ngnmm-gallery", GalleryDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
