@@ -34,7 +34,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "README.md"]
+# gallery/full holds stored full runs, shown through their copies in gallery/ (gallery_sync).
+exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "gallery/full"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["ngnmm.css"]
@@ -119,7 +120,6 @@ nb_merge_streams = True
 nb_output_stderr = "remove"  # warnings and progress bars would bury what the examples print
 os.environ.setdefault("TQDM_DISABLE", "1")  # no progress widgets in the executed pages
 nb_execution_in_temp = True  # files that the examples write land in a temporary folder
-nb_execution_excludepatterns = ["gallery/full/*"]
 nb_render_image_options = {"width": "100%"}
 
 # -- cross-references ----------------------------------------------------------------------
