@@ -78,7 +78,7 @@ def scale1000(length: float = 100.0, n: int = 1000, seed: int = 0) -> Simulator:
 
 
 def tvb76(diagonal: bool = False) -> Connectivity:
-    """tvb-data's default 76 regions with its tract lengths and speed (3 mm/ms), configured.
+    """The default 76 regions of tvb-data with its tract lengths and speed (3 mm/ms), configured.
 
     The diagonal (self-connections at zero delay) is zeroed unless ``diagonal``, as in MPR-76.
     """

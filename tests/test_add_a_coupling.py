@@ -1,5 +1,5 @@
-"""README "Add a coupling", done here: a new nonlinear coupling in one module, declared, run
-everywhere.
+"""The documentation's "Add a coupling" (docs/extending.md), done here: a new nonlinear
+coupling in one module, declared, run everywhere.
 
 The coupling below is the whole of what a new coupling needs (in the package:
 ``coupling/<name>.py`` plus one import line in ``coupling/__init__.py``). Declared, it passes

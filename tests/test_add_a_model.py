@@ -1,4 +1,5 @@
-"""README "Add a model", done here: a new model in one module, registered, run everywhere.
+"""The documentation's "Add a model" (docs/extending.md), done here: a new model in one
+module, registered, run everywhere.
 
 The model below is the whole of what a new model needs (in the package: ``models/<family>.py``
 plus one import line in ``models/__init__.py``; optionally an independent transcription in

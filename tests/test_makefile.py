@@ -10,11 +10,12 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
-# "-m venv DIR" makes DIR/bin/python and DIR/bin/ruff, which only log how they were called.
+# "-m venv DIR" makes DIR/bin/python, DIR/bin/ruff and DIR/bin/sphinx-build, which only log how
+# they were called.
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
   mkdir -p "$3/bin"
-  for tool in python ruff; do
+  for tool in python ruff sphinx-build; do
     printf '#!/bin/sh\\necho "%s $*" >> "{log}"\\n' "$tool" > "$3/bin/$tool"
     chmod +x "$3/bin/$tool"
   done
@@ -55,3 +56,15 @@ def test_make_test_after_make_demo_installs_every_extra_the_tests_need(make):
     again = make("test")  # installed once per set of extras
     assert not any("pip install" in line for line in again)
     assert not any("pip install" in line for line in make("demo"))
+
+
+def test_make_docs_installs_the_docs_extra_and_builds_the_site(make):
+    """``make docs`` creates the environment, installs the docs extra once, and builds the site
+    with warnings as errors, in one process, into docs/_build/html."""
+    first = make("docs")
+    assert first[0] == "python -m pip install --quiet --upgrade pip"
+    assert "python -m pip install --quiet -e .[docs]" in first
+    build = [line for line in first if line.startswith("sphinx-build")]
+    assert build == ["sphinx-build -b html -W --keep-going -j 1 docs docs/_build/html"]
+    again = make("docs")
+    assert again == build  # the extra is installed once

@@ -15,19 +15,13 @@ def python_blocks() -> list[str]:
 
 
 def test_readme_has_python_examples():
-    assert len(python_blocks()) >= 6
+    assert len(python_blocks()) >= 1
 
 
-# What the examples print, as their comments in the README say.
+# What the examples print, as their comments in the README say. (The user guide's examples,
+# which were the README's, run as executed cells when the site is built: tests/test_docs.py.)
 PRINTED = [
     "(1000, 2, 90, 1)",
-    "Invalid value for the 'tau_e' parameter of NextGenEI. Allowed values are > 0 (finite)",
-    "RAS [ True  True  True]",
-    "[ 0. 10. nan]",
-    "(8, 1, 76, 1) (4000, 2, 65, 1) (4000, 2, 21, 1)",
-    "('point', 'region') 8",
-    "computed again: 0",
-    "('s_e|s', 'r_e|r', 'v_e|v', 'r_i', 'v_i', 's_i')",
 ]
 
 
@@ -50,3 +44,21 @@ def test_readme_examples_run_as_written(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     for text in PRINTED:
         assert text in printed, f"the README says an example prints {text!r}; it printed {printed}"
+
+
+LINK = re.compile(r"\]\(((?!https?://)[^)#\s]+)(#[^)]*)?\)")
+
+
+def test_readme_is_short_and_its_links_are_in_the_repository():
+    """The README fits in 150 lines, and every relative link (the documentation's pages, its
+    figure) names a file of the repository (the model catalogue is written by ``make docs``)."""
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    targets = [match.group(1) for match in LINK.finditer(text)]
+    assert "docs/_static/readme_example.png" in targets and "docs/index.md" in targets
+    missing = [t for t in targets if not (README.parent / t).is_file()]
+    assert not missing, f"the README links to files that do not exist: {missing}"
+
+
+def test_the_link_check_can_fail():
+    assert LINK.findall("see [a](docs/a.md#x), [b](https://example.org/b)") == [("docs/a.md", "#x")]

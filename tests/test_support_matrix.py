@@ -1,5 +1,6 @@
-"""The support matrix (tvb_ngnmm.engine.support): the README's tables are what it returns, and
-it agrees with what the engine actually runs and refuses."""
+"""The support matrix (tvb_ngnmm.engine.support): the tables of the documentation's support page
+(docs/reference/support.md) are what it returns, and it agrees with what the engine actually runs
+and refuses."""
 
 import difflib
 import inspect
@@ -26,7 +27,8 @@ from tvb_ngnmm.models import MPRSynaptic, register_model, registered_models, unr
 from tvb_ngnmm.testing import build_simulator, tiny_connectivity
 from tvb_ngnmm.testing.couplings import engine_runs_coupling, example_coupling
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+# The page of the documentation that holds the tables (they were the README's before the site).
+README = Path(__file__).resolve().parents[1] / "docs" / "reference" / "support.md"
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +42,9 @@ def readme():
 
 
 def test_the_readme_tables_are_what_the_support_matrix_returns(readme, matrix):
-    """Every table of the matrix is marked in the README, and each is as generated (run
-    ``python -m tvb_ngnmm.engine.support --write-readme README.md`` after a change)."""
+    """Every table of the matrix is marked in the support page, and each is as generated (run
+    ``python -m tvb_ngnmm.engine.support --write-readme docs/reference/support.md`` after a
+    change)."""
     assert sorted(tables.marked_tables(readme)) == sorted(tables.TABLES)
     updated = tables.update_readme(readme, matrix)
     diff = "\n".join(difflib.unified_diff(readme.splitlines(), updated.splitlines(), lineterm=""))

@@ -70,8 +70,8 @@ class NumbaBackend:
         spec : tvb_ngnmm.engine.spec.SimulationSpec, optional
             ``sim`` as :func:`tvb_ngnmm.engine.spec.extract` has just read and checked it (the
             command line reads it once), taken as it is: it must be this simulator's reading
-            at its current step, not run from before (:func:`~tvb_ngnmm.engine.spec.
-            checked_spec`). None: ``sim`` is read here.
+            at its current step, not run from before
+            (:func:`~tvb_ngnmm.engine.spec.checked_spec`). None: ``sim`` is read here.
 
         Raises
         ------

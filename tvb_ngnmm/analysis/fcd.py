@@ -196,6 +196,7 @@ def plot_fcd(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt = pyplot("plot_fcd")
     fcd = np.asarray(fcd, dtype=float)

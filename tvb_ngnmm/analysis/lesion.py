@@ -36,6 +36,7 @@ def lesion_weights(weights: np.ndarray, region: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_region, n_region)
+        The weights with the lesioned region's row and column set to zero.
     """
     lesioned = np.array(weights, dtype=float, copy=True)
     lesioned[region, :] = 0.0

@@ -213,6 +213,7 @@ def plot_propagation(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt = pyplot("plot_propagation")
     n_region = result.onset_ms.size

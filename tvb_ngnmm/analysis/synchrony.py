@@ -89,7 +89,7 @@ def kuramoto_order_parameter(
     band: tuple[float, float] | None = None,
     edge_ms: float = 0.0,
 ) -> np.ndarray:
-    """Kuramoto order parameter R(t) = |<exp(i phi_k(t))>_k| across regions.
+    """Kuramoto order parameter ``R(t) = |<exp(i phi_k(t))>_k|`` across regions.
 
     R = 1 when all regions are phase-locked at zero lag, R ~ 0 when phases are spread evenly
     (and ~1/sqrt(n_region) for independent random phases). Its time average measures

@@ -54,6 +54,7 @@ def read_edge_list(
     Returns
     -------
     numpy.ndarray, shape (n_regions, n_regions)
+        The weight matrix (zero where the list has no edge).
 
     Raises
     ------

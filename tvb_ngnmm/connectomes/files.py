@@ -72,6 +72,7 @@ def read_connectivity(
     Returns
     -------
     tvb.datatypes.connectivity.Connectivity
+        The configured connectivity read from the file.
 
     Raises
     ------
@@ -162,6 +163,7 @@ def load_connectivity(
     Returns
     -------
     tvb.datatypes.connectivity.Connectivity
+        The configured connectivity.
 
     Raises
     ------

@@ -136,6 +136,7 @@ def read_array(
     Returns
     -------
     numpy.ndarray
+        The array read.
 
     Raises
     ------

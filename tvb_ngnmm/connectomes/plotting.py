@@ -42,6 +42,7 @@ def plot_weights(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     w = np.asarray(weights.weights if isinstance(weights, Connectivity) else weights, float)
     fig, ax = _axes(ax)
@@ -72,6 +73,7 @@ def plot_centres(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     check_choice("view", view, tuple(VIEWS))
     first, second = VIEWS[view]

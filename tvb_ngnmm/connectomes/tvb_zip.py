@@ -216,6 +216,7 @@ def read_tvb_zip(
     Returns
     -------
     tvb.datatypes.connectivity.Connectivity
+        The configured connectivity read from the archive.
 
     Raises
     ------

@@ -97,9 +97,9 @@ class _CouplingTerms:
 
 
 class AbstractLinearCoupling(SparseCoupling):
-    r"""Base of the plugin's couplings :math:`C_i = a_i (\sum_j \hat W_{ij} x_j(t-d_{ij}) -
-    \kappa_i x_i(t))`.
+    r"""Base of the plugin's linear couplings.
 
+    They compute :math:`C_i = a_i (\sum_j \hat W_{ij} x_j(t-d_{ij}) - \kappa_i x_i(t))`.
     Subclasses implement :meth:`effective_weights`. The computation itself is in
     :meth:`compute`, which works on any subset of the coupling variables, so that
     :class:`~tvb_ngnmm.coupling.MultiCoupling` can apply different couplings to different ones.

@@ -137,8 +137,9 @@ class Dataset:
         Returns
         -------
         fcd : ndarray, shape (n_window, n_window)
+            Correlations between the FCs of the windows.
         window_centres : ndarray, shape (n_window,)
-            In ms from the first volume.
+            The windows' centres, in ms from the first volume.
         """
         key = self._session(subject, session)
         try:

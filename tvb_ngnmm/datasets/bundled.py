@@ -37,6 +37,7 @@ def load(
     Returns
     -------
     Dataset
+        The bundled dataset, read and checked.
 
     Raises
     ------

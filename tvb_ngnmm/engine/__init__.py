@@ -42,7 +42,7 @@ linear form), :mod:`.coupling_kernel` (blocked delayed sums from the node-major 
 (chunks, progress, interruption), :mod:`.continuation` (the simulator advanced as ``sim.run()``
 advances it, or put back), :mod:`.batch`, :mod:`.checks` (the settings checked before
 the first step), :mod:`.errors` (and what a blow-up message advises), :mod:`.support` (what is
-supported, and the README's tables of it).
+supported, and the documentation's tables of it).
 """
 
 from .errors import SimulationBlowUpError, UnsupportedSimulationError

@@ -83,8 +83,8 @@ def cross_validate(sim, objective, bounds: dict, dataset, folds=5, fold_seed: in
         and the conduction speed (mm/ms), and is replaced by each fold's training group's.
     objective : AbstractObjective or dict
         The loss (:mod:`.objectives`), retargeted to each fold's training subjects.
-    bounds, method, budget, seed, simulation_length, options, units, realisations
-        As for :func:`~.fit.fit`, the same for every fold (``simulation_length`` in ms).
+    bounds : dict
+        As for :func:`~.fit.fit`, the same for every fold.
     dataset : tvb_ngnmm.datasets.Dataset
         The subjects' connectomes and BOLD series, of ``sim``'s number of regions.
     folds : int or sequence of dict
@@ -98,6 +98,8 @@ def cross_validate(sim, objective, bounds: dict, dataset, folds=5, fold_seed: in
     client, n_workers
         As for :func:`~tvb_ngnmm.explore.sweep`; the cluster is started (or connected to) once
         for every fold and closed at the end if started here.
+    method, budget, seed, simulation_length, options, units, realisations
+        As for :func:`~.fit.fit`, the same for every fold (``simulation_length`` in ms).
     history_seed : int
         Seed (>= 0) of every run's initial history (each fold's simulator is new: None is
         refused).

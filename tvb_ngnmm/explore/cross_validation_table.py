@@ -181,6 +181,7 @@ def plot_cross_validation(table: xr.Dataset, metric: str = "fc_correlation", axe
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt = pyplot("plot_cross_validation")
     check_choice("metric", metric, _metrics(table))

@@ -105,6 +105,7 @@ def grid(values: dict, units: dict | None = None) -> Design:
     Returns
     -------
     Design
+        Every combination of the values, one point each.
     """
     if not isinstance(values, dict) or not values:
         raise _bad("design", "is a dict {name: 1-D values} of one or more parameters", values)
@@ -134,6 +135,7 @@ def points(rows, units: dict | None = None) -> Design:
     Returns
     -------
     Design
+        The points as given, one per row.
     """
     if isinstance(rows, dict):
         columns = rows
@@ -181,6 +183,7 @@ def sobol(bounds: dict, n_point: int, seed: int = 0, units: dict | None = None) 
     Returns
     -------
     Design
+        The scrambled Sobol points within the bounds.
     """
     if not isinstance(bounds, dict) or not bounds:
         raise _bad("bounds", "is a dict {name: (low, high)} of one or more parameters", bounds)

@@ -144,6 +144,7 @@ class FitResult:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn.
         """
         plt = pyplot("FitResult.plot")
         names = list(self.best_parameters)

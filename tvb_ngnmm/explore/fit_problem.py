@@ -106,11 +106,13 @@ def check_fit(sim, objective, bounds: dict, method: str = "cma", budget: int = 1
     ----------
     sim : tvb.simulator.simulator.Simulator
         A configured simulator.
-    objective, bounds, method, budget, simulation_length, options, units, realisations, maps
+    objective, bounds, method, budget, simulation_length, options, units, realisations
         As for :func:`~.fit.fit` (``simulation_length`` in ms).
     spec : SimulationSpec, optional
         ``sim`` as the engine read it (:func:`~tvb_ngnmm.engine.spec.extract`), from a caller
         that read it already (the command line); default: read here.
+    maps : dict, optional
+        Regional heterogeneity, as for :func:`~.fit.fit`.
 
     Returns
     -------

@@ -334,6 +334,10 @@ class FCCorrelation(_FCObjective):
                        "undefined)", "constant off-diagonal entries")  # fmt: skip
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         upper = self._simulated_fc(outputs)
         r = np.nan if upper is None else _pearson(upper, _upper(self.target_fc), self.name)
         return {"loss": 1.0 - r, "fc_correlation": r}
@@ -374,6 +378,10 @@ class FCDistance(_FCObjective):
         self.metric = check_choice("metric", metric, ("rms", "frobenius"))
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         upper = self._simulated_fc(outputs)
         if upper is None:
             return {"loss": np.nan}
@@ -411,6 +419,10 @@ class FCLevel(_FCObjective):
     name = "fc_level"
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         upper = self._simulated_fc(outputs)
         if upper is None:
             return {"loss": np.nan, "fc_mean": np.nan}
@@ -468,6 +480,10 @@ class FCDDistance(_SignalObjective):
         return fcd
 
     def check_simulator(self, sim, simulation_length: float) -> None:
+        """Refuse a simulator this objective cannot judge.
+
+        See :meth:`AbstractObjective.check_simulator`.
+        """
         super().check_simulator(sim, simulation_length)
         if simulation_length < self.window_ms + self.step_ms:
             raise _bad("window_ms", "are windows and steps giving at least 2 windows in the "
@@ -478,6 +494,10 @@ class FCDDistance(_SignalObjective):
         return self.window_ms + self.step_ms
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
 
@@ -497,6 +517,10 @@ class FCDDistance(_SignalObjective):
                 "target_fcd": f"<sha256 {_digest(self.target_values)}>"}  # fmt: skip
 
     def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        """This objective with its targets from a dataset.
+
+        See :meth:`AbstractObjective.with_data`.
+        """
         names = dataset.subjects if subjects is None else dataset.subset(subjects).subjects
         values = [_upper(dataset.fcd(name, self.window_ms, self.step_ms, session=session)[0])
                   for name in names for session in dataset.sessions[name]]  # fmt: skip
@@ -563,6 +587,10 @@ class SpectralPeak(_SignalObjective):
         self.segment_ms = None if segment_ms is None else check_positive(segment_ms, "segment_ms")
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import peak_frequency, power_spectrum  # noqa: PLC0415
 
@@ -610,16 +638,29 @@ class Combined(AbstractObjective):
         self.labels = _labels([objective.name for objective, _ in self._terms])
 
     def terms(self) -> list:
+        """The ``(objective, weight)`` pairs of the sum."""
         return list(self._terms)
 
     def check_simulator(self, sim, simulation_length: float) -> None:
+        """Refuse a simulator this objective cannot judge.
+
+        See :meth:`AbstractObjective.check_simulator`.
+        """
         for objective, _ in self._terms:
             objective.check_simulator(sim, simulation_length)
 
     def with_data(self, dataset, subjects=None) -> AbstractObjective:
+        """This objective with its targets from a dataset.
+
+        See :meth:`AbstractObjective.with_data`.
+        """
         return Combined([(o.with_data(dataset, subjects), w) for o, w in self._terms])
 
     def evaluate(self, outputs) -> dict:
+        """The loss and its components for one run's outputs.
+
+        See :meth:`AbstractObjective.evaluate`.
+        """
         total, parts = 0.0, {}
         for (objective, weight), label in zip(self._terms, self.labels, strict=True):
             result = objective.evaluate(outputs)
@@ -705,6 +746,7 @@ def objective_from_config(config: dict, base_dir=None) -> AbstractObjective:
     Returns
     -------
     AbstractObjective
+        The objective the table describes.
     """
     if not isinstance(config, dict):
         raise _bad("objective", "is a table {kind = name, ...} or {terms = [...]}", repr(config))

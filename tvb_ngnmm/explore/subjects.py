@@ -147,7 +147,7 @@ def fit_subjects(sim, objective, bounds: dict, dataset, subjects=None, store=Non
     objective : AbstractObjective or dict
         The loss (:mod:`.objectives`), retargeted to each subject by
         ``objective.with_data(dataset, [subject])``.
-    bounds, method, budget, seed, simulation_length, options, units, realisations
+    bounds : dict
         As for :func:`~.fit.fit`, the same for every subject.
     dataset : tvb_ngnmm.datasets.Dataset
         The subjects' connectomes and BOLD series (e.g. :func:`tvb_ngnmm.datasets.gw.dataset`,
@@ -162,6 +162,8 @@ def fit_subjects(sim, objective, bounds: dict, dataset, subjects=None, store=Non
     client, n_workers
         As for :func:`~tvb_ngnmm.explore.sweep`; the cluster is started (or connected to) once
         for all subjects and closed at the end if started here.
+    method, budget, seed, simulation_length, options, units, realisations
+        As for :func:`~.fit.fit`, the same for every subject.
     history_seed : int
         Seed (>= 0) of every run's initial history, as for :func:`~.fit.fit`. Each subject's
         simulator is new, so there is no history of its own to start from (None is refused).

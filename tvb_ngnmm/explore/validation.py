@@ -192,6 +192,7 @@ def plot_validation(validation: xr.Dataset, axes=None, show: bool = True):
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     if "target" in validation.dims:
         from .held_out import plot_held_out  # noqa: PLC0415 (it imports this module)

@@ -167,6 +167,7 @@ def region_forward(
     Returns
     -------
     RegionForward
+        The forward solution with its gain per region, sensors and frames.
     """
     import_mne()
     check_choice("outside", outside, ("raise", "shrink"))

@@ -52,6 +52,7 @@ def to_raw(times, data, sensors, *, variable=0, member=None):
     Returns
     -------
     mne.io.RawArray
+        The recording as MNE's raw data, in SI units.
     """
     mne = import_mne()
     info = _info_of(sensors)

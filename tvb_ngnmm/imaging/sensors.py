@@ -72,6 +72,7 @@ def read_tvb_sensors(name: str) -> tuple[list[str], np.ndarray]:
     Returns
     -------
     names : list of str
+        The sensors' names, in the file's order.
     positions : ndarray, shape (n, 3)
         mm; the MEG file's orientation columns are not returned.
     """

@@ -35,8 +35,12 @@ def next_gen_ei_equations(
         State: rates (kHz), mean potentials (dimensionless), synaptic activations (kHz).
     C_e, C_i : float or array
         Long-range input delivered by the coupling function to E and to I.
-    tau_e, ... c_i : float or array
-        Model parameters (see :class:`NextGenEI`).
+    tau_e, tau_i, tau_se, tau_si, eta_e, eta_i, Delta_e, Delta_i : float or array
+        Time constants (ms) and the centres and half-widths of the excitability distributions
+        (see :class:`NextGenEI`).
+    J_ee, J_ei, J_ie, J_ii, I_e, I_i, c_e, c_i : float or array
+        Synaptic weights, external currents and long-range input gains (see
+        :class:`NextGenEI`).
     lc_0 : float or array
         Local input on a cortical surface, ``(cs · L) @ s_e`` (kHz; 0 in region simulations):
         the neighbouring vertices' excitatory synaptic activation, entering E and I where the

@@ -211,6 +211,11 @@ class MixedModel(Model):
     variables_of_interest : sequence of str, optional
         Slot names to observe; by default the slots holding each model's own variables of
         interest.
+
+    Notes
+    -----
+    Each group's model keeps its own parameters and their domains; the traits TVB lists below
+    are the mixed model's own.
     """
 
     number_of_modes = 1

@@ -167,6 +167,7 @@ def find_limit_cycle(
     Returns
     -------
     LimitCycle
+        The closed orbit, its period, frequency and Floquet multipliers.
 
     Raises
     ------

@@ -132,6 +132,7 @@ def coupling_modes(weights: np.ndarray, coupling=None, *, max_condition: float =
     Returns
     -------
     CouplingModes
+        The eigenmodes of the coupling operator.
 
     Raises
     ------
@@ -274,6 +275,7 @@ def transverse_modes(
     Returns
     -------
     TransverseSpectrum
+        Growth rate and frequency of every mode.
     """
     field = model if isinstance(model, VectorField) else VectorField(model)
     field = field.with_parameters(**parameters) if parameters else field

@@ -50,6 +50,7 @@ def plot_bifurcation_diagram(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt, fig, ax = _axes(ax)
     variable = variable or branch.state_variables[0]
@@ -91,6 +92,7 @@ def plot_dispersion(spectrum: TransverseSpectrum, ax=None, show: bool = True):
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt, fig, ax = _axes(ax)
     lam = spectrum.coupling_eigenvalues.real
@@ -128,6 +130,7 @@ def plot_msf_map(dataset, variable: str = "max_growth_rate", ax=None, show: bool
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn.
     """
     plt, fig, ax = _axes(ax)
     parameter = [d for d in dataset[variable].dims if d != "coupling_strength"][0]

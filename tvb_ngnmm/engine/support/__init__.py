@@ -10,10 +10,11 @@ Nothing here lists a component by hand. :func:`support_matrix` reads
 - the integrators from :data:`INTEGRATORS`.
 
 The engine's docstrings point here, its error messages take their lists of what is allowed from
-the ``*_names`` functions, and :mod:`.readme` writes the README's tables of supported components
-from the matrix (``python -m tvb_ngnmm.engine.support --write-readme README.md``; ``--check``
-exits with status 1 when they differ). A model class in a user's script that declares
-``state_variable_dfuns`` runs without being registered, and so is not listed.
+the ``*_names`` functions, and :mod:`.readme` writes the tables of supported components of the
+documentation's support page from the matrix (``python -m tvb_ngnmm.engine.support
+--write-readme docs/reference/support.md``; ``--check`` exits with status 1 when they differ).
+A model class in a user's script that declares ``state_variable_dfuns`` runs without being
+registered, and so is not listed.
 """
 
 from __future__ import annotations

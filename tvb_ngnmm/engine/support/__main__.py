@@ -1,8 +1,8 @@
 """``python -m tvb_ngnmm.engine.support``: print the support matrix, or write or check the
 tables of a README (:mod:`.readme`)::
 
-    python -m tvb_ngnmm.engine.support --write-readme README.md   # rewrite the tables
-    python -m tvb_ngnmm.engine.support --check README.md          # exit 1 if they differ
+    python -m tvb_ngnmm.engine.support --write-readme docs/reference/support.md
+    python -m tvb_ngnmm.engine.support --check docs/reference/support.md  # 1 if they differ
 """
 
 from __future__ import annotations
