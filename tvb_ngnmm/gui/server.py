@@ -26,6 +26,8 @@ from ._serve import LOOPBACK
 
 PROJECT_NAME = "tvb_ngnmm"
 DEFAULT_CONNECTIVITY = "connectivity_76.zip"
+CORTEX = ("surfaceData/cortex_16384.zip", "regionMapping/regionMapping_16k_76.txt")
+"""tvb-data's cortex and its region mapping onto ``connectivity_76`` (:func:`seed_project`)."""
 ADMIN_USER, ADMIN_PASSWORD = "admin", "pass"  # TVB's default administrator account
 
 
@@ -85,7 +87,10 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def seed_project(
-    home: str | os.PathLike, connectivity: str = DEFAULT_CONNECTIVITY, timeout: float = 300.0
+    home: str | os.PathLike,
+    connectivity: str = DEFAULT_CONNECTIVITY,
+    timeout: float = 300.0,
+    cortex: bool = False,
 ) -> None:
     """Create the project ``tvb_ngnmm`` with a connectivity from tvb-data (skipped if present).
 
@@ -97,11 +102,25 @@ def seed_project(
         File name of a connectivity zip of tvb-data (e.g. ``'connectivity_76.zip'``).
     timeout : float
         Seconds before giving up.
+    cortex : bool
+        Also import tvb-data's cortex (``cortex_16384.zip``, 16,384 vertices) and its region
+        mapping onto the 76-region connectivity (``regionMapping_16k_76.txt``), for surface
+        simulations; ``connectivity`` must then be ``'connectivity_76.zip'``.
     """
-    zip_path = Path(tvb_data.__file__).parent / "connectivity" / connectivity
+    data = Path(tvb_data.__file__).parent
+    zip_path = data / "connectivity" / connectivity
     if not zip_path.is_file():
         raise FileNotFoundError(f"No connectivity {connectivity!r} in tvb-data ({zip_path}).")
     command = [sys.executable, "-m", "tvb_ngnmm.gui._seed", PROJECT_NAME, str(zip_path)]
+    if cortex:
+        if connectivity != DEFAULT_CONNECTIVITY:
+            raise ValueError(
+                f"Invalid value for the 'connectivity' parameter. Allowed values with "
+                f"cortex=True are {DEFAULT_CONNECTIVITY!r} (the cortex's region mapping is onto "
+                f"76 regions), but got {connectivity!r} instead."
+            )
+        cortex_files = (data / CORTEX[0], data / CORTEX[1])
+        command += [str(path) for path in cortex_files]
     log = Path(home) / "seed.log"
     with open(log, "w", encoding="utf-8") as out:
         done = subprocess.run(
