@@ -29,6 +29,14 @@ _REPLACE_POSTED_FORM = """
 }})();
 </script>
 """
+# Once accepted, the model form keeps no message of an earlier refusal.
+_CLEAR_MESSAGES = """
+<script>
+document.querySelectorAll('form[id="{form_id}"] p.errorMessage').forEach(function (message) {{
+    message.replaceChildren();
+}});
+</script>
+"""
 
 
 def refused_model_form(controller, data: dict):
@@ -75,18 +83,22 @@ def _checked_set_model_params(original):
         handle_error,
         using_template,
     )
+    from tvb.interfaces.web.controllers.simulator.simulator_wizzard_urls import (  # noqa: PLC0415
+        SimulatorWizzardURLs,
+    )
 
     render = using_template("simulator_fragment")(lambda **values: values)
+    form_id = SimulatorWizzardURLs.SET_MODEL_PARAMS_URL
 
     def set_model_params(self, **data):
-        if cherrypy.request.method == "POST":
-            refused = refused_model_form(self, data)
-            if refused is not None:
-                page = render(**refused.to_dict())
-                if isinstance(page, str):
-                    page += _REPLACE_POSTED_FORM.format(form_id=refused.form_action_url)
-                return page
-        return original(self, **data)
+        if cherrypy.request.method != "POST":
+            return original(self, **data)
+        refused = refused_model_form(self, data)
+        if refused is not None:
+            page, script = render(**refused.to_dict()), _REPLACE_POSTED_FORM
+        else:
+            page, script = original(self, **data), _CLEAR_MESSAGES
+        return page + script.format(form_id=form_id) if isinstance(page, str) else page
 
     checked = cherrypy.expose(handle_error(redirect=False)(check_user(set_model_params)))
     checked.__wrapped__ = original

@@ -3,12 +3,13 @@
 Run as ``python -m tvb_ngnmm.gui._seed PROJECT_NAME CONNECTIVITY_ZIP [CORTEX_ZIP REGION_MAPPING]``
 with ``TVB_USER_HOME`` set; uses TVB's scripting interface ``tvb.interfaces.command.lab``. With a
 cortex (a tvb-data surface zip) and its region mapping onto the connectivity (a text file), the
-project holds them too, for surface simulations.
+project holds them too, with tvb-data's local connectivity of the cortex, for surface simulations.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tvb.basic.profile import TvbProfile
 
@@ -48,7 +49,29 @@ def _import_cortex(lab, project_id, connectivity_gid, cortex_zip, region_mapping
     mapping = RegionMappingImporterModel()
     mapping.mapping_file, mapping.surface = region_mapping, surface_gid
     mapping.connectivity = connectivity_gid
-    return _imported(lab, project_id, RegionMappingImporter, mapping, region_mapping) is not None
+    if _imported(lab, project_id, RegionMappingImporter, mapping, region_mapping) is None:
+        return False
+    return _import_local_connectivity(lab, project_id, surface_gid)
+
+
+def _import_local_connectivity(lab, project_id, surface_gid) -> bool:
+    """Import tvb-data's local connectivity of the 16k cortex (TVB would otherwise compute one
+    from geodesic distances at each surface simulation: minutes)."""
+    # deferred: optional extra 'gui', imported after its profile is set
+    from tvb.adapters.uploaders.tvb_importer import TVBImporter, TVBImporterModel  # noqa: PLC0415
+    from tvb.core.entities.generic_attributes import GenericAttributes  # noqa: PLC0415
+    from tvb.core.neocom import h5  # noqa: PLC0415
+    from tvb.datatypes.local_connectivity import LocalConnectivity  # noqa: PLC0415
+
+    local = LocalConnectivity.from_file()
+    local.surface = h5.load_from_gid(surface_gid)
+    path = Path(TvbProfile.current.TVB_TEMP_FOLDER) / f"LocalConnectivity_{local.gid.hex}.h5"
+    with h5.REGISTRY.get_h5file_for_datatype(LocalConnectivity)(str(path)) as stored:
+        stored.store(local)
+        stored.store_generic_attributes(GenericAttributes())
+    model = TVBImporterModel()
+    model.data_file = str(path)
+    return _imported(lab, project_id, TVBImporter, model, "the local connectivity") is not None
 
 
 def main(argv: list[str]) -> int:

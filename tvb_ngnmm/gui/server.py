@@ -103,9 +103,10 @@ def seed_project(
     timeout : float
         Seconds before giving up.
     cortex : bool
-        Also import tvb-data's cortex (``cortex_16384.zip``, 16,384 vertices) and its region
-        mapping onto the 76-region connectivity (``regionMapping_16k_76.txt``), for surface
-        simulations; ``connectivity`` must then be ``'connectivity_76.zip'``.
+        Also import tvb-data's cortex (``cortex_16384.zip``, 16,384 vertices), its region
+        mapping onto the 76-region connectivity (``regionMapping_16k_76.txt``) and its local
+        connectivity (``local_connectivity_16384.mat``), for surface simulations;
+        ``connectivity`` must then be ``'connectivity_76.zip'``.
     """
     data = Path(tvb_data.__file__).parent
     zip_path = data / "connectivity" / connectivity
