@@ -6,7 +6,8 @@ selects NextGenEI and the Laplacian coupling, sets a parameter, launches a 1 s s
 for it to finish, checks in the Operations page that it ran on the engine and opens its time
 series in TVB's viewer, reloads it from the history and checks that the parameter came back; a
 NextGenEI form with tau_e = -8 is refused with the model's message; a short surface simulation
-(stock TVB: the engine runs regions only) finishes. In the phase-plane page:
+(stock TVB: the engine runs regions only) finishes; a parameter space exploration of two
+NextGenEI simulations runs on the engine. In the phase-plane page:
 selects NextGenEI, checks its label and equations, waits for the vector field and draws a
 trajectory by clicking in the plane. The screenshots are kept in ``TEST_OUTPUT/gui/`` (or
 ``$TVB_NGNMM_GUI_ARTIFACTS``).
@@ -44,6 +45,7 @@ STEP_TIMEOUT = 30.0  # s, for any single page change
 SIMULATION_TIMEOUT = 300.0  # s (each operation starts a Python process: slow on a busy machine)
 LENGTH = "1000"  # ms of the NextGenEI simulation
 SURFACE_LENGTH = "4"  # ms of the surface simulation (stock TVB, 16,384 vertices)
+PSE_LENGTH = "100"  # ms of each simulation of the parameter space exploration
 ARTIFACTS = Path(os.environ.get("TVB_NGNMM_GUI_ARTIFACTS", "TEST_OUTPUT/gui"))
 
 
@@ -268,6 +270,50 @@ def test_model_form_refuses_what_the_model_refuses(gui_url, browser):
         assert not _error_messages(browser)
     finally:
         browser.save_screenshot(str(ARTIFACTS / "gui_refused_tau_e.png"))
+
+
+def test_parameter_space_exploration_runs_on_the_engine(tvb_server, gui_url, browser):
+    """A PSE over the conduction speed (two NextGenEI simulations) finishes, each simulation
+    on the engine (the operations' messages, read from TVB's database)."""
+    name = "ngnmm_pse"
+    browser.get(gui_url + "burst/")
+    _act(browser, "a.action-big-new")
+    try:
+        _up_to_nextgenei_parameters(browser)
+        for css in ("select[name=integrator]", "input[name=dt]", "input[name=monitors]"):
+            _next(browser, css)
+        _next(browser, "input[name=period]")
+        _next(browser, "input[name=simulation_length]")
+        _act(browser, "input[name=simulation_length]", _typer(PSE_LENGTH))
+        _act(browser, "input[name=input_simulation_name_id]", _typer(name))
+        _act(browser, "button[name=setup_pse]")
+        _wait_for(browser, "select[name=pse_param1]")
+        _act(browser, "select[name=pse_param1]", _chooser("conduction_speed"))
+        _next(browser, "input[name=pse_param1_lo]")
+        for field, value in (("lo", "3"), ("hi", "6"), ("step", "2")):
+            _act(browser, f"input[name=pse_param1_{field}]", _typer(value))
+        _act(browser, "button[name=launch_pse]")
+        _wait_until_finished(browser, gui_url, name)
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "gui_pse.png"))
+    messages = _group_operation_messages(tvb_server.home)
+    assert len(messages) == 2, messages
+    assert all(m.startswith("Simulated with the tvb_ngnmm engine") for m in messages), messages
+
+
+def _group_operation_messages(home):
+    """The messages of the simulations of the PSEs, from TVB's database in ``home``."""
+    import sqlite3
+
+    database = sqlite3.connect(home / "TVB" / "tvb-database.db")
+    try:
+        rows = database.execute(
+            "SELECT additional_info FROM OPERATIONS WHERE fk_operation_group IS NOT NULL "
+            "AND additional_info LIKE 'Simulated with%'"
+        ).fetchall()
+    finally:
+        database.close()
+    return [row[0] for row in rows]
 
 
 def _error_messages(driver):

@@ -227,3 +227,10 @@ def test_cortex_needs_the_76_region_connectivity(tmp_path):
     """Case: seed_project(cortex=True) with a connectivity the region mapping does not fit."""
     with pytest.raises(ValueError, match=r"'connectivity'.*'connectivity_76.zip'.*got 'conn"):
         server.seed_project(tmp_path, connectivity="connectivity_68.zip", cortex=True)
+
+
+def test_gui_command_refuses_a_bad_engine_variable(monkeypatch, capsys):
+    """Case: ``tvb-ngnmm gui`` with TVB_NGNMM_GUI_ENGINE=yes stops before starting TVB."""
+    monkeypatch.setenv(_engine.ENGINE_VARIABLE, "yes")
+    assert server.main(["--port", str(server.free_port())]) == 1
+    assert "Invalid value for the 'TVB_NGNMM_GUI_ENGINE'" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from pathlib import Path
 import tvb_data
 
 from .._util import write_atomically
+from ._engine import engine_enabled
 from ._registry import _internals
 from ._serve import LOOPBACK
 
@@ -226,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="tvb-ngnmm gui",
         description="Start The Virtual Brain's web GUI with the tvb_ngnmm models on "
         "127.0.0.1, with an SQLite database and a project holding a connectivity.",
+        epilog="Simulations launched from the GUI run on the tvb_ngnmm engine when it supports "
+        "them, on stock TVB otherwise (each operation's message says which); set "
+        "TVB_NGNMM_GUI_ENGINE=0 to run them all on stock TVB.",
     )
     parser.add_argument("--port", type=int, default=8080, help="web port (default 8080)")
     default_home = Path.home() / ".tvb_ngnmm_gui"
@@ -234,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         _internals()  # tvb-framework present, with the expected internals
+        engine_enabled()  # a bad TVB_NGNMM_GUI_ENGINE, before the server starts
         check_port_free(args.port)
     except (ImportError, RuntimeError, OSError, ValueError) as error:
         print(error, file=sys.stderr)
