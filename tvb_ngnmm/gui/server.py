@@ -212,12 +212,15 @@ def start_server(home: str | os.PathLike, port: int, timeout: float = 180.0) -> 
     return server
 
 
-def launch(home: str | os.PathLike, port: int, seed: bool = True) -> GuiServer:
-    """Prepare ``home``, seed the project (``seed=True``) and start the server."""
+def launch(
+    home: str | os.PathLike, port: int, seed: bool = True, cortex: bool = False
+) -> GuiServer:
+    """Prepare ``home``, seed the project (``seed=True``; with tvb-data's cortex if ``cortex``,
+    see :func:`seed_project`) and start the server."""
     check_port_free(port)
     prepare_home(home, port)
     if seed:
-        seed_project(home)
+        seed_project(home, cortex=cortex)
     return start_server(home, port)
 
 
@@ -234,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080, help="web port (default 8080)")
     default_home = Path.home() / ".tvb_ngnmm_gui"
     parser.add_argument("--home", default=default_home, help=f"TVB home (default {default_home})")
+    parser.add_argument(
+        "--cortex", action="store_true",
+        help="when the project is first made, also import tvb-data's 16k cortex, its region "
+        "mapping and local connectivity (for surface simulations)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     try:
@@ -245,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     print(f"Preparing {args.home} (first start: about a minute)...", flush=True)
-    server = launch(args.home, args.port)
+    server = launch(args.home, args.port, cortex=args.cortex)
     print(f"TVB is serving on {server.url} (user {ADMIN_USER!r}, password {ADMIN_PASSWORD!r}); "
           "Ctrl-C stops it.", flush=True)  # fmt: skip
     try:
