@@ -255,8 +255,7 @@ def test_model_form_refuses_what_the_model_refuses(gui_url, browser):
 
     with pytest.raises(ValueError) as refusal:
         NextGenEI().check_parameter("tau_e", -8.0)
-    browser.get(gui_url + "burst/")
-    _act(browser, "a.action-big-new")
+    _new_simulation(browser, gui_url)
     try:
         _up_to_nextgenei_parameters(browser)
         _act(browser, "input[name=tau_e]", _typer("[-8]"))
@@ -276,8 +275,7 @@ def test_parameter_space_exploration_runs_on_the_engine(tvb_server, gui_url, bro
     """A PSE over the conduction speed (two NextGenEI simulations) finishes, each simulation
     on the engine (the operations' messages, read from TVB's database)."""
     name = "ngnmm_pse"
-    browser.get(gui_url + "burst/")
-    _act(browser, "a.action-big-new")
+    _new_simulation(browser, gui_url)
     try:
         _up_to_nextgenei_parameters(browser)
         for css in ("select[name=integrator]", "input[name=dt]", "input[name=monitors]"):
@@ -316,6 +314,13 @@ def _group_operation_messages(home):
     return [row[0] for row in rows]
 
 
+def _new_simulation(driver, url):
+    """Open the simulator page on a new, empty configuration (waiting until it is shown)."""
+    driver.get(url + "burst/")
+    _act(driver, "a.action-big-new")
+    _wait_for_values(driver, {"select[name=model]": None, "select[name=coupling]": "Linear"})
+
+
 def _error_messages(driver):
     from selenium.webdriver.common.by import By
 
@@ -333,8 +338,7 @@ def test_surface_simulation_finishes(gui_url, browser):
     def last_option(element):
         Select(element).select_by_index(len(Select(element).options) - 1)
 
-    browser.get(gui_url + "burst/")
-    _act(browser, "a.action-big-new")
+    _new_simulation(browser, gui_url)
     try:
         _next(browser, "input[name=a]")  # the coupling's parameters
         _next(browser, "select[name=surface_gid]")
