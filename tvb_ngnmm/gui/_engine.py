@@ -17,8 +17,9 @@ writes each monitor's samples to the TimeSeries files as the simulator's loop
    samples are handed to TVB's adapter one by one, as TVB's loop would hand them
    (:func:`engine_outputs`), so the adapter stores the TimeSeries and the simulation state as
    before. If not, TVB's own loop runs. Either way the choice (and, for TVB's loop, the reason)
-   is written to the operation's log and to the operation's "additional info", which the
-   project's Operations page shows as the operation's message.
+   is written to the operation's log (``TVB/logs/operations_executions.log`` in the TVB home)
+   and to the operation's "additional info", which the project's Operations page shows as the
+   operation's message.
 
 The environment variable ``TVB_NGNMM_GUI_ENGINE`` (:data:`ENGINE_VARIABLE`) set to ``0`` when
 the GUI starts makes every simulation run on TVB's loop (``1``, the default: the engine when it
