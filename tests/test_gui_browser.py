@@ -314,11 +314,31 @@ def _group_operation_messages(home):
     return [row[0] for row in rows]
 
 
-def _new_simulation(driver, url):
-    """Open the simulator page on a new, empty configuration (waiting until it is shown)."""
-    driver.get(url + "burst/")
-    _act(driver, "a.action-big-new")
-    _wait_for_values(driver, {"select[name=model]": None, "select[name=coupling]": "Linear"})
+def _new_simulation(driver, url, attempts=3):
+    """Open the simulator page on a new, empty configuration (waiting until it is shown).
+
+    The page loads the session's forms with requests of its own; a new configuration asked for
+    meanwhile can be overwritten by forms arriving after it, so this waits for the page's
+    requests to end, and asks again if the new configuration is not what the page shows.
+    """
+    for attempt in range(attempts):
+        driver.get(url + "burst/")
+        _wait(driver, _no_pending_requests, "the simulator page kept loading")
+        _act(driver, "a.action-big-new")
+        try:
+            _wait_for_values(
+                driver, {"select[name=model]": None, "select[name=coupling]": "Linear"}
+            )
+            _wait(driver, _no_pending_requests, "the new configuration kept loading")
+            _wait_for_values(driver, {"select[name=model]": None})
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _no_pending_requests(driver):
+    return driver.execute_script("return !!window.jQuery && jQuery.active === 0")
 
 
 def _error_messages(driver):
