@@ -1,9 +1,13 @@
 """End to end: the TVB web GUI in headless Chromium with NextGenEI.
 
-Starts TVB on 127.0.0.1 (free port, SQLite, fresh TVB_USER_HOME with a seeded project) and
-stops it by its process id at the end. In the simulator page: selects NextGenEI and the
-Laplacian coupling, sets a parameter, launches a short simulation, waits for it to finish,
-reloads it from the history and checks that the parameter came back. In the phase-plane page:
+Starts TVB on 127.0.0.1 (free port, SQLite, fresh TVB_USER_HOME with a seeded project holding
+tvb76 and the 16k cortex) and stops it by its process id at the end. In the simulator page:
+selects NextGenEI and the Laplacian coupling, sets a parameter, launches a 1 s simulation, waits
+for it to finish, checks in the Operations page that it ran on the engine and opens its time
+series in TVB's viewer, reloads it from the history and checks that the parameter came back; a
+NextGenEI form with tau_e = -8 is refused with the model's message; a short surface simulation
+(stock TVB: the engine runs regions only) finishes; a parameter space exploration of two
+NextGenEI simulations runs on the engine. In the phase-plane page:
 selects NextGenEI, checks its label and equations, waits for the vector field and draws a
 trajectory by clicking in the plane. The screenshots are kept in ``TEST_OUTPUT/gui/`` (or
 ``$TVB_NGNMM_GUI_ARTIFACTS``).
@@ -38,7 +42,10 @@ CHROMIUM_FLAGS = (
 ).split()
 ETA_E = "[-4.25]"  # differs from the default -5.0
 STEP_TIMEOUT = 30.0  # s, for any single page change
-SIMULATION_TIMEOUT = 120.0  # s
+SIMULATION_TIMEOUT = 300.0  # s (each operation starts a Python process: slow on a busy machine)
+LENGTH = "1000"  # ms of the NextGenEI simulation
+SURFACE_LENGTH = "4"  # ms of the surface simulation (stock TVB, 16,384 vertices)
+PSE_LENGTH = "100"  # ms of each simulation of the parameter space exploration
 ARTIFACTS = Path(os.environ.get("TVB_NGNMM_GUI_ARTIFACTS", "TEST_OUTPUT/gui"))
 
 
@@ -49,7 +56,7 @@ def tvb_server():
     home = Path(tempfile.mkdtemp(prefix="tvb_ngnmm_gui_"))
     port = server.free_port()
     server.prepare_home(home, port)
-    server.seed_project(home, timeout=240.0)
+    server.seed_project(home, timeout=600.0, cortex=True)
     running = server.start_server(home, port, timeout=120.0)
     try:
         yield running
@@ -155,7 +162,8 @@ def _login_and_select_project(driver, url):
     _wait(driver, simulator_page, "the simulator page did not open", timeout=3 * STEP_TIMEOUT)
 
 
-def _configure_and_launch(driver, name):
+def _up_to_nextgenei_parameters(driver):
+    """From the simulator page's first form to NextGenEI's parameter form (Laplacian coupling)."""
     _act(driver, "select[name=coupling]", _chooser("Laplacian"))
     _next(driver, "#normalize_0")
     _act(driver, "#normalize_0")  # 'none': connectivity_76 has regions without input
@@ -164,14 +172,24 @@ def _configure_and_launch(driver, name):
     _next(driver, "select[name=model]")
     _act(driver, "select[name=model]", _chooser("NextGenEI"))
     _next(driver, "input[name=eta_e]")
-    _act(driver, "input[name=eta_e]", _typer(ETA_E))
+
+
+def _launch(driver, name, length):
+    """From the model's parameter form to Launch; the time (s, monotonic) of the click."""
     for css in ("select[name=integrator]", "input[name=dt]", "input[name=monitors]"):
         _next(driver, css)
     _next(driver, "input[name=period]")
     _next(driver, "input[name=simulation_length]")
-    _act(driver, "input[name=simulation_length]", _typer("20"))
+    _act(driver, "input[name=simulation_length]", _typer(length))
     _act(driver, "input[name=input_simulation_name_id]", _typer(name))
     _act(driver, "button[name=launch_simulation]")
+    return time.monotonic()
+
+
+def _configure_and_launch(driver, name):
+    _up_to_nextgenei_parameters(driver)
+    _act(driver, "input[name=eta_e]", _typer(ETA_E))
+    return _launch(driver, name, LENGTH)
 
 
 def _wait_until_finished(driver, url, name):
@@ -196,15 +214,22 @@ def _wait_until_finished(driver, url, name):
     raise TimeoutError(f"simulation {name!r} not finished after {SIMULATION_TIMEOUT:g} s")
 
 
-def test_nextgenei_simulation_runs_and_reloads(gui_url, browser):
+def test_nextgenei_simulation_runs_on_the_engine_and_reloads(gui_url, browser):
+    """NextGenEI on tvb76 for 1 s from the simulator page: finishes, ran on the engine (the
+    operation's message), its time series open in TVB's viewer, its settings reload."""
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = "ngnmm_e2e"
     try:
         browser.get(gui_url + "burst/")
-        _configure_and_launch(browser, name)
+        launched = _configure_and_launch(browser, name)
         _wait_until_finished(browser, gui_url, name)
+        _record_wall_time(name, time.monotonic() - launched)
+        message = _operation_message(browser, gui_url, "TimeSeriesRegion")
+        assert message.startswith("Simulated with the tvb_ngnmm engine"), message
+        _open_time_series_viewer(browser, "TimeSeriesRegion", last_tick="1,000")
+        browser.get(gui_url + "burst/")
         _act(browser, "a.action-big-new")  # a new, empty configuration first
         _wait_for_values(browser, {"input[name=eta_e]": None, "select[name=coupling]": "Linear"})
         link = f"//li[contains(@class,'burst')]/a[text()='{name}']"
@@ -215,12 +240,184 @@ def test_nextgenei_simulation_runs_and_reloads(gui_url, browser):
                 "input[name=eta_e]": ETA_E,
                 "select[name=model]": "NextGenEI",
                 "select[name=coupling]": "Laplacian",
-                "input[name=simulation_length]": "20.0",
+                "input[name=simulation_length]": f"{float(LENGTH)}",
             },
         )
         _wait_until_idle(browser)
     finally:
         browser.save_screenshot(str(ARTIFACTS / "gui_nextgenei.png"))
+
+
+def test_model_form_refuses_what_the_model_refuses(gui_url, browser):
+    """NextGenEI with tau_e = -8: Next shows the model's message under tau_e and stays on the
+    model's form; a valid value then goes on to the integrator."""
+    from tvb_ngnmm.models import NextGenEI
+
+    with pytest.raises(ValueError) as refusal:
+        NextGenEI().check_parameter("tau_e", -8.0)
+    _new_simulation(browser, gui_url)
+    try:
+        _up_to_nextgenei_parameters(browser)
+        _act(browser, "input[name=tau_e]", _typer("[-8]"))
+        _act(browser, "button[name=next]")
+        messages = _wait(browser, _error_messages, "no message under the model's form")
+        assert messages == [str(refusal.value)]
+        assert not _visible(browser, "select[name=integrator]")
+        assert len(_visible(browser, "input[name=tau_e]")) == 1  # the refused form replaced
+        _act(browser, "input[name=tau_e]", _typer("[8]"))
+        _next(browser, "select[name=integrator]")
+        assert not _error_messages(browser)
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "gui_refused_tau_e.png"))
+
+
+def test_parameter_space_exploration_runs_on_the_engine(tvb_server, gui_url, browser):
+    """A PSE over the conduction speed (two NextGenEI simulations) finishes, each simulation
+    on the engine (the operations' messages, read from TVB's database)."""
+    name = "ngnmm_pse"
+    _new_simulation(browser, gui_url)
+    try:
+        _up_to_nextgenei_parameters(browser)
+        for css in ("select[name=integrator]", "input[name=dt]", "input[name=monitors]"):
+            _next(browser, css)
+        _next(browser, "input[name=period]")
+        _next(browser, "input[name=simulation_length]")
+        _act(browser, "input[name=simulation_length]", _typer(PSE_LENGTH))
+        _act(browser, "input[name=input_simulation_name_id]", _typer(name))
+        _act(browser, "button[name=setup_pse]")
+        _wait_for(browser, "select[name=pse_param1]")
+        _act(browser, "select[name=pse_param1]", _chooser("conduction_speed"))
+        _next(browser, "input[name=pse_param1_lo]")
+        for field, value in (("lo", "3"), ("hi", "6"), ("step", "2")):
+            _act(browser, f"input[name=pse_param1_{field}]", _typer(value))
+        _act(browser, "button[name=launch_pse]")
+        _wait_until_finished(browser, gui_url, name)
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "gui_pse.png"))
+    messages = _group_operation_messages(tvb_server.home)
+    assert len(messages) == 2, messages
+    assert all(m.startswith("Simulated with the tvb_ngnmm engine") for m in messages), messages
+
+
+def _group_operation_messages(home):
+    """The messages of the simulations of the PSEs, from TVB's database in ``home``."""
+    import sqlite3
+
+    database = sqlite3.connect(home / "TVB" / "tvb-database.db")
+    try:
+        rows = database.execute(
+            "SELECT additional_info FROM OPERATIONS WHERE fk_operation_group IS NOT NULL "
+            "AND additional_info LIKE 'Simulated with%'"
+        ).fetchall()
+    finally:
+        database.close()
+    return [row[0] for row in rows]
+
+
+def _new_simulation(driver, url, attempts=3):
+    """Open the simulator page on a new, empty configuration (waiting until it is shown).
+
+    The page loads the session's forms with requests of its own; a new configuration asked for
+    meanwhile can be overwritten by forms arriving after it, so this waits for the page's
+    requests to end, and asks again if the new configuration is not what the page shows.
+    """
+    for attempt in range(attempts):
+        driver.get(url + "burst/")
+        _wait(driver, _no_pending_requests, "the simulator page kept loading")
+        _act(driver, "a.action-big-new")
+        try:
+            _wait_for_values(
+                driver, {"select[name=model]": None, "select[name=coupling]": "Linear"}
+            )
+            _wait(driver, _no_pending_requests, "the new configuration kept loading")
+            _wait_for_values(driver, {"select[name=model]": None})
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _no_pending_requests(driver):
+    return driver.execute_script("return !!window.jQuery && jQuery.active === 0")
+
+
+def _error_messages(driver):
+    from selenium.webdriver.common.by import By
+
+    found = driver.find_elements(By.CSS_SELECTOR, "p.errorMessage")
+    return [e.get_attribute("textContent").strip() for e in found if e.text.strip()]
+
+
+def test_surface_simulation_finishes(gui_url, browser):
+    """A surface simulation (16k cortex, its region mapping and local connectivity) launched
+    from the simulator page finishes; the operation's message says what ran it (stock TVB,
+    with the engine's reason, while the engine runs regions only)."""
+    from selenium.webdriver.support.ui import Select
+
+    name = "ngnmm_surface"
+
+    def last_option(element):
+        Select(element).select_by_index(len(Select(element).options) - 1)
+
+    _new_simulation(browser, gui_url)
+    try:
+        _next(browser, "input[name=a]")  # the coupling's parameters
+        _next(browser, "select[name=surface_gid]")
+        _act(browser, "select[name=surface_gid]", last_option)  # the cortex
+        _next(browser, "select[name=region_mapping_data]")
+        _act(browser, "select[name=local_connectivity]", last_option)
+        _next(browser, "select[name=stimulus]")
+        _next(browser, "select[name=model]")
+        _next(browser, "input[name=tau]")  # TVB's default model, Generic2dOscillator
+        launched = _launch(browser, name, SURFACE_LENGTH)
+        _wait_until_finished(browser, gui_url, name)
+        _record_wall_time(name, time.monotonic() - launched)
+        message = _operation_message(browser, gui_url, "TimeSeriesSurface")
+        # stock TVB until the engine runs surfaces, then the engine: either way it says which
+        engine, stock = "Simulated with the tvb_ngnmm engine", "Simulated with stock TVB"
+        assert message.startswith(engine) or (message.startswith(stock) and "surface" in message), (
+            message
+        )
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "gui_surface.png"))
+
+
+def _operation_message(driver, url, result_type):
+    """The message of the newest operation whose result is a ``result_type``, as the
+    project's Operations page shows it."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url + "project/viewoperations/1")
+    row = f"//tr[.//img[contains(@title, '{result_type}')]]"
+    rows = _wait(driver, lambda d: d.find_elements(By.XPATH, row), f"no {result_type} operation")
+    messages = rows[0].find_elements(By.CSS_SELECTOR, "td.state .dropdown-pane p")
+    return messages[0].get_attribute("textContent").strip() if messages else ""
+
+
+def _open_time_series_viewer(driver, result_type, last_tick):
+    """Open the newest ``result_type`` in TVB's time series viewer (SVG/d3) from the
+    Operations page; check that its time axis ends at ``last_tick`` (ms)."""
+    from selenium.webdriver.common.by import By
+
+    _act(driver, f"img.result_icon[title^='{result_type}']")
+    button = "button[class*='view-timeseriesvisualizer']"  # in the overlay's Visualizers tab
+    found = _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, button), "no viewer")
+    driver.execute_script("arguments[0].click();", found[0])
+
+    def ticks(d):
+        _assert_no_error_message(d)
+        return [
+            e.get_attribute("textContent") for e in d.find_elements(By.CSS_SELECTOR, "svg text")
+        ]
+
+    _wait(driver, lambda d: last_tick in ticks(d), f"the viewer shows no {last_tick} ms tick")
+    driver.save_screenshot(str(ARTIFACTS / f"gui_viewer_{result_type}.png"))
+
+
+def _record_wall_time(name, seconds):
+    """Append Launch-to-finished wall time to ``ARTIFACTS/wall_times.txt``."""
+    with open(ARTIFACTS / "wall_times.txt", "a", encoding="utf-8") as out:
+        out.write(f"{name} {seconds:.1f} s\n")
 
 
 def _wait_for_values(driver, expected):

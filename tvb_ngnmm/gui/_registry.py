@@ -152,7 +152,9 @@ def model_form_class(model_cls: type, internals: dict | None = None) -> type:
     """A tvb-framework model form generated from the model's traits.
 
     One array field per entry of ``parameter_names`` and a multi-select field for
-    ``variables_of_interest``; all parameters are configurable in the phase-plane page.
+    ``variables_of_interest``; all parameters are configurable in the phase-plane page. Its
+    ``validate()`` also runs the model's own check of each parameter (``check_parameter``, when
+    the model has one) and adds the model's message to the field's errors.
     """
     internals = internals or _internals()
     base, array_field = internals["model_forms.ModelForm"], internals["ArrayField"]
@@ -168,9 +170,24 @@ def model_form_class(model_cls: type, internals: dict | None = None) -> type:
     def get_params_configurable_in_phase_plane(self):
         return [getattr(self, name) for name in names]
 
+    def validate(self):
+        valid = base.validate(self)
+        check = getattr(model_cls(), "check_parameter", None)
+        for name in names if check is not None else ():
+            parameter = getattr(self, name)
+            if parameter.errors or parameter.data is None:
+                continue
+            try:
+                check(name, parameter.data)
+            except ValueError as error:
+                parameter.errors.append(error)
+                valid = False
+        return valid
+
     namespace = {
         "__init__": __init__,
         "get_params_configurable_in_phase_plane": get_params_configurable_in_phase_plane,
+        "validate": validate,
         "__module__": __name__,
         "__doc__": f"Parameter form of {model_cls.__name__}, generated from its traits.",
     }

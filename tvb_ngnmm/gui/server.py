@@ -21,11 +21,14 @@ from pathlib import Path
 import tvb_data
 
 from .._util import write_atomically
+from ._engine import engine_enabled
 from ._registry import _internals
 from ._serve import LOOPBACK
 
 PROJECT_NAME = "tvb_ngnmm"
 DEFAULT_CONNECTIVITY = "connectivity_76.zip"
+CORTEX = ("surfaceData/cortex_16384.zip", "regionMapping/regionMapping_16k_76.txt")
+"""tvb-data's cortex and its region mapping onto ``connectivity_76`` (:func:`seed_project`)."""
 ADMIN_USER, ADMIN_PASSWORD = "admin", "pass"  # TVB's default administrator account
 
 
@@ -85,7 +88,10 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def seed_project(
-    home: str | os.PathLike, connectivity: str = DEFAULT_CONNECTIVITY, timeout: float = 300.0
+    home: str | os.PathLike,
+    connectivity: str = DEFAULT_CONNECTIVITY,
+    timeout: float = 300.0,
+    cortex: bool = False,
 ) -> None:
     """Create the project ``tvb_ngnmm`` with a connectivity from tvb-data (skipped if present).
 
@@ -97,11 +103,26 @@ def seed_project(
         File name of a connectivity zip of tvb-data (e.g. ``'connectivity_76.zip'``).
     timeout : float
         Seconds before giving up.
+    cortex : bool
+        Also import tvb-data's cortex (``cortex_16384.zip``, 16,384 vertices), its region
+        mapping onto the 76-region connectivity (``regionMapping_16k_76.txt``) and its local
+        connectivity (``local_connectivity_16384.mat``), for surface simulations;
+        ``connectivity`` must then be ``'connectivity_76.zip'``.
     """
-    zip_path = Path(tvb_data.__file__).parent / "connectivity" / connectivity
+    data = Path(tvb_data.__file__).parent
+    zip_path = data / "connectivity" / connectivity
     if not zip_path.is_file():
         raise FileNotFoundError(f"No connectivity {connectivity!r} in tvb-data ({zip_path}).")
     command = [sys.executable, "-m", "tvb_ngnmm.gui._seed", PROJECT_NAME, str(zip_path)]
+    if cortex:
+        if connectivity != DEFAULT_CONNECTIVITY:
+            raise ValueError(
+                f"Invalid value for the 'connectivity' parameter. Allowed values with "
+                f"cortex=True are {DEFAULT_CONNECTIVITY!r} (the cortex's region mapping is onto "
+                f"76 regions), but got {connectivity!r} instead."
+            )
+        cortex_files = (data / CORTEX[0], data / CORTEX[1])
+        command += [str(path) for path in cortex_files]
     log = Path(home) / "seed.log"
     with open(log, "w", encoding="utf-8") as out:
         done = subprocess.run(
@@ -191,12 +212,15 @@ def start_server(home: str | os.PathLike, port: int, timeout: float = 180.0) -> 
     return server
 
 
-def launch(home: str | os.PathLike, port: int, seed: bool = True) -> GuiServer:
-    """Prepare ``home``, seed the project (``seed=True``) and start the server."""
+def launch(
+    home: str | os.PathLike, port: int, seed: bool = True, cortex: bool = False
+) -> GuiServer:
+    """Prepare ``home``, seed the project (``seed=True``; with tvb-data's cortex if ``cortex``,
+    see :func:`seed_project`) and start the server."""
     check_port_free(port)
     prepare_home(home, port)
     if seed:
-        seed_project(home)
+        seed_project(home, cortex=cortex)
     return start_server(home, port)
 
 
@@ -206,21 +230,30 @@ def main(argv: list[str] | None = None) -> int:
         prog="tvb-ngnmm gui",
         description="Start The Virtual Brain's web GUI with the tvb_ngnmm models on "
         "127.0.0.1, with an SQLite database and a project holding a connectivity.",
+        epilog="Simulations launched from the GUI run on the tvb_ngnmm engine when it supports "
+        "them, on stock TVB otherwise (each operation's message says which); set "
+        "TVB_NGNMM_GUI_ENGINE=0 to run them all on stock TVB.",
     )
     parser.add_argument("--port", type=int, default=8080, help="web port (default 8080)")
     default_home = Path.home() / ".tvb_ngnmm_gui"
     parser.add_argument("--home", default=default_home, help=f"TVB home (default {default_home})")
+    parser.add_argument(
+        "--cortex", action="store_true",
+        help="when the project is first made, also import tvb-data's 16k cortex, its region "
+        "mapping and local connectivity (for surface simulations)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     try:
         _internals()  # tvb-framework present, with the expected internals
+        engine_enabled()  # a bad TVB_NGNMM_GUI_ENGINE, before the server starts
         check_port_free(args.port)
     except (ImportError, RuntimeError, OSError, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     print(f"Preparing {args.home} (first start: about a minute)...", flush=True)
-    server = launch(args.home, args.port)
+    server = launch(args.home, args.port, cortex=args.cortex)
     print(f"TVB is serving on {server.url} (user {ADMIN_USER!r}, password {ADMIN_PASSWORD!r}); "
           "Ctrl-C stops it.", flush=True)  # fmt: skip
     try:
