@@ -60,7 +60,7 @@ def load_cortex(
     coupling_strength=1.0,
     conduction_speed: float = 3.0,
 ) -> tuple[Cortex, Connectivity]:
-    """tvb-data's cortex as a TVB ``Cortex`` with the connectivity its region mapping indexes.
+    """Load tvb-data's cortex as a TVB ``Cortex`` with the connectivity its region mapping indexes.
 
     Parameters
     ----------
@@ -84,7 +84,7 @@ def load_cortex(
     cortex : tvb.datatypes.cortex.Cortex
         Its ``region_mapping_data`` has the surface (vertices in mm, unit vertex normals
         pointing outward) and ``connectivity`` set; checked by
-        :func:`tvb_ngnmm.engine.surface_checks.check_cortex`.
+        ``tvb_ngnmm.engine.surface_checks.check_cortex``.
     connectivity : tvb.datatypes.connectivity.Connectivity
         Configured; give it to the simulator.
     """
@@ -154,7 +154,7 @@ def refine_cortex(
     connectivity : Connectivity, optional
         Default ``cortex.region_mapping_data.connectivity``.
     memory_limit : int, optional
-        Bytes (default :func:`tvb_ngnmm.engine.surface_checks.default_memory_limit`) for a
+        Bytes (default ``tvb_ngnmm.engine.surface_checks.default_memory_limit``) for a
         local connectivity recomputed from geodesic distances.
 
     Returns
@@ -237,7 +237,7 @@ def _refined_local(local, parent, surface, memory_limit=None) -> LocalConnectivi
 
 
 def load_surface_projection(kind: str = "eeg"):
-    """tvb-data's lead field from the 16k cortex's vertices to EEG or MEG sensors.
+    """Load tvb-data's lead field from the 16k cortex's vertices to EEG or MEG sensors.
 
     Parameters
     ----------

@@ -97,7 +97,7 @@ def surface_source_estimate(times, data, forward, *, variable=0, member=None):
 
     Parameters
     ----------
-    times, variable, member
+    times : array, shape (n_time,), or None
         As for :func:`to_raw`.
     data : array or xarray.DataArray
         A vertex-level monitor's output (``Raw``, ``SubSample``, ``TemporalAverage``):
@@ -107,6 +107,8 @@ def surface_source_estimate(times, data, forward, *, variable=0, member=None):
         its vertices only, ``data[:, :, :n_vertex]``.
     forward : SurfaceForward
         From :func:`~tvb_ngnmm.imaging.surface_forward`.
+    variable, member
+        As for :func:`to_raw`.
 
     Returns
     -------

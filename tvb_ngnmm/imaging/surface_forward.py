@@ -135,16 +135,21 @@ def surface_forward(
         Its ``coordinate_frame`` and region labels (default: the region mapping's).
     hemispheres : array of bool, shape (n_region,), optional
         True for right-hemisphere regions, when the connectivity does not say.
-    head_model, trans, to_mni, outside, margin
+    head_model, trans, to_mni
         As for :func:`region_forward` (``to_mni=TVB76_TO_MNI_MM`` for tvb76's cortex).
     dipole_moment : float or array, shape (n_vertex,), optional
         A·m per unit of activity; default ``dipole_moment_density`` times each vertex's area.
     dipole_moment_density : float
         A·m per mm² per unit of activity (default 0.5 nA·m/mm²).
+    outside, margin
+        As for :func:`region_forward`: what to do with vertices outside the head model's inner
+        surface, and how far inside it (mm) to move them.
 
     Returns
     -------
     SurfaceForward
+        The gain (sensors × vertices, per unit of activity), the dipoles' positions,
+        orientations and moments, the hemispheres and MNE's forward solution.
     """
     mne = import_mne()
     mesh = _mesh(surface)
