@@ -135,7 +135,17 @@ def tiny_connectivity(
 
 
 def random_state(model: Model, rng: np.random.Generator, n_node: int) -> np.ndarray:
-    """A random state ``(n_var, n_node, 1)`` drawn uniformly in ``state_variable_range``."""
+    """A random state ``(n_var, n_node, 1)`` drawn uniformly in ``state_variable_range``.
+
+    Parameters
+    ----------
+    model : Model
+        The model instance whose ``state_variable_range`` bounds the draw.
+    rng : numpy.random.Generator
+        The random generator.
+    n_node : int
+        Number of nodes.
+    """
     ranges = model.state_variable_range
     return np.array([rng.uniform(*ranges[sv], (n_node, 1)) for sv in model.state_variables])
 
@@ -249,6 +259,15 @@ def random_parameters(
 
     Values are uniform in the intersection of the trait's ``Range`` (the GUI range) and the
     parameter's domain.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class, with a ``parameter_domains`` mapping.
+    rng : numpy.random.Generator
+        The random generator.
+    n_node : int
+        Number of nodes.
     """
     values = {}
     for name, default in _parameter_defaults(model_cls).items():

@@ -54,6 +54,11 @@ class CouplingProbe(Model):
     From ``p = q = 0``, an Euler step of ``dt`` adds ``dt c`` exactly as TVB computed ``c``:
     the coupling of each step is the difference of successive samples over ``dt``. With one
     coupling variable ``c_1`` is ``c_0`` (as the engine reads coupling terms).
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes (e.g. ``omega``), as for any TVB model.
     """
 
     omega = NArray(
@@ -91,7 +96,17 @@ class CouplingProbe(Model):
     cvar = np.array([0, 1], dtype=np.int32)
 
     def dfun(self, state_variables, coupling, local_coupling=0.0):
-        """Time derivatives (per ms) of x, y, p, q."""
+        """Time derivatives (per ms) of x, y, p, q.
+
+        Parameters
+        ----------
+        state_variables : numpy.ndarray
+            The state ``(4, n_node, n_mode)``: x, y, p, q.
+        coupling : numpy.ndarray
+            The coupling ``(n_cvar, n_node, n_mode)``; the first two rows are integrated.
+        local_coupling : float or numpy.ndarray
+            Ignored (the probe has no local coupling).
+        """
         x, y = state_variables[0], state_variables[1]
         c_0, c_1 = coupling[0], coupling[min(1, coupling.shape[0] - 1)]
         return np.array([-self.omega * y, self.omega * x, c_0, c_1])
@@ -105,7 +120,13 @@ def engine_couplings() -> tuple[type, ...]:
 
 def example_coupling(coupling_cls: type) -> tvb_coupling.Coupling:
     """An instance of ``coupling_cls`` with its declaration's example parameters, or its
-    defaults."""
+    defaults.
+
+    Parameters
+    ----------
+    coupling_cls : type
+        A TVB coupling class.
+    """
     declaration = coupling_declaration(coupling_cls)
     exact = declaration is not None and declaration.coupling is coupling_cls
     return declaration.example() if exact and declaration.example else coupling_cls()
@@ -126,7 +147,13 @@ def _is_linear(coupling) -> bool:
 def engine_runs_coupling(coupling) -> bool:
     """Whether the engine's registry claims ``coupling``: a class declared there (TVB's by
     exact class, the package's with their subclasses), one made of parts with linear parts
-    only."""
+    only.
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance.
+    """
     declaration = coupling_declaration(type(coupling))
     if declaration is None:
         return False
@@ -150,6 +177,11 @@ def coupling_partner(coupling) -> tuple[Model, float]:
     the full ones); ``Kuramoto``: the ``Kuramoto`` model with frequencies 0.5–1.5 rad/ms; any
     other: ``MontbrioPazoRoxin`` oscillating, coupled through ``r`` and ``V`` (or
     ``Generic2dOscillator`` for a one-part ``MultiCoupling``).
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance.
     """
     if isinstance(coupling, tvb_coupling.SigmoidalJansenRit):
         return JansenRit(), 0.01
@@ -212,6 +244,15 @@ def check_coupling_values(
     random history and records the coupling of every step in both simulators; they must agree
     within :data:`COUPLING_RTOL`, and the coupling must vary (otherwise the check could not
     fail). Returns the largest difference relative to the largest value.
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance.
+    network : str
+        A key of :data:`COUPLING_NETWORKS`.
+    length : float
+        Simulation length (ms).
     """
     n_cvar = _n_cvar(coupling)
     sim = _probe_simulator(coupling, network)
@@ -227,7 +268,17 @@ def check_coupling_matches_stock(
     coupling, network: str = "delays", length: float = SIMULATION_LENGTH
 ) -> float:
     """A deterministic Heun run of :func:`coupling_partner` with this coupling on the engine
-    equals ``sim.run()`` (every state variable, within :data:`ENGINE_RTOL`)."""
+    equals ``sim.run()`` (every state variable, within :data:`ENGINE_RTOL`).
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance.
+    network : str
+        A key of :data:`COUPLING_NETWORKS`.
+    length : float
+        Simulation length (ms).
+    """
     model, spread = coupling_partner(coupling)
     model.variables_of_interest = tuple(model.state_variables)
     integrator = integrators.HeunDeterministic(dt=DT)
@@ -276,6 +327,11 @@ def check_coupling_per_region_parameters(coupling) -> None:
     :func:`check_coupling_values`. Every other array parameter given one value per region
     must be refused with ``UnsupportedSimulationError`` naming it (TVB's couplings broadcast
     such arrays over the wrong axis).
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance, with scalar parameters.
     """
     heterogeneous = copy.deepcopy(coupling)
     gains = [p for p in _parts(heterogeneous) if _regional_gain(p)]
@@ -302,6 +358,11 @@ def check_coupling_non_finite_parameters(coupling) -> None:
 
     ``Simulator.configure()`` or the engine must raise ``ValueError`` naming the parameter
     and showing the value given.
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        The coupling instance.
     """
     for index, part in enumerate(_parts(coupling)):
         for name in _array_parameters(part):
@@ -317,7 +378,13 @@ def check_coupling_non_finite_parameters(coupling) -> None:
 
 
 def check_coupling_refused(coupling) -> None:
-    """A coupling the engine does not run raises ``UnsupportedSimulationError`` naming it."""
+    """A coupling the engine does not run raises ``UnsupportedSimulationError`` naming it.
+
+    Parameters
+    ----------
+    coupling : tvb.simulator.coupling.Coupling
+        A coupling instance the engine's registry does not claim.
+    """
     error = _engine_error(coupling)
     names = {type(c).__name__ for c in [coupling, *_parts(coupling)]}
     if not isinstance(error, UnsupportedSimulationError):

@@ -44,7 +44,13 @@ from ._common import (
 
 
 def check_docs(model_cls: type) -> None:
-    """The class docstring has the equations, and every trait has a label and a doc."""
+    """The class docstring has the equations, and every trait has a label and a doc.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class (a subclass of TVB's ``Model``).
+    """
     if ".. math::" not in (model_cls.__doc__ or ""):
         raise _fail(model_cls, "the class docstring has no '.. math::' block with the equations.")
     inherited = set(Model.declarative_attrs)
@@ -58,7 +64,13 @@ def check_docs(model_cls: type) -> None:
 
 
 def check_consistency(model_cls: type) -> None:
-    """State variables, monitors' choices, coupling and stimulus indices, ranges agree."""
+    """State variables, monitors' choices, coupling and stimulus indices, ranges agree.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class; it is instantiated with its defaults.
+    """
     model = model_cls()
     svars = tuple(model.state_variables)
     checks = [
@@ -90,7 +102,13 @@ def check_consistency(model_cls: type) -> None:
 
 
 def check_defaults_in_domain(model_cls: type) -> None:
-    """Default parameter values, and the traits' ranges, lie in the parameters' domains."""
+    """Default parameter values, and the traits' ranges, lie in the parameters' domains.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class, with a ``parameter_domains`` mapping.
+    """
     model = model_cls()
     for name, default in _parameter_defaults(model_cls).items():
         domain = model_cls.parameter_domains[name]
@@ -122,6 +140,11 @@ def check_parameter_domains(model_cls: type) -> None:
     """NaN, ±inf and values outside a parameter's domain raise ``ValueError`` at configure().
 
     The message must name the parameter, say what is allowed and show the value given.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class, with a ``parameter_domains`` mapping.
     """
     for name, domain in model_cls.parameter_domains.items():
         for bad in _invalid_values(domain):
@@ -145,7 +168,13 @@ def check_parameter_domains(model_cls: type) -> None:
 
 
 def check_parameter_shapes(model_cls: type) -> None:
-    """A per-region parameter array of the wrong length raises at ``Simulator.configure()``."""
+    """A per-region parameter array of the wrong length raises at ``Simulator.configure()``.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class; each parameter is given one value more than the network's regions.
+    """
     for name, default in _parameter_defaults(model_cls).items():
         model = model_cls()
         setattr(model, name, np.full(N_REGIONS + 1, default.ravel()[0]))
@@ -183,6 +212,13 @@ def check_dfun_strings(model_cls: type, seed: int = 0) -> None:
 
     The strings may use the state variables, the parameters, the ``coupling_terms`` (bound to
     the rows of the coupling array) and ``pi``.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class.
+    seed : int
+        Seed of the random states, couplings and parameter values.
     """
     model, state, coupling_values, parameters = _random_point(model_cls, seed)
     expected = model.dfun(state, coupling_values)
@@ -248,6 +284,13 @@ def check_runs_in_simulator(model_cls: type, integrator_cls: type) -> None:
     The output must be finite and shaped ``(n_time, n_voi, n_node, n_mode)``; a deterministic
     integrator must agree with fourth-order Runge–Kutta within its tolerance in
     :data:`INTEGRATORS`. Stochastic integrators get additive noise on every state variable.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class.
+    integrator_cls : type
+        A TVB integrator class (e.g. ``HeunDeterministic``), built with the checks' time step.
     """
     model = model_cls()
     data = _run(build_simulator(model, _make_integrator(integrator_cls)))
@@ -283,6 +326,11 @@ def check_boundaries(model_cls: type) -> None:
 
     Rate variables are the state variables named ``r`` or ``r_<population>``. The noise must
     be large enough to reach the boundary, otherwise the check could not fail.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class.
     """
     model = model_cls()
     rates = _rate_variables(model)
@@ -315,6 +363,13 @@ def check_stimulus(model_cls: type, onset: float = 2.0) -> None:
 
     Compared with an unstimulated run, nothing changes before the onset; region 0 changes
     after it; another region ``j`` changes once the delay ``d_j0`` has elapsed, not before.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class.
+    onset : float
+        Time of the first pulse (ms).
     """
     connectivity = tiny_connectivity()
     plain = _run(build_simulator(model_cls(), integrators.HeunDeterministic(dt=DT)))
@@ -358,6 +413,13 @@ def check_per_region_parameters(model_cls: type, seed: int = 2) -> None:
     One value per region, all equal, gives the scalar run (coupled network); in an uncoupled
     network with different values per region, each region behaves as a network with that
     region's values as scalars.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class.
+    seed : int
+        Seed of the random parameter values.
     """
     rng = np.random.default_rng(seed)
     scalars = _nearby_parameters(model_cls, rng)
@@ -385,6 +447,15 @@ def check_jacobian(model_cls: type, seed: int = 3, n_point: int = 5) -> None:
 
     At random states, couplings and parameters, :math:`\\partial f/\\partial x` and
     :math:`\\partial f/\\partial C` are compared with central finite differences of ``dfun``.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class (a subclass of ``AbstractNextGenModel``).
+    seed : int
+        Seed of the random states, couplings and parameter values.
+    n_point : int
+        Number of random points compared.
     """
     rng = np.random.default_rng(seed)
     for _ in range(n_point):
@@ -425,6 +496,15 @@ def check_engine_matches_stock(model_cls: type, length: float = 10.0, rtol: floa
     The tolerance is relative to each value plus ``rtol`` times the largest value (TVB keeps
     its history in float32 and sums TVB's couplings in float32; see :mod:`tvb_ngnmm.engine`).
 
+    Parameters
+    ----------
+    model_cls : type
+        The model class, run with its defaults.
+    length : float
+        Simulation length (ms).
+    rtol : float
+        Relative tolerance.
+
     Raises
     ------
     AssertionError
@@ -453,7 +533,13 @@ def _capability_checks(model_cls: type) -> Iterator[tuple[str, Callable[[], None
 
 
 def has_engine_path(model_cls: type) -> bool:
-    """Whether the fast engine can run ``model_cls`` (registered equations or expressions)."""
+    """Whether the fast engine can run ``model_cls`` (registered equations or expressions).
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class, instantiated with its defaults.
+    """
     try:
         engine_model(model_cls())
     except UnsupportedSimulationError:

@@ -99,7 +99,13 @@ def engine_monitors() -> tuple[type, ...]:
 
 
 def example_monitor(monitor_cls: type) -> tvb_monitors.Monitor:
-    """An instance of ``monitor_cls`` set up for the checks' network, or its defaults."""
+    """An instance of ``monitor_cls`` set up for the checks' network, or its defaults.
+
+    Parameters
+    ----------
+    monitor_cls : type
+        A TVB monitor class.
+    """
     make = _monitor_examples().get(monitor_cls, monitor_cls)
     return make()
 
@@ -147,7 +153,13 @@ def check_monitor_matches_stock(monitor) -> float:
     """The engine's samples equal ``sim.run()``'s: the same times, shapes and values (within
     :data:`ENGINE_RTOL`), over a run of three periods and over a run continued from a stock
     run that ended inside a period. Returns the largest difference relative to the largest
-    value."""
+    value.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor
+        The monitor instance.
+    """
     length = _monitor_length(monitor)
     sim = _monitored_simulator(monitor)
     fast, stock = _engine_and_stock(sim, length)
@@ -185,6 +197,11 @@ def check_monitor_periods(monitor) -> None:
     naming ``'period'``, or runs as in TVB with a ``RuntimeWarning`` that it is not a multiple
     of dt; a period of 3/4 of a step (TVB samples every step) is refused before the first step
     with a ``ValueError`` naming ``'period'``. ``Raw`` has no period of its own.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor
+        The monitor instance.
     """
     if type(monitor) is tvb_monitors.Raw:
         return
@@ -263,6 +280,15 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
     (chunk independence); each batch member equals a run of that member alone; and a monitor
     with a ``block_average`` gives the same samples from the chunks' block sums (as the engine
     forms them when it is a run's only monitor) through ``consume_means``.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor
+        The monitor instance, with an engine monitor registered for its class.
+    batch : int
+        Number of batch members fed at once.
+    seed : int
+        Seed of the random observed states and of the chunk boundaries.
     """
     owner = type(monitor)
     sim = _monitored_simulator(monitor)
@@ -313,7 +339,13 @@ def check_engine_monitor_contract(monitor, batch: int = 2, seed: int = 0) -> Non
 
 def check_monitor_refused(monitor) -> None:
     """A monitor without a registered engine monitor raises ``UnsupportedSimulationError``
-    naming it."""
+    naming it.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor
+        A monitor instance without a registered engine monitor.
+    """
     name = type(monitor).__name__
     try:
         NumbaBackend(progress=False).run_sim(_monitored_simulator(monitor), DT)
