@@ -127,7 +127,7 @@ def _initial_history(simulator, seed: int) -> np.ndarray:
 class LesionRanking:
     """Result of `virtual_lesion_ranking`.
 
-    Attributes
+    Parameters
     ----------
     regions : ndarray of int, shape (n_lesion,)
         The lesioned regions, in the order they were tested.

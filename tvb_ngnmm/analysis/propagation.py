@@ -27,7 +27,7 @@ _KINDS = ("absolute", "std", "ratio")
 class PropagationResult:
     """Result of `propagation_onsets`.
 
-    Attributes
+    Parameters
     ----------
     onset_ms : ndarray, shape (n_region,)
         Onset time of each region in ms after the stimulus onset; NaN for regions never

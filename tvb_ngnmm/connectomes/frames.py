@@ -14,7 +14,7 @@ _AXES = {"R": (0, 1), "L": (0, -1), "A": (1, 1), "P": (1, -1), "S": (2, 1), "I":
 class CoordinateFrame:
     """The frame of a connectome's centres.
 
-    Attributes
+    Parameters
     ----------
     axes : str
         Three axis codes (nibabel's convention), e.g. ``'RAS'`` or ``'ALS'``.

@@ -51,7 +51,7 @@ def _nibabel():
 class Parcellation:
     """Regions of a label image.
 
-    Attributes
+    Parameters
     ----------
     label_values : numpy.ndarray of int, shape (n_regions,)
         The image values of the regions, in region order.

@@ -32,7 +32,7 @@ def _bad(what: str, allowed: str, given) -> ValueError:
 class Design:
     """Parameter values of the points of a sweep.
 
-    Attributes
+    Parameters
     ----------
     values : dict of str to ndarray
         ``{name: array}``, shape ``(n_point,)`` (one value per point) or ``(n_point, n_region)``.

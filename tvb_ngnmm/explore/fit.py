@@ -70,7 +70,7 @@ from .validation import validate_fit
 class FitResult:
     """The outcome of :func:`fit`.
 
-    Attributes
+    Parameters
     ----------
     best_parameters : dict
         ``{name: value}`` of the evaluation with the lowest defined loss.

@@ -58,7 +58,7 @@ class FitProblem:
     """What a fit minimises, checked against its simulator by :func:`check_fit`;
     :func:`~.fit.run_fit` takes it as it is.
 
-    Attributes
+    Parameters
     ----------
     spec : tvb_ngnmm.engine.spec.SimulationSpec
         The simulator as the engine read it (every generation's sweep takes it as it is).

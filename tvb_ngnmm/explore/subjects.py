@@ -63,7 +63,7 @@ _MARK = {"kind": "tvb_ngnmm.explore.fit_subjects", "version": 1}
 class SubjectFits:
     """The fits of :func:`fit_subjects`, one per subject, labelled.
 
-    Attributes
+    Parameters
     ----------
     history : xarray.Dataset
         Dims ``(subject, evaluation)``: each subject's :attr:`FitResult.history

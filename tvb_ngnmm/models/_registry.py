@@ -46,7 +46,7 @@ class PopulationLayout:
 class ModelDeclaration:
     """What the package needs to know about a model class, beyond its TVB traits.
 
-    Attributes
+    Parameters
     ----------
     model : type
         The TVB ``Model`` subclass.

@@ -39,7 +39,7 @@ SELF_COUPLING = "self_coupling"
 class Bifurcation:
     """A local bifurcation of fixed points.
 
-    Attributes
+    Parameters
     ----------
     kind : str
         ``'hopf'`` or ``'saddle-node'``.
@@ -61,7 +61,7 @@ class Bifurcation:
 class Branch:
     """A branch of fixed points: a table with one row per continuation point.
 
-    Attributes
+    Parameters
     ----------
     parameter_name : str
         The continued parameter.

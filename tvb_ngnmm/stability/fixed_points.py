@@ -32,7 +32,7 @@ class NoFixedPointError(RuntimeError):
 class FixedPoints:
     """Fixed points of a node with self-coupling, sorted by the first state variable.
 
-    Attributes
+    Parameters
     ----------
     states : numpy.ndarray, shape (n_fixed_point, n_var)
         The fixed points in the model's units (rates in kHz).

@@ -39,7 +39,7 @@ class OrbitNotClosedError(RuntimeError):
 class LimitCycle:
     """A periodic orbit.
 
-    Attributes
+    Parameters
     ----------
     period : float
         Period (ms).

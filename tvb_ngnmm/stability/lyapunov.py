@@ -33,7 +33,7 @@ _STEP = 1e-30
 class LyapunovSpectrum:
     """Leading Lyapunov exponents.
 
-    Attributes
+    Parameters
     ----------
     exponents : numpy.ndarray, shape (n_exponents,)
         In 1/ms, in the order of the QR columns (decreasing once converged; nearly equal

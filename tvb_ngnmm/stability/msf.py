@@ -64,7 +64,7 @@ class NonDiagonalisableError(ValueError):
 class CouplingModes:
     """Eigendecomposition of the coupling operator :math:`M = \\hat W - \\mathrm{diag}\\,\\kappa`.
 
-    Attributes
+    Parameters
     ----------
     eigenvalues : numpy.ndarray of complex, shape (n_node,)
         :math:`\\Lambda_k`.
@@ -166,7 +166,7 @@ def coupling_modes(weights: np.ndarray, coupling=None, *, max_condition: float =
 class TransverseSpectrum:
     """Growth rate and frequency of every eigenmode around the homogeneous state.
 
-    Attributes
+    Parameters
     ----------
     kind : str
         ``'fixed point'`` or ``'limit cycle'``.

@@ -52,7 +52,7 @@ from ._populations import (
 class PopulationActivity:
     """Population-level traces, one column per population.
 
-    Attributes
+    Parameters
     ----------
     time : numpy.ndarray
         Sample times (ms), shape ``(n_samples,)``.
