@@ -109,7 +109,13 @@ def set_max_load_bytes(max_bytes: int | str | None) -> int | None:
 
 
 def get_max_load_bytes(max_bytes: int | str | None = None) -> int:
-    """The limit in bytes: ``max_bytes``, else the session's, else the environment's, else 2 GB."""
+    """The limit in bytes: ``max_bytes``, else the session's, else the environment's, else 2 GB.
+
+    Parameters
+    ----------
+    max_bytes : int or str, optional
+        A limit (bytes, or a string such as ``'2 GB'``) that takes precedence.
+    """
     if max_bytes is not None:
         return parse_bytes(max_bytes)
     if _session_limit is not None:

@@ -68,6 +68,15 @@ def check_matrix(matrix: object, name: str, source: object = None) -> np.ndarray
     """A square, finite, non-negative float64 matrix, or a ``ValueError`` naming ``name``.
 
     ``source`` (a file name), if given, is added to the message.
+
+    Parameters
+    ----------
+    matrix : array_like
+        The matrix to check.
+    name : str
+        The parameter or quantity the message names.
+    source : str or os.PathLike, optional
+        The file the matrix was read from.
     """
     try:
         return check_weights(matrix, non_negative=True, name=name)
@@ -130,6 +139,13 @@ def hemispheres_from_labels(labels: np.ndarray, rule: str = "auto") -> np.ndarra
     (``rA1``, ``l_insula``), or ``Right``/``Left``. ``rule='suffix'``: ``.R``/``_R``/``-R``
     (and ``L``), or ``right``/``left``. ``'auto'`` tries prefixes, then suffixes; a rule applies
     only if it recognises every label.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of str
+        The region labels.
+    rule : {'auto', 'prefix', 'suffix'}
+        Where the hemisphere is read from.
     """
     rules = {"prefix": (_prefix_side,), "suffix": (_suffix_side,)}
     for side_of in rules.get(rule, (_prefix_side, _suffix_side)):

@@ -174,6 +174,17 @@ def save_edge_list(
     """Write the non-zero entries of ``W[to, from]`` as ``to from weight`` lines (atomic).
 
     With ``header``, the first line is the number of regions (as in ``sc2017.dat``).
+
+    Parameters
+    ----------
+    weights : array_like
+        The weights ``W[to, from]``.
+    path : str or os.PathLike
+        The file.
+    one_based : bool
+        Whether region numbers start at 1 (else 0).
+    header : bool
+        Whether the first line is the number of regions.
     """
     w = np.asarray(weights, dtype=float)
     delimiter = TEXT_DELIMITERS[_extension(path)] or " "

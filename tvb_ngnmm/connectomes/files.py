@@ -242,6 +242,13 @@ def save_connectivity(connectivity: Connectivity, path: str | os.PathLike) -> Pa
     """Write a ``Connectivity`` to one file: ``.zip`` (TVB), ``.npz``, ``.mat`` (v5), ``.h5``.
 
     The arrays are named as in this module's docstring; the write is atomic.
+
+    Parameters
+    ----------
+    connectivity : Connectivity
+        The connectivity.
+    path : str or os.PathLike
+        The file; its extension chooses the format.
     """
     if _connectome_extension(path) == ".zip":
         return write_tvb_zip(connectivity, path)

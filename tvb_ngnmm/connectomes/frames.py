@@ -51,7 +51,13 @@ class CoordinateFrame:
         return matrix
 
     def to_ras(self, coordinates: np.ndarray) -> np.ndarray:
-        """Native coordinates ``(n, 3)`` in RAS axes about ``origin`` (mm)."""
+        """Native coordinates ``(n, 3)`` in RAS axes about ``origin`` (mm).
+
+        Parameters
+        ----------
+        coordinates : numpy.ndarray, shape (n, 3)
+            Native coordinates (mm).
+        """
         return (np.asarray(coordinates, dtype=float) - self.origin) @ self.to_ras_matrix().T
 
 

@@ -154,6 +154,15 @@ def save_array(array: object, path: str | os.PathLike, key: str = "weights") -> 
     """Write an array (``.npy``, ``.npz``, ``.mat`` v5, ``.h5``, ``.txt``, ``.csv``, ``.tsv``).
 
     ``key`` names the variable in ``.npz``, ``.mat`` and HDF5 files. Atomic.
+
+    Parameters
+    ----------
+    array : array_like
+        The array.
+    path : str or os.PathLike
+        The file; its extension chooses the format.
+    key : str
+        The variable's name in ``.npz``, ``.mat`` and HDF5 files.
     """
     return save_arrays({key: np.asarray(array)}, path)
 
@@ -217,6 +226,13 @@ def read_labels(path: str | os.PathLike, *, max_bytes: int | str | None = None) 
 
     A line ``label x y z`` gives ``label``; blank lines and ``#`` comments are skipped.
     ``max_bytes``: the memory limit (see :func:`read_lines`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    max_bytes : int or str, optional
+        Memory limit (bytes, or a string such as ``'2 GB'``).
     """
     lines = read_lines(path, max_bytes=max_bytes)
     labels = [line.split("#")[0].replace(",", " ").split() for line in lines]

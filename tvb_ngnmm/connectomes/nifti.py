@@ -282,6 +282,23 @@ def connectivity_from_parcellation(
     distances between them (a stand-in); labels the table's names. ``weights`` must have one
     row and column per region in ``regions`` order (default: ascending label values).
     ``max_bytes``: the memory limit of reading the image (see :func:`read_parcellation`).
+
+    Parameters
+    ----------
+    image : str or os.PathLike or nibabel image
+        The label image (NIfTI), or its path.
+    table : str or os.PathLike or dict
+        The lookup table of region names: a file, or ``{label value: name}``.
+    weights : numpy.ndarray, shape (n_regions, n_regions)
+        Connection weights ``W[to, from]`` between the regions.
+    regions : list of int, optional
+        Label values of the regions, in the order of ``weights``' rows (default: ascending).
+    tract_lengths : numpy.ndarray, shape (n_regions, n_regions), optional
+        Tract lengths (mm); default the distances between the regions' centres.
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    max_bytes : int or str, optional
+        Memory limit of reading the image (bytes, or a string such as ``'2 GB'``).
     """
     parcellation = read_parcellation(image, table, regions, max_bytes=max_bytes)
     n = len(parcellation.label_values)

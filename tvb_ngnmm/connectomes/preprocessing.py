@@ -83,7 +83,15 @@ def normalize(weights: Weights, how: str = "row") -> Weights:
 
 
 def symmetrize(weights: Weights, how: str = "mean") -> Weights:
-    """Make ``W`` symmetric: ``(W + Wᵀ)/2`` (``'mean'``), ``max(W, Wᵀ)`` or ``min(W, Wᵀ)``."""
+    """Make ``W`` symmetric: ``(W + Wᵀ)/2`` (``'mean'``), ``max(W, Wᵀ)`` or ``min(W, Wᵀ)``.
+
+    Parameters
+    ----------
+    weights : array_like or Connectivity
+        The weights ``W[to, from]``, or a connectivity (a changed copy is returned).
+    how : {'mean', 'max', 'min'}
+        How the two directions are combined.
+    """
     check_choice("how", how, SYMMETRIZATIONS)
     combine = {"mean": lambda a, b: a / 2 + b / 2, "max": np.maximum, "min": np.minimum}[how]
     return _apply(weights, lambda w: combine(check_weights(w), check_weights(w).T))
@@ -129,7 +137,13 @@ def threshold(
 
 
 def remove_self_connections(weights: Weights) -> Weights:
-    """Zero the diagonal (self-connections ``W[i, i]``)."""
+    """Zero the diagonal (self-connections ``W[i, i]``).
+
+    Parameters
+    ----------
+    weights : array_like or Connectivity
+        The weights ``W[to, from]``, or a connectivity (a changed copy is returned).
+    """
 
     def zero_diagonal(w: np.ndarray) -> np.ndarray:
         w = check_weights(w, non_negative=False)
@@ -144,6 +158,13 @@ def lengths_to_delays(tract_lengths: np.ndarray | Connectivity, conduction_speed
 
     Given a ``Connectivity``, returns a configured copy whose ``speed`` is ``conduction_speed``
     (TVB then computes ``delays``); given an array, returns the delays.
+
+    Parameters
+    ----------
+    tract_lengths : numpy.ndarray or Connectivity
+        Tract lengths (mm), or a connectivity.
+    conduction_speed : float
+        Conduction speed (mm/ms).
     """
     speed = float(conduction_speed)
     if not (np.isfinite(speed) and speed > 0):

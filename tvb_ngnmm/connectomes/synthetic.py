@@ -89,7 +89,23 @@ def random_network(
     conduction_speed: float = 3.0,
 ) -> Connectivity:  # fmt: skip
     """Erdős–Rényi: each pair (each ordered pair if ``directed``) is an edge with probability
-    ``density``; nodes on a sphere of radius 50 mm."""
+    ``density``; nodes on a sphere of radius 50 mm.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    density : float
+        Probability of each edge, in [0, 1].
+    seed : int
+        Seed of the random generator (edges and uniform weights).
+    directed : bool
+        Whether the two directions of a pair are drawn independently.
+    weights : {'binary', 'uniform'}
+        Edge weights: 1, or uniform in [0.1, 1).
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    """
     n = _check_count("n", n, 1)
     rng = np.random.default_rng(seed)
     adjacency = rng.random((n, n)) < _check_probability("density", density)
@@ -107,7 +123,21 @@ def ring_lattice(n: int, k: int = 1) -> np.ndarray:
 def ring_network(
     n: int, k: int = 1, weights: str = "binary", seed: int = 0, conduction_speed: float = 3.0
 ) -> Connectivity:
-    """A ring: node ``i`` links to ``i ± 1, ..., i ± k`` (mod ``n``); nodes on a circle."""
+    """A ring: node ``i`` links to ``i ± 1, ..., i ± k`` (mod ``n``); nodes on a circle.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, at least 3.
+    k : int
+        Neighbours linked on each side.
+    weights : {'binary', 'uniform'}
+        Edge weights: 1, or uniform in [0.1, 1).
+    seed : int
+        Seed of the random uniform weights.
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    """
     n = _check_count("n", n, 3)
     k = _check_count("k", k, 1)
     rng = np.random.default_rng(seed)
@@ -120,7 +150,23 @@ def small_world_network(
 ) -> Connectivity:  # fmt: skip
     """Watts–Strogatz: a ring lattice (``k`` neighbours each side) whose edges ``(i, i + m)``
     are each rewired with probability ``rewiring`` to a random new target (no self-loops or
-    duplicates); nodes on a circle."""
+    duplicates); nodes on a circle.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, at least 3.
+    k : int
+        Neighbours linked on each side in the ring lattice.
+    rewiring : float
+        Probability that an edge is rewired, in [0, 1].
+    seed : int
+        Seed of the random generator (rewiring and uniform weights).
+    weights : {'binary', 'uniform'}
+        Edge weights: 1, or uniform in [0.1, 1).
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    """
     n = _check_count("n", n, 3)
     k = _check_count("k", k, 1)
     probability = _check_probability("rewiring", rewiring)
@@ -145,7 +191,23 @@ def hub_network(
     conduction_speed: float = 3.0,
 ) -> Connectivity:  # fmt: skip
     """Hubs and periphery: the first ``n_hubs`` nodes link to every node; peripheral pairs link
-    with probability ``density`` (``0`` gives a star for one hub); nodes on a sphere."""
+    with probability ``density`` (``0`` gives a star for one hub); nodes on a sphere.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    n_hubs : int
+        Number of hubs (the first nodes).
+    density : float
+        Probability of an edge between two peripheral nodes, in [0, 1].
+    seed : int
+        Seed of the random generator (edges and uniform weights).
+    weights : {'binary', 'uniform'}
+        Edge weights: 1, or uniform in [0.1, 1).
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    """
     n = _check_count("n", n, 2)
     n_hubs = _check_count("n_hubs", n_hubs, 1)
     rng = np.random.default_rng(seed)
@@ -160,7 +222,25 @@ def modular_network(
 ) -> Connectivity:  # fmt: skip
     """Modules: pairs in one module link with probability ``p_within``, pairs across modules
     with ``p_between``; module ``m`` holds nodes ``m·size … (m+1)·size − 1``, clustered (10 mm
-    spread) around points on a sphere."""
+    spread) around points on a sphere.
+
+    Parameters
+    ----------
+    n_modules : int
+        Number of modules.
+    module_size : int
+        Number of nodes in each module.
+    p_within : float
+        Probability of an edge within a module, in [0, 1].
+    p_between : float
+        Probability of an edge between modules, in [0, 1].
+    seed : int
+        Seed of the random generator (edges, positions and uniform weights).
+    weights : {'binary', 'uniform'}
+        Edge weights: 1, or uniform in [0.1, 1).
+    conduction_speed : float
+        Conduction speed (mm/ms).
+    """
     n_modules = _check_count("n_modules", n_modules, 1)
     size = _check_count("module_size", module_size, 1)
     rng = np.random.default_rng(seed)

@@ -245,6 +245,13 @@ def write_tvb_zip(connectivity: Connectivity, path: str | os.PathLike) -> Path:
     Members: ``weights.txt``, ``tract_lengths.txt``, ``centres.txt`` and, where present,
     ``hemispheres.txt``, ``cortical.txt``, ``areas.txt``, ``average_orientations.txt``.
     Written to a temporary file renamed to ``path``.
+
+    Parameters
+    ----------
+    connectivity : Connectivity
+        The connectivity.
+    path : str or os.PathLike
+        The zip file.
     """
     conn = connectivity
     centres = "".join(
