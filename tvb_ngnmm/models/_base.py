@@ -35,7 +35,13 @@ class Interval:
             )
 
     def contains(self, values: np.ndarray) -> np.ndarray:
-        """Element-wise membership (non-finite values are never members)."""
+        """Element-wise membership (non-finite values are never members).
+
+        Parameters
+        ----------
+        values : array_like
+            The values to test.
+        """
         values = np.asarray(values, dtype=float)
         above = values > self.lo if self.lo_open else values >= self.lo
         below = values < self.hi if self.hi_open else values <= self.hi
@@ -71,6 +77,12 @@ class AbstractNextGenModel(Model):
     :class:`Interval` its values must lie in. :meth:`configure` checks every parameter against
     its domain (TVB itself does not) and, once the simulator knows the network, that parameter
     arrays hold one value or one value per region.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes (parameters, ranges, variables of interest), as for
+        any TVB model.
     """
 
     parameter_domains: ClassVar[dict[str, Interval]] = {}
@@ -87,6 +99,15 @@ class AbstractNextGenModel(Model):
         set on the model (e.g. one member of a batch); ``context`` is added after the model's
         name in the message, e.g. ``" (batch member 3)"``. Parameters without a declared
         domain are not checked.
+
+        Parameters
+        ----------
+        param : str
+            The parameter's name.
+        value : float or array_like
+            The value(s) to check.
+        context : str
+            Text added after the model's name in the message.
         """
         domain = self.parameter_domains.get(param)
         if domain is None:

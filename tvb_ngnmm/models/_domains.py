@@ -18,7 +18,15 @@ import numpy as np
 
 def tvb_domain(model, name: str) -> tuple[float, float] | None:
     """``(lo, hi)`` of the domain TVB declares for parameter ``name`` of ``model``, widened to
-    include the parameter's default, or None where none is declared."""
+    include the parameter's default, or None where none is declared.
+
+    Parameters
+    ----------
+    model : tvb.simulator.models.Model
+        The model instance (or class).
+    name : str
+        The parameter's name.
+    """
     trait = getattr(type(model), name, None)
     domain = getattr(trait, "domain", None)
     if domain is None or getattr(domain, "lo", None) is None:
@@ -39,6 +47,17 @@ def warn_outside_tvb_domain(model, name: str, value, context: str = "") -> None:
 
     ``context`` follows the model's name in the message, e.g. ``" (swept values)"``. Non-finite
     values are left to the checks that reject them.
+
+    Parameters
+    ----------
+    model : tvb.simulator.models.Model
+        The model instance (or class).
+    name : str
+        The parameter's name.
+    value : float or array_like
+        The value(s) to check.
+    context : str
+        Text added after the model's name in the message.
     """
     bounds = tvb_domain(model, name)
     if bounds is None:

@@ -29,7 +29,29 @@ from tvb.simulator.models.base import Model
 
 @dataclass(frozen=True)
 class PopulationLayout:
-    """How one QIF population appears in a model: its parameter and state-variable names."""
+    """How one QIF population appears in a model: its parameter and state-variable names.
+
+    Parameters
+    ----------
+    label : str
+        The population's label (e.g. ``'E'``).
+    tau : str
+        Name of its membrane time-constant parameter.
+    tau_s : str
+        Name of its synaptic time-constant parameter.
+    eta : str
+        Name of its mean-excitability parameter.
+    Delta : str
+        Name of its excitability-width parameter.
+    current : str
+        Name of its external-current parameter.
+    rate : str
+        Name of its firing-rate state variable.
+    voltage : str
+        Name of its mean-voltage state variable.
+    synapse : str
+        Name of its synaptic state variable.
+    """
 
     label: str
     tau: str
@@ -164,7 +186,13 @@ def register_model(model: type | None = None, **declared):
 
 
 def unregister_model(model: type) -> bool:
-    """Remove ``model`` from the registry; False if it was not registered."""
+    """Remove ``model`` from the registry; False if it was not registered.
+
+    Parameters
+    ----------
+    model : type
+        The model class.
+    """
     return _REGISTRY.pop(model, None) is not None
 
 
@@ -173,6 +201,11 @@ def declaration_of(model: type) -> ModelDeclaration | None:
 
     A class of TVB's own ``tvb.simulator.models`` not registered yet has its family loaded first
     (:func:`~tvb_ngnmm.models.tvb_models.load_family`).
+
+    Parameters
+    ----------
+    model : type
+        The model class.
     """
     declaration = _REGISTRY.get(model)
     module = getattr(model, "__module__", None) or ""
@@ -199,6 +232,11 @@ def default_signal(model) -> str | None:
 
     For a :class:`~tvb_ngnmm.models.mixed.MixedModel`, the slot holding every group's signal,
     if they share one; otherwise (or for an undeclared model) None.
+
+    Parameters
+    ----------
+    model : tvb.simulator.models.Model
+        The model instance.
     """
     groups = getattr(model, "models", None)
     if isinstance(groups, dict) and hasattr(model, "slot"):

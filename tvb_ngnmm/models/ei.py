@@ -228,7 +228,18 @@ class NextGenEI(AbstractNextGenModel):
     stvar = np.array([1], dtype=np.int32)
 
     def dfun(self, state_variables, coupling, local_coupling=0.0):
-        """Time derivatives, shaped like ``state_variables`` ``(6, n_node, n_mode)``."""
+        """Time derivatives, shaped like ``state_variables`` ``(6, n_node, n_mode)``.
+
+        Parameters
+        ----------
+        state_variables : numpy.ndarray
+            The state ``(6, n_node, n_mode)``: ``r_e``, ``v_e``, ``s_e``, ``r_i``, ``v_i``, ``s_i``.
+        coupling : numpy.ndarray
+            The long-range coupling ``(n_cvar, n_node, n_mode)``: row 0 drives E, row 1 (else row 0)
+            drives I.
+        local_coupling : float or scipy.sparse matrix
+            The local coupling ``cs · L`` on a surface (acting on ``s_e``), 0 in region simulations.
+        """
         C_e = coupling[0]
         C_i = coupling[1] if coupling.shape[0] > 1 else C_e
         params = [getattr(self, name) for name in self.parameter_names]

@@ -211,6 +211,8 @@ class MixedModel(Model):
     variables_of_interest : sequence of str, optional
         Slot names to observe; by default the slots holding each model's own variables of
         interest.
+    **kwargs
+        Values of other declared attributes of a TVB model, as for any TVB model.
 
     Notes
     -----
@@ -252,16 +254,36 @@ class MixedModel(Model):
         return len(self.group_of_region)
 
     def regions_of(self, group: str) -> np.ndarray:
-        """Indices of the regions of ``group``."""
+        """Indices of the regions of ``group``.
+
+        Parameters
+        ----------
+        group : str
+            The group's name.
+        """
         return np.flatnonzero(self.group_of_region == self.groups.index(group))
 
     def slots_of(self, group: str) -> np.ndarray:
-        """Slot of each state variable of ``group``'s model, in the model's own order."""
+        """Slot of each state variable of ``group``'s model, in the model's own order.
+
+        Parameters
+        ----------
+        group : str
+            The group's name.
+        """
         order = self.layout[group]
         return np.array([order.index(v) for v in self.models[group].state_variables])
 
     def slot(self, group: str, variable: str) -> int:
-        """The slot holding ``variable`` of ``group``'s model."""
+        """The slot holding ``variable`` of ``group``'s model.
+
+        Parameters
+        ----------
+        group : str
+            The group's name.
+        variable : str
+            A state variable of the group's model.
+        """
         order = self.layout[group]
         if variable not in order:
             raise _invalid("variable", f"are state variables of {group!r} "
@@ -310,6 +332,11 @@ class MixedModel(Model):
 
         ``amplitudes`` maps group names to ``{variable: nsig}``; slots a region's model does not
         use, and variables not named, get no noise.
+
+        Parameters
+        ----------
+        amplitudes : mapping
+            ``{group: {variable: nsig}}``.
         """
         out = np.zeros((self.nvar, self.n_region, 1))
         for group, values in amplitudes.items():
@@ -330,7 +357,17 @@ class MixedModel(Model):
 
     def initial(self, dt, history_shape, rng=np.random):
         """Initial history drawn per region from its own model's ``state_variable_range``
-        (unused slots 0)."""
+        (unused slots 0).
+
+        Parameters
+        ----------
+        dt : float
+            Integration time step (ms); unused, as in TVB's ``Model.initial``.
+        history_shape : tuple of int
+            ``(n_time, n_slot, n_region, n_mode)``.
+        rng : numpy.random.Generator or module
+            The source of the uniform draws (default the ``numpy.random`` module, as in TVB).
+        """
         n_time, _, _, n_mode = history_shape
         history = np.zeros(history_shape)
         for group, model in self.models.items():
@@ -361,7 +398,13 @@ class MixedModel(Model):
 
     def group_parameters(self, group: str) -> dict[str, np.ndarray]:
         """The array parameters of ``group``'s model, one value or one per network region
-        (coefficient vectors declared with ``register_model(..., coefficients=...)`` left out)."""
+        (coefficient vectors declared with ``register_model(..., coefficients=...)`` left out).
+
+        Parameters
+        ----------
+        group : str
+            The group's name.
+        """
         model = self.models[group]
         regions = self.regions_of(group)
         declaration = declaration_of(type(model))
@@ -391,7 +434,17 @@ class MixedModel(Model):
         return out
 
     def dfun(self, state_variables, coupling, local_coupling=0.0):
-        """Each group's model ``dfun`` on its regions; slots a model does not use stay at 0."""
+        """Each group's model ``dfun`` on its regions; slots a model does not use stay at 0.
+
+        Parameters
+        ----------
+        state_variables : numpy.ndarray
+            The state ``(n_slot, n_region, n_mode)``.
+        coupling : numpy.ndarray
+            The coupling ``(n_channel, n_region, n_mode)``.
+        local_coupling : float or numpy.ndarray
+            The local coupling, passed on to each group's model for its regions.
+        """
         out = np.zeros_like(state_variables)
         for group, model in self.models.items():
             regions = self.regions_of(group)

@@ -158,7 +158,17 @@ class MPRSynaptic(AbstractNextGenModel):
     stvar = np.array([1], dtype=np.int32)
 
     def dfun(self, state_variables, coupling, local_coupling=0.0):
-        """Time derivatives, shaped like ``state_variables`` ``(3, n_node, n_mode)``."""
+        """Time derivatives, shaped like ``state_variables`` ``(3, n_node, n_mode)``.
+
+        Parameters
+        ----------
+        state_variables : numpy.ndarray
+            The state ``(3, n_node, n_mode)``: ``r`` (kHz), ``v`` (dimensionless), ``s`` (kHz).
+        coupling : numpy.ndarray
+            The long-range coupling ``(n_cvar, n_node, n_mode)``; its first row drives ``v``.
+        local_coupling : float or scipy.sparse matrix
+            The local coupling ``cs · L`` on a surface (acting on ``s``), 0 in region simulations.
+        """
         r, v, s = state_variables
         params = [getattr(self, name) for name in self.parameter_names]
         local = local_coupling * s  # (cs · L) @ s on a surface, 0 in region simulations

@@ -248,6 +248,11 @@ def preset_names() -> tuple[str, ...]:
 def get_preset(name: str) -> Preset:
     """The preset called ``name``.
 
+    Parameters
+    ----------
+    name : str
+        The preset's name.
+
     Raises
     ------
     ValueError
