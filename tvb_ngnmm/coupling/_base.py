@@ -26,7 +26,19 @@ from .._util import check_choice, format_choices
 
 
 class ChoiceAttr(Attr):
-    """A string trait restricted to ``choices`` whose error names the parameter and choices."""
+    """A string trait restricted to ``choices`` whose error names the parameter and choices.
+
+    Parameters
+    ----------
+    choices : tuple of str
+        The allowed values.
+    default : str
+        The default value, one of ``choices``.
+    doc : str
+        The trait's description.
+    label : str
+        The trait's label (as the GUI shows it).
+    """
 
     def __init__(self, choices: tuple[str, ...], default: str, doc: str = "", label: str = ""):
         super().__init__(field_type=str, default=default, doc=doc, label=label, choices=choices)
@@ -103,6 +115,12 @@ class AbstractLinearCoupling(SparseCoupling):
     Subclasses implement :meth:`effective_weights`. The computation itself is in
     :meth:`compute`, which works on any subset of the coupling variables, so that
     :class:`~tvb_ngnmm.coupling.MultiCoupling` can apply different couplings to different ones.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes (the gain ``a``, and ``normalize`` in subclasses
+        that declare it), as for any TVB coupling.
     """
 
     a = NArray(
@@ -118,6 +136,11 @@ class AbstractLinearCoupling(SparseCoupling):
 
         Returns ``(w_hat, kappa)``: ``w_hat`` float64 (n_node, n_node), zero wherever ``W`` is
         zero; ``kappa`` float64 (n_node,), or None when there is no self term.
+
+        Parameters
+        ----------
+        weights : numpy.ndarray, shape (n_node, n_node)
+            The connectivity's weights ``W[to, from]``.
         """
         raise NotImplementedError
 
@@ -137,7 +160,13 @@ class AbstractLinearCoupling(SparseCoupling):
             )
 
     def gain(self, n_node: int) -> np.ndarray:
-        """The gain ``a`` shaped to broadcast over ``(n_cvar, n_node, n_mode)``."""
+        """The gain ``a`` shaped to broadcast over ``(n_cvar, n_node, n_mode)``.
+
+        Parameters
+        ----------
+        n_node : int
+            Number of nodes of the network.
+        """
         a = np.asarray(self.a, dtype=float).ravel()
         if a.size == 1:
             return a.reshape((1, 1, 1))
@@ -149,7 +178,13 @@ class AbstractLinearCoupling(SparseCoupling):
         return a.reshape((1, n_node, 1))
 
     def post(self, gx: np.ndarray) -> np.ndarray:
-        """Apply the gain to the summed input ``gx`` of shape ``(n_cvar, n_node, n_mode)``."""
+        """Apply the gain to the summed input ``gx`` of shape ``(n_cvar, n_node, n_mode)``.
+
+        Parameters
+        ----------
+        gx : numpy.ndarray, shape (n_cvar, n_node, n_mode)
+            The summed input.
+        """
         return self.gain(gx.shape[1]) * gx
 
     def _terms(self, history) -> _CouplingTerms:

@@ -41,6 +41,11 @@ class Additive(AbstractLinearCoupling):
     With row sums equal to 1, :math:`C_i = a(\sum_j \hat W_{ij} x_j - x_i) + a x_i`: additive
     coupling equals the random-walk :class:`~tvb_ngnmm.coupling.Laplacian` plus a local
     self-coupling of strength :math:`a`.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes: the gain ``a`` and ``normalize``.
     """
 
     normalize = ChoiceAttr(
@@ -52,5 +57,11 @@ class Additive(AbstractLinearCoupling):
     )
 
     def effective_weights(self, weights: np.ndarray) -> tuple[np.ndarray, None]:
-        """:math:`(\\hat W, None)`: normalised weights and no self term."""
+        """:math:`(\\hat W, None)`: normalised weights and no self term.
+
+        Parameters
+        ----------
+        weights : numpy.ndarray, shape (n_node, n_node)
+            The connectivity's weights ``W[to, from]``.
+        """
         return normalize_weights(weights, self.normalize), None

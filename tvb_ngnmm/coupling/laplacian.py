@@ -131,6 +131,11 @@ class Laplacian(AbstractLinearCoupling):
     non-negative, and for ``'rw'``/``'sym'`` every region must receive input (positive row sum);
     this is checked at the first evaluation, when the simulator's history brings the weights.
     The gain ``a`` may be one value or one per target region.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes: the gain ``a`` and ``normalize``.
     """
 
     normalize = ChoiceAttr(
@@ -142,5 +147,11 @@ class Laplacian(AbstractLinearCoupling):
     )
 
     def effective_weights(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:math:`(\\hat W, \\kappa)` for ``W[to, from]`` (see :func:`laplacian_parts`)."""
+        """:math:`(\\hat W, \\kappa)` for ``W[to, from]`` (see :func:`laplacian_parts`).
+
+        Parameters
+        ----------
+        weights : numpy.ndarray, shape (n_node, n_node)
+            The connectivity's weights ``W[to, from]``.
+        """
         return laplacian_parts(weights, self.normalize)

@@ -37,6 +37,12 @@ class MultiCoupling(SparseCoupling):
     mixed in TVB's own simulator; the engine runs the linear ones (the plugin's, ``Linear``,
     ``Scaling``, ``Difference``) and refuses a mix that contains a nonlinear coupling, naming
     it.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes: ``couplings``, one sparse coupling per coupling
+        variable of the model.
     """
 
     couplings = List(

@@ -47,7 +47,7 @@ from tvb.simulator.coupling import Coupling
 class CouplingDeclaration:
     """What the package needs to know about a coupling class, beyond its TVB traits.
 
-    Attributes
+    Parameters
     ----------
     coupling : type
         The TVB ``Coupling`` subclass.
@@ -124,11 +124,27 @@ class CouplingDeclaration:
         return self.linear is not None or self.parts is not None
 
     def n_channels(self, coupling, n_cvar: int) -> int:
-        """The number of summed channels for ``n_cvar`` coupling variables."""
+        """The number of summed channels for ``n_cvar`` coupling variables.
+
+        Parameters
+        ----------
+        coupling : tvb.simulator.coupling.Coupling
+            The coupling instance.
+        n_cvar : int
+            Number of coupling variables.
+        """
         return n_cvar if self.channels is None else int(self.channels(coupling, n_cvar))
 
     def n_gain_rows(self, coupling, n_cvar: int) -> int:
-        """The number of gain rows for ``n_cvar`` coupling variables."""
+        """The number of gain rows for ``n_cvar`` coupling variables.
+
+        Parameters
+        ----------
+        coupling : tvb.simulator.coupling.Coupling
+            The coupling instance.
+        n_cvar : int
+            Number of coupling variables.
+        """
         return n_cvar if self.gain_rows is None else int(self.gain_rows(coupling, n_cvar))
 
 
@@ -193,13 +209,25 @@ def register_coupling(coupling: type | None = None, **declared):
 
 
 def unregister_coupling(coupling: type) -> bool:
-    """Remove ``coupling`` from the registry; False if it was not registered."""
+    """Remove ``coupling`` from the registry; False if it was not registered.
+
+    Parameters
+    ----------
+    coupling : type
+        The coupling class.
+    """
     return _REGISTRY.pop(coupling, None) is not None
 
 
 def coupling_declaration(coupling: type) -> CouplingDeclaration | None:
     """The declaration of exactly this class, or of the nearest base class declared with
-    ``subclasses=True``; None if there is none."""
+    ``subclasses=True``; None if there is none.
+
+    Parameters
+    ----------
+    coupling : type
+        The coupling class.
+    """
     declaration = _REGISTRY.get(coupling)
     if declaration is not None:
         return declaration

@@ -28,7 +28,7 @@ class Dataset:
     session's, the first unless another is named (FCD matrices of different sessions do not
     average).
 
-    Attributes
+    Parameters
     ----------
     subjects : tuple of str
         The subjects' names, in the order of the dataset.

@@ -64,7 +64,7 @@ BRAIN_CONDUCTIVITY = 0.33
 class RegionForward:
     """The gain from region activity to sensors, and what it was built from.
 
-    Attributes
+    Parameters
     ----------
     gain : ndarray, shape (n_channels, n_regions) or (n_channels, 3 n_regions)
         V (EEG, sEEG), T (magnetometers) or T/m (gradiometers) per unit of region activity:

@@ -54,7 +54,7 @@ DIPOLE_MOMENT_DENSITY = 0.5e-9
 class SurfaceForward:
     """The gain from vertex activity to sensors, and what it was built from.
 
-    Attributes
+    Parameters
     ----------
     gain : ndarray, shape (n_channels, n_vertex)
         V (EEG), T (magnetometers) or T/m (gradiometers) per unit of each vertex's activity,

@@ -76,18 +76,43 @@ class AbstractEngineMonitor(abc.ABC):
     blow_up: np.ndarray | None = None
 
     def blow_up_error(self, member: int = 0) -> Exception:
-        """The error for member ``member``'s blow-up recorded in :attr:`blow_up`."""
+        """The error for member ``member``'s blow-up recorded in :attr:`blow_up`.
+
+        Parameters
+        ----------
+        member : int
+            The batch member.
+        """
         raise NotImplementedError(f"{type(self).__name__} records no blow-up")
 
     @abc.abstractmethod
     def consume(self, steps: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Times (ms) and data ``(n_samples, *sample_shape, B)`` of the samples in this chunk."""
+        """Times (ms) and data ``(n_samples, *sample_shape, B)`` of the samples in this chunk.
+
+        Parameters
+        ----------
+        steps : numpy.ndarray of int, shape (n_step,)
+            The chunk's step numbers.
+        obs : numpy.ndarray, shape (n_step, n_observed, n_node, B)
+            The observed states (:class:`~tvb_ngnmm.engine.observation.Observation`) after each
+            step.
+        """
 
     def consume_means(
         self, steps: np.ndarray, ends: np.ndarray, means: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`consume`, from the means ``(n_block, n_voi, n_node, B)`` of the blocks of
-        :attr:`block_average` this chunk completed (``ends``: their last steps)."""
+        :attr:`block_average` this chunk completed (``ends``: their last steps).
+
+        Parameters
+        ----------
+        steps : numpy.ndarray of int, shape (n_step,)
+            The chunk's step numbers.
+        ends : numpy.ndarray of int, shape (n_block,)
+            The last step of each completed block.
+        means : numpy.ndarray, shape (n_block, n_voi, n_node, B)
+            The blocks' means.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no block_average")
 
     def update_tvb_monitor(self) -> None:
@@ -100,7 +125,13 @@ class AbstractEngineMonitor(abc.ABC):
 
 def node_space(spec) -> str:
     """Name of the engine's node axis: ``'vertex'`` in a surface simulation (``spec.surface``
-    set), ``'region'`` otherwise."""
+    set), ``'region'`` otherwise.
+
+    Parameters
+    ----------
+    spec : tvb_ngnmm.engine.spec.SimulationSpec
+        What the engine read from the simulator.
+    """
     return "region" if getattr(spec, "surface", None) is None else "vertex"
 
 
@@ -119,6 +150,11 @@ def register_engine_monitor(*monitor_classes: type):
 
     Lookup is by exact class: a subclass of a registered monitor may sample differently and is
     not run unless it is registered itself.
+
+    Parameters
+    ----------
+    *monitor_classes : type
+        The TVB monitor classes.
     """
 
     def register(engine_class: type[AbstractEngineMonitor]) -> type[AbstractEngineMonitor]:
@@ -136,7 +172,13 @@ def register_engine_monitor(*monitor_classes: type):
 
 def engine_monitor_class(monitor) -> type[AbstractEngineMonitor] | None:
     """The engine monitor registered for ``monitor``'s class (or for ``monitor``, a class),
-    or None."""
+    or None.
+
+    Parameters
+    ----------
+    monitor : tvb.simulator.monitors.Monitor or type
+        The TVB monitor, or its class.
+    """
     return _ENGINE_MONITORS.get(monitor if isinstance(monitor, type) else type(monitor))
 
 

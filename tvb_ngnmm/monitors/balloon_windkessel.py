@@ -428,6 +428,13 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
 
     See :mod:`tvb_ngnmm.monitors.balloon_windkessel` for the equations, constants, sources
     and numerical error. ``variables_of_interest`` is not used: ``variable`` names the signal.
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes (``period``, ``variable``, ``gain``, ``baseline``,
+        ``field_strength``, ``coefficients``, ``spatial``, ``hemodynamic_step``), as for any
+        TVB monitor.
     """
 
     period = _NamedFloat(
@@ -531,7 +538,13 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         self.hemodynamic_dt = self.hemodynamic_steps * self.dt
 
     def config_for_sim(self, simulator):
-        """Check the settings, resolve the signal, set the physiological rest state."""
+        """Check the settings, resolve the signal, set the physiological rest state.
+
+        Parameters
+        ----------
+        simulator : tvb.simulator.simulator.Simulator
+            The simulator being configured.
+        """
         self._check_settings()
         self._config_vois(simulator)
         self._config_time(simulator)
@@ -551,7 +564,15 @@ class BalloonWindkesselBold(tvb_monitors.Monitor):
         self._out = np.zeros((1,) + shape)
 
     def sample(self, step, state):
-        """Advance the hemodynamics by this step's signal; the BOLD at multiples of ``istep``."""
+        """Advance the hemodynamics by this step's signal; the BOLD at multiples of ``istep``.
+
+        Parameters
+        ----------
+        step : int
+            The step just taken.
+        state : numpy.ndarray
+            The state after it, ``(n_var, n_node, n_mode)``.
+        """
         variable = int(self.voi[0])
         if self.region_mean is not None:
             state, variable = (self.region_mean @ state[variable])[np.newaxis], 0

@@ -177,6 +177,12 @@ class ForwardProjection(tvb_monitors.Monitor):
     appended).
 
     The period must be a whole number of integration steps (checked at ``sim.configure()``).
+
+    Parameters
+    ----------
+    **kwargs
+        Values of the declared attributes (``gain``, ``sensor_labels``, ``sensor_type``,
+        ``reference``, ``period``, ``variables_of_interest``), as for any TVB monitor.
     """
 
     gain = NArray(
@@ -219,6 +225,17 @@ class ForwardProjection(tvb_monitors.Monitor):
         ``'seeg'``, ``'ecog'``, ``'dbs'``). ``sensor_type`` ('EEG', 'MEG' or 'SEEG') picks the
         channels of one kind; without it the forward model must hold one kind only. A forward
         model with ``free_orientation`` true is refused. Other keywords go to the constructor.
+
+        Parameters
+        ----------
+        forward : object
+            The forward model (e.g. :class:`~tvb_ngnmm.imaging.RegionForward`).
+        period : float
+            Sampling period (ms).
+        sensor_type : {'EEG', 'MEG', 'SEEG'}, optional
+            The kind of channels kept.
+        **kwargs
+            Other attributes of the monitor.
         """
         names = ("gain", "ch_names", "ch_types")
         if not all(hasattr(forward, name) for name in names):
@@ -250,7 +267,16 @@ class ForwardProjection(tvb_monitors.Monitor):
 
     def check(self, n_region: int | None = None, columns: str | None = None) -> None:
         """Check gain, labels, sensor type and reference, and the gain's columns if
-        ``n_region`` is given (``columns`` says what they stand for, default the regions)."""
+        ``n_region`` is given (``columns`` says what they stand for, default the regions).
+
+        Parameters
+        ----------
+        n_region : int, optional
+            The number of columns the gain must have.
+        columns : str, optional
+            What the gain's columns must be, as the error message states it (default: one per
+            region).
+        """
         gain = np.asarray(self.gain)
         if gain.ndim != 2 or gain.size == 0:
             raise self._invalid(
@@ -297,7 +323,13 @@ class ForwardProjection(tvb_monitors.Monitor):
         return f"ForwardProjection({self.sensor_type}, {gain}, period={self.period:g} ms)"
 
     def config_for_sim(self, simulator) -> None:
-        """Check against the simulation, set the time step, clear the running sum."""
+        """Check against the simulation, set the time step, clear the running sum.
+
+        Parameters
+        ----------
+        simulator : tvb.simulator.simulator.Simulator
+            The simulator being configured.
+        """
         check_variables_of_interest(self, simulator.model)
         super().config_for_sim(simulator)
         if simulator.surface is None:
@@ -316,7 +348,15 @@ class ForwardProjection(tvb_monitors.Monitor):
         self._sum = np.zeros((len(self.voi), simulator.number_of_nodes))
 
     def sample(self, step: int, state: np.ndarray):
-        """Add this step; at multiples of ``istep`` return the projected mean of the period."""
+        """Add this step; at multiples of ``istep`` return the projected mean of the period.
+
+        Parameters
+        ----------
+        step : int
+            The step just taken.
+        state : numpy.ndarray
+            The state after it, ``(n_var, n_node, n_mode)``.
+        """
         self._sum += state[self.voi].sum(axis=-1)
         if step % self.istep == 0:
             data = (self._sum / self.istep) @ np.asarray(self.gain, dtype=float).T
