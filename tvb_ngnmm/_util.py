@@ -101,11 +101,14 @@ def pyplot(what: str = "Plotting"):
 class UndefinedMeasureWarning(RuntimeWarning):
     """A measure is undefined for some regions (e.g. a constant signal) and is NaN there.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The warning's message.
     regions : tuple of int
         Column indices of the regions whose entries are NaN (``(0,)`` for a single 1-D signal);
-        empty when the reason is not tied to regions (e.g. a flat spectrum).
+        empty when the reason is not tied to regions (e.g. a flat spectrum). Kept as the
+        attribute ``regions``.
     """
 
     def __init__(self, message: str, regions: tuple[int, ...] = ()) -> None:

@@ -12,8 +12,12 @@ class SimulationBlowUpError(FloatingPointError):
     """The state (or a monitor's own state, e.g. the hemodynamics of a BOLD monitor) became
     non-finite (NaN or infinite) during a run.
 
-    Attributes
+    The parameters are kept as attributes of the same names (the message as ``args[0]``).
+
+    Parameters
     ----------
+    message : str
+        The error message.
     time : float
         Model time (ms) of the first non-finite state.
     region : str

@@ -40,7 +40,17 @@ CONSTANT_RTOL = 100 * np.finfo(float).eps
 
 
 def warn_undefined(message: str, regions=(), stacklevel: int = 3) -> None:
-    """Emit one `UndefinedMeasureWarning` (by default pointing at the measure's caller)."""
+    """Emit one `UndefinedMeasureWarning` (by default pointing at the measure's caller).
+
+    Parameters
+    ----------
+    message : str
+        The warning's message.
+    regions : array_like of int or bool
+        Indices of the regions concerned, or a mask of them.
+    stacklevel : int
+        As for :func:`warnings.warn`.
+    """
     regions = np.atleast_1d(np.asarray(regions))
     if regions.dtype == bool:  # a mask of regions, 0-d for a 1-D signal
         regions = np.flatnonzero(regions)
@@ -71,6 +81,11 @@ def constant_signals(data: np.ndarray) -> np.ndarray:
     ``std(x) <= CONSTANT_RTOL * max|x|``, computed on ``x / max|x|`` so that large values do
     not overflow, and after `centre` so that rounding in the mean of a long series does not
     pass for a fluctuation; an all-zero signal is constant.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Signals ``(n_time,)`` or ``(n_time, n_region)``.
     """
     scale = np.abs(data).max(axis=0)
     spread = np.std(centre(data / np.where(scale > 0, scale, 1.0)), axis=0)
@@ -118,7 +133,17 @@ def check_series(
 
 
 def check_positive(value: float, name: str, unit: str = "ms") -> float:
-    """Return ``value`` as a float, or raise if it is not finite and > 0."""
+    """Return ``value`` as a float, or raise if it is not finite and > 0.
+
+    Parameters
+    ----------
+    value : float
+        The value to check.
+    name : str
+        The parameter the error names.
+    unit : str
+        The unit the error states.
+    """
     try:
         ok = bool(np.isfinite(value) and value > 0)
     except TypeError:

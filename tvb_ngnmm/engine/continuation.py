@@ -100,6 +100,13 @@ def unchanged(sim):
     """A block after which ``sim`` is where it was: its step, state, history, noise streams
     and monitors' state put back (in place, as runs advance them), whatever ran on it.
 
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        The configured simulator.
+
+    Examples
+    --------
     >>> with unchanged(sim):  # doctest: +SKIP
     ...     fast = NumbaBackend().run_sim(sim)
     >>> stock = sim.run()  # doctest: +SKIP  (the same simulation, from the same start)

@@ -34,7 +34,15 @@ NOISE_SEED = "integrator.noise.noise_seed"
 class FitSettingError(ValueError):
     """A setting of a fit that :func:`check_fit` refuses; ``parameter`` names it (``'bounds'``,
     ``'method'``, ``'budget'``, ``'options'``, ``'objective'``, ``'realisations'``,
-    ``'simulation_length'``, ``'units'``). Its message is the check's own."""
+    ``'simulation_length'``, ``'units'``). Its message is the check's own.
+
+    Parameters
+    ----------
+    parameter : str
+        The setting refused, kept as the attribute ``parameter``.
+    message : str
+        The error message.
+    """
 
     def __init__(self, parameter: str, message: str):
         super().__init__(message)

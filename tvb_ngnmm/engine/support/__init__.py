@@ -115,7 +115,21 @@ class IntegratorSupport:
 @dataclass(frozen=True)
 class SupportMatrix:
     """What the engine supports (:func:`support_matrix`): models (and TVB's models it refuses),
-    couplings and monitors sorted by module and name, integrators in the engine's order."""
+    couplings and monitors sorted by module and name, integrators in the engine's order.
+
+    Parameters
+    ----------
+    models : tuple of ModelSupport
+        The models the engine runs.
+    refused_models : tuple of RefusedModel
+        TVB's models the engine refuses, with the reason.
+    couplings : tuple of CouplingSupport
+        The couplings the engine runs.
+    monitors : tuple of MonitorSupport
+        The monitors the engine runs.
+    integrators : tuple of IntegratorSupport
+        The integrators the engine runs.
+    """
 
     models: tuple[ModelSupport, ...]
     refused_models: tuple[RefusedModel, ...]
