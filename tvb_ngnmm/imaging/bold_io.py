@@ -231,7 +231,21 @@ def bold_to_dataset(times, data, region_labels, monitor=None):
 
 
 def bold_to_netcdf(path: str | os.PathLike, times, data, region_labels, monitor=None):
-    """Write :func:`bold_to_dataset` to netCDF-4 (h5netcdf), atomically; return the dataset."""
+    """Write :func:`bold_to_dataset` to netCDF-4 (h5netcdf), atomically; return the dataset.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    times : array_like, shape (n_time,)
+        Sample times (ms), as for :func:`bold_to_dataset`.
+    data : array_like, shape (n_time, 1, n_region, 1) or (n_time, n_region)
+        BOLD (percent signal change).
+    region_labels : sequence of str
+        One per region.
+    monitor : BalloonWindkesselBold, optional
+        The monitor that recorded the data; its settings are stored as attributes.
+    """
     _check_output_path(path)
     dataset = bold_to_dataset(times, data, region_labels, monitor)
     write_atomically(path, lambda temporary: dataset.to_netcdf(temporary, engine="h5netcdf"))

@@ -433,6 +433,15 @@ def homogeneous_dipole_gain(
 
     Infinite homogeneous conductor: ``V = p·(r − r₀) / (4π σ |r − r₀|³)``; shape
     (n_contacts, 3 n_positions).
+
+    Parameters
+    ----------
+    contacts : numpy.ndarray, shape (n_contacts, 3)
+        Contact positions (m).
+    positions : numpy.ndarray, shape (n_positions, 3)
+        Dipole positions (m).
+    conductivity : float
+        Conductivity σ of the medium (S/m).
     """
     offsets = contacts[:, None, :] - positions[None, :, :]
     distance = np.linalg.norm(offsets, axis=2)

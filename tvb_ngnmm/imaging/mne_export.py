@@ -74,6 +74,22 @@ def to_source_estimate(times, data, forward, *, variable=0, member=None):
     and ``mne.apply_forward(mne.convert_forward_solution(forward.forward, surf_ori=True,
     force_fixed=True), stc, info)`` gives the sensors; with free orientation the estimate holds
     the moment's size only.
+
+    Parameters
+    ----------
+    times : array, shape (n_time,), or None
+        Sample times (ms), evenly spaced. None takes the ``time`` coordinate of a DataArray.
+    data : array or xarray.DataArray
+        Region activity: ``(n_time, n_voi, n_region, n_mode)`` as ``sim.run()`` returns,
+        ``(n_time, n_region)``, or a DataArray with dims ``time`` and ``region``; one column
+        per region of the forward model.
+    forward : RegionForward
+        From :func:`~tvb_ngnmm.imaging.region_forward`, with EEG or MEG channels (an MNE
+        source space).
+    variable : int or str
+        Which variable of interest (index, or name for a DataArray).
+    member : int, optional
+        Which batch member (or TVB mode); needed when there is more than one.
     """
     mne = import_mne()
     if getattr(forward, "forward", None) is None:
@@ -98,7 +114,7 @@ def surface_source_estimate(times, data, forward, *, variable=0, member=None):
     Parameters
     ----------
     times : array, shape (n_time,), or None
-        As for :func:`to_raw`.
+        Sample times (ms), evenly spaced. None takes the ``time`` coordinate of a DataArray.
     data : array or xarray.DataArray
         A vertex-level monitor's output (``Raw``, ``SubSample``, ``TemporalAverage``):
         ``(n_time, n_voi, n_vertex, n_mode)``, ``(n_time, n_vertex)`` or a DataArray with dims
@@ -107,8 +123,10 @@ def surface_source_estimate(times, data, forward, *, variable=0, member=None):
         its vertices only, ``data[:, :, :n_vertex]``.
     forward : SurfaceForward
         From :func:`~tvb_ngnmm.imaging.surface_forward`.
-    variable, member
-        As for :func:`to_raw`.
+    variable : int or str
+        Which variable of interest (index, or name for a DataArray).
+    member : int, optional
+        Which batch member (or TVB mode); needed when there is more than one.
 
     Returns
     -------
@@ -160,17 +178,40 @@ def _check_vertex_columns(data, n_vertex: int) -> None:
 
 
 def apply_surface_forward(times, data, forward, *, variable=0, member=None):
-    """Sensor signals of a surface simulation's vertex activity through MNE:
+    """Sensor signals of a surface simulation's vertex activity through MNE.
+
     :func:`mne.apply_forward_raw` of :func:`surface_source_estimate` with the forward's
-    fixed-orientation ``mne.Forward``. Parameters as for :func:`surface_source_estimate`;
-    returns an ``mne.io.RawArray`` (SI units, EEG against infinity)."""
+    fixed-orientation ``mne.Forward``; returns an ``mne.io.RawArray`` (SI units, EEG against
+    infinity).
+
+    Parameters
+    ----------
+    times : array, shape (n_time,), or None
+        Sample times (ms), evenly spaced. None takes the ``time`` coordinate of a DataArray.
+    data : array or xarray.DataArray
+        A vertex-level monitor's output, as for :func:`surface_source_estimate`.
+    forward : SurfaceForward
+        From :func:`~tvb_ngnmm.imaging.surface_forward`.
+    variable : int or str
+        Which variable of interest (index, or name for a DataArray).
+    member : int, optional
+        Which batch member (or TVB mode); needed when there is more than one.
+    """
     mne = import_mne()
     estimate = surface_source_estimate(times, data, forward, variable=variable, member=member)
     return mne.apply_forward_raw(forward.forward, estimate, forward.info, verbose=False)
 
 
 def save_fif(raw, path) -> Path:
-    """Write ``raw`` to ``path`` (a name MNE accepts, e.g. ``*_raw.fif``) atomically."""
+    """Write ``raw`` to ``path`` (a name MNE accepts, e.g. ``*_raw.fif``) atomically.
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+        The recording (e.g. from :func:`to_raw`).
+    path : str or os.PathLike
+        The file, with a FIF ending.
+    """
     mne = import_mne()
     if not isinstance(raw, mne.io.BaseRaw):
         raise TypeError(
@@ -193,9 +234,24 @@ def save_fif(raw, path) -> Path:
 def sensor_dataset(times, data, sensors, *, variable=0, member=None):
     """Sensor output as a labelled ``xarray.Dataset`` (time in ms, channel types, units, positions).
 
-    Parameters are those of :func:`to_raw`. The variable ``signal`` has dims ``(time,
-    sensor)``; per-sensor coordinates ``ch_type``, ``units`` and ``x, y, z`` (m, MNE's head
-    frame); attributes ``sfreq`` (Hz), ``period_ms`` and ``first_samp``.
+    The variable ``signal`` has dims ``(time, sensor)``; per-sensor coordinates ``ch_type``,
+    ``units`` and ``x, y, z`` (m, MNE's head frame); attributes ``sfreq`` (Hz), ``period_ms``
+    and ``first_samp``.
+
+    Parameters
+    ----------
+    times : array, shape (n_time,), or None
+        Sample times (ms), evenly spaced. None takes the ``time`` coordinate of a DataArray.
+    data : array or xarray.DataArray
+        ``(n_time, n_voi, n_sensor, n_mode)`` as ``sim.run()`` returns, ``(n_time, n_sensor)``,
+        or a DataArray with dims ``time`` and ``sensor`` (and ``state_variable``, ``member``).
+        In SI units.
+    sensors : RegionForward or mne.Info
+        The channels, in the order of the data's sensor axis.
+    variable : int or str
+        Which variable of interest (index, or name for a DataArray).
+    member : int, optional
+        Which batch member (or TVB mode); needed when there is more than one.
     """
     info = _info_of(sensors)
     times, matrix = sensor_matrix(times, data, info.ch_names, variable, member, "sensor")
@@ -218,7 +274,15 @@ def sensor_dataset(times, data, sensors, *, variable=0, member=None):
 
 
 def save_sensor_dataset(dataset, path) -> Path:
-    """Write a :func:`sensor_dataset` to netCDF (HDF5) atomically."""
+    """Write a :func:`sensor_dataset` to netCDF (HDF5) atomically.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        From :func:`sensor_dataset`.
+    path : str or os.PathLike
+        The file.
+    """
     if not isinstance(dataset, xr.Dataset):
         raise TypeError(
             "Invalid type for the 'dataset' parameter. Allowed is an xarray.Dataset (from "

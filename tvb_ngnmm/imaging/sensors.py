@@ -26,7 +26,13 @@ def name_list(names, limit: int = 12, quote: bool = True) -> str:
 
 
 def sensor_info(sensors):
-    """The EEG, MEG and sEEG channels of ``sensors`` as an Info, positions checked."""
+    """The EEG, MEG and sEEG channels of ``sensors`` as an Info, positions checked.
+
+    Parameters
+    ----------
+    sensors : mne.Info or mne.channels.DigMontage or str
+        The channels: an Info, a montage, or the name of one of MNE's standard montages.
+    """
     mne = import_mne()
     if isinstance(sensors, str):
         sensors = mne.channels.make_standard_montage(sensors)
@@ -90,6 +96,21 @@ def connectome_sensors(
 
     The positions go through the same transform as the region centres in
     :func:`region_forward` (same ``trans`` and ``to_mni``).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The channels' names.
+    positions : array_like, shape (n_channels, 3)
+        The channels' positions in the connectome's frame (mm).
+    connectivity : Connectivity
+        The connectome whose frame the positions are in.
+    ch_type : {'seeg', 'eeg'}
+        The channels' type.
+    trans : 'fsaverage', path or mne.transforms.Transform
+        Head ↔ MRI transform, as for :func:`region_forward`.
+    to_mni : None, array (3,) or (4, 4)
+        From the connectome's RAS frame to MNI space (mm), as for :func:`region_forward`.
     """
     mne = import_mne()
     check_choice("ch_type", ch_type, ("eeg", "seeg"))
