@@ -112,6 +112,13 @@ class Dataset:
 
         Pearson r of its regions' BOLD series: of one ``session``, or (None) the Fisher-z mean
         of its sessions' FCs (with one session, that session's FC).
+
+        Parameters
+        ----------
+        subject : str
+            One of :attr:`subjects`.
+        session : str, optional
+            One of the subject's :attr:`sessions`; None averages them.
         """
         if session is not None:
             return functional_connectivity(self.session_bold[self._session(subject, session)])
@@ -157,6 +164,13 @@ class Dataset:
         :meth:`group_lengths`, mm), ``conduction_speed`` in mm/ms, region labels :attr:`labels`;
         centres those of the subject's TVB zip (the group: the subjects' mean, if each has
         them), else zeros.
+
+        Parameters
+        ----------
+        subject : str, optional
+            One of :attr:`subjects`; None gives the group's connectivity.
+        conduction_speed : float
+            Conduction speed (mm/ms).
         """
         if subject is None:
             weights, lengths, title = self.group_weights(), self.group_lengths(), "group"
@@ -185,6 +199,11 @@ class Dataset:
     def subset(self, subjects: Sequence[str]) -> Dataset:
         """The dataset of some of its subjects (a training or a held-out group), in the order
         given; at least one, each once.
+
+        Parameters
+        ----------
+        subjects : sequence of str
+            The subjects kept, in the order given.
 
         Raises
         ------

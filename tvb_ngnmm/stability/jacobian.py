@@ -89,7 +89,13 @@ class VectorField:
         self._scalar_path = isinstance(model, AbstractNextGenModel)
 
     def with_parameters(self, **overrides: float) -> VectorField:
-        """A copy with some parameters replaced (values may be complex, for complex steps)."""
+        """A copy with some parameters replaced (values may be complex, for complex steps).
+
+        Parameters
+        ----------
+        **overrides : float or complex
+            Parameter values replacing the current ones, by name.
+        """
         new = object.__new__(VectorField)
         new.__dict__.update(self.__dict__)
         new.parameters = {**self.parameters, **overrides}
@@ -143,7 +149,15 @@ class VectorField:
         return self._cached[scalar]
 
     def jacobian(self, state: np.ndarray, coupling: np.ndarray | float = 0.0) -> np.ndarray:
-        """Jacobian :math:`\\partial f / \\partial x`, shape ``(..., n_var, n_var)`` (per ms)."""
+        """Jacobian :math:`\\partial f / \\partial x`, shape ``(..., n_var, n_var)`` (per ms).
+
+        Parameters
+        ----------
+        state : numpy.ndarray, shape (..., n_var)
+            States, the state variables on the last axis.
+        coupling : float or numpy.ndarray, shape (..., n_cvar)
+            Long-range input per coupling variable, broadcast against the states.
+        """
         x, c, batch = self._batch(state, coupling)
         n = self.n_var
         xs = np.repeat(x[:, :, None].astype(complex), n, axis=2)  # (n_var, m, n_dir)
@@ -155,7 +169,15 @@ class VectorField:
     def coupling_jacobian(
         self, state: np.ndarray, coupling: np.ndarray | float = 0.0
     ) -> np.ndarray:
-        """Derivative :math:`\\partial f / \\partial C`, shape ``(..., n_var, n_cvar)``."""
+        """Derivative :math:`\\partial f / \\partial C`, shape ``(..., n_var, n_cvar)``.
+
+        Parameters
+        ----------
+        state : numpy.ndarray, shape (..., n_var)
+            States, the state variables on the last axis.
+        coupling : float or numpy.ndarray, shape (..., n_cvar)
+            Long-range input per coupling variable, broadcast against the states.
+        """
         x, c, batch = self._batch(state, coupling)
         k = len(self.cvar)
         xs = np.repeat(x[:, :, None].astype(complex), k, axis=2)
@@ -167,7 +189,17 @@ class VectorField:
     def parameter_derivative(
         self, name: str, state: np.ndarray, coupling: np.ndarray | float = 0.0
     ) -> np.ndarray:
-        """Derivative :math:`\\partial f / \\partial p` for the parameter ``name``."""
+        """Derivative :math:`\\partial f / \\partial p` for the parameter ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The parameter's name.
+        state : numpy.ndarray, shape (..., n_var)
+            States, the state variables on the last axis.
+        coupling : float or numpy.ndarray, shape (..., n_cvar)
+            Long-range input per coupling variable, broadcast against the states.
+        """
         shifted = self.with_parameters(**{name: self.parameters[name] + 1j * _STEP})
         return np.asarray(shifted(np.asarray(state, dtype=complex), coupling)).imag / _STEP
 

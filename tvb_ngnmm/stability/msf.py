@@ -91,7 +91,13 @@ class CouplingModes:
     condition: float
 
     def project(self, pattern: np.ndarray) -> np.ndarray:
-        """Mode amplitudes of a network pattern ``(..., n_node)``: :math:`V^{-1} p`."""
+        """Mode amplitudes of a network pattern ``(..., n_node)``: :math:`V^{-1} p`.
+
+        Parameters
+        ----------
+        pattern : numpy.ndarray, shape (..., n_node)
+            A value per node (e.g. a perturbation of one state variable).
+        """
         return np.asarray(pattern) @ self.left_eigenvectors.T
 
 
