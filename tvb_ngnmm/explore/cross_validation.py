@@ -398,6 +398,11 @@ def _write_table(table: xr.Dataset, path: Path) -> None:
 def load_cross_validation(store) -> xr.Dataset:
     """The combined table of a finished :func:`cross_validate` run, read from its store.
 
+    Parameters
+    ----------
+    store : str or os.PathLike
+        The folder of the :func:`cross_validate` run.
+
     Raises
     ------
     ValueError

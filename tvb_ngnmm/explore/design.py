@@ -69,7 +69,13 @@ class Design:
         return digest.hexdigest()
 
     def point(self, k: int) -> dict:
-        """The parameter values of point ``k``."""
+        """The parameter values of point ``k``.
+
+        Parameters
+        ----------
+        k : int
+            The point's index.
+        """
         return {name: value[k] for name, value in self.values.items()}
 
 

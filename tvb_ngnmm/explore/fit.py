@@ -115,6 +115,30 @@ class FitResult:
         data and each held-out subject and group, beside the data's floor and ceiling). See
         them for the parameters, the noise seeds and the Dataset returned.
 
+        Parameters
+        ----------
+        sim : tvb.simulator.simulator.Simulator
+            The simulator that was fitted, with a stochastic integrator (or another with the same
+            parameters).
+        objective : AbstractObjective, optional
+            Default: the fit's own.
+        realisations : int
+            Fresh noise streams (>= 2).
+        seed : int
+            Seed (>= 0) of the generator the noise seeds are drawn from.
+        simulation_length : float, optional
+            Length of each run (ms); default the fit's.
+        client : None, distributed.Client or str
+            As for :func:`~tvb_ngnmm.explore.sweep`.
+        n_workers : int, optional
+            As for :func:`~tvb_ngnmm.explore.sweep`.
+        progress : bool
+            Show a progress bar.
+        dataset : tvb_ngnmm.datasets.Dataset, optional
+            The empirical data, for a held-out validation.
+        split : dict or sequence of str, optional
+            ``{'train': [...], 'test': [...]}`` or the test subjects' names.
+
         Raises
         ------
         ValueError
@@ -426,7 +450,27 @@ def run_fit(sim, problem: FitProblem, seed: int | None = 0, client=None,
             history_seed: int | None = 0) -> FitResult:  # fmt: skip
     """:func:`fit` of a problem :func:`check_fit` checked (the command line checks its
     configuration's ``[fit]`` so): its checks are not run again. The other parameters are
-    :func:`fit`'s."""
+    :func:`fit`'s.
+
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        A configured simulator, of the problem's specification.
+    problem : FitProblem
+        From :func:`check_fit`.
+    seed : int, optional
+        Seed of the optimiser's own generator, as for :func:`fit`.
+    client : None, distributed.Client or str
+        As for :func:`~tvb_ngnmm.explore.sweep`.
+    n_workers : int, optional
+        As for :func:`~tvb_ngnmm.explore.sweep`.
+    store : str or os.PathLike, optional
+        A folder keeping every generation, as for :func:`fit`.
+    progress : bool
+        Show a progress bar of the evaluations.
+    history_seed : int or None, optional
+        Where every run starts, as for :func:`fit`.
+    """
     if not isinstance(problem, FitProblem):
         raise _bad("problem", "is a FitProblem (returned by check_fit)", repr(problem))
     _start(sim, client, n_workers, store)

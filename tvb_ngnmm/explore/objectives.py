@@ -147,11 +147,26 @@ class AbstractObjective:
     def evaluate(self, outputs) -> dict:
         """``{'loss': float, **components}`` of one member's outputs: a dict of numbers named
         by strings (NaN where undefined); :func:`fit` refuses, before anything runs, an
-        objective that returns anything else or raises on outputs shaped as the monitors'."""
+        objective that returns anything else or raises on outputs shaped as the monitors'.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
+        """
         raise NotImplementedError
 
     def check_simulator(self, sim, simulation_length: float) -> None:
-        """Raise ``ValueError`` if the objective cannot apply to the simulator's output."""
+        """Raise ``ValueError`` if the objective cannot apply to the simulator's output.
+
+        Parameters
+        ----------
+        sim : tvb.simulator.simulator.Simulator
+            The simulator the objective will judge.
+        simulation_length : float
+            Length of each run (ms).
+        """
 
     def terms(self) -> list:
         """``[(objective, weight)]``: the terms of a weighted sum (itself, weight 1)."""
@@ -337,6 +352,12 @@ class FCCorrelation(_FCObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         upper = self._simulated_fc(outputs)
         r = np.nan if upper is None else _pearson(upper, _upper(self.target_fc), self.name)
@@ -381,6 +402,12 @@ class FCDistance(_FCObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         upper = self._simulated_fc(outputs)
         if upper is None:
@@ -422,6 +449,12 @@ class FCLevel(_FCObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         upper = self._simulated_fc(outputs)
         if upper is None:
@@ -483,6 +516,13 @@ class FCDDistance(_SignalObjective):
         """Refuse a simulator this objective cannot judge.
 
         See :meth:`AbstractObjective.check_simulator`.
+
+        Parameters
+        ----------
+        sim : tvb.simulator.simulator.Simulator
+            The simulator the objective will judge.
+        simulation_length : float
+            Length of each run (ms).
         """
         super().check_simulator(sim, simulation_length)
         if simulation_length < self.window_ms + self.step_ms:
@@ -497,6 +537,12 @@ class FCDDistance(_SignalObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import functional_connectivity_dynamics  # noqa: PLC0415
@@ -520,6 +566,13 @@ class FCDDistance(_SignalObjective):
         """This objective with its targets from a dataset.
 
         See :meth:`AbstractObjective.with_data`.
+
+        Parameters
+        ----------
+        dataset : tvb_ngnmm.datasets.Dataset
+            The empirical data.
+        subjects : sequence of str, optional
+            The subjects whose data make the target; default all of the dataset's.
         """
         names = dataset.subjects if subjects is None else dataset.subset(subjects).subjects
         values = [_upper(dataset.fcd(name, self.window_ms, self.step_ms, session=session)[0])
@@ -590,6 +643,12 @@ class SpectralPeak(_SignalObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         # deferred: the analysis package imports scipy.signal, which sweep workers need not load
         from ..analysis import peak_frequency, power_spectrum  # noqa: PLC0415
@@ -621,6 +680,12 @@ class Combined(AbstractObjective):
 
     Each term's loss is recorded as ``loss_<name>`` (``<name>_2``, ... for repeated kinds)
     with its components; the sum is NaN when any term is.
+
+    Parameters
+    ----------
+    terms : list of tuple
+        ``(objective, weight)`` pairs, weights > 0; repeated objectives have their weights
+        added.
     """
 
     name = "combined"
@@ -645,6 +710,13 @@ class Combined(AbstractObjective):
         """Refuse a simulator this objective cannot judge.
 
         See :meth:`AbstractObjective.check_simulator`.
+
+        Parameters
+        ----------
+        sim : tvb.simulator.simulator.Simulator
+            The simulator the objective will judge.
+        simulation_length : float
+            Length of each run (ms).
         """
         for objective, _ in self._terms:
             objective.check_simulator(sim, simulation_length)
@@ -653,6 +725,13 @@ class Combined(AbstractObjective):
         """This objective with its targets from a dataset.
 
         See :meth:`AbstractObjective.with_data`.
+
+        Parameters
+        ----------
+        dataset : tvb_ngnmm.datasets.Dataset
+            The empirical data.
+        subjects : sequence of str, optional
+            The subjects whose data make the target; default all of the dataset's.
         """
         return Combined([(o.with_data(dataset, subjects), w) for o, w in self._terms])
 
@@ -660,6 +739,12 @@ class Combined(AbstractObjective):
         """The loss and its components for one run's outputs.
 
         See :meth:`AbstractObjective.evaluate`.
+
+        Parameters
+        ----------
+        outputs : list of xarray.DataArray
+            One member's monitor outputs, one per monitor of the simulator, in its order (dims
+            ``time`` in ms, ``state_variable`` and the monitor's space).
         """
         total, parts = 0.0, {}
         for (objective, weight), label in zip(self._terms, self.labels, strict=True):
@@ -684,7 +769,13 @@ def _labels(names: list) -> list:
 
 
 def combine(weights: dict) -> Combined:
-    """``{objective: weight}`` -> the weighted sum of the objectives' losses (weights > 0)."""
+    """``{objective: weight}`` -> the weighted sum of the objectives' losses (weights > 0).
+
+    Parameters
+    ----------
+    weights : dict
+        ``{objective: weight}``, weights > 0.
+    """
     if not isinstance(weights, dict) or not weights:
         raise _bad("weights", "is a dict {objective: weight} of one or more objectives",
                    repr(weights))  # fmt: skip

@@ -90,7 +90,13 @@ def _bad_store(path, reason: str) -> ValueError:
 
 
 class SweepStore:
-    """A sweep's zarr store on local disk (see the module's docstring)."""
+    """A sweep's zarr store on local disk (see the module's docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The store's folder.
+    """
 
     def __init__(self, path):
         self.path = Path(path)
@@ -98,7 +104,13 @@ class SweepStore:
 
     @staticmethod
     def check_path(path) -> None:
-        """Refuse a path that cannot be a store (a file), before anything runs."""
+        """Refuse a path that cannot be a store (a file), before anything runs.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The store's folder.
+        """
         if Path(path).exists() and not Path(path).is_dir():
             raise _bad_store(path, "it is a file (a store is a folder)")
 
@@ -179,7 +191,17 @@ class SweepStore:
                                                 consolidated=False, zarr_format=2)  # fmt: skip
 
     def write(self, result: dict, n_point: int, chunk: int) -> None:
-        """Write one task's points: its measures and raw output, then the blow-ups, then done."""
+        """Write one task's points: its measures and raw output, then the blow-ups, then done.
+
+        Parameters
+        ----------
+        result : dict
+            A task's result: its ``points`` (indices), measure ``values`` and blow-ups.
+        n_point : int
+            Number of points of the sweep (the arrays' length, when a measure is first written).
+        chunk : int
+            Chunk length along ``point`` of arrays created by this write.
+        """
         if self._arrays is None or not set(result["values"]) <= set(self._arrays):
             group = self._group()
             missing = {name: v[:3] for name, v in result["values"].items() if name not in group}

@@ -96,6 +96,11 @@ class SubjectFits:
     def result(self, subject: str) -> FitResult:
         """One subject's fit as a :class:`~tvb_ngnmm.explore.FitResult` (to plot or validate).
 
+        Parameters
+        ----------
+        subject : str
+            One of :attr:`subjects`.
+
         Raises
         ------
         ValueError
@@ -225,6 +230,17 @@ def subject_simulator(sim, dataset, subject: str, history_seed: int = 0):
     conduction speed (mm/ms); the initial history is drawn from ``history_seed``
     (:func:`~tvb_ngnmm.seeding.configure_seeded`). ``sim`` itself is not changed.
 
+    Parameters
+    ----------
+    sim : tvb.simulator.simulator.Simulator
+        The simulator whose model, coupling, integrator and monitors are copied.
+    dataset : tvb_ngnmm.datasets.Dataset
+        The empirical data.
+    subject : str
+        One of the dataset's subjects.
+    history_seed : int
+        Seed of the initial history.
+
     Raises
     ------
     ValueError
@@ -252,6 +268,11 @@ def subject_simulator(sim, dataset, subject: str, history_seed: int = 0):
 
 def load_subject_fits(store) -> SubjectFits:
     """The combined result of a finished :func:`fit_subjects` run, read from its store.
+
+    Parameters
+    ----------
+    store : str or os.PathLike
+        The folder of the :func:`fit_subjects` run.
 
     Raises
     ------

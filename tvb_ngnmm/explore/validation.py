@@ -165,7 +165,13 @@ def validate_fit(result, sim, objective=None, realisations: int = 5, seed: int =
 def validation_summary(validation: xr.Dataset) -> xr.Dataset:
     """Each measure's ``mean`` and ``sd`` over the realisations as a small table
     (dim ``statistic``); of a held-out validation (dim ``target``), per target beside the
-    floor and ceiling (:func:`~.held_out.held_out_summary`)."""
+    floor and ceiling (:func:`~.held_out.held_out_summary`).
+
+    Parameters
+    ----------
+    validation : xarray.Dataset
+        From :func:`~.validation.validate_fit` or :func:`~.held_out.validate_held_out`.
+    """
     if "target" in validation.dims:
         from .held_out import held_out_summary  # noqa: PLC0415 (it imports this module)
 

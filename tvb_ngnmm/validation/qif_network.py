@@ -76,9 +76,20 @@ class PopulationActivity:
 @dataclass(frozen=True)
 class QIFNetworkResult(PopulationActivity):
     """Output of :func:`simulate_qif_network`: the traces of :class:`PopulationActivity`, plus
+    the spikes and the run's settings.
 
-    Attributes
+    Parameters
     ----------
+    time : numpy.ndarray
+        Sample times (ms), shape ``(n_samples,)``.
+    rates : numpy.ndarray
+        Firing rates (kHz = spikes/ms), shape ``(n_samples, n_pop)``.
+    voltages : numpy.ndarray
+        Mean membrane potentials (dimensionless), shape ``(n_samples, n_pop)``.
+    synapses : numpy.ndarray
+        Synaptic activations (kHz), shape ``(n_samples, n_pop)``.
+    populations : tuple of str
+        Population labels, e.g. ``('E', 'I')``.
     spike_times : numpy.ndarray
         Times (ms) of the spikes of the recorded neurons.
     spike_neurons : numpy.ndarray
