@@ -13,7 +13,13 @@ from tvb_ngnmm.models import NextGenEI
 
 
 def mpr76(length: float = 1000.0) -> Simulator:
-    """MPR-76: TVB's MontbrioPazoRoxin on tvb-data's 76 regions, 2 mm/ms, HeunStochastic."""
+    """MPR-76: TVB's MontbrioPazoRoxin on tvb-data's 76 regions, 2 mm/ms, HeunStochastic.
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    """
     conn = Connectivity.from_file()
     weights = np.array(conn.weights, dtype=float)
     np.fill_diagonal(weights, 0.0)
@@ -36,7 +42,19 @@ def mpr76(length: float = 1000.0) -> Simulator:
 
 
 def ei90(length: float = 1000.0, I_e: float = 15.0, a: float = 9.0, mons=None) -> Simulator:
-    """EI-90: NextGenEI on AAL90 (row sums 1), Linear(a=9) on s_e, 5 mm/ms, HeunDeterministic."""
+    """EI-90: NextGenEI on AAL90 (row sums 1), Linear(a=9) on s_e, 5 mm/ms, HeunDeterministic.
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    I_e : float
+        External current into E (``NextGenEI``'s ``I_e``).
+    a : float
+        Gain of the ``Linear`` coupling.
+    mons : list of tvb.simulator.monitors.Monitor, optional
+        The monitors; default ``TemporalAverage(period=0.1)``.
+    """
     sim = Simulator(
         model=NextGenEI(I_e=np.array([I_e])),
         connectivity=load_aal90(normalize="row", conduction_speed=5.0),
@@ -49,7 +67,17 @@ def ei90(length: float = 1000.0, I_e: float = 15.0, a: float = 9.0, mons=None) -
 
 
 def scale1000(length: float = 100.0, n: int = 1000, seed: int = 0) -> Simulator:
-    """SCALE-1000: NextGenEI on a random 1000-region network, 5 % density, HeunStochastic."""
+    """SCALE-1000: NextGenEI on a random 1000-region network, 5 % density, HeunStochastic.
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    n : int
+        Number of regions.
+    seed : int
+        Seed of the random network (weights, tract lengths, centres).
+    """
     rng = np.random.default_rng(seed)
     mask = rng.uniform(size=(n, n)) < 0.05
     np.fill_diagonal(mask, False)
@@ -81,6 +109,11 @@ def tvb76(diagonal: bool = False) -> Connectivity:
     """The default 76 regions of tvb-data with its tract lengths and speed (3 mm/ms), configured.
 
     The diagonal (self-connections at zero delay) is zeroed unless ``diagonal``, as in MPR-76.
+
+    Parameters
+    ----------
+    diagonal : bool
+        Keep the self-connections.
     """
     conn = Connectivity.from_file()
     if not diagonal:
@@ -92,7 +125,15 @@ def tvb76(diagonal: bool = False) -> Connectivity:
 
 
 def jr76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
-    """JR-76: TVB's JansenRit with SigmoidalJansenRit on tvb76, HeunStochastic(dt=0.1)."""
+    """JR-76: TVB's JansenRit with SigmoidalJansenRit on tvb76, HeunStochastic(dt=0.1).
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    diagonal : bool
+        Keep the self-connections (see :func:`tvb76`).
+    """
     from tvb.simulator.models import JansenRit
 
     sim = Simulator(
@@ -109,7 +150,15 @@ def jr76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
 
 
 def g2d76(length: float = 10000.0, diagonal: bool = False) -> Simulator:
-    """G2D-76: TVB's Generic2dOscillator with Linear(a=0.0152) on tvb76, HeunStochastic(dt=0.1)."""
+    """G2D-76: TVB's Generic2dOscillator with Linear(a=0.0152) on tvb76, HeunStochastic(dt=0.1).
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    diagonal : bool
+        Keep the self-connections (see :func:`tvb76`).
+    """
     from tvb.simulator.models import Generic2dOscillator
 
     sim = Simulator(
@@ -134,6 +183,13 @@ def real94(length: float = 20000.0, variant: str = "as is") -> Simulator:
     (TR 2 s) as the only monitor. ``variant``: ``"as is"``; ``"long delays"``, every connected
     pair's tract lengthened to a delay of at least 20 steps; ``"no coupling"``, weights zeroed
     (the floor: the model, the noise and the monitor).
+
+    Parameters
+    ----------
+    length : float
+        Simulation length (ms).
+    variant : {'as is', 'long delays', 'no coupling'}
+        The variant, as above.
     """
     from tvb_ngnmm.datasets import gw
     from tvb_ngnmm.monitors import BalloonWindkesselBold
@@ -178,6 +234,11 @@ def fit94(length: float = 200000.0) -> dict:
     (TR 2 s) as the only monitor; the objective the correlation with the group FC after a
     20 s transient; CMA-ES over ``a``, ``I_e``, the noise amplitude and the conduction speed
     (populations of 6, ``sigma0`` 0.25), ``length`` ms per evaluation (200 s).
+
+    Parameters
+    ----------
+    length : float
+        Simulation length of each evaluation (ms).
     """
     from tvb_ngnmm.datasets import gw
     from tvb_ngnmm.explore import FCCorrelation

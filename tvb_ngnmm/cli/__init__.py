@@ -488,7 +488,13 @@ def _write_fit_outputs(parser, config, result, folder: Path, output: dict,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``tvb-ngnmm <command> [options]``."""
+    """Dispatch ``tvb-ngnmm <command> [options]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command and its options; default ``sys.argv[1:]``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: tvb-ngnmm <command> [options]\n\ncommands:")
