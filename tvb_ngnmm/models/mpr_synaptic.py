@@ -49,7 +49,10 @@ def mpr_synaptic_equations(r, v, s, C, tau, tau_s, eta, Delta, J, I, c, lc_0=0.0
     ),
     synaptic_weights=(("J",),),
 )
-class MPRSynaptic(AbstractNextGenModel):
+# The model catalogue shows this docstring on one page with every model's, where a
+# 'Parameters' heading per model would repeat one ID: TVB's ``**kwargs`` (the traits,
+# tabulated there) is left out of numpydoc's PR01 check.
+class MPRSynaptic(AbstractNextGenModel):  # numpydoc ignore=PR01
     r"""One population of quadratic integrate-and-fire neurons with a first-order synapse.
 
     The Montbrió–Pazó–Roxin (2015) exact mean field with recurrent input filtered by a
