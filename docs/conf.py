@@ -88,13 +88,12 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = False
 # Validated on every public name (the API pages), each check below must pass: GL08 (a docstring),
-# SS01/SS02 (a summary line, capitalised), PR02/PR03/PR06 (documented parameters exist, in the
-# signature's order, with numpydoc's type names), RT03 (returns described). PR01 (every parameter
-# documented) is not enforced yet: the package's result dataclasses document their fields as
-# Attributes, and many helpers describe their parameters in prose (adding "PR01" to the set
-# lists them). Left out as style: ES01, SA01, EX01, SS03, SS05, SS06, GL01, GL02, PR08, PR09,
-# RT02, RT04, RT05, YD01.
-numpydoc_validation_checks = {"GL08", "PR02", "PR03", "PR06", "RT03", "SS01", "SS02"}
+# SS01/SS02 (a summary line, capitalised), PR01/PR02/PR03/PR06 (every parameter documented, and
+# only those, in the signature's order, with numpydoc's type names), RT03 (returns described).
+# A class is checked against its constructor: result dataclasses document their fields as
+# Parameters, TVB's traited classes their ``**kwargs``. Left out as style: ES01, SA01, EX01,
+# SS03, SS05, SS06, GL01, GL02, PR08, PR09, RT02, RT04, RT05, YD01.
+numpydoc_validation_checks = {"GL08", "PR01", "PR02", "PR03", "PR06", "RT03", "SS01", "SS02"}
 # Not validated: ``__init__`` and ``__call__`` (documented in their class), TVB's own names, and
 # constants (upper-case names: a constant's docstring is its type's, e.g. ``dict``'s).
 # The monitors' contract attributes are documented by ``#:`` comments (their value is None).
