@@ -54,7 +54,8 @@ class OwnCoupling(tvb_coupling.SparseCoupling):
         ),
         (
             {"monitors": [monitors.Raw(), monitors.GlobalAverage()]},
-            r"'monitor' .* supports .*'Bold', .*'Raw', 'SubSample', 'TemporalAverage', .*"
+            r"'monitor' .* supports .*'Bold', .*'Raw', 'SpatialAverage', 'SubSample', "
+            r"'TemporalAverage', .*"
             "but got 'GlobalAverage'",
         ),
     ],

@@ -155,6 +155,19 @@ def model_form_class(model_cls: type, internals: dict | None = None) -> type:
     ``variables_of_interest``; all parameters are configurable in the phase-plane page. Its
     ``validate()`` also runs the model's own check of each parameter (``check_parameter``, when
     the model has one) and adds the model's message to the field's errors.
+
+    Parameters
+    ----------
+    model_cls : type
+        The model class, with ``parameter_names``.
+    internals : dict, optional
+        The tvb-framework classes the form is built from (``model_forms.ModelForm``,
+        ``ArrayField``, ``MultiSelectField``); default those of the installed tvb-framework.
+
+    Returns
+    -------
+    type
+        The form class.
     """
     internals = internals or _internals()
     base, array_field = internals["model_forms.ModelForm"], internals["ArrayField"]
@@ -199,6 +212,19 @@ def coupling_form_class(coupling_cls: type, internals: dict | None = None) -> ty
 
     Array fields for its array traits (gain ``a``) and a select field for each choice trait
     (``normalize``).
+
+    Parameters
+    ----------
+    coupling_cls : type
+        The coupling class.
+    internals : dict, optional
+        The tvb-framework classes the form is built from (``FormWithRanges``, ``ArrayField``,
+        ``DynamicSelectField``); default those of the installed tvb-framework.
+
+    Returns
+    -------
+    type
+        The form class.
     """
     internals = internals or _internals()
     base, array_field = internals["FormWithRanges"], internals["ArrayField"]
