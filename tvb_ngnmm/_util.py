@@ -32,7 +32,24 @@ def format_choices(allowed: Sequence[str]) -> str:
 
 
 def check_choice(name: str, value: object, allowed: Sequence[str], owner: str = "") -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise a ``ValueError`` naming ``name``."""
+    """Return ``value`` if it is one of ``allowed``, else raise a ``ValueError`` naming ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, as the message names it.
+    value : object
+        What was given.
+    allowed : sequence of str
+        The allowed values.
+    owner : str, optional
+        What the parameter belongs to (a class or function name), named in the message.
+
+    Returns
+    -------
+    str
+        ``value``.
+    """
     if not isinstance(value, str) or value not in allowed:
         where = f" of {owner}" if owner else ""
         raise ValueError(
@@ -54,7 +71,19 @@ def describe_bad(values: np.ndarray, bad: np.ndarray) -> str:
 
 
 def check_values(values, what: str, allowed: str = "finite numbers", ok=None) -> None:
-    """Raise ``ValueError`` naming ``what`` unless every value is finite (and ``ok``)."""
+    """Raise ``ValueError`` naming ``what`` unless every value is finite (and ``ok``).
+
+    Parameters
+    ----------
+    values : array_like
+        The values to check.
+    what : str
+        What they are, as the message names it (e.g. ``"the 'a' parameter"``).
+    allowed : str
+        What is allowed, as the message says it.
+    ok : callable, optional
+        ``ok(values)``: a boolean array, True where a finite value is also allowed.
+    """
     values = np.asarray(values, dtype=float)
     good = np.isfinite(values)
     if ok is not None:

@@ -61,7 +61,18 @@ class Subject:
 
 
 def symmetric_structure(counts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and tract lengths averaged over the two directions, with a zero diagonal."""
+    """Counts and tract lengths averaged over the two directions, with a zero diagonal.
+
+    Parameters
+    ----------
+    counts, lengths : numpy.ndarray
+        Square streamline counts and tract lengths (mm).
+
+    Returns
+    -------
+    counts, lengths : numpy.ndarray
+        Both symmetric, with zeros on the diagonal.
+    """
     counts, lengths = symmetrize(counts), symmetrize(lengths)
     np.fill_diagonal(counts, 0.0)
     np.fill_diagonal(lengths, 0.0)
@@ -75,7 +86,24 @@ def structure_connectivity(
     conduction_speed: float,
     title: str,
 ) -> Connectivity:
-    """A configured ``Connectivity`` titled ``title``; centres zeros (not recorded)."""
+    """A configured ``Connectivity`` titled ``title``; centres zeros (not recorded).
+
+    Parameters
+    ----------
+    weights, lengths : numpy.ndarray
+        Square weights and tract lengths (mm).
+    labels : sequence of str
+        One label per region.
+    conduction_speed : float
+        mm/ms.
+    title : str
+        The connectivity's title.
+
+    Returns
+    -------
+    tvb.datatypes.connectivity.Connectivity
+        Configured.
+    """
     conn = make_connectivity(
         weights, lengths, region_labels=labels, conduction_speed=conduction_speed
     )
@@ -84,7 +112,18 @@ def structure_connectivity(
 
 
 def unit_eigenvalue_weights(counts: np.ndarray) -> np.ndarray:
-    """√ of symmetrised counts, zero diagonal, divided by the largest eigenvalue (then 1)."""
+    """√ of symmetrised counts, zero diagonal, divided by the largest eigenvalue (then 1).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Square streamline counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights, whose largest eigenvalue is 1.
+    """
     weights = np.sqrt(symmetrize(counts))
     np.fill_diagonal(weights, 0.0)
     return weights / np.linalg.eigvalsh(weights).max()
@@ -115,6 +154,22 @@ def bold_array(
 
     With ``repetition_time`` (ms), the ``time`` coordinate is in ms from the first volume;
     without, ``time`` is the volume index and ``attrs['repetition_time_ms']`` is NaN.
+
+    Parameters
+    ----------
+    series : numpy.ndarray
+        ``(region, time)``.
+    labels : sequence of str
+        One label per region.
+    repetition_time : float or None
+        ms between volumes, or None when not recorded.
+    attrs : dict
+        The array's attributes (``repetition_time_ms`` is added).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(time, region)``.
     """
     # deferred: xarray imports pandas (0.5 s); only the labelled outputs need it
     import xarray as xr  # noqa: PLC0415
@@ -135,7 +190,18 @@ def bold_array(
 
 
 def fisher_z_mean(fcs: Sequence[np.ndarray]) -> np.ndarray:
-    """``tanh`` of the mean ``arctanh`` of correlation matrices, off the diagonal; diagonal 1."""
+    """``tanh`` of the mean ``arctanh`` of correlation matrices, off the diagonal; diagonal 1.
+
+    Parameters
+    ----------
+    fcs : sequence of numpy.ndarray
+        Correlation matrices of the same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Their Fisher-z mean.
+    """
     stack = np.array(fcs, dtype=float)
     off = ~np.eye(stack.shape[-1], dtype=bool)
     mean = np.ones(stack.shape[1:])

@@ -245,6 +245,11 @@ def _fc_array(matrix: np.ndarray, attrs: dict):
 def fc(name: str):
     """One subject's functional connectivity: Pearson r between its regions' BOLD series.
 
+    Parameters
+    ----------
+    name : str
+        The subject (one of ``SUBJECTS``).
+
     Returns
     -------
     xarray.DataArray

@@ -94,8 +94,8 @@ class AbstractEngineMonitor(abc.ABC):
         steps : numpy.ndarray of int, shape (n_step,)
             The chunk's step numbers.
         obs : numpy.ndarray, shape (n_step, n_observed, n_node, B)
-            The observed states (:class:`~tvb_ngnmm.engine.observation.Observation`) after each
-            step.
+            The observed states (the model's variables of interest, see
+            ``tvb_ngnmm.engine.observation``) after each step.
         """
 
     def consume_means(
