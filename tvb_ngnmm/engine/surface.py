@@ -39,16 +39,10 @@ class SurfaceTerms:
     local_active: bool  # whether the local coupling is computed (else its terms are 0)
     # (n_local,) int64: the state variable each source is, when every one is (else -1): the
     # kernel then multiplies the state itself
-    local_plain: np.ndarray = None
-
-    # The kernel indexes with unsigned integers, which need no check for negative indices
-    # (twice as fast a sparse product as with int64).
-    @property
-    def node_region(self) -> np.ndarray:
-        """``region_mapping`` as uint32, for the kernel."""
-        if getattr(self, "_node_region", None) is None:
-            self._node_region = self.region_mapping.astype(np.uint32)
-        return self._node_region
+    local_plain: np.ndarray
+    # ``region_mapping`` as uint32 for the kernel, which indexes with unsigned integers: they
+    # need no check for negative indices (twice as fast a sparse product as with int64)
+    node_region: np.ndarray
 
     @property
     def n_region(self) -> int:
@@ -121,6 +115,7 @@ def surface_terms(sim, local_terms: tuple[str, ...] | None, model_name: str) -> 
         n_local=n_local,
         local_active=has_local and n_local > 0,
         local_plain=_plain_sources(local_terms, tuple(sim.model.state_variables)),
+        node_region=region_mapping.astype(np.uint32),
     )
 
 
